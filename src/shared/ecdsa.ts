@@ -1,0 +1,143 @@
+// ECDSA over secp256k1 with Bitcoin's signature rules: strict DER (BIP66), low S (BIP62/BIP146's
+// LOW_S, standard since Core 0.11.1), and compressed or uncompressed SEC1 public keys.
+import * as secp from '@noble/secp256k1';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { DecodeError } from './bytes.js';
+
+// noble-secp256k1 needs hash functions to sign synchronously (RFC 6979 uses HMAC-SHA256).
+// This sets the library's hash hooks once; it is configuration, not state that changes.
+secp.hashes.sha256 = sha256;
+secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg);
+
+/** Curve order n. */
+export const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const HALF_N = CURVE_N >> 1n;
+
+/**
+ * BIP66 IsValidSignatureEncoding applied to a DER signature without the hash type byte:
+ * 0x30 len 0x02 lenR R 0x02 lenS S, with minimal, positive R and S.
+ */
+export function isStrictDer(der: Uint8Array): boolean {
+  const n = der.length;
+  // With the hash type byte Core allows 9..73 bytes; without it, 8..72.
+  if (n < 8 || n > 72) return false;
+  if (der[0] !== 0x30) return false;
+  if (der[1] !== n - 2) return false;
+  const lenR = der[3]!;
+  if (5 + lenR >= n) return false;
+  const lenS = der[5 + lenR]!;
+  if (lenR + lenS + 6 !== n) return false;
+  if (der[2] !== 0x02) return false;
+  if (lenR === 0) return false;
+  if (der[4]! & 0x80) return false; // negative R
+  if (lenR > 1 && der[4] === 0x00 && !(der[5]! & 0x80)) return false; // R padded needlessly
+  if (der[lenR + 4] !== 0x02) return false;
+  if (lenS === 0) return false;
+  if (der[lenR + 6]! & 0x80) return false; // negative S
+  if (lenS > 1 && der[lenR + 6] === 0x00 && !(der[lenR + 7]! & 0x80)) return false;
+  return true;
+}
+
+/** BIP66 check on a signature as it appears in a scriptSig: DER followed by one hash type byte. */
+export function isValidSignatureEncoding(sigWithHashType: Uint8Array): boolean {
+  return sigWithHashType.length >= 1 && isStrictDer(sigWithHashType.subarray(0, sigWithHashType.length - 1));
+}
+
+function bytesToBigInt(b: Uint8Array): bigint {
+  let n = 0n;
+  for (const x of b) n = (n << 8n) | BigInt(x);
+  return n;
+}
+
+function bigIntTo32(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/** Parses a strict-DER signature into r and s. Throws DecodeError for anything else. */
+export function parseDer(der: Uint8Array): { r: bigint; s: bigint } {
+  if (!isStrictDer(der)) throw new DecodeError('signature is not strict DER');
+  const lenR = der[3]!;
+  const r = bytesToBigInt(der.subarray(4, 4 + lenR));
+  const s = bytesToBigInt(der.subarray(6 + lenR));
+  return { r, s };
+}
+
+function derInt(n: bigint): Uint8Array {
+  let b = bigIntTo32(n);
+  let i = 0;
+  while (i < 31 && b[i] === 0) i++;
+  b = b.subarray(i);
+  if (b[0]! & 0x80) {
+    const p = new Uint8Array(b.length + 1);
+    p.set(b, 1);
+    return p;
+  }
+  return b;
+}
+
+export function encodeDer(r: bigint, s: bigint): Uint8Array {
+  const R = derInt(r);
+  const S = derInt(s);
+  const out = new Uint8Array(6 + R.length + S.length);
+  out[0] = 0x30;
+  out[1] = 4 + R.length + S.length;
+  out[2] = 0x02;
+  out[3] = R.length;
+  out.set(R, 4);
+  out[4 + R.length] = 0x02;
+  out[5 + R.length] = S.length;
+  out.set(S, 6 + R.length);
+  return out;
+}
+
+export function isLowS(s: bigint): boolean {
+  return s >= 1n && s <= HALF_N;
+}
+
+/** SEC1 public key as Core's IsCompressedOrUncompressedPubKey accepts: 02/03 + 32 bytes or 04 + 64 bytes. */
+export function isPubkeyEncoding(pub: Uint8Array): boolean {
+  if (pub.length === 33) return pub[0] === 0x02 || pub[0] === 0x03;
+  if (pub.length === 65) return pub[0] === 0x04;
+  return false;
+}
+
+/**
+ * Verifies a strict-DER signature over a 32-byte message hash. High S is rejected unless
+ * allowHighS (historical Bitcoin data predates the low-S rule).
+ */
+export function verifyDer(der: Uint8Array, msgHash: Uint8Array, pubkey: Uint8Array, opts: { allowHighS?: boolean } = {}): boolean {
+  if (!isStrictDer(der) || !isPubkeyEncoding(pubkey) || msgHash.length !== 32) return false;
+  const { r, s } = parseDer(der);
+  if (r < 1n || r >= CURVE_N || s < 1n || s >= CURVE_N) return false;
+  if (!opts.allowHighS && !isLowS(s)) return false;
+  const compact = new Uint8Array(64);
+  compact.set(bigIntTo32(r), 0);
+  compact.set(bigIntTo32(s), 32);
+  try {
+    return secp.verify(compact, msgHash, pubkey, { prehash: false, lowS: false });
+  } catch {
+    return false; // not a point on the curve
+  }
+}
+
+/** Deterministic (RFC 6979) low-S signature over a 32-byte hash, strict DER. */
+export function signDer(msgHash: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  const compact = secp.sign(msgHash, secretKey, { prehash: false, lowS: true });
+  return encodeDer(bytesToBigInt(compact.subarray(0, 32)), bytesToBigInt(compact.subarray(32, 64)));
+}
+
+export function publicKeyOf(secretKey: Uint8Array, compressed = true): Uint8Array {
+  return secp.getPublicKey(secretKey, compressed);
+}
+
+export function isValidSecretKey(secretKey: Uint8Array): boolean {
+  if (secretKey.length !== 32) return false;
+  const n = bytesToBigInt(secretKey);
+  return n >= 1n && n < CURVE_N;
+}
