@@ -1,0 +1,130 @@
+// Settings: config.json (or --config FILE), the chosen network's entry, then --set overrides.
+// Every key is overridable; consensus keys change the network id, so a node with changed rules
+// does not talk to nodes without them. This is the shell around the pure core: it reads files.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import envPaths from 'env-paths';
+import { type ConsensusParams, type NetworkConfig, makeParams } from './params.js';
+
+export const DEFAULT_CONFIG_PATH = new URL('../../../config.json', import.meta.url);
+
+export interface Settings {
+  readonly network: string;
+  readonly params: ConsensusParams;
+  readonly transactionPort: number;
+  readonly statusPort: number;
+  readonly blockServerPort: number;
+  readonly broadcastAddress: string;
+  readonly peers: readonly string[];
+  readonly statusBroadcastIntervalSeconds: number;
+  readonly transactionBroadcastIntervalSeconds: number;
+  /** Base units per byte a transaction must pay to be relayed and mined. */
+  readonly minRelayFeeRate: number;
+  /** Base units per byte the wallet pays by default. */
+  readonly defaultFeeRate: number;
+  readonly mempoolMaxBytes: number;
+  readonly minBlockTransactions: number;
+  /** Header hashes per second a miner may do in total; 0 = as fast as it can. */
+  readonly maxHashrate: number;
+  readonly maxTcpConnections: number;
+  readonly tcpTimeoutSeconds: number;
+  readonly peerBanSeconds: number;
+  /** Every effective key, for printing and for keys this interface does not name. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const CONSENSUS_KEYS = ['name', 'magic', 'addressVersion', 'genesis', 'targetBlockSeconds', 'retargetInterval', 'powLimitBits', 'subsidy', 'halvingInterval', 'coinbaseMaturity', 'maxBlockBytes', 'maxTxBytes'];
+
+/** Parses one `key=value`; the value is JSON when it parses as JSON, else a string. */
+export function parseSet(s: string): [string, unknown] {
+  const eq = s.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${s}"`);
+  const key = s.slice(0, eq).trim();
+  const text = s.slice(eq + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    /* a plain string */
+  }
+  return [key, value];
+}
+
+function num(raw: Record<string, unknown>, key: string, min: number, max: number): number {
+  const v = raw[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError(`${key} must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function port(raw: Record<string, unknown>, key: string): number {
+  const v = num(raw, key, 0, 65535);
+  if (!Number.isInteger(v)) throw new ConfigError(`${key} must be an integer port`);
+  return v;
+}
+
+export interface LoadOptions {
+  readonly configFile?: string;
+  readonly network?: string;
+  readonly sets?: readonly string[];
+}
+
+export function loadSettings(opts: LoadOptions = {}): Settings {
+  let file: Record<string, unknown>;
+  const path = opts.configFile ?? DEFAULT_CONFIG_PATH;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`cannot read config ${String(path)}: ${(e as Error).message}`);
+  }
+  const sets = (opts.sets ?? []).map(parseSet);
+  const setNetwork = sets.find(([k]) => k === 'network')?.[1];
+  const network = String(opts.network ?? setNetwork ?? file['network'] ?? 'lan');
+  const networks = (file['networks'] ?? {}) as Record<string, Record<string, unknown>>;
+  const net = networks[network];
+  if (!net) throw new ConfigError(`unknown network "${network}" (config has: ${Object.keys(networks).join(', ')})`);
+  const raw: Record<string, unknown> = { ...file, ...net, network };
+  delete raw['networks'];
+  for (const [k, v] of sets) {
+    if (!(k in raw)) throw new ConfigError(`unknown config key "${k}"`);
+    raw[k] = v;
+  }
+  let params: ConsensusParams;
+  try {
+    const nc = Object.fromEntries(CONSENSUS_KEYS.map((k) => [k, raw[k]])) as unknown as NetworkConfig;
+    params = makeParams(nc);
+  } catch (e) {
+    throw new ConfigError(`network "${network}": ${(e as Error).message}`);
+  }
+  const peers = raw['peers'];
+  if (!Array.isArray(peers) || !peers.every((p) => typeof p === 'string')) throw new ConfigError('peers must be a list of addresses');
+  if (typeof raw['broadcastAddress'] !== 'string') throw new ConfigError('broadcastAddress must be a string');
+  return {
+    network,
+    params,
+    transactionPort: port(raw, 'transactionPort'),
+    statusPort: port(raw, 'statusPort'),
+    blockServerPort: port(raw, 'blockServerPort'),
+    broadcastAddress: raw['broadcastAddress'],
+    peers: peers as string[],
+    statusBroadcastIntervalSeconds: num(raw, 'statusBroadcastIntervalSeconds', 0.05, 3600),
+    transactionBroadcastIntervalSeconds: num(raw, 'transactionBroadcastIntervalSeconds', 0.05, 3600),
+    minRelayFeeRate: num(raw, 'minRelayFeeRate', 0, 1e6),
+    defaultFeeRate: num(raw, 'defaultFeeRate', 0, 1e6),
+    mempoolMaxBytes: num(raw, 'mempoolMaxBytes', 1000, 1e10),
+    minBlockTransactions: num(raw, 'minBlockTransactions', 0, 1e6),
+    maxHashrate: num(raw, 'maxHashrate', 0, 1e12),
+    maxTcpConnections: num(raw, 'maxTcpConnections', 1, 10000),
+    tcpTimeoutSeconds: num(raw, 'tcpTimeoutSeconds', 0.1, 3600),
+    peerBanSeconds: num(raw, 'peerBanSeconds', 0, 1e7),
+    raw,
+  };
+}
+
+/** Default data directory: the per-user data folder (XDG on Linux), one subfolder per network. */
+export function defaultDataDir(app: 'miner' | 'wallet', network: string): string {
+  return join(envPaths('mvb', { suffix: '' }).data, network, app);
+}

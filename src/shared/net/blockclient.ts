@@ -1,0 +1,137 @@
+// Client side of the block server: one TCP connection, one request at a time, every wait bounded.
+import net from 'node:net';
+import { type Block, decodeBlock } from '../block.js';
+import type { Header } from '../header.js';
+import type { ConsensusParams } from '../params.js';
+import { DecodeError } from '../bytes.js';
+import {
+  type Frame,
+  FrameReader,
+  MsgType,
+  decodeHashes,
+  decodeHeaders,
+  encodeFrame,
+  encodeGetHeaders,
+  encodeHashes,
+  maxPayloadBytes,
+} from './protocol.js';
+
+export class PeerError extends Error {
+  override readonly name = 'PeerError';
+}
+
+export class BlockClient {
+  private socket?: net.Socket;
+  private reader: FrameReader;
+  private queue: Frame[] = [];
+  private waiter?: (err?: Error) => void;
+  private failure?: Error;
+
+  constructor(
+    private readonly params: ConsensusParams,
+    readonly host: string,
+    readonly port: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.reader = new FrameReader(params, maxPayloadBytes(params));
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host: this.host, port: this.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new PeerError(`connect to ${this.host}:${this.port} timed out`));
+      }, this.timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      s.on('error', (e) => {
+        clearTimeout(timer);
+        this.fail(new PeerError(`${this.host}:${this.port}: ${e.message}`));
+        reject(this.failure);
+      });
+      s.on('close', () => this.fail(new PeerError(`${this.host}:${this.port} closed the connection`)));
+      s.on('data', (chunk: Buffer) => {
+        try {
+          this.queue.push(...this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+        } catch (e) {
+          this.fail(new PeerError(`${this.host}:${this.port} sent a bad frame: ${(e as Error).message}`));
+          s.destroy();
+        }
+        this.wake();
+      });
+      this.socket = s;
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private async next(): Promise<Frame> {
+    for (;;) {
+      const f = this.queue.shift();
+      if (f) return f;
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.waiter = undefined;
+          reject(new PeerError(`${this.host}:${this.port} did not answer in time`));
+        }, this.timeoutMs);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private send(type: MsgType, payload: Uint8Array): void {
+    if (!this.socket || this.failure) throw this.failure ?? new PeerError('not connected');
+    this.socket.write(encodeFrame(this.params, type, payload));
+  }
+
+  async getHeaders(locator: readonly Uint8Array[], max: number): Promise<Header[]> {
+    this.send(MsgType.GetHeaders, encodeGetHeaders(locator, max));
+    const f = await this.next();
+    if (f.type !== MsgType.Headers) throw new PeerError(`expected HEADERS, got type ${f.type}`);
+    try {
+      return decodeHeaders(f.payload);
+    } catch (e) {
+      throw new PeerError(`bad HEADERS: ${(e as DecodeError).message}`);
+    }
+  }
+
+  /** Blocks for the hashes, in the order served; hashes the peer lacks are simply absent. */
+  async getBlocks(hashes: readonly Uint8Array[]): Promise<Block[]> {
+    this.send(MsgType.GetBlocks, encodeHashes(hashes));
+    const out: Block[] = [];
+    for (;;) {
+      const f = await this.next();
+      if (f.type === MsgType.NotFound) {
+        decodeHashes(f.payload);
+        return out;
+      }
+      if (f.type !== MsgType.Block) throw new PeerError(`expected BLOCK, got type ${f.type}`);
+      if (out.length >= hashes.length) throw new PeerError('peer sent more blocks than asked');
+      try {
+        out.push(decodeBlock(f.payload));
+      } catch (e) {
+        throw new PeerError(`undecodable block: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+}

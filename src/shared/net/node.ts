@@ -1,0 +1,271 @@
+// A node's network shell around the pure Chain: hears status broadcasts, catches up from the peer
+// with the most work over TCP (headers first, then blocks), and for miners broadcasts its own
+// status and serves blocks. Rule failures map to actions here: a peer that sends an invalid block
+// is ignored for peerBanSeconds; anything undecodable is dropped and counted.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { equalBytes, hashToHex, toHex } from '../bytes.js';
+import type { Chain, ChainEntry, ChainUpdate } from '../chain.js';
+import type { Settings } from '../config.js';
+import { ValidationError } from '../validation.js';
+import { BlockClient, PeerError } from './blockclient.js';
+import { BlockServer } from './blockserver.js';
+import { MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
+import { UdpChannel } from './udp.js';
+
+export interface PeerInfo {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  status: Status;
+  lastSeenMs: number;
+}
+
+export type LogLevel = 'info' | 'warn' | 'debug';
+
+export interface NodeOptions {
+  readonly settings: Settings;
+  readonly chain: Chain;
+  /** Miners serve blocks and announce their tip; wallets only listen and fetch. */
+  readonly serveBlocks: boolean;
+  readonly bindAddress?: string;
+  readonly log?: (level: LogLevel, msg: string) => void;
+  /** Seconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+  /** Blocks fetched per GETBLOCKS request. */
+  readonly blocksPerRequest?: number;
+}
+
+export interface NodeEvents {
+  update: [ChainUpdate];
+  status: [PeerInfo];
+  tx: [Uint8Array, { address: string; port: number }];
+  synced: [PeerInfo];
+}
+
+export class ChainNode extends EventEmitter<NodeEvents> {
+  readonly nodeId = new Uint8Array(randomBytes(8));
+  readonly peers = new Map<string, PeerInfo>();
+  private readonly banned = new Map<string, number>();
+  private status?: UdpChannel;
+  private txChannel?: UdpChannel;
+  server?: BlockServer;
+  private statusTimer?: NodeJS.Timeout;
+  private syncing = false;
+  private syncAgain = false;
+  private stopped = false;
+  readonly stats = { blocksFetched: 0, headersFetched: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
+  readonly now: () => number;
+  private readonly log: (level: LogLevel, msg: string) => void;
+
+  constructor(readonly opts: NodeOptions) {
+    super();
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    this.log = opts.log ?? (() => {});
+  }
+
+  get chain(): Chain {
+    return this.opts.chain;
+  }
+  get settings(): Settings {
+    return this.opts.settings;
+  }
+
+  /** Opens the ports. listenTransactions: also take transactions on the transaction port (miners). */
+  async start(listenTransactions: boolean): Promise<void> {
+    const s = this.settings;
+    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers, bindAddress: this.opts.bindAddress }, (type, payload, from) => this.onStatusFrame(type, payload, from));
+    await this.status.listening();
+    if (listenTransactions) {
+      this.txChannel = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers, bindAddress: this.opts.bindAddress }, (type, payload, from) => {
+        if (type === MsgType.Tx) this.emit('tx', payload, from);
+        else this.txChannel!.drop('type');
+      });
+      await this.txChannel.listening();
+    }
+    if (this.opts.serveBlocks) {
+      this.server = new BlockServer(s.params, this.chain, {
+        port: s.blockServerPort,
+        host: this.opts.bindAddress,
+        maxConnections: s.maxTcpConnections,
+        timeoutMs: s.tcpTimeoutSeconds * 1000,
+      });
+      await this.server.listen();
+      this.announce();
+      this.statusTimer = setInterval(() => this.announce(), s.statusBroadcastIntervalSeconds * 1000);
+    }
+  }
+
+  /** Datagrams dropped on our ports, by reason. */
+  dropped(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const ch of [this.status, this.txChannel]) {
+      for (const [k, v] of Object.entries(ch?.dropped ?? {})) out[k] = (out[k] ?? 0) + (v ?? 0);
+    }
+    return out;
+  }
+
+  /** Broadcasts our tip now (miners: at every new tip and on a timer). */
+  announce(mempoolSize = 0): void {
+    if (!this.status || !this.server || this.stopped) return;
+    const tip = this.chain.tip;
+    this.status.send(
+      MsgType.Status,
+      encodeStatus({ tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork, blockServerPort: this.server.port, nodeId: this.nodeId, mempoolSize: mempoolSize || this.mempoolSize() }),
+    );
+  }
+
+  /** Set by the miner so status messages carry its mempool size. */
+  mempoolSize: () => number = () => 0;
+
+  /** Broadcasts a transaction on the transaction port. */
+  broadcastTx(raw: Uint8Array): void {
+    this.txChannel?.send(MsgType.Tx, raw);
+  }
+
+  private onStatusFrame(type: MsgType, payload: Uint8Array, from: { address: string; port: number }): void {
+    if (type !== MsgType.Status) {
+      this.status!.drop('type');
+      return;
+    }
+    let st: Status;
+    try {
+      st = decodeStatus(payload);
+    } catch {
+      this.status!.drop('payload');
+      return;
+    }
+    if (equalBytes(st.nodeId, this.nodeId)) {
+      this.stats.ownStatusHeard++;
+      return;
+    }
+    const key = `${from.address}:${st.blockServerPort}`;
+    const prev = this.peers.get(key);
+    const info: PeerInfo = prev ?? { key, address: from.address, port: st.blockServerPort, status: st, lastSeenMs: 0 };
+    info.status = st;
+    info.lastSeenMs = Date.now();
+    this.peers.set(key, info);
+    this.emit('status', info);
+    if (st.chainWork > this.chain.tip.chainWork && st.blockServerPort !== 0) void this.syncNow();
+  }
+
+  isBanned(key: string): boolean {
+    const until = this.banned.get(key);
+    if (until === undefined) return false;
+    if (Date.now() >= until) {
+      this.banned.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  /** The peer announcing the most work above ours that is not banned. */
+  bestPeer(): PeerInfo | undefined {
+    let best: PeerInfo | undefined;
+    for (const p of this.peers.values()) {
+      if (this.isBanned(p.key) || p.status.chainWork <= this.chain.tip.chainWork) continue;
+      if (!best || p.status.chainWork > best.status.chainWork) best = p;
+    }
+    return best;
+  }
+
+  /**
+   * Catches up with the best peer. One sync at a time; a request while one runs makes it run
+   * again afterwards. Never throws: failures are logged and counted.
+   */
+  async syncNow(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    try {
+      do {
+        this.syncAgain = false;
+        const peer = this.bestPeer();
+        if (!peer || this.stopped) break;
+        await this.syncFrom(peer);
+      } while (this.syncAgain || this.bestPeer());
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private ban(peer: PeerInfo, why: string): void {
+    this.stats.bans++;
+    this.banned.set(peer.key, Date.now() + this.settings.peerBanSeconds * 1000);
+    this.log('warn', `ignoring ${peer.key} for ${this.settings.peerBanSeconds}s: ${why}`);
+  }
+
+  /** Headers first from the peer, then the blocks we lack along the best header chain. */
+  async syncFrom(peer: PeerInfo): Promise<boolean> {
+    const client = new BlockClient(this.settings.params, peer.address, peer.port, this.settings.tcpTimeoutSeconds * 1000);
+    const perRequest = this.opts.blocksPerRequest ?? 16;
+    const startTip = this.chain.tip;
+    try {
+      await client.connect();
+      for (let round = 0; !this.stopped; round++) {
+        const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+        this.stats.headersFetched += headers.length;
+        for (const h of headers) this.chain.acceptHeader(h, this.now());
+        await this.fetchMissingBlocks(client, perRequest);
+        if (headers.length < MAX_HEADERS_PER_MESSAGE) break;
+      }
+      if (this.chain.tip !== startTip) this.emit('synced', peer);
+      return true;
+    } catch (e) {
+      this.stats.syncErrors++;
+      if (e instanceof ValidationError) {
+        if (e.misbehaving) this.ban(peer, e.message);
+        else this.log('info', `sync with ${peer.key} stopped: ${e.message}`);
+      } else if (e instanceof PeerError) {
+        this.log('info', `sync with ${peer.key} failed: ${e.message}`);
+        // A peer that stops answering is also set aside briefly so others get a chance.
+        this.banned.set(peer.key, Date.now() + 5000);
+      } else {
+        this.log('warn', `sync with ${peer.key} failed: ${(e as Error).stack ?? String(e)}`);
+      }
+      return false;
+    } finally {
+      client.close();
+    }
+  }
+
+  private async fetchMissingBlocks(client: BlockClient, perRequest: number): Promise<void> {
+    const best = this.chain.bestHeader();
+    const need: ChainEntry[] = [];
+    for (let e: ChainEntry | undefined = best; e && !e.haveChain; e = e.parent) if (e.status === 'header') need.push(e);
+    need.reverse();
+    for (let i = 0; i < need.length && !this.stopped; i += perRequest) {
+      const batch = need.slice(i, i + perRequest);
+      const blocks = await client.getBlocks(batch.map((e) => e.hash));
+      if (blocks.length === 0) throw new PeerError(`${client.host}:${client.port} does not have block ${hashToHex(batch[0]!.hash)}`);
+      for (const b of blocks) {
+        this.stats.blocksFetched++;
+        const r = this.chain.processBlock(b, this.now());
+        if (r.status === 'accepted' && (r.connected.length || r.disconnected.length)) this.emit('update', r);
+      }
+      if (blocks.length < batch.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await Promise.all([this.status?.close(), this.txChannel?.close(), this.server?.close()]);
+  }
+
+  describePeers(): { key: string; height: number; tip: string; ageSeconds: number }[] {
+    return [...this.peers.values()].map((p) => ({ key: p.key, height: p.status.height, tip: hashToHex(p.status.tipHash), ageSeconds: Math.round((Date.now() - p.lastSeenMs) / 1000) }));
+  }
+
+  /** Peers heard from in the last few status intervals. */
+  activePeers(): PeerInfo[] {
+    const horizon = Date.now() - 3 * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
+    return [...this.peers.values()].filter((p) => p.lastSeenMs >= horizon);
+  }
+
+  static keyOf(hash: Uint8Array): string {
+    return toHex(hash);
+  }
+}

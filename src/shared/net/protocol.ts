@@ -1,0 +1,190 @@
+// mvb's network messages. Like Bitcoin's P2P messages each one is framed: magic, then our network
+// id, a type, the payload length and the first 4 bytes of HASH256(payload) as checksum
+// (https://en.bitcoin.it/wiki/Protocol_documentation#Message_structure). Transactions and status go
+// over UDP broadcast (one frame per datagram), headers and blocks over TCP (a stream of frames).
+// Every decoder treats input as hostile and throws DecodeError, which the shells count and drop.
+import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../bytes.js';
+import { sha256d } from '../hash.js';
+import { type Header, readHeader, writeHeader, HEADER_BYTES } from '../header.js';
+import type { ConsensusParams } from '../params.js';
+
+export const FRAME_HEADER_BYTES = 17;
+/** A UDP datagram's payload limit over IPv4. */
+export const MAX_DATAGRAM_BYTES = 65_507;
+/** Headers per HEADERS reply (Bitcoin: MAX_HEADERS_RESULTS = 2000). */
+export const MAX_HEADERS_PER_MESSAGE = 2000;
+/** Hashes per GETBLOCKS request and locator entries (Bitcoin caps locators at 101). */
+export const MAX_HASHES_PER_REQUEST = 500;
+
+export enum MsgType {
+  Tx = 1,
+  Status = 2,
+  GetHeaders = 3,
+  Headers = 4,
+  GetBlocks = 5,
+  Block = 6,
+  NotFound = 7,
+}
+
+export interface Frame {
+  readonly type: MsgType;
+  readonly payload: Uint8Array;
+}
+
+export function encodeFrame(params: ConsensusParams, type: MsgType, payload: Uint8Array): Uint8Array {
+  const w = new Writer(FRAME_HEADER_BYTES + payload.length);
+  w.bytes(params.magic).bytes(params.networkId).u8(type).u32(payload.length).bytes(sha256d(payload).subarray(0, 4)).bytes(payload);
+  return w.finish();
+}
+
+/** Why a frame was dropped; counted by the shells. */
+export type DropReason = 'short' | 'magic' | 'network' | 'type' | 'oversize' | 'checksum' | 'length' | 'payload';
+
+export class FrameError extends DecodeError {
+  constructor(readonly reason: DropReason, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Parses a frame header at the start of buf. Returns undefined if more bytes are needed (streams);
+ * throws FrameError if the bytes can never be a frame of our network.
+ */
+export function parseFrameHeader(params: ConsensusParams, buf: Uint8Array, maxPayload: number): { type: MsgType; length: number; checksum: Uint8Array } | undefined {
+  if (buf.length >= 4 && !equalBytes(buf.subarray(0, 4), params.magic)) throw new FrameError('magic', 'bad magic');
+  if (buf.length >= 8 && !equalBytes(buf.subarray(4, 8), params.networkId)) throw new FrameError('network', 'frame from another network');
+  if (buf.length < FRAME_HEADER_BYTES) return undefined;
+  const type = buf[8]!;
+  if (!(type in MsgType)) throw new FrameError('type', `unknown message type ${type}`);
+  const length = new DataView(buf.buffer, buf.byteOffset + 9, 4).getUint32(0, true);
+  if (length > maxPayload) throw new FrameError('oversize', `payload ${length} bytes exceeds ${maxPayload}`);
+  return { type: type as MsgType, length, checksum: buf.subarray(13, 17) };
+}
+
+/** Decodes exactly one frame (a datagram). */
+export function decodeFrame(params: ConsensusParams, buf: Uint8Array, maxPayload: number): Frame {
+  const h = parseFrameHeader(params, buf, maxPayload);
+  if (!h) throw new FrameError('short', 'datagram shorter than a frame header');
+  if (buf.length !== FRAME_HEADER_BYTES + h.length) throw new FrameError('length', 'datagram length does not match the frame');
+  const payload = buf.subarray(FRAME_HEADER_BYTES);
+  if (!equalBytes(sha256d(payload).subarray(0, 4), h.checksum)) throw new FrameError('checksum', 'bad checksum');
+  return { type: h.type, payload };
+}
+
+/** Splits a TCP byte stream into frames. */
+export class FrameReader {
+  private buf = new Uint8Array(0);
+  constructor(
+    private readonly params: ConsensusParams,
+    private readonly maxPayload: number,
+  ) {}
+
+  /** Feeds bytes; returns the complete frames. Throws FrameError on a stream that is not ours. */
+  push(chunk: Uint8Array): Frame[] {
+    const merged = new Uint8Array(this.buf.length + chunk.length);
+    merged.set(this.buf);
+    merged.set(chunk, this.buf.length);
+    this.buf = merged;
+    const frames: Frame[] = [];
+    for (;;) {
+      const h = parseFrameHeader(this.params, this.buf, this.maxPayload);
+      if (!h || this.buf.length < FRAME_HEADER_BYTES + h.length) break;
+      const total = FRAME_HEADER_BYTES + h.length;
+      const payload = this.buf.slice(FRAME_HEADER_BYTES, total);
+      if (!equalBytes(sha256d(payload).subarray(0, 4), h.checksum)) throw new FrameError('checksum', 'bad checksum');
+      frames.push({ type: h.type, payload });
+      this.buf = this.buf.slice(total);
+    }
+    return frames;
+  }
+
+  get buffered(): number {
+    return this.buf.length;
+  }
+}
+
+// ------------------------------------------------------------------ payloads
+
+export interface Status {
+  readonly tipHash: Uint8Array;
+  readonly height: number;
+  readonly chainWork: bigint;
+  /** TCP port of the sender's block server (0: it serves none). */
+  readonly blockServerPort: number;
+  /** Random per process: a node recognises its own broadcasts heard back. */
+  readonly nodeId: Uint8Array;
+  /** Transactions in the sender's mempool (informational). */
+  readonly mempoolSize: number;
+}
+
+export function encodeStatus(s: Status): Uint8Array {
+  return new Writer(84).bytes(s.tipHash).u32(s.height).bytes(bigIntToBytesLE(s.chainWork, 32)).u16(s.blockServerPort).bytes(s.nodeId).u32(s.mempoolSize).finish();
+}
+
+export function decodeStatus(b: Uint8Array): Status {
+  const r = new Reader(b);
+  const tipHash = r.bytes(32, 'tip').slice();
+  const height = r.u32('height');
+  const chainWork = bytesToBigIntLE(r.bytes(32, 'chain work'));
+  const blockServerPort = r.u16('port');
+  const nodeId = r.bytes(8, 'node id').slice();
+  const mempoolSize = r.u32('mempool size');
+  r.end('status');
+  return { tipHash, height, chainWork, blockServerPort, nodeId, mempoolSize };
+}
+
+/** GETHEADERS: a block locator and how many headers are wanted. */
+export function encodeGetHeaders(locator: readonly Uint8Array[], max: number): Uint8Array {
+  const w = new Writer(8 + 32 * locator.length).compactSize(locator.length);
+  for (const h of locator) w.bytes(h);
+  return w.u16(Math.min(max, MAX_HEADERS_PER_MESSAGE)).finish();
+}
+
+export function decodeGetHeaders(b: Uint8Array): { locator: Uint8Array[]; max: number } {
+  const r = new Reader(b);
+  const n = r.count(32, 'locator');
+  if (n > MAX_HASHES_PER_REQUEST) throw new DecodeError('locator too long');
+  const locator: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) locator.push(r.bytes(32).slice());
+  const max = r.u16('max');
+  r.end('getheaders');
+  return { locator, max: Math.min(max, MAX_HEADERS_PER_MESSAGE) };
+}
+
+export function encodeHeaders(headers: readonly Header[]): Uint8Array {
+  const w = new Writer(3 + HEADER_BYTES * headers.length).compactSize(headers.length);
+  for (const h of headers) writeHeader(w, h);
+  return w.finish();
+}
+
+export function decodeHeaders(b: Uint8Array): Header[] {
+  const r = new Reader(b);
+  const n = r.count(HEADER_BYTES, 'headers');
+  if (n > MAX_HEADERS_PER_MESSAGE) throw new DecodeError('too many headers');
+  const out: Header[] = [];
+  for (let i = 0; i < n; i++) out.push(readHeader(r));
+  r.end('headers');
+  return out;
+}
+
+/** GETBLOCKS (by hash) and NOTFOUND share one shape: a list of hashes. */
+export function encodeHashes(hashes: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(3 + 32 * hashes.length).compactSize(hashes.length);
+  for (const h of hashes) w.bytes(h);
+  return w.finish();
+}
+
+export function decodeHashes(b: Uint8Array): Uint8Array[] {
+  const r = new Reader(b);
+  const n = r.count(32, 'hashes');
+  if (n > MAX_HASHES_PER_REQUEST) throw new DecodeError('too many hashes');
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) out.push(r.bytes(32).slice());
+  r.end('hashes');
+  return out;
+}
+
+/** Largest frame payload a node accepts: a block at the size limit. */
+export function maxPayloadBytes(params: ConsensusParams): number {
+  return Math.max(params.maxBlockBytes, HEADER_BYTES * MAX_HEADERS_PER_MESSAGE + 3) + 16;
+}

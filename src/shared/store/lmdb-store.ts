@@ -1,0 +1,104 @@
+// The chain store on disk: LMDB through the `lmdb` package. Reads are synchronous, which suits the
+// pure core's synchronous ChainStore interface, and transactionSync commits a whole ChainBatch
+// atomically: after a kill -9 the store holds the state before or after a batch, never between.
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { decodeBlock, encodeBlock, type Block } from '../block.js';
+import type { ChainBatch, ChainStore, EntryRecord } from '../chain.js';
+import type { Coin } from '../validation.js';
+import { DirLock } from './lock.js';
+import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo, outpointBytes } from './records.js';
+
+type Bin = Database<Uint8Array, Uint8Array>;
+
+export class LmdbChainStore implements ChainStore {
+  readonly root: RootDatabase;
+  private readonly entries: Bin;
+  private readonly blocks: Bin;
+  private readonly undo: Bin;
+  private readonly coins: Bin;
+  private readonly meta: Database<Uint8Array, string>;
+  private readonly lock: DirLock;
+  private closed = false;
+
+  /** Opens (creating) the store in dir; throws LockError if another process has it. */
+  constructor(readonly dir: string, what = 'mvb process') {
+    mkdirSync(dir, { recursive: true });
+    this.lock = DirLock.acquire(dir, what);
+    try {
+      this.root = open({ path: `${dir}/chain.mdb`, maxDbs: 16, noSubdir: false, compression: false });
+      const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
+      this.entries = this.root.openDB<Uint8Array, Uint8Array>({ name: 'entries', ...bin });
+      this.blocks = this.root.openDB<Uint8Array, Uint8Array>({ name: 'blocks', ...bin });
+      this.undo = this.root.openDB<Uint8Array, Uint8Array>({ name: 'undo', ...bin });
+      this.coins = this.root.openDB<Uint8Array, Uint8Array>({ name: 'coins', ...bin });
+      this.meta = this.root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' });
+    } catch (e) {
+      this.lock.release();
+      throw e;
+    }
+  }
+
+  /** Another named database in the same environment, for data that must commit with the chain. */
+  openBinary(name: string): Bin {
+    return this.root.openDB<Uint8Array, Uint8Array>({ name, encoding: 'binary', keyEncoding: 'binary' });
+  }
+  openJson<V>(name: string): Database<V, string> {
+    return this.root.openDB<V, string>({ name, encoding: 'json' });
+  }
+
+  *loadEntries(): Iterable<EntryRecord> {
+    for (const { key, value } of this.entries.getRange()) yield decodeEntry(Uint8Array.from(key), value);
+  }
+  getTip(): Uint8Array | undefined {
+    const t = this.meta.get('tip');
+    return t ? Uint8Array.from(t) : undefined;
+  }
+  getBlock(hash: Uint8Array): Block | undefined {
+    const b = this.blocks.get(hash);
+    return b ? decodeBlock(b) : undefined;
+  }
+  getRawBlock(hash: Uint8Array): Uint8Array | undefined {
+    return this.blocks.get(hash);
+  }
+  getUndo(hash: Uint8Array): Coin[] | undefined {
+    const b = this.undo.get(hash);
+    return b ? decodeUndo(b) : undefined;
+  }
+  getCoin(prevTxid: Uint8Array, vout: number): Coin | undefined {
+    const b = this.coins.get(outpointBytes(prevTxid, vout));
+    return b ? decodeCoin(b) : undefined;
+  }
+  /** Every unspent output, for tools and tests. */
+  *allCoins(): Iterable<{ txid: Uint8Array; vout: number; coin: Coin }> {
+    for (const { key, value } of this.coins.getRange()) {
+      const k = Uint8Array.from(key);
+      yield { txid: k.slice(0, 32), vout: new DataView(k.buffer).getUint32(32, false), coin: decodeCoin(value) };
+    }
+  }
+
+  commit(b: ChainBatch, extra?: () => void): void {
+    this.root.transactionSync(() => {
+      for (const e of b.entries) this.entries.putSync(e.hash, encodeEntry(e));
+      for (const x of b.blocks) this.blocks.putSync(x.hash, encodeBlock(x.block));
+      for (const u of b.undo) this.undo.putSync(u.hash, encodeUndo(u.spent));
+      for (const c of b.coins) {
+        const k = outpointBytes(c.txid, c.vout);
+        if (c.coin === null) this.coins.removeSync(k);
+        else this.coins.putSync(k, encodeCoin(c.coin));
+      }
+      if (b.tip) this.meta.putSync('tip', b.tip);
+      extra?.();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.root.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
