@@ -66,6 +66,9 @@ export interface ChainBatch {
   readonly undo: { hash: Uint8Array; spent: Coin[] }[];
   readonly coins: CoinChange[];
   readonly tip?: Uint8Array;
+  /** Blocks this batch connects to / disconnects from the active chain (for indexes kept beside the chain). */
+  readonly connected?: { entry: ChainEntry; block: Block }[];
+  readonly disconnected?: { entry: ChainEntry; block: Block }[];
 }
 
 export interface ChainStore extends CoinView {
@@ -498,14 +501,13 @@ export class Chain {
         if (err instanceof ValidationError) return { failed: { entry: e, error: err } };
         throw err;
       }
-      if (e.status !== 'valid') {
-        e.status = 'valid';
-        batch.entries.push(this.record(e));
-      }
+      // Marked valid in memory only once the batch commits: a failed move leaves no trace.
+      if (e.status !== 'valid') batch.entries.push({ ...this.record(e), status: 'valid' });
       connected.push({ block, entry: e });
     }
     batch.coins.push(...view.changes.values());
-    this.store.commit(batch);
+    this.store.commit({ ...batch, connected, disconnected });
+    for (const c of connected) c.entry.status = 'valid';
     this.setActive(target);
     return { connected, disconnected };
   }
@@ -518,8 +520,15 @@ export class Chain {
       const tx = block.txs[i]!;
       const id = txid(tx);
       if (i > 0) {
-        fees += checkTxInputs(tx, view, e.height, this.params);
-        checkTxScripts(tx, view);
+        try {
+          fees += checkTxInputs(tx, view, e.height, this.params);
+          checkTxScripts(tx, view);
+        } catch (err) {
+          // Missing or immature inputs are no fault in a relayed transaction, but any failure
+          // inside a block is a consensus failure its sender is to blame for (Core's ConnectBlock).
+          if (err instanceof ValidationError && !err.misbehaving) throw new ValidationError(err.code, true, err.detail);
+          throw err;
+        }
         for (const inp of tx.inputs) {
           spent.push(view.getCoin(inp.prevTxid, inp.vout)!);
           view.spend(inp.prevTxid, inp.vout);

@@ -77,7 +77,10 @@ export class LmdbChainStore implements ChainStore {
     }
   }
 
-  commit(b: ChainBatch, extra?: () => void): void {
+  /** Called inside the commit's transaction, so indexes kept in this store change atomically with the chain. */
+  readonly commitHooks: ((b: ChainBatch) => void)[] = [];
+
+  commit(b: ChainBatch): void {
     this.root.transactionSync(() => {
       for (const e of b.entries) this.entries.putSync(e.hash, encodeEntry(e));
       for (const x of b.blocks) this.blocks.putSync(x.hash, encodeBlock(x.block));
@@ -88,7 +91,7 @@ export class LmdbChainStore implements ChainStore {
         else this.coins.putSync(k, encodeCoin(c.coin));
       }
       if (b.tip) this.meta.putSync('tip', b.tip);
-      extra?.();
+      for (const hook of this.commitHooks) hook(b);
     });
   }
 

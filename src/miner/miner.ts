@@ -1,0 +1,253 @@
+// The miner daemon: the chain in an LMDB store, the network node (status, transactions, block
+// server, catching up), the mempool and the mining threads. Templates are rebuilt at once on a
+// new tip or new transactions; found blocks go through the same validation as anyone else's.
+import { join } from 'node:path';
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import { decodeAddress, encodeAddress } from '../shared/address.js';
+import { DecodeError, hashToHex, toHex } from '../shared/bytes.js';
+import { type Block, blockSize } from '../shared/block.js';
+import { Chain, type ChainUpdate } from '../shared/chain.js';
+import type { Settings } from '../shared/config.js';
+import { CliError, type Output } from '../shared/cli.js';
+import { assembleBlock, makeCoinbase, p2pkhOutput } from '../shared/builder.js';
+import { encodeHeader } from '../shared/header.js';
+import { KeyStore } from '../shared/keystore.js';
+import { ChainNode } from '../shared/net/node.js';
+import { blockSubsidy } from '../shared/params.js';
+import { bitsToTarget } from '../shared/pow.js';
+import { LmdbChainStore } from '../shared/store/lmdb-store.js';
+import { decodeTx } from '../shared/tx.js';
+import { ValidationError } from '../shared/validation.js';
+import { HashPool } from './hashpool.js';
+import { Mempool } from './mempool.js';
+import { randomBytes } from 'node:crypto';
+
+export const REWARD_KEY_NAME = 'mining-rewards';
+
+export interface MinerOptions {
+  readonly settings: Settings;
+  readonly datadir: string;
+  /** Address for rewards; default: the datadir's mining-rewards key (created on first start). */
+  readonly rewardAddress?: string;
+  readonly threads: number;
+  readonly mine: boolean;
+  readonly quiet: boolean;
+  readonly io: Output;
+  readonly color?: boolean;
+  readonly bindAddress?: string;
+  /** Seconds between status lines. */
+  readonly statusLineSeconds?: number;
+}
+
+interface Template {
+  readonly jobId: number;
+  readonly block: Block;
+  readonly height: number;
+}
+
+export function difficulty(bits: number, powLimit: bigint): number {
+  // Relative to the easiest target this network allows, as Bitcoin's is relative to 0x1d00ffff.
+  const t = bitsToTarget(bits);
+  return t === 0n ? 0 : Number((powLimit * 1000n) / t) / 1000;
+}
+
+export function formatRate(h: number): string {
+  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s'];
+  let i = 0;
+  while (h >= 1000 && i < units.length - 1) {
+    h /= 1000;
+    i++;
+  }
+  return `${h.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
+}
+
+export class Miner {
+  readonly store: LmdbChainStore;
+  readonly chain: Chain;
+  readonly node: ChainNode;
+  readonly mempool: Mempool;
+  private pool?: HashPool;
+  private template?: Template;
+  private jobCounter = 0;
+  private refreshQueued = false;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  readonly rewardPkh: Uint8Array;
+  readonly rewardAddress: string;
+  readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txBad: 0, ownTxHeard: 0 };
+  private readonly c: ChalkInstance;
+
+  constructor(readonly opts: MinerOptions) {
+    const { settings } = opts;
+    const params = settings.params;
+    this.c = new Chalk({ level: opts.color === false ? 0 : chalk.level });
+    if (opts.rewardAddress !== undefined) {
+      let dec;
+      try {
+        dec = decodeAddress(opts.rewardAddress);
+      } catch (e) {
+        throw new CliError(`--address: ${(e as Error).message}`, 2);
+      }
+      if (dec.version !== params.addressVersion) throw new CliError(`--address is not a ${params.name} address (version ${dec.version}, expected ${params.addressVersion})`, 2);
+      this.rewardPkh = dec.hash160;
+    } else {
+      const keys = new KeyStore(join(opts.datadir, 'keys'));
+      const info = keys.has(REWARD_KEY_NAME) ? keys.info(REWARD_KEY_NAME) : keys.create(REWARD_KEY_NAME);
+      this.rewardPkh = info.pubkeyHash;
+    }
+    this.rewardAddress = encodeAddress(this.rewardPkh, params.addressVersion);
+    this.store = new LmdbChainStore(join(opts.datadir, 'chain'), 'miner');
+    try {
+      this.chain = new Chain(params, this.store);
+      this.chain.activateBestChain();
+    } catch (e) {
+      this.store.close();
+      throw e;
+    }
+    this.mempool = new Mempool(this.chain, { minRelayFeeRate: settings.minRelayFeeRate, maxBytes: settings.mempoolMaxBytes });
+    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level === 'debug') });
+    this.node.mempoolSize = () => this.mempool.size;
+  }
+
+  private log(line: string, debug = false): void {
+    if (debug || (this.opts.quiet && !line.startsWith('!'))) return;
+    const t = new Date().toISOString().slice(11, 19);
+    this.opts.io.out(`${this.c.gray(t)} ${line}`);
+  }
+
+  async start(): Promise<void> {
+    const s = this.opts.settings;
+    this.node.on('tx', (raw) => this.onTx(raw));
+    this.node.on('update', (u) => this.onChainUpdate(u, 'peer'));
+    await this.node.start(true);
+    this.log(
+      `${this.c.bold('mvb miner')} on ${this.c.cyan(s.network)}: height ${this.chain.height}, tip ${hashToHex(this.chain.tip.hash).slice(0, 16)}…, ` +
+        `rewards to ${this.c.green(this.rewardAddress)}; UDP tx ${s.transactionPort}, status ${s.statusPort}, TCP blocks ${this.node.server!.port}; broadcast ${s.broadcastAddress}`,
+    );
+    if (this.opts.mine) {
+      this.pool = new HashPool(this.opts.threads);
+      this.pool.on('found', (jobId, nonce) => this.onFound(jobId, nonce));
+      this.pool.on('exhausted', () => this.refresh());
+      this.pool.on('error', (e) => this.log(this.c.red(`mining thread failed: ${e.message}`)));
+      this.refresh();
+      // Keep the template's time fresh, as Bitcoin miners do.
+      this.timers.push(setInterval(() => this.refresh(), 15_000));
+    }
+    this.timers.push(setInterval(() => this.statusLine(), (this.opts.statusLineSeconds ?? 5) * 1000));
+  }
+
+  /** Requests a template rebuild; several requests in one tick make one rebuild. */
+  refresh(): void {
+    if (this.refreshQueued || this.stopped || !this.pool) return;
+    this.refreshQueued = true;
+    setImmediate(() => {
+      this.refreshQueued = false;
+      this.buildTemplate();
+    });
+  }
+
+  private buildTemplate(): void {
+    if (this.stopped || !this.pool) return;
+    const s = this.opts.settings;
+    const params = s.params;
+    const ctx = this.chain.templateContext();
+    const sel = this.mempool.select(params.maxBlockBytes - 2000);
+    if (sel.txs.length < s.minBlockTransactions) {
+      this.pool.idle();
+      this.template = undefined;
+      return;
+    }
+    const reward = blockSubsidy(ctx.height, params) + sel.fees;
+    // Tag plus an extra nonce: a fresh coinbase (new Merkle root) whenever the nonce range runs out.
+    const extra = new Uint8Array([...new TextEncoder().encode('mvb'), ...randomBytes(8)]);
+    const coinbase = makeCoinbase(ctx.height, [p2pkhOutput(reward, this.rewardPkh)], extra);
+    const now = Math.floor(Date.now() / 1000);
+    const time = Math.max(now, ctx.medianTimePast + 1);
+    const block = assembleBlock(ctx.prevHash, [coinbase, ...sel.txs.map((e) => e.tx)], time, ctx.bits);
+    const jobId = ++this.jobCounter;
+    this.template = { jobId, block, height: ctx.height };
+    this.pool.start(jobId, encodeHeader(block.header), bitsToTarget(ctx.bits), s.maxHashrate);
+  }
+
+  private onFound(jobId: number, nonce: number): void {
+    const t = this.template;
+    if (!t || t.jobId !== jobId) return;
+    const block: Block = { header: { ...t.block.header, nonce }, txs: t.block.txs };
+    try {
+      const r = this.chain.processBlock(block, Math.floor(Date.now() / 1000));
+      if (r.status === 'accepted' && r.connected.length) {
+        this.stats.blocksMined++;
+        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length - 1} transaction(s), ${blockSize(block)} bytes`));
+        this.onChainUpdate(r, 'self');
+      }
+    } catch (e) {
+      // Our own template failed validation: a bug or a race with the tip; log and rebuild.
+      this.log(this.c.red(`own block rejected: ${(e as Error).message}`));
+    }
+    this.refresh();
+  }
+
+  private onChainUpdate(u: ChainUpdate, from: 'self' | 'peer'): void {
+    const r = this.mempool.update(u);
+    if (from === 'peer') {
+      const tip = this.chain.tip;
+      const reorg = u.disconnected.length ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`) : '';
+      this.log(`new tip ${tip.height} ${hashToHex(tip.hash).slice(0, 16)}… from the network${reorg}`);
+    }
+    this.node.announce();
+    this.refresh();
+    this.statusLine();
+  }
+
+  private onTx(raw: Uint8Array): void {
+    this.stats.txReceived++;
+    let tx;
+    try {
+      tx = decodeTx(raw);
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        this.stats.txBad++;
+        return;
+      }
+      throw e;
+    }
+    try {
+      const r = this.mempool.accept(tx);
+      if (r.status === 'known') {
+        this.stats.ownTxHeard++;
+        return;
+      }
+      this.log(`mempool +${hashToHex(r.entry.txid).slice(0, 16)}… fee ${r.entry.fee} (${r.entry.feeRate.toFixed(1)}/byte), ${this.mempool.size} waiting`);
+      this.refresh();
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      this.stats.txRejected++;
+      this.log(`rejected transaction: ${e.message}`, true);
+    }
+  }
+
+  statusLine(): void {
+    if (this.stopped) return;
+    const tip = this.chain.tip;
+    const rate = this.pool ? formatRate(this.pool.rate()) : 'not mining';
+    const miners = this.node.activePeers().length + 1;
+    this.log(
+      `height ${this.c.bold(String(tip.height))} tip ${hashToHex(tip.hash).slice(0, 16)}… difficulty ${difficulty(this.chain.requiredBits(tip), this.chain.params.powLimit)} ` +
+        `${rate} mempool ${this.mempool.size} miners ${miners}`,
+    );
+  }
+
+  /** A summary for tests and tools. */
+  info(): { height: number; tip: string; mempool: number; rewardAddress: string; port: number; nodeId: string } {
+    return { height: this.chain.height, tip: hashToHex(this.chain.tip.hash), mempool: this.mempool.size, rewardAddress: this.rewardAddress, port: this.node.server?.port ?? 0, nodeId: toHex(this.node.nodeId) };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.pool?.close();
+    await this.node.stop();
+    this.store.close();
+  }
+}

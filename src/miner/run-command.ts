@@ -1,0 +1,55 @@
+// `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
+import { availableParallelism } from 'node:os';
+import { CliError, type CliCommand } from '../shared/cli.js';
+import { Miner } from './miner.js';
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) throw new CliError(`${name} must be a whole number from 1 to 1024`, 2);
+    return n;
+  };
+}
+
+export const runMinerCommand: CliCommand = {
+  name: '',
+  describe: 'Run an mvb miner: mempool, mining threads, status broadcasts and a block server',
+  options: [
+    { flags: '--address <address>', description: 'pay block rewards to this address (default: the datadir\'s mining-rewards key)' },
+    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: positiveInt('--threads') },
+    { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
+    { flags: '--quiet', description: 'print only warnings and errors' },
+    { flags: '--bind <ip>', description: 'listen on this address only (default: all)' },
+  ],
+  async handler(_args, opts, ctx) {
+    const miner = new Miner({
+      settings: ctx.settings,
+      datadir: ctx.datadir,
+      rewardAddress: opts['address'] as string | undefined,
+      threads: (opts['threads'] as number | undefined) ?? availableParallelism(),
+      mine: opts['mine'] !== false,
+      quiet: Boolean(opts['quiet']),
+      io: ctx.io,
+      color: !ctx.env['NO_COLOR'] && process.stdout.isTTY === true ? undefined : false,
+      bindAddress: opts['bind'] as string | undefined,
+    });
+    try {
+      await miner.start();
+    } catch (e) {
+      await miner.stop();
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE') throw new CliError(`port in use: ${err.message}; pick another with --set blockServerPort=N`);
+      throw e;
+    }
+    if (ctx.json) ctx.io.out(JSON.stringify(miner.info()));
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    ctx.io.out(`stopping: height ${miner.chain.height}, ${miner.stats.blocksMined} block(s) mined this session`);
+    await miner.stop();
+    return 0;
+  },
+};
+
+export const minerCommands: readonly CliCommand[] = [runMinerCommand];

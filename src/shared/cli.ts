@@ -1,0 +1,158 @@
+// The command-line shell shared by mvb, mvb-miner and mvb-wallet (after Lodestar): each command
+// is one small module (name, arguments, options, handler) registered in one list, and runCli runs
+// a list in-process and returns the exit code, so tests call commands without spawning.
+import { Command, CommanderError, Option } from 'commander';
+import { type Settings, ConfigError, defaultDataDir, loadSettings } from './config.js';
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processOutput: Output = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+};
+
+export interface CommandContext {
+  readonly settings: Settings;
+  readonly datadir: string;
+  readonly json: boolean;
+  readonly io: Output;
+  /** Aborted on SIGINT/SIGTERM (daemons and loops stop cleanly). */
+  readonly signal: AbortSignal;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface OptionSpec {
+  /** Commander flags, e.g. '--fee <amount>' or '--once'. */
+  readonly flags: string;
+  readonly description: string;
+  readonly default?: unknown;
+  readonly parser?: (value: string, previous: unknown) => unknown;
+}
+
+export interface CliCommand {
+  readonly name: string;
+  readonly describe: string;
+  /** Positional arguments in commander syntax, e.g. ['<name>', '[file]']. */
+  readonly args?: readonly string[];
+  readonly options?: readonly OptionSpec[];
+  /** Returns the exit code. Throw CliError for a clear one-line failure. */
+  handler(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number>;
+}
+
+/** A failure the user caused or can fix: printed as one line, exit code `code`. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(message: string, readonly code = 1) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  readonly io?: Output;
+  readonly signal?: AbortSignal;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Which data directory to default to: the miner's or the wallet's. */
+  readonly app: 'miner' | 'wallet' | 'tool';
+  /** Extra description for --help. */
+  readonly description?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function sharedOptions(cmd: Command): Command {
+  return cmd
+    .option('--datadir <dir>', 'data directory (default: a per-user folder for the network)')
+    .option('--network <name>', 'network: lan (default) or devnet')
+    .option('--config <file>', 'config file (default: the config.json shipped with mvb)')
+    .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
+    .option('--json', 'print data as JSON');
+}
+
+/**
+ * Runs argv (without node and script) against the commands; returns the exit code.
+ * A single command may be the default (name '').
+ */
+export async function runCli(program: string, commands: readonly CliCommand[], argv: readonly string[], o: RunOptions): Promise<number> {
+  const io = o.io ?? processOutput;
+  const root = new Command(program);
+  if (o.description) root.description(o.description);
+  root.exitOverride();
+  root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  let result: Promise<number> | undefined;
+  for (const c of commands) {
+    const cmd = c.name === '' ? root : root.command(c.name).description(c.describe);
+    if (c.name === '') cmd.description(c.describe);
+    for (const a of c.args ?? []) cmd.argument(a);
+    sharedOptions(cmd);
+    for (const op of c.options ?? []) {
+      const opt = new Option(op.flags, op.description);
+      if (op.default !== undefined) opt.default(op.default);
+      if (op.parser) opt.argParser(op.parser);
+      cmd.addOption(opt);
+    }
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+    cmd.action((...all: unknown[]) => {
+      const command = all[all.length - 1] as Command;
+      const opts = command.opts();
+      const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
+      result = runHandler(c, args, opts, io, o);
+    });
+  }
+  try {
+    await root.parseAsync(argv as string[], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    throw e;
+  }
+  if (!result) {
+    io.err(root.helpInformation().trimEnd());
+    return 2;
+  }
+  return result;
+}
+
+async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
+  try {
+    const settings = loadSettings({ configFile: opts['config'] as string | undefined, network: opts['network'] as string | undefined, sets: opts['set'] as string[] });
+    const datadir = (opts['datadir'] as string | undefined) ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+    const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
+    return await c.handler(args, opts, ctx);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`error: ${e.message}`);
+      return e.code;
+    }
+    if (e instanceof ConfigError) {
+      io.err(`error: ${e.message}`);
+      return 2;
+    }
+    if ((e as Error)?.name === 'LockError') {
+      io.err(`error: ${(e as Error).message}`);
+      return 1;
+    }
+    io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+/** An AbortSignal that fires on SIGINT or SIGTERM (for a process's main). */
+export function shutdownSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac.signal;
+}
+
+/** Main for a bin: runs the commands on process.argv and exits with their code. */
+export async function main(program: string, commands: readonly CliCommand[], o: Omit<RunOptions, 'signal'>): Promise<void> {
+  const code = await runCli(program, commands, process.argv.slice(2), { ...o, signal: shutdownSignal() });
+  process.exitCode = code;
+}
