@@ -8,8 +8,8 @@ export interface Block {
   readonly txs: readonly Tx[];
 }
 
-/** The smallest transaction: version 4, 1 input of 41, 1 output of 9, locktime 4, counts 2. */
-const MIN_TX_BYTES = 60;
+/** The smallest transaction encoding: version 4, 1 input of 41, no outputs, locktime 4, counts 2. */
+const MIN_TX_BYTES = 51;
 
 export function writeBlock(w: Writer, b: Block): Writer {
   writeHeader(w, b.header);

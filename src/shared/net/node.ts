@@ -243,7 +243,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       for (const b of blocks) {
         this.stats.blocksFetched++;
         const r = this.chain.processBlock(b, this.now());
-        if (r.status === 'accepted' && (r.connected.length || r.disconnected.length)) this.emit('update', r);
+        if (r.status !== 'accepted') continue;
+        if (r.connected.length || r.disconnected.length) this.emit('update', r);
+        // An earlier block of this peer's branch failed when the branch was connected.
+        if (r.invalid.length) throw r.invalid[0]!.error;
       }
       if (blocks.length < batch.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
     }

@@ -1,0 +1,5 @@
+// Every `mvb` command, registered in one list.
+import type { CliCommand } from '../shared/cli.js';
+import { benchCommand } from './bench.js';
+
+export const mvbCommands: readonly CliCommand[] = [benchCommand];

@@ -1,0 +1,171 @@
+// Test harness for real processes on loopback: free ports, temporary datadirs, miners started as
+// child processes (always with broadcastAddress 127.255.255.255), a status listener that records
+// every miner's announced tip, and waits bounded by timeouts instead of sleeps.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { toHex } from '../../src/shared/bytes.js';
+import { loadSettings, type Settings } from '../../src/shared/config.js';
+import { MsgType, type Status, decodeStatus, decodeFrame, MAX_DATAGRAM_BYTES } from '../../src/shared/net/protocol.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');
+export const WALLET_BIN = join(ROOT, 'dist/src/wallet/main.js');
+export const MVB_BIN = join(ROOT, 'dist/src/cli/mvb.js');
+export const LOOPBACK_BROADCAST = '127.255.255.255';
+
+/** Distinct free ports (TCP check; UDP ports in the same range are free in practice on loopback). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    servers.push(s);
+    ports.push((s.address() as net.AddressInfo).port);
+  }
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `mvb-test-${prefix}-`));
+}
+
+export function removeDir(d: string): void {
+  rmSync(d, { recursive: true, force: true });
+}
+
+/** The ports one test network uses. Every node in the test shares status/tx ports. */
+export interface NetPorts {
+  readonly statusPort: number;
+  readonly transactionPort: number;
+}
+
+export async function netPorts(): Promise<NetPorts> {
+  const [statusPort, transactionPort] = await freePorts(2);
+  return { statusPort: statusPort!, transactionPort: transactionPort! };
+}
+
+export function netSets(p: NetPorts, extra: Record<string, unknown> = {}): string[] {
+  const sets: Record<string, unknown> = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: p.statusPort, transactionPort: p.transactionPort, ...extra };
+  return Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`]);
+}
+
+/** Settings as the processes of this test network see them. */
+export function testSettings(p: NetPorts, extra: Record<string, unknown> = {}): Settings {
+  const sets = netSets(p, extra).filter((x) => x !== '--set');
+  return loadSettings({ network: 'devnet', sets });
+}
+
+export interface MinerProc {
+  readonly child: ChildProcess;
+  readonly datadir: string;
+  readonly blockServerPort: number;
+  /** The miner's info line (--json). */
+  readonly info: { height: number; tip: string; rewardAddress: string; port: number; nodeId: string };
+  output(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+export interface StartMinerOptions {
+  readonly ports: NetPorts;
+  readonly datadir: string;
+  readonly args?: readonly string[];
+  readonly sets?: Record<string, unknown>;
+  readonly timeoutMs?: number;
+}
+
+export async function startMiner(o: StartMinerOptions): Promise<MinerProc> {
+  const [bsp] = await freePorts(1);
+  const args = [MINER_BIN, '--network', 'devnet', '--datadir', o.datadir, '--threads', '1', '--json', ...netSets(o.ports, { blockServerPort: bsp, ...o.sets }), ...(o.args ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const info = await waitFor(
+    () => {
+      const line = out.split('\n').find((l) => l.startsWith('{"height"'));
+      return line ? (JSON.parse(line) as MinerProc['info']) : undefined;
+    },
+    o.timeoutMs ?? 20_000,
+    () => `miner did not start:\n${out}`,
+    exited,
+  );
+  return { child, datadir: o.datadir, blockServerPort: bsp!, info, output: () => out, exited };
+}
+
+/** Ends a process we started, by its PID, and waits for it (SIGKILL after a grace period). */
+export async function stopProc(p: { child: ChildProcess; exited: Promise<number | null> }, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
+  p.child.kill(signal);
+  const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  const code = await p.exited;
+  clearTimeout(t);
+  return code;
+}
+
+/** Polls cond every 25 ms until it returns a value, or fails after timeoutMs with describe(). */
+export async function waitFor<T>(cond: () => T | undefined | false, timeoutMs: number, describe: () => string, abortOn?: Promise<unknown>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let aborted = false;
+  void abortOn?.then(() => (aborted = true));
+  for (;;) {
+    const v = cond();
+    if (v !== undefined && v !== false) return v;
+    if (aborted) throw new Error(`process exited while waiting: ${describe()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Listens on a test network's status port and keeps each node's latest status. */
+export class StatusWatcher {
+  private readonly socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  readonly latest = new Map<string, Status & { address: string }>();
+
+  constructor(private readonly settings: Settings) {
+    this.socket.on('message', (msg, rinfo) => {
+      try {
+        const f = decodeFrame(settings.params, new Uint8Array(msg), MAX_DATAGRAM_BYTES);
+        if (f.type !== MsgType.Status) return;
+        const s = decodeStatus(f.payload);
+        this.latest.set(toHex(s.nodeId), { ...s, address: rinfo.address });
+      } catch {
+        /* not ours */
+      }
+    });
+  }
+
+  start(): Promise<void> {
+    return new Promise((r) => this.socket.bind(this.settings.statusPort, () => r()));
+  }
+
+  of(nodeId: string): (Status & { address: string }) | undefined {
+    return this.latest.get(nodeId);
+  }
+
+  /** Waits until every listed node announces the same tip at height >= minHeight. */
+  async converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<Status> {
+    return waitFor(
+      () => {
+        const ss = nodeIds.map((n) => this.latest.get(n));
+        if (ss.some((s) => !s || s.height < minHeight)) return undefined;
+        const tip = toHex(ss[0]!.tipHash);
+        return ss.every((s) => toHex(s!.tipHash) === tip) ? ss[0] : undefined;
+      },
+      timeoutMs,
+      () => `nodes did not converge at height >= ${minHeight}: ${nodeIds.map((n) => `${n.slice(0, 6)}@${this.latest.get(n)?.height}:${toHex(this.latest.get(n)?.tipHash ?? new Uint8Array()).slice(0, 8)}`).join(' ')}`,
+    );
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.socket.close(() => r()));
+  }
+}
