@@ -169,3 +169,19 @@ export class StatusWatcher {
     return new Promise((r) => this.socket.close(() => r()));
   }
 }
+
+/** Like waitFor, for conditions that need I/O: one check at a time, every intervalMs. */
+export async function waitForAsync<T>(cond: () => Promise<T | undefined | false>, timeoutMs: number, describe: () => string, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let v: T | undefined | false;
+    try {
+      v = await cond();
+    } catch {
+      v = undefined; // a peer restarting or busy: try again
+    }
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
