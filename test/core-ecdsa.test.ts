@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Point } from '@noble/secp256k1';
 import {
+  verifyDerSha256,
   CURVE_N,
   DecodeError,
   encodeDer,
@@ -61,6 +62,23 @@ describe('core: ECDSA verification (Wycheproof ecdsa_secp256k1_sha256_test.json)
 
   it(`covers all ${file.numberOfTests} cases`, () => {
     assert.equal(all.length, file.numberOfTests);
+  });
+
+  it('verifyDerSha256 (OpenSSL path used by the validator) agrees on every case, compressed keys too', () => {
+    let valid = 0;
+    for (const { g, t } of all) {
+      const un = fromHex(g.publicKey.uncompressed);
+      const expected = t.result === 'valid';
+      // verifyDerSha256 hashes its input once more: pass the message, it verifies over sha256(msg).
+      assert.equal(verifyDerSha256(fromHex(t.sig), fromHex(t.msg), un, { allowHighS: true }), expected, `tcId ${t.tcId} uncompressed`);
+      const y = un[64]!;
+      const comp = new Uint8Array(33);
+      comp[0] = y & 1 ? 0x03 : 0x02;
+      comp.set(un.subarray(1, 33), 1);
+      assert.equal(verifyDerSha256(fromHex(t.sig), fromHex(t.msg), comp, { allowHighS: true }), expected, `tcId ${t.tcId} compressed`);
+      if (expected) valid++;
+    }
+    assert.ok(valid > 0);
   });
 
   it('verifyDer(sig, sha256(msg), key, {allowHighS}) is true exactly for the valid cases', () => {

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, type CliCommand } from '../shared/cli.js';
 import { HashPool } from '../miner/hashpool.js';
 import { formatRate } from '../miner/miner.js';
+import { publicKeyOf, signDer, verifyDer, verifyDerSha256 } from '../shared/ecdsa.js';
+import { sha256 } from '../shared/hash.js';
 
 export async function benchMine(threads: number, seconds: number, signal?: AbortSignal): Promise<{ hashesPerSecond: number; hashes: number; seconds: number; threads: number }> {
   const pool = new HashPool(threads);
@@ -26,17 +28,47 @@ export async function benchMine(threads: number, seconds: number, signal?: Abort
   }
 }
 
+/**
+ * Signature verifications per second on one thread: noble-secp256k1 (verifyDer) against OpenSSL
+ * through node:crypto (verifyDerSha256, what the validator uses), over the same signed sighash.
+ */
+export function benchVerify(seconds: number): { noblePerSecond: number; nodeCryptoPerSecond: number } {
+  const secret = new Uint8Array(32).fill(5);
+  const pub = publicKeyOf(secret);
+  const preimage = new TextEncoder().encode('mvb bench verify: a legacy sighash preimage stands here');
+  const first = sha256(preimage);
+  const digest = sha256(first);
+  const der = signDer(digest, secret);
+  const run = (f: () => boolean): number => {
+    const end = performance.now() + (seconds * 1000) / 2;
+    let n = 0;
+    while (performance.now() < end) {
+      for (let i = 0; i < 50; i++) if (!f()) throw new Error('verification failed');
+      n += 50;
+    }
+    return Math.round(n / (seconds / 2));
+  };
+  return { noblePerSecond: run(() => verifyDer(der, digest, pub)), nodeCryptoPerSecond: run(() => verifyDerSha256(der, first, pub)) };
+}
+
 export const benchCommand: CliCommand = {
   name: 'bench',
-  describe: 'Benchmarks: `mvb bench mine` measures header hashes per second',
+  describe: 'Benchmarks: `mvb bench mine` (header hashes per second), `mvb bench verify` (signature checks per second)',
   args: ['<what>'],
   options: [
     { flags: '--seconds <n>', description: 'how long to measure', default: 5, parser: (v) => Number(v) },
     { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: (v) => Number(v) },
   ],
   async handler([what], opts, ctx) {
-    if (what !== 'mine') throw new CliError(`unknown benchmark "${what}" (available: mine)`, 2);
+    if (what !== 'mine' && what !== 'verify') throw new CliError(`unknown benchmark "${what}" (available: mine, verify)`, 2);
     const seconds = opts['seconds'] as number;
+    if (what === 'verify') {
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be a number from 0 to 3600', 2);
+      const v = benchVerify(seconds);
+      if (ctx.json) ctx.io.out(JSON.stringify(v));
+      else ctx.io.out(`signature verifications per second, one thread: noble-secp256k1 ${v.noblePerSecond}, node:crypto (OpenSSL) ${v.nodeCryptoPerSecond} (${(v.nodeCryptoPerSecond / v.noblePerSecond).toFixed(1)}x)`);
+      return 0;
+    }
     const threads = (opts['threads'] as number | undefined) ?? availableParallelism();
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be a number from 0 to 3600', 2);
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new CliError('--threads must be a whole number from 1 to 1024', 2);

@@ -5,7 +5,7 @@
 import { DecodeError, equalBytes, toHex } from './bytes.js';
 import { type Block, blockSize } from './block.js';
 import { type Header, hashToNumber, headerHash } from './header.js';
-import { hash160 } from './hash.js';
+import { hash160, sha256 } from './hash.js';
 import { merkleRootMutated } from './merkle.js';
 import {
   type ConsensusParams,
@@ -15,9 +15,9 @@ import {
   moneyRange,
 } from './params.js';
 import { checkProofOfWork } from './pow.js';
-import { isValidSignatureEncoding, isPubkeyEncoding, verifyDer, isLowS, parseDer } from './ecdsa.js';
+import { isValidSignatureEncoding, isPubkeyEncoding, verifyDer, verifyDerSha256, isLowS, parseDer } from './ecdsa.js';
 import { bip34Prefix, p2pkhHash, parsePushes } from './script.js';
-import { legacySighash } from './sighash.js';
+import { legacySighash, legacySighashPreimage } from './sighash.js';
 import { type Tx, isCoinbase, txSize, txid } from './tx.js';
 
 export class ValidationError extends Error {
@@ -211,8 +211,11 @@ export function p2pkhInputError(tx: Tx, inputIndex: number, prevScriptPubKey: Ui
   if (!isPubkeyEncoding(pub)) return SCRIPT_ERR.pubkey;
   if (!equalBytes(hash160(pub), pkh)) return SCRIPT_ERR.equalVerify;
   const hashType = sig[sig.length - 1]!;
-  const msg = legacySighash(tx, inputIndex, prevScriptPubKey, hashType);
-  if (!verifyDer(der, msg, pub, { allowHighS: opts.allowHighS ?? false })) return SCRIPT_ERR.evalFalse;
+  const pre = legacySighashPreimage(tx, inputIndex, prevScriptPubKey, hashType);
+  const ok = pre === undefined
+    ? verifyDer(der, legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pub, opts) // Core's constant ONE
+    : verifyDerSha256(der, sha256(pre), pub, opts);
+  if (!ok) return SCRIPT_ERR.evalFalse;
   return undefined;
 }
 

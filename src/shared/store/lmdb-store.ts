@@ -18,13 +18,18 @@ export class LmdbChainStore implements ChainStore {
   private readonly undo: Bin;
   private readonly coins: Bin;
   private readonly meta: Database<Uint8Array, string>;
-  private readonly lock: DirLock;
+  private readonly lock: DirLock | undefined;
   private closed = false;
 
-  /** Opens (creating) the store in dir; throws LockError if another process has it. */
-  constructor(readonly dir: string, what = 'mvb process') {
+  /**
+   * Opens (creating) the store in dir; throws LockError if another process has it.
+   * `lock: false` opens it without the directory lock, shared: LMDB itself serialises write
+   * transactions across processes, so a short-lived process may read the chain and write its own
+   * named databases beside a running node. Never run a Chain over a store opened that way.
+   */
+  constructor(readonly dir: string, what = 'mvb process', opts: { readonly lock?: boolean } = {}) {
     mkdirSync(dir, { recursive: true });
-    this.lock = DirLock.acquire(dir, what);
+    this.lock = opts.lock === false ? undefined : DirLock.acquire(dir, what);
     try {
       this.root = open({ path: `${dir}/chain.mdb`, maxDbs: 16, noSubdir: false, compression: false });
       const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
@@ -34,7 +39,7 @@ export class LmdbChainStore implements ChainStore {
       this.coins = this.root.openDB<Uint8Array, Uint8Array>({ name: 'coins', ...bin });
       this.meta = this.root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' });
     } catch (e) {
-      this.lock.release();
+      this.lock?.release();
       throw e;
     }
   }
@@ -101,7 +106,7 @@ export class LmdbChainStore implements ChainStore {
     try {
       this.root.close();
     } finally {
-      this.lock.release();
+      this.lock?.release();
     }
   }
 }

@@ -1,0 +1,168 @@
+// The wallet's keys and addresses: the key directory (DATADIR/keys, PEM files via KeyStore),
+// passphrases for encrypted keys, and turning what the user typed (a local name or an address)
+// into a public key hash, with errors that say exactly what is wrong.
+import { join } from 'node:path';
+import { base58 } from '../shared/address.js';
+import { encodeAddress } from '../shared/address.js';
+import { equalBytes, toHex } from '../shared/bytes.js';
+import { type CommandContext, CliError, processOutput } from '../shared/cli.js';
+import { sha256d } from '../shared/hash.js';
+import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/keystore.js';
+
+export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
+
+export function keysDir(datadir: string): string {
+  return join(datadir, 'keys');
+}
+
+export function openKeys(ctx: CommandContext): KeyStore {
+  return new KeyStore(keysDir(ctx.datadir));
+}
+
+/** Runs f, turning KeyError into a one-line CliError. */
+export function keyCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KeyError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+export interface LocalKey extends KeyInfo {
+  readonly address: string;
+  readonly pkhHex: string;
+}
+
+/** Every readable local key with its address, by name. */
+export function localKeys(ks: KeyStore, addressVersion: number): LocalKey[] {
+  return ks.list().map((k) => ({ ...k, address: encodeAddress(k.pubkeyHash, addressVersion), pkhHex: toHex(k.pubkeyHash) }));
+}
+
+/**
+ * Decodes a Base58Check P2PKH address of this network, naming what is wrong: the alphabet, the
+ * length, the checksum or the network version byte.
+ */
+export function parseAddress(text: string, addressVersion: number, networkName: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = base58.decode(text);
+  } catch {
+    throw new CliError(`invalid address "${text}": not Base58 (characters 0, O, I and l are not used)`);
+  }
+  if (bytes.length !== 25) throw new CliError(`invalid address "${text}": ${bytes.length} bytes, an address has 25`);
+  const payload = bytes.subarray(0, 21);
+  if (!equalBytes(sha256d(payload).subarray(0, 4), bytes.subarray(21))) throw new CliError(`invalid address "${text}": checksum mismatch (mistyped?)`);
+  if (payload[0] !== addressVersion) {
+    throw new CliError(`address "${text}" belongs to another network: version byte ${payload[0]}, network ${networkName} uses ${addressVersion}`);
+  }
+  return payload.slice(1);
+}
+
+const BASE58_RE = /^[1-9A-HJ-NP-Za-km-z]+$/;
+
+/** Whether text should be judged as an address (else as a name): Base58 and address-length. */
+function looksLikeAddress(text: string): boolean {
+  return !KEY_NAME_RE.test(text) || (BASE58_RE.test(text) && text.length >= 26);
+}
+
+/** A local key by name or by address. */
+export function resolveLocal(ks: KeyStore, text: string, addressVersion: number, networkName: string): LocalKey {
+  const keys = localKeys(ks, addressVersion);
+  const byName = keys.find((k) => k.name === text);
+  if (byName) return byName;
+  const byAddress = keys.find((k) => k.address === text);
+  if (byAddress) return byAddress;
+  if (!looksLikeAddress(text)) {
+    // Broken key files are not in list(): let KeyStore say what is wrong with this one.
+    if (ks.has(text)) keyCall(() => ks.info(text));
+    throw new CliError(`no local address named "${text}" (see mvb-wallet list-addresses)`);
+  }
+  const pkh = parseAddress(text, addressVersion, networkName);
+  if (!keys.some((k) => equalBytes(k.pubkeyHash, pkh))) throw new CliError(`address ${text} is not one of this wallet's addresses`);
+  return keys.find((k) => equalBytes(k.pubkeyHash, pkh))!;
+}
+
+/** Where a payment goes: a local name, or any address of this network. */
+export function resolveDestination(ks: KeyStore, text: string, addressVersion: number, networkName: string): { pkh: Uint8Array; address: string; name?: string } {
+  const local = localKeys(ks, addressVersion);
+  const byName = local.find((k) => k.name === text);
+  if (byName) return { pkh: byName.pubkeyHash, address: byName.address, name: byName.name };
+  if (!looksLikeAddress(text)) {
+    throw new CliError(`"${text}" is neither a local address name nor an address`);
+  }
+  const pkh = parseAddress(text, addressVersion, networkName);
+  const mine = local.find((k) => equalBytes(k.pubkeyHash, pkh));
+  return { pkh, address: text, name: mine?.name };
+}
+
+// ------------------------------------------------------------------ passphrases
+
+function interactive(ctx: CommandContext): boolean {
+  return ctx.io === processOutput && process.stdin.isTTY === true && process.stderr.isTTY === true;
+}
+
+/** Reads a line from the terminal without echoing it. */
+export function promptHidden(prompt: string, signal?: AbortSignal): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = () => {
+      stdin.off('data', onData);
+      signal?.removeEventListener('abort', onAbort);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onAbort = () => {
+      done();
+      reject(new CliError('cancelled', 130));
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          done();
+          resolve(buf);
+          return;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          onAbort();
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') buf = buf.slice(0, -1);
+        else if (ch >= ' ') buf += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The passphrase for an encrypted key: $MVB_PASSPHRASE, else asked at the terminal with hidden
+ * input (twice when a new one is chosen), else a clear error.
+ */
+export async function getPassphrase(ctx: CommandContext, purpose: string, opts: { confirm?: boolean } = {}): Promise<string> {
+  const fromEnv = ctx.env[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!interactive(ctx)) {
+    throw new CliError(`${purpose} needs a passphrase: set ${PASSPHRASE_ENV} or run in a terminal to be asked`);
+  }
+  const p = await promptHidden(`Passphrase for ${purpose}: `, ctx.signal);
+  if (p === '') throw new CliError('the passphrase must not be empty');
+  if (opts.confirm) {
+    const again = await promptHidden('Repeat the passphrase: ', ctx.signal);
+    if (again !== p) throw new CliError('the passphrases do not match');
+  }
+  return p;
+}
+
+/** The secret key of a local key, asking for its passphrase if it is encrypted. */
+export async function unlock(ctx: CommandContext, ks: KeyStore, key: KeyInfo): Promise<Uint8Array> {
+  if (!key.encrypted) return keyCall(() => ks.secret(key.name));
+  const pass = await getPassphrase(ctx, `key "${key.name}"`);
+  return keyCall(() => ks.secret(key.name, pass));
+}
