@@ -1,5 +1,6 @@
 // Every `mvb` command, registered in one list.
 import type { CliCommand } from '../shared/cli.js';
 import { benchCommand } from './bench.js';
+import { devnetCommand } from './devnet.js';
 
-export const mvbCommands: readonly CliCommand[] = [benchCommand];
+export const mvbCommands: readonly CliCommand[] = [benchCommand, devnetCommand];

@@ -1,6 +1,8 @@
 // The command-line shell shared by mvb, mvb-miner and mvb-wallet (after Lodestar): each command
 // is one small module (name, arguments, options, handler) registered in one list, and runCli runs
 // a list in-process and returns the exit code, so tests call commands without spawning.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { type Settings, ConfigError, defaultDataDir, loadSettings } from './config.js';
 
@@ -120,8 +122,14 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
 
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
   try {
-    const settings = loadSettings({ configFile: opts['config'] as string | undefined, network: opts['network'] as string | undefined, sets: opts['set'] as string[] });
-    const datadir = (opts['datadir'] as string | undefined) ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+    const explicitDir = opts['datadir'] as string | undefined;
+    const saved = explicitDir ? readDatadirSettings(explicitDir) : undefined;
+    const settings = loadSettings({
+      configFile: (opts['config'] as string | undefined) ?? saved?.config,
+      network: (opts['network'] as string | undefined) ?? saved?.network,
+      sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
+    });
+    const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
     const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
     return await c.handler(args, opts, ctx);
   } catch (e) {
@@ -139,6 +147,33 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
     }
     io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
+  }
+}
+
+/** Name of the file in a data directory that remembers its network settings (written by `mvb devnet`). */
+export const DATADIR_SETTINGS_FILE = 'settings.json';
+
+export interface DatadirSettings {
+  readonly network?: string;
+  readonly config?: string;
+  /** `key=value` overrides, applied before any given on the command line. */
+  readonly sets?: readonly string[];
+}
+
+/** The settings a data directory was created with, so `--datadir DIR` alone reaches the right network. */
+export function readDatadirSettings(dir: string): DatadirSettings | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, DATADIR_SETTINGS_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(text) as DatadirSettings;
+    if (v.sets !== undefined && (!Array.isArray(v.sets) || !v.sets.every((x) => typeof x === 'string'))) throw new Error('sets must be a list of key=value strings');
+    return v;
+  } catch (e) {
+    throw new ConfigError(`${join(dir, DATADIR_SETTINGS_FILE)}: ${(e as Error).message}`);
   }
 }
 
