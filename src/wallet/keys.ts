@@ -59,11 +59,9 @@ export function parseAddress(text: string, addressVersion: number, networkName: 
   return payload.slice(1);
 }
 
-const BASE58_RE = /^[1-9A-HJ-NP-Za-km-z]+$/;
-
-/** Whether text should be judged as an address (else as a name): Base58 and address-length. */
+/** Whether text (not a local name) should be judged as an address rather than as a name: address-length letters and digits. */
 function looksLikeAddress(text: string): boolean {
-  return !KEY_NAME_RE.test(text) || (BASE58_RE.test(text) && text.length >= 26);
+  return !KEY_NAME_RE.test(text) || (/^[A-Za-z0-9]+$/.test(text) && text.length >= 26);
 }
 
 /** A local key by name or by address. */

@@ -79,25 +79,39 @@ export interface StartMinerOptions {
   readonly args?: readonly string[];
   readonly sets?: Record<string, unknown>;
   readonly timeoutMs?: number;
+  /**
+   * Run node under this command, e.g. ['ip', 'netns', 'exec', ns]. The miner then gets a process
+   * group of its own (stop it with stopProcGroup) and is ended if it fails to start.
+   */
+  readonly wrap?: readonly string[];
 }
 
 export async function startMiner(o: StartMinerOptions): Promise<MinerProc> {
-  const [bsp] = await freePorts(1);
+  const [bsp] = o.sets?.['blockServerPort'] !== undefined ? [Number(o.sets['blockServerPort'])] : await freePorts(1);
   const args = [MINER_BIN, '--network', 'devnet', '--datadir', o.datadir, '--threads', '1', '--json', ...netSets(o.ports, { blockServerPort: bsp, ...o.sets }), ...(o.args ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const wrapped = (o.wrap?.length ?? 0) > 0;
+  const [cmd, ...pre] = wrapped ? [...o.wrap!, process.execPath] : [process.execPath];
+  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...(wrapped ? { detached: true } : {}) });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  if (wrapped) child.on('error', (e) => (out += `\nspawn ${cmd}: ${e.message}\n`));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const info = await waitFor(
-    () => {
-      const line = out.split('\n').find((l) => l.startsWith('{"height"'));
-      return line ? (JSON.parse(line) as MinerProc['info']) : undefined;
-    },
-    o.timeoutMs ?? 20_000,
-    () => `miner did not start:\n${out}`,
-    exited,
-  );
+  let info: MinerProc['info'];
+  try {
+    info = await waitFor(
+      () => {
+        const line = out.split('\n').find((l) => l.startsWith('{"height"'));
+        return line ? (JSON.parse(line) as MinerProc['info']) : undefined;
+      },
+      o.timeoutMs ?? 20_000,
+      () => `miner did not start:\n${out}`,
+      exited,
+    );
+  } catch (e) {
+    if (wrapped) await stopProcGroup({ child, exited }, 'SIGKILL');
+    throw e;
+  }
   return { child, datadir: o.datadir, blockServerPort: bsp!, info, output: () => out, exited };
 }
 
@@ -106,6 +120,26 @@ export async function stopProc(p: { child: ChildProcess; exited: Promise<number 
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
   p.child.kill(signal);
   const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  const code = await p.exited;
+  clearTimeout(t);
+  return code;
+}
+
+/**
+ * Like stopProc for a process started in a group of its own (detached, e.g. startMiner's wrap):
+ * signals the whole group by its PID, so a wrapper and what it runs end together.
+ */
+export async function stopProcGroup(p: { child: ChildProcess; exited: Promise<number | null> }, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null || p.child.pid === undefined) return p.child.pid === undefined ? null : p.exited;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-p.child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  kill(signal);
+  const t = setTimeout(() => kill('SIGKILL'), graceMs);
   const code = await p.exited;
   clearTimeout(t);
   return code;

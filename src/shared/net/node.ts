@@ -52,6 +52,9 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   server?: BlockServer;
   private statusTimer?: NodeJS.Timeout;
   private syncing = false;
+  /** The sync loop running now (or the last one), and its connection. */
+  private syncRun?: Promise<void>;
+  private client?: BlockClient;
   private syncAgain = false;
   private stopped = false;
   readonly stats = { blocksFetched: 0, headersFetched: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
@@ -173,12 +176,17 @@ export class ChainNode extends EventEmitter<NodeEvents> {
    * Catches up with the best peer. One sync at a time; a request while one runs makes it run
    * again afterwards. Never throws: failures are logged and counted.
    */
-  async syncNow(): Promise<void> {
+  syncNow(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
-      return;
+      return Promise.resolve();
     }
     this.syncing = true;
+    this.syncRun = this.syncLoop();
+    return this.syncRun;
+  }
+
+  private async syncLoop(): Promise<void> {
     try {
       do {
         this.syncAgain = false;
@@ -200,6 +208,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   /** Headers first from the peer, then the blocks we lack along the best header chain. */
   async syncFrom(peer: PeerInfo): Promise<boolean> {
     const client = new BlockClient(this.settings.params, peer.address, peer.port, this.settings.tcpTimeoutSeconds * 1000);
+    this.client = client;
     const perRequest = this.opts.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
     try {
@@ -252,9 +261,12 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     }
   }
 
+  /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.statusTimer) clearInterval(this.statusTimer);
+    this.client?.close();
+    await this.syncRun;
     await Promise.all([this.status?.close(), this.txChannel?.close(), this.server?.close()]);
   }
 

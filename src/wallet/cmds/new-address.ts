@@ -1,0 +1,40 @@
+// new-address <name>: a fresh secp256k1 key, saved as DATADIR/keys/<name>.pem (0600, written
+// atomically, never overwriting), optionally encrypted with a passphrase; prints its address.
+import { encodeAddress } from '../../shared/address.js';
+import { toHex } from '../../shared/bytes.js';
+import { type CliCommand, CliError } from '../../shared/cli.js';
+import { checkKeyName } from '../../shared/keystore.js';
+import { getPassphrase, keyCall, openKeys } from '../keys.js';
+import { WalletDb } from '../db.js';
+import { chainDir, colours, printJson } from '../ui.js';
+
+export const newAddress: CliCommand = {
+  name: 'new-address',
+  describe: 'create a key pair and print its address',
+  args: ['<name>'],
+  options: [{ flags: '--encrypt', description: `protect the key with a passphrase (from $MVB_PASSPHRASE, else asked)` }],
+  async handler([name], opts, ctx) {
+    const ks = openKeys(ctx);
+    keyCall(() => checkKeyName(name!));
+    const taken = ks.names().find((n) => n.toLowerCase() === name!.toLowerCase());
+    if (taken !== undefined) throw new CliError(`a key named "${taken}" already exists`);
+    const passphrase = opts['encrypt'] ? await getPassphrase(ctx, `the new key "${name}"`, { confirm: true }) : undefined;
+    const info = keyCall(() => ks.create(name!, passphrase));
+    const address = encodeAddress(info.pubkeyHash, ctx.settings.params.addressVersion);
+    // Tell the coin index about the key now (nothing can have paid a brand-new key); if the
+    // store cannot be opened here, the next command that opens it rescans instead.
+    try {
+      const db = WalletDb.openShared(chainDir(ctx.datadir));
+      try {
+        db.registerFreshKey(toHex(info.pubkeyHash));
+      } finally {
+        db.close();
+      }
+    } catch {
+      /* best effort */
+    }
+    if (ctx.json) printJson(ctx, { name, address, encrypted: info.encrypted });
+    else ctx.io.out(`${colours(ctx).bold(name!)} ${address}${info.encrypted ? ' (encrypted)' : ''}`);
+    return 0;
+  },
+};

@@ -1,0 +1,105 @@
+// send <from> <amount> <to>: signs a payment from a local address and stores it as pending in the
+// same write transaction that chose its coins (durable before anything leaves the machine), then
+// broadcasts it once on the transaction port. `sync` rebroadcasts it until it is mined.
+import { hashToHex, toHex } from '../../shared/bytes.js';
+import { type CliCommand, CliError } from '../../shared/cli.js';
+import { MsgType } from '../../shared/net/protocol.js';
+import { sendOnce } from '../../shared/net/udp.js';
+import { encodeTx, txid } from '../../shared/tx.js';
+import { AmountError, formatCoins, parseCoins } from '../amount.js';
+import { type PaymentRecord, pkhOf } from '../db.js';
+import { openKeys, resolveDestination, resolveLocal, unlock } from '../keys.js';
+import { buildPayment } from '../spend.js';
+import { printJson, syncPid } from '../ui.js';
+import { withWallet } from '../wallet.js';
+
+function amountArg(text: string, what: string): bigint {
+  try {
+    return parseCoins(text, what);
+  } catch (e) {
+    if (e instanceof AmountError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** Every address a transaction goes to: the broadcast address and each configured peer. */
+export function txDestinations(s: { broadcastAddress: string; peers: readonly string[] }): string[] {
+  return [...new Set([s.broadcastAddress, ...s.peers])];
+}
+
+export const send: CliCommand = {
+  name: 'send',
+  describe: 'pay <amount> coins from a local address to a local name or an address',
+  args: ['<from>', '<amount>', '<to>'],
+  options: [{ flags: '--fee <amount>', description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)' }],
+  async handler([fromText, amountText, toText], opts, ctx) {
+    const s = ctx.settings;
+    const params = s.params;
+    const amount = amountArg(amountText!, 'amount');
+    if (amount === 0n) throw new CliError('invalid amount "' + amountText + '": must be more than 0');
+    const fee = opts['fee'] === undefined ? undefined : amountArg(String(opts['fee']), 'fee');
+    const ks = openKeys(ctx);
+    const from = resolveLocal(ks, fromText!, params.addressVersion, params.name);
+    const to = resolveDestination(ks, toText!, params.addressVersion, params.name);
+    const secretKey = await unlock(ctx, ks, from);
+    return withWallet(ctx, async ({ db }) => {
+      // Selection, signing and storing in one LMDB write transaction: serialised with every other
+      // writer in every process, so concurrent sends never pick the same coin.
+      const record = db.write((): PaymentRecord => {
+        const tipHeight = db.tip()?.height ?? 0;
+        const coins = db.walletCoins().filter((c) => c.pkh === from.pkhHex);
+        const held = new Set(coins.filter((c) => db.pendingSpender(c.outpoint) !== undefined).map((c) => c.outpoint));
+        const built = buildPayment({
+          params,
+          coins,
+          held,
+          tipHeight,
+          amount,
+          fee,
+          feeRate: s.defaultFeeRate,
+          minFeeRate: s.minRelayFeeRate,
+          secretKey,
+          fromPkh: from.pubkeyHash,
+          toPkh: to.pkh,
+          fromName: from.name,
+        });
+        const raw = encodeTx(built.tx);
+        const p: PaymentRecord = {
+          txid: hashToHex(txid(built.tx)),
+          raw: toHex(raw),
+          status: 'pending',
+          createdAt: Date.now(),
+          from: from.name,
+          fromAddress: from.address,
+          fromPkh: from.pkhHex,
+          to: to.address,
+          toPkh: toHex(to.pkh),
+          ...(to.name ? { toName: to.name } : {}),
+          amount: amount.toString(),
+          fee: built.fee.toString(),
+          size: raw.length,
+          inputs: built.inputs.map((c) => ({ outpoint: c.outpoint, value: c.value, pkh: c.pkh })),
+          outputs: built.tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() })),
+        };
+        db.putPayment(p);
+        return p;
+      });
+      let broadcastError: string | undefined;
+      try {
+        await sendOnce(params, MsgType.Tx, Buffer.from(record.raw, 'hex'), s.transactionPort, txDestinations(s));
+      } catch (e) {
+        broadcastError = (e as Error).message;
+      }
+      const running = syncPid(ctx.datadir);
+      if (ctx.json) {
+        printJson(ctx, { txid: record.txid, status: 'pending', from: record.fromAddress, to: record.to, amount: formatCoins(amount), fee: formatCoins(BigInt(record.fee)), size: record.size, broadcast: broadcastError === undefined });
+      } else {
+        ctx.io.out(record.txid);
+        ctx.io.err(`sent ${formatCoins(amount)} from ${from.name} to ${to.name ?? to.address} (fee ${formatCoins(BigInt(record.fee))}, ${record.size} bytes); pending until mined`);
+        if (broadcastError !== undefined) ctx.io.err(`warning: broadcast failed (${broadcastError}); the payment is stored and sync will retry`);
+        ctx.io.err(running ? `the wallet's sync (pid ${running}) rebroadcasts it until it is mined` : 'run `mvb-wallet sync` to rebroadcast it until it is mined and see it confirm');
+      }
+      return 0;
+    });
+  },
+};

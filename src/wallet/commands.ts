@@ -1,0 +1,11 @@
+// Every `mvb-wallet` command, registered in one list (one module per command, Lodestar style).
+import type { CliCommand } from '../shared/cli.js';
+import { history } from './cmds/history.js';
+import { importKey } from './cmds/import-key.js';
+import { listAddresses } from './cmds/list-addresses.js';
+import { newAddress } from './cmds/new-address.js';
+import { send } from './cmds/send.js';
+import { status } from './cmds/status.js';
+import { sync } from './cmds/sync.js';
+
+export const walletCommands: readonly CliCommand[] = [newAddress, importKey, listAddresses, send, sync, status, history];

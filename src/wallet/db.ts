@@ -1,0 +1,450 @@
+// The wallet's state beside the chain, in named databases of the chain's own LMDB environment
+// (DATADIR/chain), so that it changes in the same transaction as the chain it describes:
+//
+//   wallet-meta      keyset (pubkey hashes the index is complete for), tip, best height heard
+//   wallet-coins     our unspent outputs: outpoint -> value, height, coinbase flag, pubkey hash
+//   wallet-payments  payments we made: raw transaction, status (pending/confirmed/failed), ...
+//   wallet-reserved  outpoint -> txid of the payment that spends it (pending or settled)
+//   wallet-history   every mined transaction that touches our keys, with its block
+//
+// The sync process keeps them current from a commit hook of the chain store (applyBatch: runs
+// inside the chain's commit transaction, so a kill at any moment leaves chain and wallet agreeing).
+//
+// Locking (why short-lived commands work while `sync` runs): only `sync` runs a Chain and takes the
+// data directory's lock file. Every other command opens the same LMDB environment without that
+// lock (LmdbChainStore lock: false) and only reads the chain. LMDB allows any number of processes
+// in one environment and serialises write transactions across them with its own (robust) mutex, so
+// `send` selects coins, reserves them and stores the signed payment in ONE write transaction:
+// two sends, from any processes, with or without sync running, can never pick the same coin, and
+// the payment is durable (fsynced) before it is broadcast. A sync running meanwhile sees the new
+// payment at its next rebroadcast round; its own commits cannot interleave with the send's.
+// This avoids an outbox of files and the races of checking one against the other.
+import { hashToHex, toHex } from '../shared/bytes.js';
+import type { ChainBatch } from '../shared/chain.js';
+import { p2pkhHash } from '../shared/script.js';
+import { LmdbChainStore } from '../shared/store/lmdb-store.js';
+import { isCoinbase, txid } from '../shared/tx.js';
+import { outpointKey } from '../shared/validation.js';
+
+export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
+
+/** An input or output of a transaction as the wallet keeps it: pubkey hash (hex) and value (base units, decimal). */
+export interface OutRef {
+  readonly pkh: string | null;
+  readonly value: string;
+}
+
+export interface BlockRef {
+  /** Display order. */
+  readonly hash: string;
+  readonly height: number;
+  /** Header time, seconds. */
+  readonly time: number;
+}
+
+export interface PaymentRecord {
+  /** Display order. */
+  readonly txid: string;
+  readonly raw: string;
+  readonly status: PaymentStatus;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly from: string;
+  readonly fromAddress: string;
+  readonly fromPkh: string;
+  readonly to: string;
+  readonly toPkh: string;
+  readonly toName?: string;
+  readonly amount: string;
+  readonly fee: string;
+  readonly size: number;
+  readonly inputs: readonly { readonly outpoint: string; readonly value: string; readonly pkh: string }[];
+  readonly outputs: readonly OutRef[];
+  readonly block?: BlockRef;
+  readonly failure?: { readonly kind: 'conflict' | 'missing'; readonly detail: string; readonly conflictTxid?: string; readonly at: number };
+}
+
+export interface HistoryRecord {
+  readonly txid: string;
+  readonly block: BlockRef;
+  readonly coinbase: boolean;
+  readonly inputs: readonly OutRef[];
+  readonly outputs: readonly OutRef[];
+}
+
+export interface WalletCoin {
+  readonly outpoint: string;
+  readonly value: string;
+  readonly height: number;
+  readonly coinbase: boolean;
+  readonly pkh: string;
+}
+
+export interface TipInfo {
+  readonly hash: string;
+  readonly height: number;
+  readonly time: number;
+}
+
+export interface BestHeard {
+  readonly height: number;
+  readonly chainWork: string;
+  readonly tip: string;
+  readonly peers: number;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
+/** What the commit hook noticed, for the sync command to print. */
+export type WalletEvent =
+  | { readonly kind: 'confirmed'; readonly txid: string; readonly block: BlockRef }
+  | { readonly kind: 'unconfirmed'; readonly txid: string; readonly height: number }
+  | { readonly kind: 'failed'; readonly txid: string; readonly detail: string }
+  | { readonly kind: 'revived'; readonly txid: string }
+  | { readonly kind: 'received'; readonly txid: string; readonly amount: bigint; readonly pkhs: string[]; readonly block: BlockRef; readonly coinbase: boolean };
+
+export function pkhOf(scriptPubKey: Uint8Array): string | null {
+  const h = p2pkhHash(scriptPubKey);
+  return h ? toHex(h) : null;
+}
+
+/** Net effect of a transaction on a set of pubkey hashes: outputs to them minus inputs from them. */
+export function netFor(inputs: readonly OutRef[], outputs: readonly OutRef[], pkhs: ReadonlySet<string>): { net: bigint; spent: bigint; received: bigint } {
+  let spent = 0n;
+  let received = 0n;
+  for (const i of inputs) if (i.pkh && pkhs.has(i.pkh)) spent += BigInt(i.value);
+  for (const o of outputs) if (o.pkh && pkhs.has(o.pkh)) received += BigInt(o.value);
+  return { net: received - spent, spent, received };
+}
+
+/** An outpoint as people read it: txid in display order, then the output index. */
+export function displayOutpoint(id: Uint8Array, vout: number): string {
+  return `${hashToHex(id)}:${vout}`;
+}
+
+export class WalletDb {
+  private readonly meta;
+  private readonly coins;
+  private readonly payments;
+  private readonly reserved;
+  private readonly history;
+  /** Filled by applyBatch; drained by whoever prints them. */
+  readonly events: WalletEvent[] = [];
+
+  constructor(readonly store: LmdbChainStore) {
+    this.meta = store.openJson<unknown>('wallet-meta');
+    this.coins = store.openJson<WalletCoin>('wallet-coins');
+    this.payments = store.openJson<PaymentRecord>('wallet-payments');
+    this.reserved = store.openJson<string>('wallet-reserved');
+    this.history = store.openJson<HistoryRecord>('wallet-history');
+  }
+
+  /** Opens the chain directory without its lock, for a short-lived command (see the header). */
+  static openShared(chainDir: string): WalletDb {
+    return new WalletDb(new LmdbChainStore(chainDir, 'mvb-wallet', { lock: false }));
+  }
+
+  /** Keeps the wallet in step with every chain commit from now on. */
+  attachHook(): void {
+    this.store.commitHooks.push((b) => this.applyBatch(b));
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  /** Runs f in one write transaction (serialised with every other writer, in any process). */
+  write<T>(f: () => T): T {
+    return this.store.root.transactionSync(f);
+  }
+
+  // ------------------------------------------------------------ reads
+
+  keyset(): string[] {
+    return (this.meta.get('keyset') as string[] | undefined) ?? [];
+  }
+  tip(): TipInfo | undefined {
+    return this.meta.get('tip') as TipInfo | undefined;
+  }
+  bestHeard(): BestHeard | undefined {
+    return this.meta.get('bestHeard') as BestHeard | undefined;
+  }
+  setBestHeard(b: BestHeard): void {
+    this.write(() => this.meta.putSync('bestHeard', b));
+  }
+  walletCoins(): WalletCoin[] {
+    return [...this.coins.getRange()].map((x) => x.value as WalletCoin);
+  }
+  payment(id: string): PaymentRecord | undefined {
+    return this.payments.get(id);
+  }
+  allPayments(): PaymentRecord[] {
+    return [...this.payments.getRange()].map((x) => x.value as PaymentRecord);
+  }
+  pendingPayments(): PaymentRecord[] {
+    return this.allPayments().filter((p) => p.status === 'pending');
+  }
+  historyRecord(id: string): HistoryRecord | undefined {
+    return this.history.get(id);
+  }
+  allHistory(): HistoryRecord[] {
+    return [...this.history.getRange()].map((x) => x.value as HistoryRecord);
+  }
+  /** The payment (txid) holding an outpoint, if that payment is still pending. */
+  pendingSpender(outpoint: string): string | undefined {
+    const id = this.reserved.get(outpoint);
+    if (id === undefined) return undefined;
+    return this.payments.get(id)?.status === 'pending' ? id : undefined;
+  }
+
+  /** Stores a new pending payment and reserves its inputs. Call inside write(). */
+  putPayment(p: PaymentRecord): void {
+    if (this.payments.get(p.txid)) throw new Error(`payment ${p.txid} already exists`);
+    this.payments.putSync(p.txid, p);
+    for (const i of p.inputs) this.reserved.putSync(i.outpoint, p.txid);
+  }
+
+  // ------------------------------------------------------------ the commit hook
+
+  /**
+   * Mirrors one chain commit into the wallet (inside the commit's transaction): disconnected
+   * blocks put their payments back to pending, connected blocks confirm payments, record history
+   * and fail pending payments whose inputs another transaction spent; coin changes keep the coin
+   * index; a payment whose input vanished in a reorganisation fails, and comes back if it returns.
+   */
+  applyBatch(b: ChainBatch): void {
+    const connected = b.connected ?? [];
+    const disconnected = b.disconnected ?? [];
+    if (!b.tip && connected.length === 0 && disconnected.length === 0 && b.coins.length === 0) return;
+    const keyset = new Set(this.keyset());
+    const revive = new Set<string>();
+    const now = Date.now();
+
+    // 1. Disconnected blocks, newest first.
+    for (const { entry, block } of disconnected) {
+      for (const tx of block.txs) {
+        const id = hashToHex(txid(tx));
+        this.history.removeSync(id);
+        const p = this.payments.get(id);
+        if (p?.status === 'confirmed') {
+          const { block: _gone, ...rest } = p;
+          this.payments.putSync(id, { ...rest, status: 'pending' });
+          this.events.push({ kind: 'unconfirmed', txid: id, height: entry.height });
+        }
+        if (isCoinbase(tx)) continue;
+        for (const inp of tx.inputs) {
+          const r = this.reserved.get(outpointKey(inp.prevTxid, inp.vout));
+          if (r === undefined || r === id) continue;
+          const q = this.payments.get(r);
+          if (q?.status === 'failed' && q.failure?.conflictTxid === id) revive.add(r);
+        }
+      }
+    }
+
+    // 2. Connected blocks, oldest first. Undo data says what each input spent.
+    const undoByHash = new Map(b.undo.map((u) => [toHex(u.hash), u.spent]));
+    const spentHere = new Set<string>();
+    for (const { entry, block } of connected) {
+      const undo = undoByHash.get(entry.hashHex) ?? [];
+      let u = 0;
+      const ref: BlockRef = { hash: hashToHex(entry.hash), height: entry.height, time: entry.header.time };
+      block.txs.forEach((tx, i) => {
+        const id = hashToHex(txid(tx));
+        const coinbase = i === 0;
+        const inputs: OutRef[] = [];
+        if (!coinbase) {
+          for (const inp of tx.inputs) {
+            const k = outpointKey(inp.prevTxid, inp.vout);
+            spentHere.add(k);
+            const coin = undo[u++];
+            inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
+            const r = this.reserved.get(k);
+            if (r === undefined || r === id) continue;
+            const q = this.payments.get(r);
+            if (!q || q.status === 'confirmed') continue;
+            const detail = `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${entry.height}`;
+            this.payments.putSync(r, { ...q, status: 'failed', failure: { kind: 'conflict', detail, conflictTxid: id, at: now } });
+            if (q.status === 'pending') this.events.push({ kind: 'failed', txid: r, detail });
+            revive.delete(r);
+          }
+        }
+        const outputs: OutRef[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const p = this.payments.get(id);
+        const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
+        if (touches || p) this.history.putSync(id, { txid: id, block: ref, coinbase, inputs, outputs });
+        if (p) {
+          if (p.status !== 'confirmed') {
+            const { failure: _f, ...rest } = p;
+            this.payments.putSync(id, { ...rest, status: 'confirmed', block: ref });
+            this.events.push({ kind: 'confirmed', txid: id, block: ref });
+          }
+          revive.delete(id);
+        } else if (touches) {
+          const { net } = netFor(inputs, outputs, keyset);
+          if (net > 0n) {
+            const pkhs = [...new Set(outputs.filter((o) => o.pkh !== null && keyset.has(o.pkh)).map((o) => o.pkh!))];
+            this.events.push({ kind: 'received', txid: id, amount: net, pkhs, block: ref, coinbase });
+          }
+        }
+      });
+    }
+
+    // 3. The coin index follows the chain's UTXO changes.
+    for (const c of b.coins) {
+      const k = outpointKey(c.txid, c.vout);
+      if (c.coin === null) {
+        this.coins.removeSync(k);
+        if (spentHere.has(k)) continue;
+        // Gone without being spent here: the block that created it was disconnected.
+        const r = this.reserved.get(k);
+        const q = r === undefined ? undefined : this.payments.get(r);
+        if (q?.status === 'pending') {
+          const detail = `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`;
+          this.payments.putSync(q.txid, { ...q, status: 'failed', failure: { kind: 'missing', detail, at: now } });
+          this.events.push({ kind: 'failed', txid: q.txid, detail });
+        }
+      } else {
+        const pkh = pkhOf(c.coin.scriptPubKey);
+        if (pkh === null || !keyset.has(pkh)) continue;
+        this.coins.putSync(k, { outpoint: k, value: c.coin.value.toString(), height: c.coin.height, coinbase: c.coin.coinbase, pkh });
+        const r = this.reserved.get(k);
+        if (r !== undefined && this.payments.get(r)?.status === 'failed') revive.add(r);
+      }
+    }
+
+    // 4. Failed payments whose inputs are all unspent again (the conflict or the loss was undone).
+    for (const id of revive) {
+      const q = this.payments.get(id);
+      if (q?.status !== 'failed') continue;
+      const ok = q.inputs.every((i) => this.coins.get(i.outpoint) !== undefined && (this.reserved.get(i.outpoint) ?? id) === id);
+      if (!ok) continue;
+      const { failure: _f, ...rest } = q;
+      this.payments.putSync(id, { ...rest, status: 'pending' });
+      this.events.push({ kind: 'revived', txid: id });
+    }
+
+    // 5. The tip, so commands that do not load the chain know its height.
+    if (b.tip) {
+      const tipHex = toHex(b.tip);
+      const last = connected[connected.length - 1]?.entry;
+      if (last && last.hashHex === tipHex) {
+        this.meta.putSync('tip', { hash: hashToHex(last.hash), height: last.height, time: last.header.time } satisfies TipInfo);
+      } else {
+        const rec = b.entries.find((e) => toHex(e.hash) === tipHex);
+        if (rec) this.meta.putSync('tip', { hash: hashToHex(rec.hash), height: rec.height, time: rec.header.time } satisfies TipInfo);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ (re)scanning
+
+  /**
+   * Makes the index cover exactly these pubkey hashes. Keys added since the last run (an imported
+   * key that was paid before, a wallet restored from its key files) are looked up in the chain's
+   * UTXO set and their history in the active chain's blocks; removed keys' coins are dropped. If
+   * the index does not describe the chain's tip (the chain moved without the wallet), everything is
+   * rebuilt. Returns what changed; a no-op costs two reads.
+   */
+  ensureIndex(pkhs: Iterable<string>): { added: number; removed: number; rebuilt: boolean } {
+    const want = [...new Set(pkhs)].sort();
+    const quick = this.compare(want);
+    if (!quick.stale && quick.added.length === 0 && quick.removed.length === 0) return { added: 0, removed: 0, rebuilt: false };
+    return this.write(() => {
+      const { added, removed, stale } = this.compare(want);
+      const rebuild = stale;
+      const addSet = new Set(rebuild ? want : added);
+      if (rebuild) {
+        for (const { key } of this.coins.getRange()) this.coins.removeSync(key);
+        for (const { key } of this.history.getRange()) this.history.removeSync(key);
+      } else if (removed.length) {
+        const rm = new Set(removed);
+        for (const { key, value } of this.coins.getRange()) if (rm.has((value as WalletCoin).pkh)) this.coins.removeSync(key);
+      }
+      if (addSet.size) {
+        for (const { txid: id, vout, coin } of this.store.allCoins()) {
+          const pkh = pkhOf(coin.scriptPubKey);
+          if (pkh === null || !addSet.has(pkh)) continue;
+          const k = outpointKey(id, vout);
+          this.coins.putSync(k, { outpoint: k, value: coin.value.toString(), height: coin.height, coinbase: coin.coinbase, pkh });
+        }
+      }
+      const tip = this.scanHistory(addSet, rebuild);
+      if (tip) this.meta.putSync('tip', tip);
+      if (rebuild) this.reconcilePayments();
+      this.meta.putSync('keyset', want);
+      return { added: addSet.size, removed: removed.length, rebuilt: rebuild };
+    });
+  }
+
+  /** A fresh random key: nothing can have paid it yet, so the index covers it as it is. */
+  registerFreshKey(pkh: string): void {
+    this.write(() => {
+      const have = new Set(this.keyset());
+      have.add(pkh);
+      this.meta.putSync('keyset', [...have].sort());
+    });
+  }
+
+  private compare(want: string[]): { added: string[]; removed: string[]; stale: boolean } {
+    const have = this.keyset();
+    const haveSet = new Set(have);
+    const wantSet = new Set(want);
+    const chainTip = this.store.getTip();
+    const tip = this.tip();
+    const stale = chainTip !== undefined && tip?.hash !== hashToHex(chainTip);
+    return { added: want.filter((k) => !haveSet.has(k)), removed: have.filter((k) => !wantSet.has(k)), stale };
+  }
+
+  /** Walks the active chain from genesis; records transactions touching pkhs. Returns the tip. */
+  private scanHistory(pkhs: ReadonlySet<string>, all: boolean): TipInfo | undefined {
+    const tipHash = this.store.getTip();
+    if (!tipHash) return undefined;
+    const hashes: Uint8Array[] = [];
+    for (let h: Uint8Array | undefined = tipHash; h; ) {
+      hashes.push(h);
+      const blk = this.store.getBlock(h);
+      if (!blk) throw new Error(`block ${hashToHex(h)} missing from the chain store`);
+      h = blk.header.prevHash.every((x) => x === 0) ? undefined : blk.header.prevHash;
+    }
+    hashes.reverse();
+    let tip: TipInfo | undefined;
+    hashes.forEach((hash, height) => {
+      const block = this.store.getBlock(hash)!;
+      const ref: BlockRef = { hash: hashToHex(hash), height, time: block.header.time };
+      tip = ref;
+      if (height === 0 || pkhs.size === 0) return;
+      const undo = this.store.getUndo(hash) ?? [];
+      let u = 0;
+      block.txs.forEach((tx, i) => {
+        const inputs: OutRef[] = [];
+        if (i > 0) {
+          for (let k = 0; k < tx.inputs.length; k++) {
+            const coin = undo[u++];
+            inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
+          }
+        }
+        const outputs: OutRef[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const id = hashToHex(txid(tx));
+        const touches = inputs.some((x) => x.pkh !== null && pkhs.has(x.pkh)) || outputs.some((x) => x.pkh !== null && pkhs.has(x.pkh));
+        if ((touches || (all && this.payments.get(id))) && (all || !this.history.get(id))) {
+          this.history.putSync(id, { txid: id, block: ref, coinbase: i === 0, inputs, outputs });
+        }
+      });
+    });
+    return tip;
+  }
+
+  /** After a rebuild: payment statuses from the rebuilt history. */
+  private reconcilePayments(): void {
+    for (const p of this.allPayments()) {
+      const h = this.history.get(p.txid);
+      if (h && (p.status !== 'confirmed' || p.block?.hash !== h.block.hash)) {
+        const { failure: _f, ...rest } = p;
+        this.payments.putSync(p.txid, { ...rest, status: 'confirmed', block: h.block });
+      } else if (!h && p.status === 'confirmed') {
+        const { block: _b, ...rest } = p;
+        this.payments.putSync(p.txid, { ...rest, status: 'pending' });
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Opening the wallet for a short-lived command: keys from DATADIR/keys, the wallet databases in
+// DATADIR/chain opened shared (see db.ts for why that is safe beside a running sync), and the coin
+// index brought up to date with the key set.
+import { type CommandContext, CliError } from '../shared/cli.js';
+import type { KeyStore } from '../shared/keystore.js';
+import { WalletDb } from './db.js';
+import { type LocalKey, localKeys, openKeys } from './keys.js';
+import { chainDir } from './ui.js';
+
+export interface OpenWallet {
+  readonly db: WalletDb;
+  readonly ks: KeyStore;
+  readonly keys: LocalKey[];
+}
+
+export async function withWallet<T>(ctx: CommandContext, f: (w: OpenWallet) => Promise<T> | T): Promise<T> {
+  const ks = openKeys(ctx);
+  const keys = localKeys(ks, ctx.settings.params.addressVersion);
+  const db = WalletDb.openShared(chainDir(ctx.datadir));
+  try {
+    const params = ctx.settings.params;
+    if (db.store.getTip() !== undefined && db.store.getBlock(params.genesisHash) === undefined) {
+      throw new CliError(`${ctx.datadir} holds another network's chain, not ${params.name}'s: use another --datadir`);
+    }
+    db.ensureIndex(keys.map((k) => k.pkhHex));
+    return await f({ db, ks, keys });
+  } finally {
+    db.close();
+  }
+}
+
+/** Coins of one key, split by what can be spent in the next block. */
+export function maturity(coinHeight: number, coinbase: boolean, tipHeight: number, coinbaseMaturity: number): { mature: boolean; inBlocks: number } {
+  if (!coinbase) return { mature: true, inBlocks: 0 };
+  const inBlocks = coinHeight + coinbaseMaturity - (tipHeight + 1);
+  return { mature: inBlocks <= 0, inBlocks: Math.max(0, inBlocks) };
+}

@@ -1,0 +1,337 @@
+// Test harness for several "hosts" on one Linux machine: each host is a network namespace with a
+// veth link into a bridge that lives in a namespace of its own (the "switch"), on a private /24.
+// Nothing is created in, or routed through, the machine's own namespace: deleting the namespaces
+// removes every veth and the bridge with them. Needs root and iproute2 (`ip netns`).
+//
+// Processes run inside a host with `ip netns exec <ns> ...`; NetnsAgent is a helper process there
+// (netns-agent.ts) that reports the status broadcasts it hears and fetches chains / sends
+// transactions from inside the namespace on the test's behalf.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { type Block, decodeBlock } from '../../src/shared/block.js';
+import { fromHex, toHex } from '../../src/shared/bytes.js';
+import { ROOT, waitFor } from './procs.js';
+
+export const AGENT_BIN = join(ROOT, 'dist/test/helpers/netns-agent.js');
+
+/** Every namespace this harness creates is named `${NETNS_PREFIX}-<pid of the test process>-<n>-<role>`. */
+export const NETNS_PREFIX = 'mvbmh';
+const NAME_RE = new RegExp(`^${NETNS_PREFIX}-(\\d+)-\\d+-(sw|h\\d+)$`);
+
+function ip(args: readonly string[]): string {
+  try {
+    return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (e) {
+    const err = e as Error & { stderr?: string; code?: string };
+    const detail = err.code === 'ENOENT' ? 'the `ip` command (iproute2) is not installed' : (err.stderr || err.message).trim();
+    throw new Error(`ip ${args.join(' ')}: ${detail}`);
+  }
+}
+
+/** Why network namespaces cannot be used here, or undefined if they probably can. */
+export function netnsUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
+  const uid = process.getuid?.();
+  if (uid !== 0) return `creating network namespaces needs root, the test runs as uid ${uid}`;
+  try {
+    ip(['-V']);
+    ip(['netns', 'list']);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function listNamespaces(): string[] {
+  return ip(['netns', 'list'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
+/**
+ * Deletes namespaces this harness left behind in a run that crashed: only names of our pattern
+ * whose test process is gone. Processes still inside them are not ended (we did not start them in
+ * this run); they are reported instead. Returns what was removed, and warnings.
+ */
+export function cleanupLeftovers(): { removed: string[]; warnings: string[] } {
+  const removed: string[] = [];
+  const warnings: string[] = [];
+  for (const name of listNamespaces()) {
+    const m = NAME_RE.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    try {
+      const pids = ip(['netns', 'pids', name]).split('\n').filter(Boolean);
+      if (pids.length) warnings.push(`namespace ${name} from a crashed run still has processes ${pids.join(', ')}; they were left running`);
+    } catch {
+      /* reported by the delete below if it matters */
+    }
+    try {
+      ip(['netns', 'del', name]);
+      removed.push(name);
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+  }
+  return { removed, warnings };
+}
+
+export interface LanHost {
+  /** h1, h2, ... */
+  readonly name: string;
+  /** The host's network namespace. */
+  readonly ns: string;
+  /** The host's address on the LAN. */
+  readonly ip: string;
+  /** The switch-side end of the host's veth (its "switch port"). */
+  readonly switchPort: string;
+}
+
+let lanCounter = 0;
+
+/** A switched /24 of hosts in network namespaces. */
+export class Lan {
+  readonly id = `${NETNS_PREFIX}-${process.pid}-${++lanCounter}`;
+  /** 10.213.<random>: the first three octets. */
+  readonly net24 = `10.213.${randomInt(1, 255)}`;
+  readonly broadcast = `${this.net24}.255`;
+  readonly switchNs = `${this.id}-sw`;
+  readonly hosts: LanHost[] = [];
+  private readonly created: string[] = [];
+  private destroyed = false;
+
+  private constructor() {}
+
+  /** Builds the LAN; on any failure removes what it created and throws ip's error. */
+  static create(hostCount: number): Lan {
+    const lan = new Lan();
+    try {
+      lan.build(hostCount);
+    } catch (e) {
+      lan.destroy();
+      throw e;
+    }
+    return lan;
+  }
+
+  private addNs(name: string): void {
+    ip(['netns', 'add', name]);
+    this.created.push(name);
+    ip(['-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  private build(hostCount: number): void {
+    const sw = this.switchNs;
+    this.addNs(sw);
+    ip(['-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
+    ip(['-n', sw, 'link', 'set', 'br0', 'up']);
+    for (let i = 1; i <= hostCount; i++) {
+      const host: LanHost = { name: `h${i}`, ns: `${this.id}-h${i}`, ip: `${this.net24}.${i}`, switchPort: `port${i}` };
+      this.addNs(host.ns);
+      // Both ends are created in the switch namespace and one is moved straight into the host's.
+      ip(['-n', sw, 'link', 'add', host.switchPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
+      ip(['-n', sw, 'link', 'set', host.switchPort, 'master', 'br0']);
+      ip(['-n', sw, 'link', 'set', host.switchPort, 'up']);
+      ip(['-n', host.ns, 'addr', 'add', `${host.ip}/24`, 'broadcast', this.broadcast, 'dev', 'eth0']);
+      ip(['-n', host.ns, 'link', 'set', 'eth0', 'up']);
+      this.hosts.push(host);
+    }
+  }
+
+  /** The command prefix that runs a program inside the host. */
+  exec(h: LanHost): string[] {
+    return ['ip', 'netns', 'exec', h.ns];
+  }
+
+  /** Pulls the host's cable: its switch port goes down (the host sees NO-CARRIER). */
+  cut(h: LanHost): void {
+    ip(['-n', this.switchNs, 'link', 'set', h.switchPort, 'down']);
+  }
+
+  heal(h: LanHost): void {
+    ip(['-n', this.switchNs, 'link', 'set', h.switchPort, 'up']);
+  }
+
+  /** Removes every namespace (and so every veth and the bridge); safe to call twice. Returns errors. */
+  destroy(): string[] {
+    if (this.destroyed) return [];
+    this.destroyed = true;
+    const errors: string[] = [];
+    for (const name of this.created.reverse()) {
+      try {
+        ip(['netns', 'del', name]);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    return errors;
+  }
+}
+
+/** A status broadcast as an agent heard it. */
+export interface HeardStatus {
+  readonly nodeId: string;
+  readonly height: number;
+  readonly tip: string;
+  readonly chainWork: bigint;
+  readonly mempool: number;
+  /** Sender's address. */
+  readonly from: string;
+}
+
+/** The latest status of every node, merged from all agents (a node's chain work never goes down). */
+export class StatusView {
+  readonly latest = new Map<string, HeardStatus>();
+
+  add(s: HeardStatus): void {
+    const prev = this.latest.get(s.nodeId);
+    if (!prev || s.chainWork >= prev.chainWork) this.latest.set(s.nodeId, s);
+  }
+
+  of(nodeId: string): HeardStatus | undefined {
+    return this.latest.get(nodeId);
+  }
+
+  describe(nodeIds: readonly string[]): string {
+    return nodeIds.map((n) => `${n.slice(0, 6)}@${this.latest.get(n)?.height}:${this.latest.get(n)?.tip.slice(0, 8)}`).join(' ');
+  }
+
+  /** Waits until every listed node announces the same tip at height >= minHeight. */
+  converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<HeardStatus> {
+    return waitFor(
+      () => {
+        const ss = nodeIds.map((n) => this.latest.get(n));
+        if (ss.some((s) => !s || s.height < minHeight)) return undefined;
+        return ss.every((s) => s!.tip === ss[0]!.tip) ? ss[0] : undefined;
+      },
+      timeoutMs,
+      () => `nodes did not converge at height >= ${minHeight}: ${this.describe(nodeIds)}`,
+    );
+  }
+}
+
+interface Pending {
+  resolve(v: Record<string, unknown>): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** The test's hands inside one host (see netns-agent.ts). */
+export class NetnsAgent {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private buf = '';
+  private errText = '';
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly host: LanHost,
+    readonly child: ChildProcess,
+    onStatus: (s: HeardStatus) => void,
+    onReady: () => void,
+  ) {
+    this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    child.on('error', (e) => (this.errText += `spawn: ${e.message}\n`));
+    child.stderr!.on('data', (d) => (this.errText = (this.errText + d).slice(-4000)));
+    child.stdout!.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let nl;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        let m: Record<string, unknown>;
+        try {
+          m = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (m['ev'] === 'ready') onReady();
+        else if (m['ev'] === 'status') onStatus({ ...(m as unknown as HeardStatus), chainWork: BigInt(m['chainWork'] as string) });
+        else if (typeof m['id'] === 'number') {
+          const p = this.pending.get(m['id']);
+          if (!p) continue;
+          this.pending.delete(m['id']);
+          clearTimeout(p.timer);
+          if (m['ok']) p.resolve(m);
+          else p.reject(new Error(`${host.name}: ${String(m['error'])}`));
+        }
+      }
+    });
+    void this.exited.then((code) => {
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`${host.name} agent exited (${code}): ${this.errText}`));
+      }
+      this.pending.clear();
+    });
+  }
+
+  /** Starts an agent in the host; sets are config overrides (as --set) it loads devnet settings with. */
+  static async start(lan: Lan, host: LanHost, sets: Record<string, unknown>, onStatus: (s: HeardStatus) => void): Promise<NetnsAgent> {
+    const [cmd, ...pre] = [...lan.exec(host), process.execPath, AGENT_BIN, JSON.stringify(sets)];
+    // A process group of its own, so stop() can end the wrapper and node together.
+    const child = spawn(cmd!, pre, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let ready = false;
+    const agent = new NetnsAgent(host, child, onStatus, () => (ready = true));
+    try {
+      await waitFor(() => ready, 15_000, () => `agent in ${host.name} did not start: ${agent.errText}`, agent.exited);
+    } catch (e) {
+      await agent.stop();
+      throw e;
+    }
+    return agent;
+  }
+
+  private request(op: Record<string, unknown>, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.host.name} agent: no answer to ${String(op['op'])} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.stdin!.write(JSON.stringify({ id, ...op }) + '\n');
+    });
+  }
+
+  /** The active chain (blocks after genesis) served by the block server at host:port, fetched from inside this host. */
+  async chain(host: string, port: number): Promise<Block[]> {
+    const r = await this.request({ op: 'chain', host, port });
+    return (r['blocks'] as string[]).map((h) => decodeBlock(fromHex(h)));
+  }
+
+  /** Sends one TX frame from a throwaway socket inside this host (what a wallet does). */
+  async send(raw: Uint8Array, port: number, addresses: readonly string[]): Promise<void> {
+    await this.request({ op: 'send', hex: toHex(raw), port, addresses });
+  }
+
+  /** Closes stdin (the agent exits); signals its process group if it does not. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin!.end();
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-this.child.pid!, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    const t1 = setTimeout(() => kill('SIGTERM'), graceMs);
+    const t2 = setTimeout(() => kill('SIGKILL'), 2 * graceMs);
+    await this.exited;
+    clearTimeout(t1);
+    clearTimeout(t2);
+  }
+}

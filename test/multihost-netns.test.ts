@@ -1,0 +1,233 @@
+// Miners on three "hosts" (Linux network namespaces on one switched /24), talking over real
+// subnet broadcast (10.213.x.255) on the default ports: a payment sent from one host is mined and
+// confirmed on all; a host cut off from the switch mines its own branch, and when the cable is back
+// it reorganises to the heavier chain and its payment is mined again there, exactly once.
+// Needs root and iproute2; without them the suite fails (it does not skip) and says why.
+import assert from 'node:assert/strict';
+import { encodeAddress } from '../src/shared/address.js';
+import { hashToHex, toHex } from '../src/shared/bytes.js';
+import { type Block } from '../src/shared/block.js';
+import { p2pkhOutput, signP2pkhTx } from '../src/shared/builder.js';
+import { loadSettings, type Settings } from '../src/shared/config.js';
+import { publicKeyOf } from '../src/shared/ecdsa.js';
+import { hash160 } from '../src/shared/hash.js';
+import { headerHash } from '../src/shared/header.js';
+import { type Tx, encodeTx, txid } from '../src/shared/tx.js';
+import { Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './helpers/netns.js';
+import { type MinerProc, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './helpers/procs.js';
+
+const secret = new Uint8Array(32).fill(7);
+const pkh = hash160(publicKeyOf(secret));
+/** Per miner; a block at the easiest devnet target takes ~65536 hashes, so 3 miners make ~1 block/s. */
+const MAX_HASHRATE = 25_000;
+
+function spendCoinbase(block: Block, fee = 1000n): Tx {
+  const cb = block.txs[0]!;
+  const to = hash160(publicKeyOf(new Uint8Array(32).fill(9)));
+  return signP2pkhTx([{ prevTxid: txid(cb), vout: 0, secretKey: secret }], [p2pkhOutput(cb.outputs[0]!.value - fee, to)]);
+}
+
+const blockId = (b: Block) => hashToHex(headerHash(b.header));
+
+/** Where a transaction sits in a chain (blocks after genesis): height and block hash, once per occurrence. */
+function locate(chain: readonly Block[], id: string): { height: number; block: string }[] {
+  const out: { height: number; block: string }[] = [];
+  chain.forEach((b, i) => {
+    for (const t of b.txs) if (hashToHex(txid(t)) === id) out.push({ height: i + 1, block: blockId(b) });
+  });
+  return out;
+}
+
+/** Outpoints spent anywhere in a chain. */
+function spentIn(chain: readonly Block[]): Set<string> {
+  const s = new Set<string>();
+  for (const b of chain) for (const t of b.txs.slice(1)) for (const i of t.inputs) s.add(`${toHex(i.prevTxid)}:${i.vout}`);
+  return s;
+}
+
+const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const note = (msg: string) => console.log(`      · ${msg}`);
+
+describe('multi-host network (3 network namespaces on a bridge, subnet broadcast)', function () {
+  this.timeout(180_000);
+  let lan: Lan | undefined;
+  let settings: Settings;
+  const agents: NetnsAgent[] = [];
+  const miners: MinerProc[] = [];
+  const dirs: string[] = [];
+  const view = new StatusView();
+  let nodeIds: string[] = [];
+
+  before(async function () {
+    this.timeout(90_000);
+    const why = netnsUnavailable();
+    if (why) throw new Error(`cannot build the multi-host test network: ${why}. This suite needs Linux, root and iproute2 (ip netns); it fails rather than skips so a run without them is visible.`);
+    const left = cleanupLeftovers();
+    if (left.removed.length) note(`removed namespaces left by a crashed run: ${left.removed.join(', ')}`);
+    for (const w of left.warnings) note(`warning: ${w}`);
+    try {
+      lan = Lan.create(3);
+    } catch (e) {
+      throw new Error(`cannot build the multi-host test network: ${(e as Error).message}`);
+    }
+    const base = loadSettings({ network: 'devnet' });
+    const sets = { broadcastAddress: lan.broadcast };
+    settings = loadSettings({ network: 'devnet', sets: [`broadcastAddress=${lan.broadcast}`] });
+    note(`LAN ${lan.net24}.0/24 broadcast ${lan.broadcast}, namespaces ${lan.id}-{sw,h1,h2,h3}; ports status ${base.statusPort}/udp tx ${base.transactionPort}/udp blocks ${base.blockServerPort}/tcp`);
+    for (const h of lan.hosts) agents.push(await NetnsAgent.start(lan, h, sets, (s) => view.add(s)));
+    const address = encodeAddress(pkh, settings.params.addressVersion);
+    await Promise.all(
+      lan.hosts.map(async (h) => {
+        const dir = tempDir(`netns-${h.name}`);
+        dirs.push(dir);
+        const m = await startMiner({
+          ports: { statusPort: base.statusPort, transactionPort: base.transactionPort },
+          datadir: dir,
+          wrap: lan!.exec(h),
+          sets: { ...sets, blockServerPort: base.blockServerPort, maxHashrate: MAX_HASHRATE },
+          args: ['--address', address],
+        });
+        miners.push(m);
+      }),
+    );
+    // startMiner resolves in any order; keep miners in host order.
+    miners.sort((a, b) => dirs.indexOf(a.datadir) - dirs.indexOf(b.datadir));
+    nodeIds = miners.map((m) => m.info.nodeId);
+    for (const m of miners) assert.equal(m.info.port, base.blockServerPort);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await Promise.allSettled(miners.map((m) => stopProcGroup(m)));
+    await Promise.allSettled(agents.map((a) => a.stop()));
+    // A line per miner for the record: what it did and anything that went wrong on the network.
+    for (const [i, m] of miners.entries()) {
+      const out = m.output();
+      const count = (re: RegExp) => (out.match(re) ?? []).length;
+      const stopping = /stopping: .*/.exec(out)?.[0] ?? `no clean stop (exit ${m.child.exitCode ?? m.child.signalCode})`;
+      note(`h${i + 1} miner: ${stopping}; reorgs ${count(/reorganised:/g)}, sync failures ${count(/sync with .* (failed|stopped)/g)}, bans ${count(/ignoring .* for \d+s/g)}, own blocks rejected ${count(/own block rejected/g)}`);
+    }
+    const errors = lan?.destroy() ?? [];
+    for (const d of dirs) removeDir(d);
+    if (lan) {
+      const still = listNamespaces().filter((n) => n.startsWith(lan!.id + '-'));
+      assert.deepEqual(still, [], `namespaces not removed: ${still.join(', ')} ${errors.join('; ')}`);
+    }
+  });
+
+  /** Host i's active chain, fetched from inside host i from its own LAN address. */
+  const chainOf = (i: number) => agents[i]!.chain(lan!.hosts[i]!.ip, settings.blockServerPort);
+  const sendFrom = (i: number, tx: Tx) => agents[i]!.send(encodeTx(tx), settings.transactionPort, [lan!.broadcast]);
+  const statuses = (idx: readonly number[]) => idx.map((i) => view.of(nodeIds[i]!));
+
+  /** Waits until every listed host has the tx in its active chain exactly once, all in the same block. */
+  async function minedEverywhere(idx: readonly number[], id: string, timeoutMs: number, minConfirmations = 1): Promise<{ height: number; block: string }> {
+    let last = '';
+    const r = await waitForAsync(
+      async () => {
+        const chains = await Promise.all(idx.map(chainOf));
+        const locs = chains.map((c) => locate(c, id));
+        last = idx.map((i, k) => `h${i + 1}: height ${chains[k]!.length}, tx at ${JSON.stringify(locs[k])}`).join('; ');
+        if (locs.some((l) => l.length > 1)) return { twice: last };
+        if (locs.some((l) => l.length === 0)) return undefined;
+        if (!locs.every((l) => l[0]!.block === locs[0]![0]!.block)) return undefined;
+        const at = locs[0]![0]!;
+        if (chains.some((c) => c.length - at.height + 1 < minConfirmations)) return undefined;
+        return { at };
+      },
+      timeoutMs,
+      () => `tx ${id} not mined in one block on ${idx.map((i) => `h${i + 1}`).join(', ')}: ${last}`,
+      500,
+    );
+    if ('twice' in r) assert.fail(`tx ${id} is in a chain more than once: ${r.twice}`);
+    return r.at;
+  }
+
+  it('a payment broadcast on one host is mined and confirmed on every host, in the same block', async () => {
+    const maturity = settings.params.coinbaseMaturity;
+    const t0 = Date.now();
+    const conv = await view.converged(nodeIds, maturity + 2, 60_000);
+    note(`3 miners converged at height ${conv.height} after ${since(t0)}; all statuses came from ${[...new Set([...view.latest.values()].map((s) => s.from))].sort().join(', ')}`);
+    const chain = await chainOf(0);
+    const tx = spendCoinbase(chain[0]!); // block 1's reward: mature since height 1 + maturity
+    const id = hashToHex(txid(tx));
+    const t1 = Date.now();
+    await sendFrom(2, tx);
+    const at = await minedEverywhere([0, 1, 2], id, 60_000);
+    note(`tx sent from h3 was mined at height ${at.height} and seen in that block on all 3 hosts after ${since(t1)}`);
+    // Every miner heard the broadcast itself (not only the block that holds it).
+    for (const [i, m] of miners.entries()) {
+      await waitFor(() => m.output().includes(`mempool +${id.slice(0, 16)}`), 5000, () => `h${i + 1} never logged the tx in its mempool:\n${m.output().slice(-1500)}`);
+    }
+  });
+
+  it('a partition: the cut-off host mines its own branch, then reorganises to the heavier chain and its payment is mined there exactly once', async () => {
+    const maturity = settings.params.coinbaseMaturity;
+    const h3 = lan!.hosts[2]!;
+    const [m1, m2, m3] = miners;
+    const conv = await view.converged(nodeIds, maturity + 3, 60_000);
+    lan!.cut(h3);
+    const tCut = Date.now();
+    note(`cut h3 (${h3.ip}) off at height ${conv.height}`);
+
+    // A coin both sides have: a mature coinbase in the common history that nothing has spent.
+    const [c1, c3] = await Promise.all([chainOf(0), chainOf(2)]);
+    let common = 0;
+    while (common < Math.min(c1.length, c3.length) && blockId(c1[common]!) === blockId(c3[common]!)) common++;
+    const spent = new Set([...spentIn(c1), ...spentIn(c3)]);
+    let coinHeight = common - maturity;
+    while (coinHeight >= 1 && spent.has(`${toHex(txid(c1[coinHeight - 1]!.txs[0]!))}:0`)) coinHeight--;
+    assert.ok(coinHeight >= 1, `no unspent mature coinbase in the common history (common height ${common})`);
+    const tx = spendCoinbase(c1[coinHeight - 1]!);
+    const id = hashToHex(txid(tx));
+
+    // Sent only on the cut-off side: mined there, never heard on the other.
+    await sendFrom(2, tx);
+    const minority = await minedEverywhere([2], id, 60_000);
+    note(`h3 mined the tx at height ${minority.height} (block ${minority.block.slice(0, 16)}) ${since(tCut)} after the cut`);
+
+    // The two-miner side pulls ahead by at least 2 blocks, with more work.
+    const ahead = await waitFor(
+      () => {
+        const [s1, s2, s3] = statuses([0, 1, 2]);
+        if (!s1 || !s2 || !s3) return undefined;
+        const low = s1.chainWork < s2.chainWork ? s1 : s2;
+        return low.height >= s3.height + 2 && low.chainWork > s3.chainWork ? { majority: low, minority: s3 } : undefined;
+      },
+      90_000,
+      () => `majority did not pull ahead: ${view.describe(nodeIds)}`,
+    );
+    const majorityChain = await chainOf(0);
+    assert.equal(locate(majorityChain, id).length, 0, 'the majority side never saw the payment');
+    for (const m of [m1!, m2!]) assert.ok(!m.output().includes(`mempool +${id.slice(0, 16)}`), 'the payment crossed the partition');
+    const mark = m3!.output().length;
+    lan!.heal(h3);
+    const tHeal = Date.now();
+    note(`healed ${since(tCut)} after the cut: majority height ${ahead.majority.height}, minority ${ahead.minority.height}`);
+
+    // The minority miner reorganises onto the majority's chain and takes the payment back.
+    const reorg = await waitFor(
+      () => /reorganised: (\d+) block\(s\) replaced, (\d+) tx returned to the mempool/.exec(m3!.output().slice(mark)) ?? undefined,
+      60_000,
+      () => `h3 did not reorganise:\n${m3!.output().slice(mark).slice(-2000)}`,
+    );
+    assert.equal(reorg[2], '1', `h3 should return the payment to its mempool: ${reorg[0]}`);
+    note(`h3 reorganised ${since(tHeal)} after the heal: ${reorg[0]}`);
+    // What a wallet's sync loop does: the payment is not confirmed, so send it again.
+    await sendFrom(2, tx);
+
+    const winner = await minedEverywhere([0, 1, 2], id, 90_000);
+    note(`payment mined again at height ${winner.height} on the winning chain; on all 3 hosts ${since(tHeal)} after the heal`);
+    assert.notEqual(winner.block, minority.block);
+    const final = await view.converged(nodeIds, winner.height, 60_000);
+    note(`all 3 converged on tip ${final.tip.slice(0, 16)} at height ${final.height} ${since(tHeal)} after the heal`);
+    const chains = await Promise.all([0, 1, 2].map(chainOf));
+    for (const [i, c] of chains.entries()) {
+      // The majority's history from before the heal (2+ blocks deep then) is everyone's now.
+      const deep = ahead.minority.height;
+      assert.equal(blockId(c[deep - 1]!), blockId(majorityChain[deep - 1]!), `h${i + 1} is on the majority's chain`);
+      assert.ok(!c.some((b) => blockId(b) === minority.block), `h${i + 1} still has the losing block`);
+      assert.equal(locate(c, id).length, 1, `h${i + 1}: mined exactly once`);
+    }
+  });
+});
