@@ -19,7 +19,7 @@ export const runMinerCommand: CliCommand = {
     { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: positiveInt('--threads') },
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
-    { flags: '--bind <ip>', description: 'listen on this address only (default: all)' },
+    { flags: '--bind <ip>', description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)' },
   ],
   async handler(_args, opts, ctx) {
     const miner = new Miner({

@@ -28,6 +28,10 @@ export interface NodeOptions {
   readonly chain: Chain;
   /** Miners serve blocks and announce their tip; wallets only listen and fetch. */
   readonly serveBlocks: boolean;
+  /**
+   * Address for the TCP block server only. UDP ports always bind to every address: Linux does
+   * not deliver broadcasts to a socket bound to a unicast address.
+   */
   readonly bindAddress?: string;
   readonly log?: (level: LogLevel, msg: string) => void;
   /** Seconds since the epoch; injectable for tests. */
@@ -77,10 +81,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   /** Opens the ports. listenTransactions: also take transactions on the transaction port (miners). */
   async start(listenTransactions: boolean): Promise<void> {
     const s = this.settings;
-    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers, bindAddress: this.opts.bindAddress }, (type, payload, from) => this.onStatusFrame(type, payload, from));
+    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => this.onStatusFrame(type, payload, from));
     await this.status.listening();
     if (listenTransactions) {
-      this.txChannel = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers, bindAddress: this.opts.bindAddress }, (type, payload, from) => {
+      this.txChannel = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
         if (type === MsgType.Tx) this.emit('tx', payload, from);
         else this.txChannel!.drop('type');
       });
