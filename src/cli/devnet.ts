@@ -107,9 +107,9 @@ export function spawnNode(bin: string, args: readonly string[], log: string): nu
 }
 
 /** Runs a wallet command to completion (for setting wallets up). */
-export function runWallet(datadir: string, args: readonly string[]): { code: number; out: string } {
+export function runWallet(datadir: string, args: readonly string[]): { code: number; out: string; stdout: string } {
   const r = spawnSync(process.execPath, [WALLET_BIN, '--datadir', datadir, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 /** Collects status broadcasts on a port for a while: latest status per sender (by block server port). */
@@ -162,9 +162,9 @@ export async function devnetStart(o: StartOptions): Promise<DevnetState> {
     writeNodeSettings(datadir, 'devnet', [...nodeSets(base), ...(o.sets ?? [])]);
     let address: string | undefined;
     const r = runWallet(datadir, ['new-address', `wallet-${k}`, '--json']);
-    if (r.code === 0) address = (JSON.parse(r.out.trim().split('\n').pop()!) as { address: string }).address;
+    if (r.code === 0) address = (JSON.parse(r.stdout) as { address: string }).address;
     else if (!/already exists/.test(r.out)) throw new CliError(`creating wallet-${k} failed: ${r.out.trim()}`);
-    else address = (JSON.parse(runWallet(datadir, ['list-addresses', '--json']).out) as { name: string; address: string }[]).find((x) => x.name === `wallet-${k}`)?.address;
+    else address = (JSON.parse(runWallet(datadir, ['list-addresses', '--json']).stdout) as { name: string; address: string }[]).find((x) => x.name === `wallet-${k}`)?.address;
     if (address) addresses.push(address);
     state.nodes.push({ name: `wallet-${k}`, kind: 'wallet', datadir, log: join(dir, `wallet-${k}.log`), address });
   }

@@ -83,12 +83,14 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   if (o.description) root.description(o.description);
   root.exitOverride();
   root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  if (!commands.some((c) => c.name === '')) sharedOptions(root);
   let result: Promise<number> | undefined;
   for (const c of commands) {
     const cmd = c.name === '' ? root : root.command(c.name).description(c.describe);
     if (c.name === '') cmd.description(c.describe);
     for (const a of c.args ?? []) cmd.argument(a);
-    sharedOptions(cmd);
+    // Shared options live on the program, so they work before or after the command name.
+    if (c.name === '') sharedOptions(cmd);
     for (const op of c.options ?? []) {
       const opt = new Option(op.flags, op.description);
       if (op.default !== undefined) opt.default(op.default);
@@ -99,7 +101,7 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
     cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
     cmd.action((...all: unknown[]) => {
       const command = all[all.length - 1] as Command;
-      const opts = command.opts();
+      const opts = command.optsWithGlobals();
       const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
       result = runHandler(c, args, opts, io, o);
     });
