@@ -1,6 +1,8 @@
 // Every `mvb` command, registered in one list.
 import type { CliCommand } from '../shared/cli.js';
 import { benchCommand } from './bench.js';
+import { demoCommand } from './demo.js';
 import { devnetCommand } from './devnet.js';
+import { simulateCommand } from './simulate.js';
 
-export const mvbCommands: readonly CliCommand[] = [benchCommand, devnetCommand];
+export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand];
