@@ -1,0 +1,148 @@
+// The `mvb` tools as a user runs them: `npm run demo`'s command, `mvb devnet start|status|stop`,
+// `mvb simulate` with the shipped scenarios and with invalid ones. Real processes on loopback.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MVB_BIN, ROOT, WALLET_BIN, removeDir, tempDir, waitFor } from './helpers/procs.js';
+
+/** PIDs of running processes whose command line mentions text (to check nothing was left behind). */
+function procsMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function run(args: string[], timeout = 120_000): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout, cwd: ROOT });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('mvb demo', function () {
+  this.timeout(180_000);
+
+  it('runs the whole story to a confirmed payment, exits 0 and leaves no process or folder behind', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 0, r.out);
+    const dir = /data in (\S+) \(removed/.exec(r.out)?.[1];
+    assert.ok(dir, 'names its folder');
+    assert.equal(existsSync(dir), false, 'folder removed');
+    assert.deepEqual(procsMentioning(dir), [], 'no process left');
+    const txid = /txid ([0-9a-f]{64})/.exec(r.out)?.[1];
+    assert.ok(txid);
+    assert.match(r.out, /confirmed in block \d+ [0-9a-f]{64}/);
+    assert.match(r.out, new RegExp(`payment  ${txid}`), 'shows the block that carried it');
+    const bobRows = [...r.out.matchAll(/bob +\S+ +balance +(\S+) +pending +(\S+)/g)];
+    assert.equal(bobRows.at(-1)![1], '12.50000000', 'bob ends with the payment confirmed');
+    assert.match(r.out, /demo finished in [\d.]+ s/);
+  });
+
+  it('on Ctrl-C stops every process it started, removes its folder and says so', async () => {
+    const child = spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await waitFor(() => /block +2 /.test(out), 90_000, () => out);
+    const dir = /data in (\S+) \(removed/.exec(out)![1]!;
+    assert.ok(procsMentioning(dir).length >= 2, 'miners were running');
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, out);
+    assert.match(out, /interrupted \(Ctrl-C\)/);
+    assert.equal(existsSync(dir), false);
+    assert.deepEqual(procsMentioning(dir), []);
+  });
+});
+
+describe('mvb devnet and mvb simulate', function () {
+  this.timeout(240_000);
+  let dir: string;
+
+  before(() => {
+    dir = tempDir('devnet');
+  });
+  after(() => {
+    // Stop whatever the test started, if an assertion failed first.
+    run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
+    removeDir(dir);
+  });
+
+  it('start brings up miners and wallets reachable by --datadir alone; status reports them', async () => {
+    const r = run([MVB_BIN, 'devnet', 'start', '--dir', dir, '--miners', '2', '--wallets', '2']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /started miner-1 \(pid \d+\)/);
+    assert.match(r.stdout, /mvb-wallet --datadir \S+wallet-2 list-addresses/);
+    const again = run([MVB_BIN, 'devnet', 'start', '--dir', dir]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already running/);
+    // Wait for matured rewards in wallet-1 (miner-1 pays it): the wallet's own sync follows the chain.
+    await waitFor(
+      () => {
+        const w = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'list-addresses', '--json']);
+        return w.code === 0 && Number((JSON.parse(w.stdout) as { balance: string }[])[0]!.balance) >= 300 ? true : undefined;
+      },
+      90_000,
+      () => 'wallet-1 got no rewards',
+    );
+    const st = run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    const rows = JSON.parse(st.stdout) as { name: string; running: boolean; height?: number }[];
+    assert.deepEqual(rows.map((x) => x.name).sort(), ['miner-1', 'miner-2', 'wallet-1', 'wallet-2']);
+    assert.ok(rows.every((x) => x.running));
+    assert.ok(rows.filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5));
+  });
+
+  it('simulate runs both shipped scenarios to confirmation', () => {
+    for (const f of ['sequential.json', 'concurrent.json']) {
+      const r = run([MVB_BIN, 'simulate', join(ROOT, 'scenarios', f), '--dir', dir, '--json'], 180_000);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const { results, totals } = JSON.parse(r.stdout) as { results: { txid: string; status: string }[]; totals: { confirmed: number; sent: number } };
+      assert.equal(totals.confirmed, results.length, f);
+      assert.equal(new Set(results.map((x) => x.txid)).size, results.length, 'distinct transactions');
+    }
+  });
+
+  it('simulate refuses an invalid scenario naming the entry, and sends nothing', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1' }, { from: 'wallet-1', to: 'wallet-2', amount: '1.123456789' }] }, /payments\[1\]\.amount/],
+      [{ payments: [{ from: 'wallet-9', to: 'wallet-2', amount: '1' }] }, /payments\[0\]\.from: "wallet-9" is not a wallet/],
+      [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1', parallel: 'yes' }] }, /payments\[0\]\.parallel/],
+      [{ payments: [] }, /payments: expected a non-empty list/],
+    ];
+    const before = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'history', '--json']).stdout;
+    for (const [scenario, why] of cases) {
+      const f = join(dir, 'bad.json');
+      writeFileSync(f, JSON.stringify(scenario));
+      const r = run([MVB_BIN, 'simulate', f, '--dir', dir]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, why);
+    }
+    const after = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'history', '--json']).stdout;
+    assert.equal((JSON.parse(after) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length, (JSON.parse(before) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length);
+  });
+
+  it('stop ends exactly the processes it started', () => {
+    const pidsBefore = procsMentioning(dir);
+    assert.equal(pidsBefore.length, 4, 'two miners and two wallet syncs');
+    const r = run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /stopped 4 process\(es\)/);
+    assert.deepEqual(procsMentioning(dir), []);
+    const st = JSON.parse(run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']).stdout) as { running: boolean }[];
+    assert.ok(st.every((x) => !x.running));
+  });
+});
