@@ -1,39 +1,41 @@
-// Miners on three "hosts" (Linux network namespaces on one switched /24), talking over real
-// subnet broadcast (10.213.x.255) on the default ports: a payment sent from one host is mined and
-// confirmed on all; a host cut off from the switch mines its own branch, and when the cable is back
-// it reorganises to the heavier chain and its payment is mined again there, exactly once.
+// Miners and a wallet on three "hosts" (Linux network namespaces on one switched /24), talking over
+// real subnet broadcast (10.213.x.255) on the default ports. The wallet (`mvb-wallet`, run as
+// separate processes on h3 with its own data directory) owns the address every miner pays its
+// rewards to: a payment it sends is mined and confirmed on all hosts and the wallet reports it
+// confirmed; a host cut off from the switch (h3, with the wallet) mines its own branch with the
+// wallet's payment in it, and when the cable is back it reorganises to the heavier chain, the
+// wallet sees its payment pending again and rebroadcasts it, and it is mined there exactly once.
 // Needs root and iproute2; without them the suite fails (it does not skip) and says why.
 import assert from 'node:assert/strict';
 import { encodeAddress } from '../src/shared/address.js';
 import { hashToHex, toHex } from '../src/shared/bytes.js';
 import { type Block } from '../src/shared/block.js';
-import { p2pkhOutput, signP2pkhTx } from '../src/shared/builder.js';
 import { loadSettings, type Settings } from '../src/shared/config.js';
 import { publicKeyOf } from '../src/shared/ecdsa.js';
 import { hash160 } from '../src/shared/hash.js';
 import { headerHash } from '../src/shared/header.js';
-import { type Tx, encodeTx, txid } from '../src/shared/tx.js';
-import { Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './helpers/netns.js';
-import { type MinerProc, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './helpers/procs.js';
+import { blockSubsidy } from '../src/shared/params.js';
+import { p2pkhHash } from '../src/shared/script.js';
+import { type Tx, txid } from '../src/shared/tx.js';
+import { formatCoins, parseCoins } from '../src/wallet/amount.js';
+import { HostCommands, type HostRun, Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './helpers/netns.js';
+import { type MinerProc, WALLET_BIN, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './helpers/procs.js';
 
-const secret = new Uint8Array(32).fill(7);
-const pkh = hash160(publicKeyOf(secret));
 /** Per miner; a block at the easiest devnet target takes ~65536 hashes, so 3 miners make ~1 block/s. */
 const MAX_HASHRATE = 25_000;
-
-function spendCoinbase(block: Block, fee = 1000n): Tx {
-  const cb = block.txs[0]!;
-  const to = hash160(publicKeyOf(new Uint8Array(32).fill(9)));
-  return signP2pkhTx([{ prevTxid: txid(cb), vout: 0, secretKey: secret }], [p2pkhOutput(cb.outputs[0]!.value - fee, to)]);
-}
+/** Where the wallet pays: an address of nobody in this test. */
+const CAROL_PKH = hash160(publicKeyOf(new Uint8Array(32).fill(9)));
+const AMOUNT = '12.5';
+/** The wallet runs on h3 (the host the partition test cuts off). */
+const WALLET_HOST = 2;
 
 const blockId = (b: Block) => hashToHex(headerHash(b.header));
 
-/** Where a transaction sits in a chain (blocks after genesis): height and block hash, once per occurrence. */
-function locate(chain: readonly Block[], id: string): { height: number; block: string }[] {
-  const out: { height: number; block: string }[] = [];
+/** Where a transaction sits in a chain (blocks after genesis): height, block hash and the tx, once per occurrence. */
+function locate(chain: readonly Block[], id: string): { height: number; block: string; tx: Tx }[] {
+  const out: { height: number; block: string; tx: Tx }[] = [];
   chain.forEach((b, i) => {
-    for (const t of b.txs) if (hashToHex(txid(t)) === id) out.push({ height: i + 1, block: blockId(b) });
+    for (const t of b.txs) if (hashToHex(txid(t)) === id) out.push({ height: i + 1, block: blockId(b), tx: t });
   });
   return out;
 }
@@ -43,6 +45,28 @@ function spentIn(chain: readonly Block[]): Set<string> {
   const s = new Set<string>();
   for (const b of chain) for (const t of b.txs.slice(1)) for (const i of t.inputs) s.add(`${toHex(i.prevTxid)}:${i.vout}`);
   return s;
+}
+
+/** `mvb-wallet sync --once --json`. */
+interface SyncSummary {
+  height: number;
+  tip: string;
+  synced: boolean;
+  pending: number;
+  rebroadcast: number;
+  confirmed: string[];
+  failed: string[];
+  unconfirmed: string[];
+}
+
+/** `mvb-wallet status <txid> --json`. */
+interface TxStatus {
+  txid: string;
+  status: 'pending' | 'confirmed' | 'failed';
+  blockHash: string | null;
+  height: number | null;
+  confirmations: number;
+  reason?: string;
 }
 
 const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;

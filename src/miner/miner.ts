@@ -105,12 +105,13 @@ export class Miner {
       throw e;
     }
     this.mempool = new Mempool(this.chain, { minRelayFeeRate: settings.minRelayFeeRate, maxBytes: settings.mempoolMaxBytes });
-    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level === 'debug') });
+    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
     this.node.mempoolSize = () => this.mempool.size;
   }
 
-  private log(line: string, debug = false): void {
-    if (debug || (this.opts.quiet && !line.startsWith('!'))) return;
+  /** --quiet keeps warnings only; debug lines (each rejected transaction) are not printed. */
+  private log(line: string, level: 'info' | 'warn' | 'debug' = 'info'): void {
+    if (level === 'debug' || (this.opts.quiet && level === 'info')) return;
     const t = new Date().toISOString().slice(11, 19);
     this.opts.io.out(`${this.c.gray(t)} ${line}`);
   }
@@ -128,7 +129,7 @@ export class Miner {
       this.pool = new HashPool(this.opts.threads);
       this.pool.on('found', (jobId, nonce) => this.onFound(jobId, nonce));
       this.pool.on('exhausted', () => this.refresh());
-      this.pool.on('error', (e) => this.log(this.c.red(`mining thread failed: ${e.message}`)));
+      this.pool.on('error', (e) => this.log(this.c.red(`mining thread failed: ${e.message}`), 'warn'));
       this.refresh();
       // Keep the template's time fresh, as Bitcoin miners do.
       this.timers.push(setInterval(() => this.refresh(), 15_000));
@@ -182,7 +183,7 @@ export class Miner {
       }
     } catch (e) {
       // Our own template failed validation: a bug or a race with the tip; log and rebuild.
-      this.log(this.c.red(`own block rejected: ${(e as Error).message}`));
+      this.log(this.c.red(`own block rejected: ${(e as Error).message}`), 'warn');
     }
     this.refresh();
   }
@@ -222,7 +223,7 @@ export class Miner {
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       this.stats.txRejected++;
-      this.log(`rejected transaction: ${e.message}`, true);
+      this.log(`rejected transaction: ${e.message}`, 'debug');
     }
   }
 

@@ -6,6 +6,9 @@
 //   wallet-payments  payments we made: raw transaction, status (pending/confirmed/failed), ...
 //   wallet-reserved  outpoint -> txid of the payment that spends it (pending or settled)
 //   wallet-history   every mined transaction that touches our keys, with its block
+//   wallet-incoming  payments to our keys from anyone, heard by `sync` on the transaction port and
+//                    validated against our own chain, until they are mined (then history has them),
+//                    conflicted, or expire (see incoming.ts)
 //
 // The sync process keeps them current from a commit hook of the chain store (applyBatch: runs
 // inside the chain's commit transaction, so a kill at any moment leaves chain and wallet agreeing).
@@ -19,7 +22,7 @@
 // the payment is durable (fsynced) before it is broadcast. A sync running meanwhile sees the new
 // payment at its next rebroadcast round; its own commits cannot interleave with the send's.
 // This avoids an outbox of files and the races of checking one against the other.
-import { hashToHex, toHex } from '../shared/bytes.js';
+import { fromHex, hashToHex, toHex } from '../shared/bytes.js';
 import type { ChainBatch } from '../shared/chain.js';
 import { p2pkhHash } from '../shared/script.js';
 import { LmdbChainStore } from '../shared/store/lmdb-store.js';
@@ -64,6 +67,31 @@ export interface PaymentRecord {
   readonly failure?: { readonly kind: 'conflict' | 'missing'; readonly detail: string; readonly conflictTxid?: string; readonly at: number };
 }
 
+/**
+ * A payment to our keys that is not ours and not mined yet: heard on the transaction port by
+ * `sync` and valid against our chain's UTXO set at the time (see incoming.ts).
+ */
+export interface IncomingRecord {
+  /** Display order. */
+  readonly txid: string;
+  readonly raw: string;
+  /** Milliseconds since the epoch: when sync first heard it. */
+  readonly seenAt: number;
+  /** The sender's address: the first input's P2PKH key (its scriptSig pubkey, as checked). */
+  readonly fromAddress: string | null;
+  /** Our pubkey hashes it pays, and how much in all (base units, decimal). */
+  readonly toPkhs: readonly string[];
+  readonly amount: string;
+  readonly fee: string;
+  readonly size: number;
+  /** Outpoints as outpointKey (internal order), with what they held. */
+  readonly inputs: readonly { readonly outpoint: string; readonly value: string; readonly pkh: string | null }[];
+  readonly outputs: readonly OutRef[];
+}
+
+/** How long an incoming payment may stay unmined before we stop showing it. */
+export const INCOMING_TTL_MS = 24 * 3600 * 1000;
+
 export interface HistoryRecord {
   readonly txid: string;
   readonly block: BlockRef;
@@ -97,11 +125,13 @@ export interface BestHeard {
 
 /** What the commit hook noticed, for the sync command to print. */
 export type WalletEvent =
-  | { readonly kind: 'confirmed'; readonly txid: string; readonly block: BlockRef }
+  | { readonly kind: 'confirmed'; readonly txid: string; readonly block: BlockRef; readonly incoming?: { readonly amount: bigint; readonly pkhs: readonly string[] } }
   | { readonly kind: 'unconfirmed'; readonly txid: string; readonly height: number }
   | { readonly kind: 'failed'; readonly txid: string; readonly detail: string }
   | { readonly kind: 'revived'; readonly txid: string }
-  | { readonly kind: 'received'; readonly txid: string; readonly amount: bigint; readonly pkhs: string[]; readonly block: BlockRef; readonly coinbase: boolean };
+  | { readonly kind: 'received'; readonly txid: string; readonly amount: bigint; readonly pkhs: string[]; readonly block: BlockRef; readonly coinbase: boolean }
+  | { readonly kind: 'incoming'; readonly txid: string; readonly amount: bigint; readonly pkhs: readonly string[]; readonly from: string | null }
+  | { readonly kind: 'incoming-dropped'; readonly txid: string; readonly reason: 'conflict' | 'missing' | 'expired'; readonly detail: string };
 
 export function pkhOf(scriptPubKey: Uint8Array): string | null {
   const h = p2pkhHash(scriptPubKey);
@@ -122,12 +152,19 @@ export function displayOutpoint(id: Uint8Array, vout: number): string {
   return `${hashToHex(id)}:${vout}`;
 }
 
+/** An outpointKey (internal order) as people read it. */
+export function displayOutpointKey(k: string): string {
+  const [hex, vout] = k.split(':');
+  return displayOutpoint(fromHex(hex!), Number(vout));
+}
+
 export class WalletDb {
   private readonly meta;
   private readonly coins;
   private readonly payments;
   private readonly reserved;
   private readonly history;
+  private readonly incoming;
   /** Filled by applyBatch; drained by whoever prints them. */
   readonly events: WalletEvent[] = [];
 
@@ -137,6 +174,7 @@ export class WalletDb {
     this.payments = store.openJson<PaymentRecord>('wallet-payments');
     this.reserved = store.openJson<string>('wallet-reserved');
     this.history = store.openJson<HistoryRecord>('wallet-history');
+    this.incoming = store.openJson<IncomingRecord>('wallet-incoming');
   }
 
   /** Opens the chain directory without its lock, for a short-lived command (see the header). */
@@ -197,6 +235,82 @@ export class WalletDb {
     return this.payments.get(id)?.status === 'pending' ? id : undefined;
   }
 
+  /** Every stored incoming payment, live or not (see incomingPending). */
+  allIncoming(): IncomingRecord[] {
+    return [...this.incoming.getRange()].map((x) => x.value as IncomingRecord);
+  }
+  incomingRecord(id: string): IncomingRecord | undefined {
+    return this.incoming.get(id);
+  }
+
+  /**
+   * Incoming payments that can still confirm: not mined yet, every input still unspent in the
+   * chain's UTXO set, heard less than INCOMING_TTL_MS ago. Checked on reading too, so a stale +
+   * never shows even when no sync has run since the chain or the clock moved on.
+   */
+  incomingPending(now = Date.now()): IncomingRecord[] {
+    return this.allIncoming().filter((r) => this.incomingProblem(r, now) === undefined);
+  }
+
+  /** Why an incoming payment will not confirm as it is, or undefined while it still can. */
+  private incomingProblem(r: IncomingRecord, now: number): { reason: 'mined' | 'missing' | 'expired'; detail: string } | undefined {
+    if (this.history.get(r.txid)) return { reason: 'mined', detail: 'it is in a block already' };
+    if (now - r.seenAt > INCOMING_TTL_MS) return { reason: 'expired', detail: `not mined within ${Math.round(INCOMING_TTL_MS / 3600_000)} h of being heard` };
+    for (const i of r.inputs) {
+      const [hex, vout] = i.outpoint.split(':');
+      if (this.store.getCoin(fromHex(hex!), Number(vout)) === undefined) {
+        return { reason: 'missing', detail: `its input ${displayOutpointKey(i.outpoint)} is no longer unspent in the local chain` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a validated incoming payment (one write transaction), unless it is known already or
+   * conflicts with one we know: an input held by a pending payment of ours or by an incoming
+   * payment heard first (the first seen wins, as in a miner's mempool). Queues an 'incoming' event.
+   */
+  putIncoming(r: IncomingRecord): { stored: true } | { stored: false; reason: string } {
+    return this.write(() => {
+      if (this.incoming.get(r.txid)) return { stored: false, reason: 'known' };
+      if (this.payments.get(r.txid)) return { stored: false, reason: 'our own payment' };
+      if (this.history.get(r.txid)) return { stored: false, reason: 'mined already' };
+      const mine = new Set(r.inputs.map((i) => i.outpoint));
+      for (const i of r.inputs) {
+        const p = this.pendingSpender(i.outpoint);
+        if (p !== undefined) return { stored: false, reason: `conflicts with our pending payment ${p}` };
+      }
+      for (const other of this.allIncoming()) {
+        if (other.inputs.some((i) => mine.has(i.outpoint))) return { stored: false, reason: `conflicts with incoming payment ${other.txid} heard first` };
+      }
+      this.incoming.putSync(r.txid, r);
+      this.events.push({ kind: 'incoming', txid: r.txid, amount: BigInt(r.amount), pkhs: r.toPkhs, from: r.fromAddress });
+      return { stored: true };
+    });
+  }
+
+  /** Drops incoming payments that can no longer confirm (expired, inputs gone). Call inside write() or the hook. */
+  private pruneIncomingNow(now: number): void {
+    for (const r of this.allIncoming()) {
+      const why = this.incomingProblem(r, now);
+      if (!why) continue;
+      this.incoming.removeSync(r.txid);
+      if (why.reason === 'mined') {
+        // Only after a rescan found it mined (the hook handles blocks as they connect).
+        const h = this.history.get(r.txid)!;
+        this.events.push({ kind: 'confirmed', txid: r.txid, block: h.block, incoming: { amount: BigInt(r.amount), pkhs: r.toPkhs } });
+      } else {
+        this.events.push({ kind: 'incoming-dropped', txid: r.txid, reason: why.reason, detail: why.detail });
+      }
+    }
+  }
+
+  /** Drops incoming payments that can no longer confirm; for sync's start and its timer. */
+  pruneIncoming(now = Date.now()): void {
+    if (this.allIncoming().every((r) => this.incomingProblem(r, now) === undefined)) return;
+    this.write(() => this.pruneIncomingNow(now));
+  }
+
   /** Stores a new pending payment and reserves its inputs. Call inside write(). */
   putPayment(p: PaymentRecord): void {
     if (this.payments.get(p.txid)) throw new Error(`payment ${p.txid} already exists`);
@@ -219,6 +333,14 @@ export class WalletDb {
     const keyset = new Set(this.keyset());
     const revive = new Set<string>();
     const now = Date.now();
+    // Incoming payments by the outpoints they spend (few: payments heard and not mined yet).
+    const incomingBySpend = new Map<string, string>();
+    for (const r of this.allIncoming()) for (const i of r.inputs) incomingBySpend.set(i.outpoint, r.txid);
+    const dropIncoming = (id: string, reason: 'conflict' | 'missing', detail: string) => {
+      if (!this.incoming.get(id)) return;
+      this.incoming.removeSync(id);
+      this.events.push({ kind: 'incoming-dropped', txid: id, reason, detail });
+    };
 
     // 1. Disconnected blocks, newest first.
     for (const { entry, block } of disconnected) {
@@ -258,6 +380,11 @@ export class WalletDb {
             spentHere.add(k);
             const coin = undo[u++];
             inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
+            const inc = incomingBySpend.get(k);
+            if (inc !== undefined && inc !== id) {
+              // A double spend was mined: the incoming payment can never confirm.
+              dropIncoming(inc, 'conflict', `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${entry.height}`);
+            }
             const r = this.reserved.get(k);
             if (r === undefined || r === id) continue;
             const q = this.payments.get(r);
@@ -270,8 +397,17 @@ export class WalletDb {
         }
         const outputs: OutRef[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
         const p = this.payments.get(id);
+        const inc = this.incoming.get(id);
         const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
         if (touches || p) this.history.putSync(id, { txid: id, block: ref, coinbase, inputs, outputs });
+        if (inc) {
+          // An incoming payment mined: from now on a confirmed coin and a history entry.
+          this.incoming.removeSync(id);
+          if (!p) {
+            this.events.push({ kind: 'confirmed', txid: id, block: ref, incoming: { amount: BigInt(inc.amount), pkhs: inc.toPkhs } });
+            return;
+          }
+        }
         if (p) {
           if (p.status !== 'confirmed') {
             const { failure: _f, ...rest } = p;
@@ -295,6 +431,8 @@ export class WalletDb {
       if (c.coin === null) {
         this.coins.removeSync(k);
         if (spentHere.has(k)) continue;
+        const inc = incomingBySpend.get(k);
+        if (inc !== undefined) dropIncoming(inc, 'missing', `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`);
         // Gone without being spent here: the block that created it was disconnected.
         const r = this.reserved.get(k);
         const q = r === undefined ? undefined : this.payments.get(r);
@@ -323,7 +461,12 @@ export class WalletDb {
       this.events.push({ kind: 'revived', txid: id });
     }
 
-    // 5. The tip, so commands that do not load the chain know its height.
+    // 5. At every tip change: incoming payments that can no longer confirm as they are (too old, or
+    // an input no longer unspent for any other reason) are dropped, so a stale + never lingers.
+    // Reads here see this transaction's writes: the UTXO set after the batch.
+    if (b.tip) this.pruneIncomingNow(now);
+
+    // 6. The tip, so commands that do not load the chain know its height.
     if (b.tip) {
       const tipHex = toHex(b.tip);
       const last = connected[connected.length - 1]?.entry;

@@ -1,21 +1,24 @@
 // One view over what the wallet knows of a transaction: mined ones from the history index,
-// pending and failed ones from the payment records; and what a transaction means for a set of
+// pending and failed ones from the payment records, incoming pending ones (payments to us heard
+// and validated by sync, see incoming.ts) from the incoming records; and what a transaction means for a set of
 // local keys (direction, net amount, fee, counterparty).
 import { encodeAddress } from '../shared/address.js';
 import { fromHex } from '../shared/bytes.js';
-import { type OutRef, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
+import { type IncomingRecord, type OutRef, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
 
 export interface TxEntry {
   readonly txid: string;
   readonly status: PaymentStatus;
   readonly height: number | null;
   readonly blockHash: string | null;
-  /** Milliseconds: the block's time once mined, else when the payment was made. */
+  /** Milliseconds: the block's time once mined, else when the payment was made (or first heard). */
   readonly time: number;
   readonly coinbase: boolean;
   readonly inputs: readonly OutRef[];
   readonly outputs: readonly OutRef[];
   readonly payment?: PaymentRecord;
+  /** A payment to us from elsewhere, heard on the network and not mined yet. */
+  readonly incoming?: IncomingRecord;
 }
 
 export function walletTxs(db: WalletDb): TxEntry[] {
@@ -39,6 +42,20 @@ export function walletTxs(db: WalletDb): TxEntry[] {
       inputs: p.inputs.map((i) => ({ pkh: i.pkh, value: i.value })),
       outputs: p.outputs,
       payment: p,
+    });
+  }
+  for (const r of db.incomingPending()) {
+    if (out.has(r.txid)) continue;
+    out.set(r.txid, {
+      txid: r.txid,
+      status: 'pending',
+      height: null,
+      blockHash: null,
+      time: r.seenAt,
+      coinbase: false,
+      inputs: r.inputs.map((i) => ({ pkh: i.pkh, value: i.value })),
+      outputs: r.outputs,
+      incoming: r,
     });
   }
   // Newest first.

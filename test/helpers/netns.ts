@@ -5,13 +5,14 @@
 //
 // Processes run inside a host with `ip netns exec <ns> ...`; NetnsAgent is a helper process there
 // (netns-agent.ts) that reports the status broadcasts it hears and fetches chains / sends
-// transactions from inside the namespace on the test's behalf.
+// transactions from inside the namespace on the test's behalf; HostCommands runs short-lived
+// commands (a wallet's) in a host to completion, each bounded by a timeout.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/block.js';
 import { fromHex, toHex } from '../../src/shared/bytes.js';
-import { ROOT, waitFor } from './procs.js';
+import { ROOT, stopProcGroup, waitFor } from './procs.js';
 
 export const AGENT_BIN = join(ROOT, 'dist/test/helpers/netns-agent.js');
 
@@ -333,5 +334,62 @@ export class NetnsAgent {
     await this.exited;
     clearTimeout(t1);
     clearTimeout(t2);
+  }
+}
+
+/** A command run to completion inside a host. */
+export interface HostRun {
+  /** Exit code; null if it was ended by a signal (e.g. at its timeout). */
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+  readonly ms: number;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Short-lived commands run inside hosts of a LAN, each in a process group of its own and bounded by
+ * a timeout (after which the group is ended). stopAll() ends whatever is still running: call it
+ * before the LAN is destroyed.
+ */
+export class HostCommands {
+  private readonly running = new Set<{ child: ChildProcess; exited: Promise<number | null> }>();
+
+  constructor(private readonly lan: Lan) {}
+
+  run(h: LanHost, argv: readonly string[], o: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<HostRun> {
+    const t0 = Date.now();
+    const [cmd, ...args] = [...this.lan.exec(h), ...argv];
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(o.env ? { env: o.env } : {}) });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const p = { child, exited };
+    this.running.add(p);
+    let out = '';
+    let err = '';
+    let timedOut = false;
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stopProcGroup(p, 'SIGTERM', 3000);
+    }, o.timeoutMs);
+    return new Promise((resolve) => {
+      const finish = (code: number | null) => {
+        clearTimeout(timer);
+        this.running.delete(p);
+        resolve({ code, out: out.trimEnd(), err: err.trimEnd(), ms: Date.now() - t0, timedOut });
+      };
+      // 'close': the process ended and its output is read to the end.
+      child.on('close', (code) => finish(code));
+      child.on('error', (e) => {
+        err += `\nspawn ${cmd}: ${e.message}\n`;
+        if (child.pid === undefined) finish(null);
+      });
+    });
+  }
+
+  /** Ends every command still running (its whole process group) and waits for them. */
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.running].map((p) => stopProcGroup(p, 'SIGKILL', 3000)));
   }
 }

@@ -1,4 +1,5 @@
-// history [name]: payments in and out of local addresses (or of one), newest first.
+// history [name]: payments in and out of local addresses (or of one), newest first; incoming
+// payments heard by sync and not mined yet show as "in", "pending".
 import { type CliCommand, CliError } from '../../shared/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { meaning, walletTxs } from '../txview.js';

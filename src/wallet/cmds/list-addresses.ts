@@ -1,6 +1,7 @@
 // list-addresses: every local address with its confirmed balance (from the coin index), what
-// pending payments will change (- outgoing, + incoming: only payments this wallet made, since
-// nobody's mempool is visible to us), totals, and how far the local chain has synced.
+// pending payments will change (- outgoing, + incoming: payments this wallet made between its own
+// addresses, and payments from anyone that this wallet's sync heard on the LAN and validated
+// against its own chain, see incoming.ts), totals, and how far the local chain has synced.
 import type { CliCommand } from '../../shared/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';
@@ -17,6 +18,7 @@ export const listAddresses: CliCommand = {
       const tipHeight = tip?.height ?? 0;
       const coins = db.walletCoins();
       const pending = db.pendingPayments();
+      const incoming = db.incomingPending();
       const rows = keys.map((k) => {
         const mine = coins.filter((c) => c.pkh === k.pkhHex);
         const balance = mine.reduce((a, c) => a + BigInt(c.value), 0n);
@@ -30,7 +32,7 @@ export const listAddresses: CliCommand = {
           }
         }
         const one = new Set([k.pkhHex]);
-        const pend = pending.reduce((a, p) => a + netFor(p.inputs, p.outputs, one).net, 0n);
+        const pend = pending.reduce((a, p) => a + netFor(p.inputs, p.outputs, one).net, 0n) + incoming.reduce((a, r) => a + netFor(r.inputs, r.outputs, one).net, 0n);
         return { key: k, balance, pending: pend, immature, maturesIn };
       });
       if (ctx.json) {
@@ -56,7 +58,10 @@ export const listAddresses: CliCommand = {
           const last = Math.max(...rows.map((r) => r.maturesIn));
           ctx.io.out(c.dim(`of which ${formatCoins(immature)} are mined rewards not yet mature (all mature within ${last} block${last === 1 ? '' : 's'})`));
         }
-        if (pending.length) ctx.io.out(c.dim(`pending: ${pending.length} payment(s) not yet mined; + counts only payments between this wallet's own addresses`));
+        if (pending.length || incoming.length) {
+          const parts = [...(pending.length ? [`${pending.length} payment(s) made here`] : []), ...(incoming.length ? [`${incoming.length} incoming payment(s)`] : [])];
+          ctx.io.out(c.dim(`pending: ${parts.join(' and ')} not yet mined; + counts payments between this wallet's own addresses and payments from anyone that this wallet's sync heard on the LAN and validated`));
+        }
       }
       const best = db.bestHeard();
       const running = syncPid(ctx.datadir);

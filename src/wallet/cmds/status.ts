@@ -1,5 +1,6 @@
 // status <txid>: pending, confirmed (block, height, confirmations) or failed, for a payment this
-// wallet made or a mined transaction that touched its addresses. A unique txid prefix is enough.
+// wallet made, a mined transaction that touched its addresses, or an incoming payment that sync
+// heard and validated (pending, incoming). A unique txid prefix is enough.
 import { type CliCommand, CliError } from '../../shared/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { type TxEntry, meaning, walletTxs } from '../txview.js';
@@ -10,7 +11,7 @@ export function findTx(all: readonly TxEntry[], text: string): TxEntry {
   const q = text.toLowerCase();
   if (!/^[0-9a-f]{6,64}$/.test(q)) throw new CliError(`invalid txid "${text}": expected 64 hex digits (or a unique prefix of at least 6)`);
   const hits = all.filter((e) => e.txid.startsWith(q));
-  if (hits.length === 0) throw new CliError(`unknown transaction ${text}: not a payment of this wallet nor a mined transaction touching its addresses`);
+  if (hits.length === 0) throw new CliError(`unknown transaction ${text}: not a payment of this wallet, a mined transaction touching its addresses, nor an incoming payment heard by sync`);
   if (hits.length > 1) throw new CliError(`txid prefix ${text} is ambiguous (${hits.length} transactions)`);
   return hits[0]!;
 }
@@ -25,6 +26,7 @@ export const status: CliCommand = {
       const tipHeight = db.tip()?.height ?? 0;
       const confirmations = e.height === null ? 0 : tipHeight - e.height + 1;
       const p = e.payment;
+      const inc = e.incoming;
       const scope = new Set(keys.map((k) => k.pkhHex));
       const m = meaning(e, scope, new Map(keys.map((k) => [k.pkhHex, k.name])), ctx.settings.params.addressVersion);
       if (ctx.json) {
@@ -36,6 +38,7 @@ export const status: CliCommand = {
           confirmations,
           time: new Date(e.time).toISOString(),
           ...(p ? { from: p.fromAddress, to: p.to, amount: formatCoins(BigInt(p.amount)), fee: formatCoins(BigInt(p.fee)) } : {}),
+          ...(inc ? { incoming: true, from: inc.fromAddress, amount: formatCoins(BigInt(inc.amount)), fee: formatCoins(BigInt(inc.fee)) } : {}),
           ...(m ? { net: formatSigned(m.amount) } : {}),
           ...(p?.failure ? { reason: p.failure.detail, ...(p.failure.conflictTxid ? { conflictingTxid: p.failure.conflictTxid } : {}) } : {}),
         });
@@ -45,6 +48,8 @@ export const status: CliCommand = {
       ctx.io.out(`txid ${e.txid}`);
       if (e.status === 'confirmed') {
         ctx.io.out(`${c.green('confirmed')} in block ${e.blockHash} at height ${e.height}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'} (${formatTime(e.time)})`);
+      } else if (inc) {
+        ctx.io.out(`${c.yellow('pending (incoming)')}: not yet mined (heard ${formatTime(e.time)}); counts once it is in a block`);
       } else if (e.status === 'pending') {
         ctx.io.out(`${c.yellow('pending')}: not yet mined (made ${formatTime(e.time)})`);
       } else {

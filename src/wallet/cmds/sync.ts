@@ -1,21 +1,25 @@
-// sync: follows the best chain. A ChainNode (no block server, no transaction listener) over the
-// wallet's LMDB chain store hears miners' status broadcasts, fetches headers then blocks from the
-// one announcing the most work and validates them fully, reorganising as needed; the wallet's
-// commit hook keeps coins, history and payment states in the same transactions. Pending payments
-// are rebroadcast every transactionBroadcastIntervalSeconds until mined. Runs until Ctrl-C, or
-// with --once until caught up with the best chain heard (bounded by --timeout: no miner heard, or
-// no progress, for that long).
+// sync: follows the best chain. A ChainNode (no block server) over the wallet's LMDB chain store
+// hears miners' status broadcasts, fetches headers then blocks from the one announcing the most
+// work and validates them fully, reorganising as needed; the wallet's commit hook keeps coins,
+// history and payment states in the same transactions. Pending payments are rebroadcast every
+// transactionBroadcastIntervalSeconds until mined. Beside the node, a UdpChannel on the transaction
+// port hears everyone's transactions: those paying our keys are validated against our own chain
+// and kept as incoming pending payments until mined (incoming.ts). Runs until Ctrl-C, or with
+// --once until caught up with the best chain heard (bounded by --timeout: no miner heard, or no
+// progress, for that long).
 import cliProgress from 'cli-progress';
 import { Chain } from '../../shared/chain.js';
 import { type CliCommand, CliError } from '../../shared/cli.js';
 import { MsgType } from '../../shared/net/protocol.js';
 import { type PeerInfo, ChainNode } from '../../shared/net/node.js';
-import { sendOnce } from '../../shared/net/udp.js';
+import { UdpChannel, sendOnce } from '../../shared/net/udp.js';
 import { LmdbChainStore } from '../../shared/store/lmdb-store.js';
 import { encodeAddress } from '../../shared/address.js';
 import { fromHex, hashToHex } from '../../shared/bytes.js';
-import { formatCoins } from '../amount.js';
+import { type Tx, decodeTx, txid } from '../../shared/tx.js';
+import { formatCoins, formatSigned } from '../amount.js';
 import { type WalletEvent, WalletDb } from '../db.js';
+import { examineIncoming } from '../incoming.js';
 import { localKeys, openKeys } from '../keys.js';
 import { chainDir, colours, isTerminal, printJson, shortHash } from '../ui.js';
 import { txDestinations } from './send.js';
@@ -26,7 +30,7 @@ const FAR_BEHIND = 20;
 function eventJson(ev: WalletEvent): Record<string, unknown> {
   switch (ev.kind) {
     case 'confirmed':
-      return { event: 'confirmed', txid: ev.txid, height: ev.block.height, blockHash: ev.block.hash };
+      return { event: 'confirmed', txid: ev.txid, height: ev.block.height, blockHash: ev.block.hash, ...(ev.incoming ? { incoming: true, amount: formatCoins(ev.incoming.amount) } : {}) };
     case 'unconfirmed':
       return { event: 'unconfirmed', txid: ev.txid, height: ev.height };
     case 'failed':
@@ -35,12 +39,16 @@ function eventJson(ev: WalletEvent): Record<string, unknown> {
       return { event: 'revived', txid: ev.txid };
     case 'received':
       return { event: 'received', txid: ev.txid, amount: formatCoins(ev.amount), height: ev.block.height, coinbase: ev.coinbase };
+    case 'incoming':
+      return { event: 'incoming', txid: ev.txid, amount: formatCoins(ev.amount), from: ev.from };
+    case 'incoming-dropped':
+      return { event: 'incoming-dropped', txid: ev.txid, reason: ev.reason, detail: ev.detail };
   }
 }
 
 export const sync: CliCommand = {
   name: 'sync',
-  describe: 'follow the best chain, track payments and rebroadcast pending ones (until Ctrl-C)',
+  describe: 'follow the best chain, track payments, rebroadcast pending ones and hear incoming ones (until Ctrl-C)',
   options: [
     { flags: '--once', description: 'catch up with the best chain heard, rebroadcast pending payments once, print a summary and exit' },
     { flags: '--timeout <seconds>', description: 'with --once: give up after this long without hearing a miner, or without progress while catching up', default: '10' },
@@ -75,6 +83,12 @@ export const sync: CliCommand = {
       node = undefined;
       await x?.stop();
     };
+    let txChannel: UdpChannel | undefined;
+    const stopListening = async () => {
+      const x = txChannel;
+      txChannel = undefined;
+      await x?.close();
+    };
     let bar: cliProgress.SingleBar | undefined;
     const timers: NodeJS.Timeout[] = [];
     let lastProblem: string | undefined;
@@ -90,6 +104,7 @@ export const sync: CliCommand = {
       const rescan = db.ensureIndex(pkhs());
       if (rescan.rebuilt) say(`rebuilt the wallet index from the local chain`);
       else if (rescan.added) say(`scanned the local chain for ${rescan.added} new key${rescan.added === 1 ? '' : 's'}`);
+      db.pruneIncoming();
       const n = new ChainNode({
         settings: s,
         chain,
@@ -105,7 +120,7 @@ export const sync: CliCommand = {
       // ---------------------------------------------------------------- what we heard
       let heard = false;
       const startHeight = chain.height;
-      const summary = { confirmed: [] as string[], failed: [] as string[], unconfirmed: [] as string[], received: 0n, rebroadcast: 0 };
+      const summary = { confirmed: [] as string[], failed: [] as string[], unconfirmed: [] as string[], received: 0n, rebroadcast: 0, incoming: [] as string[] };
       /**
        * The best chain announced by a miner heard lately. Peers set aside (unreachable, or serving
        * an invalid branch) still count: --once then reports that it could not catch up rather
@@ -157,12 +172,14 @@ export const sync: CliCommand = {
       };
 
       const names = nameOf();
+      const who = (pkhs: readonly string[]) => pkhs.map((h) => names.get(h) ?? encodeAddress(fromHex(h), s.params.addressVersion)).join(', ');
       const drain = () => {
         for (const ev of db.events.splice(0)) {
           const j = eventJson(ev);
           if (ev.kind === 'confirmed') {
             summary.confirmed.push(ev.txid);
-            say(`${c.green('confirmed')} payment ${ev.txid} in block ${ev.block.height} (${shortHash(ev.block.hash)})`, j);
+            const inc = ev.incoming ? `: incoming ${formatSigned(ev.incoming.amount)} to ${who(ev.incoming.pkhs)}` : '';
+            say(`${c.green('confirmed')} payment ${ev.txid} in block ${ev.block.height} (${shortHash(ev.block.hash)})${inc}`, j);
           } else if (ev.kind === 'unconfirmed') {
             summary.unconfirmed.push(ev.txid);
             say(`${c.yellow('pending again')}: payment ${ev.txid} (its block ${ev.height} was replaced by a reorganisation)`, j);
@@ -172,10 +189,14 @@ export const sync: CliCommand = {
             if (streamJson) ctx.io.out(JSON.stringify(j));
           } else if (ev.kind === 'revived') {
             say(`${c.yellow('pending again')}: payment ${ev.txid} (the transaction that beat it was reorganised away)`, j);
+          } else if (ev.kind === 'incoming') {
+            summary.incoming.push(ev.txid);
+            say(`incoming payment ${c.green(formatSigned(ev.amount))} to ${who(ev.pkhs)} from ${ev.from ?? 'an unknown address'}, ${c.yellow('pending')}; txid ${ev.txid}`, j);
+          } else if (ev.kind === 'incoming-dropped') {
+            say(`${c.yellow('dropped')} incoming payment ${ev.txid}: ${ev.detail}`, j);
           } else {
             summary.received += ev.amount;
-            const who = ev.pkhs.map((h) => names.get(h) ?? encodeAddress(fromHex(h), s.params.addressVersion)).join(', ');
-            if (!once) say(`received ${formatCoins(ev.amount)} on ${who} in block ${ev.block.height}${ev.coinbase ? ' (mined reward)' : ''}`, j);
+            if (!once) say(`received ${formatCoins(ev.amount)} on ${who(ev.pkhs)} in block ${ev.block.height}${ev.coinbase ? ' (mined reward)' : ''}`, j);
           }
         }
       };
@@ -209,6 +230,7 @@ export const sync: CliCommand = {
             for (const [k, v] of fresh) names.set(k, v);
             say(`key set changed: coin index updated`, { event: 'rescan', added: r.added, removed: r.removed });
           }
+          db.pruneIncoming();
           drain();
           await rebroadcast();
         } catch (e) {
@@ -240,6 +262,83 @@ export const sync: CliCommand = {
       });
       n.on('synced', () => check());
 
+      // ---------------------------------------------------------------- incoming payments
+      const heardStats = { frames: 0, undecodable: 0, notOurs: 0, known: 0, invalid: 0, conflicting: 0, recorded: 0 };
+      /** txid -> tip (hex) at which it failed: not checked again (no signature work) until the tip moves. */
+      const rejectedAt = new Map<string, string>();
+      const onTx = (payload: Uint8Array) => {
+        if (!txChannel) return;
+        heardStats.frames++;
+        let tx: Tx;
+        try {
+          tx = decodeTx(payload);
+        } catch {
+          heardStats.undecodable++;
+          txChannel.drop('payload');
+          return;
+        }
+        try {
+          const tip = chain.tip;
+          const id = hashToHex(txid(tx));
+          if (rejectedAt.get(id) === tip.hashHex) return;
+          const ex = examineIncoming(db, tx, {
+            params: s.params,
+            view: store,
+            tipHeight: tip.height,
+            medianTimePast: chain.medianTimePast(tip),
+            minRelayFeeRate: s.minRelayFeeRate,
+            keyset: new Set(db.keyset()),
+            now: Date.now(),
+          });
+          if (ex.kind === 'not-ours') {
+            heardStats.notOurs++;
+            return;
+          }
+          if (ex.kind === 'known') {
+            heardStats.known++;
+            return;
+          }
+          let reason: string;
+          let pays: readonly string[];
+          if (ex.kind === 'valid') {
+            const r = db.putIncoming(ex.record);
+            if (r.stored) {
+              heardStats.recorded++;
+              drain();
+              return;
+            }
+            heardStats.conflicting++;
+            reason = r.reason;
+            pays = ex.record.toPkhs;
+          } else {
+            heardStats.invalid++;
+            reason = ex.reason;
+            pays = ex.pkhs;
+          }
+          if (rejectedAt.size >= 10_000) rejectedAt.clear();
+          rejectedAt.set(id, tip.hashHex);
+          if (verbose) ctx.io.err(`ignored transaction ${id} paying ${who(pays)}: ${reason}`);
+        } catch (e) {
+          warn(`incoming transaction: ${(e as Error).message}`);
+        }
+      };
+      const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload) => {
+        if (type === MsgType.Tx) onTx(payload);
+        else ch.drop('type');
+      });
+      try {
+        await ch.listening();
+        txChannel = ch;
+      } catch (e) {
+        await ch.close();
+        warn(`cannot listen for incoming payments on UDP port ${s.transactionPort}: ${(e as Error).message}`);
+      }
+      const heardSummary = () => {
+        if (!verbose) return;
+        const d = heardStats;
+        ctx.io.err(`transaction port ${s.transactionPort}: ${d.frames} transaction(s) heard, ${d.undecodable} undecodable, ${d.notOurs} not ours, ${d.known} known, ${d.invalid} invalid, ${d.conflicting} conflicting, ${d.recorded} incoming recorded`);
+      };
+
       await n.start(false);
       if (!once) {
         say(`syncing ${s.network} from height ${chain.height}; listening for miners on UDP port ${s.statusPort}; Ctrl-C to stop`, { event: 'start', height: chain.height, network: s.network });
@@ -251,6 +350,8 @@ export const sync: CliCommand = {
           ctx.signal.addEventListener('abort', () => resolve(), { once: true });
         });
         await stopNode();
+        await stopListening();
+        heardSummary();
         drain();
         progress();
         say(`stopped at height ${chain.height}`, { event: 'stop', height: chain.height });
@@ -282,6 +383,8 @@ export const sync: CliCommand = {
       const problem = lastProblem;
       check = () => {};
       await stopNode();
+      await stopListening();
+      heardSummary();
       drain();
       progress();
       db.ensureIndex(pkhs());
@@ -290,6 +393,7 @@ export const sync: CliCommand = {
       bar = undefined;
       const b = best();
       const pendingNow = db.pendingPayments().length;
+      const incomingNow = db.incomingPending().length;
       const out = {
         height: chain.height,
         tip: hashToHex(chain.tip.hash),
@@ -301,13 +405,15 @@ export const sync: CliCommand = {
         confirmed: summary.confirmed,
         failed: summary.failed,
         unconfirmed: summary.unconfirmed,
+        incomingPending: incomingNow,
+        incomingHeard: summary.incoming,
       };
       if (ctx.json) printJson(ctx, out);
       else {
         const miners = n.activePeers().length;
         const heardText = b ? `best heard height ${b.status.height} from ${miners} miner${miners === 1 ? '' : 's'}` : 'no miner heard';
         ctx.io.out(`${out.synced ? c.green('synced') : c.yellow('not synced')}: height ${out.height} (tip ${shortHash(out.tip)}), ${out.blocks} new block${out.blocks === 1 ? '' : 's'}; ${heardText}`);
-        ctx.io.out(`payments: ${pendingNow} pending${summary.rebroadcast ? ` (rebroadcast)` : ''}, ${summary.confirmed.length} confirmed now, ${summary.failed.length} failed now${summary.unconfirmed.length ? `, ${summary.unconfirmed.length} back to pending` : ''}`);
+        ctx.io.out(`payments: ${pendingNow} pending${summary.rebroadcast ? ` (rebroadcast)` : ''}, ${summary.confirmed.length} confirmed now, ${summary.failed.length} failed now${summary.unconfirmed.length ? `, ${summary.unconfirmed.length} back to pending` : ''}${incomingNow || summary.incoming.length ? `; incoming: ${incomingNow} pending (${summary.incoming.length} heard now)` : ''}`);
       }
       if (finished === 'aborted') return 130;
       if (!heard) throw new CliError(`no miner heard on UDP port ${s.statusPort} within ${timeoutS} s: is a miner of network ${s.network} running and reachable (broadcastAddress ${s.broadcastAddress}, peers ${s.peers.length ? s.peers.join(', ') : 'none'})?`);
@@ -319,6 +425,7 @@ export const sync: CliCommand = {
     } finally {
       for (const t of timers) clearTimeout(t);
       bar?.stop();
+      await stopListening();
       await stopNode();
       db.close();
     }
