@@ -234,8 +234,15 @@ export class Miner {
     const miners = this.node.activePeers().length + 1;
     this.log(
       `height ${this.c.bold(String(tip.height))} tip ${hashToHex(tip.hash).slice(0, 16)}… difficulty ${difficulty(this.chain.requiredBits(tip), this.chain.params.powLimit)} ` +
-        `${rate} mempool ${this.mempool.size} miners ${miners}`,
+        `${rate} mempool ${this.mempool.size} miners ${miners}${this.dropSummary()}`,
     );
+  }
+
+  /** Bad input is dropped and counted, never thrown: the counts ride along on the status line. */
+  private dropSummary(): string {
+    const dropped = Object.values(this.node.dropped()).reduce((a, b) => a + b, 0) + this.stats.txBad;
+    const parts = [dropped ? `${dropped} bad datagrams dropped` : '', this.stats.txRejected ? `${this.stats.txRejected} invalid tx rejected` : '', this.node.stats.bans ? `${this.node.stats.bans} peer(s) ignored` : ''].filter(Boolean);
+    return parts.length ? this.c.gray(` (${parts.join(', ')})`) : '';
   }
 
   /** A summary for tests and tools. */
