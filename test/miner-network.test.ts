@@ -222,6 +222,8 @@ describe('miner network (real processes, loopback)', function () {
       const c = await fetchChain(settings, a.blockServerPort);
       assert.ok(c.headers.length >= h0 + 2, 'still serving');
       assert.equal(a.child.exitCode, null);
+      // Dropped and counted: the status line carries the counts.
+      await waitFor(() => /\d+ bad datagrams dropped, \d+ invalid tx rejected, 1 peer\(s\) ignored/.test(a.output()), 30_000, () => `no drop counts:\n${a.output().slice(-800)}`);
     } finally {
       slow.destroy();
       garbage.destroy();
