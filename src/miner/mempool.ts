@@ -107,7 +107,13 @@ export class Mempool {
     }
   }
 
-  private acceptNew(tx: Tx, id: Uint8Array, key: string): AcceptResult {
+  /**
+   * scriptsChecked: the signatures were already verified against these same outputs (a pool
+   * entry re-checked after a block, or a transaction of a disconnected block). A signature's
+   * validity depends only on the transaction and the spent output, so, like Core's script cache,
+   * we skip the costly part.
+   */
+  private acceptNew(tx: Tx, id: Uint8Array, key: string, scriptsChecked = false): AcceptResult {
     const params = this.chain.params;
     checkTxSanity(tx, params);
     if (isCoinbase(tx)) throw new ValidationError('coinbase', true, 'coinbase transactions are only valid in blocks');
@@ -120,7 +126,7 @@ export class Mempool {
     }
     const view = this.view();
     const fee = checkTxInputs(tx, view, tip.height + 1, params);
-    checkTxScripts(tx, view);
+    if (!scriptsChecked) checkTxScripts(tx, view);
     const raw = encodeTx(tx);
     const size = raw.length;
     if (fee < BigInt(Math.ceil(this.opts.minRelayFeeRate * size))) {
@@ -203,7 +209,8 @@ export class Mempool {
     // Returned transactions first (they are older than anything in the pool), in block order.
     for (const tx of returned) {
       try {
-        this.acceptNew(tx, txid(tx), toHex(txid(tx)));
+        const id = txid(tx);
+        this.acceptNew(tx, id, toHex(id), true);
         this.stats.returned++;
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
@@ -216,7 +223,7 @@ export class Mempool {
       }
       if (this.entries.has(e.key)) continue;
       try {
-        this.acceptNew(e.tx, e.txid, e.key);
+        this.acceptNew(e.tx, e.txid, e.key, true);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         dropped.push(e.key);
