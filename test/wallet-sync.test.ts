@@ -220,7 +220,8 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal(rows['bob']!.pending, '+10.00000000');
     assert.equal(rows['alice']!.balance, '350.00000000');
 
-    // A payment to another wallet: only the sender sees it before it is mined.
+    // A payment to another wallet: only the sender sees it before it is mined (the other wallet's
+    // sync is not running, so nothing hears it there; see wallet-incoming.test.ts).
     const id2 = await send(['alice', '5', carol.address], { MVB_PASSPHRASE: 'pw' });
     const tx2 = await miner.waitTx(id2);
     assert.equal((await list(other))['carol']!.pending, '0.00000000');

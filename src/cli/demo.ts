@@ -183,17 +183,21 @@ export async function runDemo(io: Output, signal: AbortSignal, color: boolean): 
       const mature = params.coinbaseMaturity + 2;
       step(3, 'Waiting for alice\'s rewards to mature', `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. Waiting for height ${mature}…`);
       await demo.until(`height ${mature}`, 120_000, () => (demo.height() >= mature ? true : undefined));
-      await demo.until('alice to have spendable coins', 60_000, async () => {
-        const r = JSON.parse(await demo.wallet(alice, ['list-addresses', '--json'])) as Row[];
-        return Number(r[0]?.balance ?? 0) >= 100 ? true : undefined;
-      });
       say('');
       await table('alice', alice);
       await table('bob', bob);
 
       const amount = '12.5';
       step(4, `alice pays bob ${amount} coins`, 'The wallet picks coins, signs each input (legacy sighash, strict-DER low-S ECDSA), stores the payment as\npending, then broadcasts it on the transaction port. Every miner validates it into its mempool.');
-      const id = (await demo.wallet(alice, ['send', 'alice', amount, bAddr])).trim();
+      // Which miner found which block is chance: if alice's coins are not mature yet, wait a block.
+      const id = await demo.until('alice\'s rewards to mature', 120_000, async () => {
+        try {
+          return (await demo.wallet(alice, ['send', 'alice', amount, bAddr])).trim();
+        } catch (e) {
+          if (e instanceof DemoError && /not yet mature|insufficient|no spendable/i.test(e.message)) return undefined;
+          throw e;
+        }
+      });
       say(`  txid ${id}`);
       // Both tables at once, right after the broadcast, before a miner is likely to have found a block.
       const [ra, rb] = await Promise.all([demo.wallet(alice, ['list-addresses', '--json']), demo.wallet(bob, ['list-addresses', '--json'])]);

@@ -100,7 +100,10 @@ export class Mempool {
       return { status: 'known', entry: known };
     }
     try {
-      return this.acceptNew(tx, id, key);
+      const r = this.acceptNew(tx, id, key);
+      // Counted here, not in acceptNew: update() re-admits entries through it without new arrivals.
+      this.stats.accepted++;
+      return r;
     } catch (e) {
       if (e instanceof ValidationError) this.stats.rejected++;
       throw e;
@@ -139,9 +142,12 @@ export class Mempool {
     }
     const entry: MempoolEntry = { tx, txid: id, key, raw, size, fee, feeRate: Number(fee) / size, seq: this.seq++, parents, children: new Set() };
     this.insert(entry);
-    this.stats.accepted++;
     const evicted = this.trim();
-    if (evicted.includes(key)) throw new ValidationError('mempool full', false, 'fee rate too low to enter a full pool');
+    if (evicted.includes(key)) {
+      // The newcomer itself had the lowest fee rate: it never entered, so it is refused, not evicted.
+      this.stats.evicted--;
+      throw new ValidationError('mempool full', false, 'fee rate too low to enter a full pool');
+    }
     return { status: 'accepted', entry, evicted };
   }
 
@@ -205,13 +211,14 @@ export class Mempool {
     this.spends.clear();
     this.bytes = 0;
     let mined = 0;
+    let back = 0;
     const dropped: string[] = [];
     // Returned transactions first (they are older than anything in the pool), in block order.
     for (const tx of returned) {
       try {
         const id = txid(tx);
         this.acceptNew(tx, id, toHex(id), true);
-        this.stats.returned++;
+        back++;
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
       }
@@ -231,7 +238,9 @@ export class Mempool {
     }
     this.stats.mined += mined;
     this.stats.conflicted += dropped.length;
-    return { mined, returned: returned.length, dropped };
+    this.stats.returned += back;
+    // Only those that re-entered: a disconnected block's transaction invalid on the new branch is not returned.
+    return { mined, returned: back, dropped };
   }
 
   private returnedTxs(u: ChainUpdate, minedKeys: Set<string>): Tx[] {

@@ -11,7 +11,8 @@
 //                    conflicted, or expire (see incoming.ts)
 //
 // The sync process keeps them current from a commit hook of the chain store (applyBatch: runs
-// inside the chain's commit transaction, so a kill at any moment leaves chain and wallet agreeing).
+// inside the chain's commit transaction, so a kill at any moment leaves chain and wallet agreeing),
+// and stores each incoming payment it hears and validates in a write transaction of its own.
 //
 // Locking (why short-lived commands work while `sync` runs): only `sync` runs a Chain and takes the
 // data directory's lock file. Every other command opens the same LMDB environment without that

@@ -341,7 +341,7 @@ export const sync: CliCommand = {
 
       await n.start(false);
       if (!once) {
-        say(`syncing ${s.network} from height ${chain.height}; listening for miners on UDP port ${s.statusPort}; Ctrl-C to stop`, { event: 'start', height: chain.height, network: s.network });
+        say(`syncing ${s.network} from height ${chain.height}; listening for miners on UDP port ${s.statusPort}${txChannel ? ` and for payments on UDP port ${s.transactionPort}` : ''}; Ctrl-C to stop`, { event: 'start', height: chain.height, network: s.network });
         await tick();
         const t = setInterval(() => void tick(), s.transactionBroadcastIntervalSeconds * 1000);
         timers.push(t);
