@@ -204,7 +204,7 @@ describe('multi-host network (3 network namespaces on a bridge, subnet broadcast
     return id;
   }
 
-  /** The wallet's payment as mined: AMOUNT to carol, change (if any) back to alice. */
+  /** The wallet's payment as mined: exactly one output, of AMOUNT, to carol. */
   function checkPayment(tx: Tx): void {
     const toCarol = tx.outputs.filter((o) => toHex(p2pkhHash(o.scriptPubKey) ?? new Uint8Array()) === toHex(CAROL_PKH));
     assert.equal(toCarol.length, 1, 'one output to carol');
