@@ -274,17 +274,11 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     await Promise.all([this.status?.close(), this.txChannel?.close(), this.server?.close()]);
   }
 
-  describePeers(): { key: string; height: number; tip: string; ageSeconds: number }[] {
-    return [...this.peers.values()].map((p) => ({ key: p.key, height: p.status.height, tip: hashToHex(p.status.tipHash), ageSeconds: Math.round((Date.now() - p.lastSeenMs) / 1000) }));
-  }
+
 
   /** Peers heard from in the last few status intervals. */
   activePeers(): PeerInfo[] {
     const horizon = Date.now() - 3 * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
     return [...this.peers.values()].filter((p) => p.lastSeenMs >= horizon);
-  }
-
-  static keyOf(hash: Uint8Array): string {
-    return toHex(hash);
   }
 }

@@ -53,9 +53,6 @@ export class UdpChannel {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 
-  get droppedTotal(): number {
-    return Object.values(this.dropped).reduce((a, b) => a + (b ?? 0), 0);
-  }
 
   listening(): Promise<void> {
     return this.ready;
