@@ -10,9 +10,10 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashToHex } from '../shared/bytes.js';
-import { CliError, type CliCommand, DATADIR_SETTINGS_FILE } from '../shared/cli.js';
+import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, prepareDataDir } from '../shared/cli.js';
 import { loadSettings, type Settings } from '../shared/config.js';
 import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/net/protocol.js';
+import { DirLock } from '../shared/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));
@@ -56,11 +57,30 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
 }
 
 export function readState(dir: string): DevnetState | undefined {
+  const file = join(dir, STATE_FILE);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as DevnetState;
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  // A damaged state file must not be taken for "no devnet" (start would overwrite the record of
+  // running processes) nor crash a command: say so, once, clearly.
+  const damaged = (why: string): never => {
+    throw new CliError(`${file} is damaged (${why}); if no devnet runs there, remove it`);
+  };
+  let s: DevnetState;
+  try {
+    s = JSON.parse(text) as DevnetState;
+  } catch (e) {
+    return damaged((e as Error).message.replace(/\s+/g, ' '));
+  }
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.nodes)) damaged('no list of nodes');
+  for (const n of s.nodes) {
+    if (typeof n !== 'object' || n === null || typeof n.name !== 'string' || typeof n.datadir !== 'string' || (n.kind !== 'miner' && n.kind !== 'wallet')) damaged('a node without name, kind or datadir');
+    if (n.pid !== undefined && !(Number.isInteger(n.pid) && n.pid > 0)) damaged(`node ${n.name}: bad pid`);
+  }
+  return s;
 }
 
 function writeState(dir: string, s: DevnetState): void {
@@ -148,9 +168,25 @@ export interface StartOptions {
 
 export async function devnetStart(o: StartOptions): Promise<DevnetState> {
   const dir = resolve(o.dir);
+  prepareDataDir(dir);
+  // Two starts at once in one folder would both start nodes and one would lose track of the other's.
+  let lock: DirLock;
+  try {
+    lock = DirLock.acquire(dir, 'mvb devnet start');
+  } catch (e) {
+    if ((e as Error).name === 'LockError') throw new CliError(`another \`mvb devnet start\` is starting a devnet in ${dir} right now`);
+    throw e;
+  }
+  try {
+    return await startLocked(o, dir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function startLocked(o: StartOptions, dir: string): Promise<DevnetState> {
   const old = readState(dir);
   if (old && old.nodes.some((n) => isOurProcess(n.pid, n.datadir))) throw new CliError(`a devnet is already running in ${dir}; stop it first with: mvb devnet stop --dir ${o.dir}`);
-  mkdirSync(dir, { recursive: true });
   const [statusPort, transactionPort, ...serverPorts] = await freePorts(2 + o.miners);
   const base = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: statusPort!, transactionPort: transactionPort! };
   const state: DevnetState = { network: 'devnet', ...base, nodes: [], startedAt: new Date().toISOString() };

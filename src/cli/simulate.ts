@@ -3,8 +3,8 @@
 // run at the same time, then each txid is followed with `mvb-wallet status` until it confirms,
 // fails, or the scenario's time runs out. Reports per payment and totals.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, type CliCommand } from '../shared/cli.js';
 import { WALLET_BIN, readState } from './devnet.js';
@@ -103,7 +103,12 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
     const w = wallets.get(text);
     if (w) return { datadir: w.datadir, key: w.name };
     const colon = text.lastIndexOf(':');
-    if (colon > 0 && (text.startsWith('.') || isAbsolute(text))) return { datadir: resolve(text.slice(0, colon)), key: text.slice(colon + 1) };
+    if (colon > 0 && (text.startsWith('.') || isAbsolute(text))) {
+      const datadir = resolve(text.slice(0, colon));
+      // A mistyped folder must not become a new, empty wallet.
+      if (!existsSync(join(datadir, 'keys'))) throw new CliError(`invalid scenario: payments[${i}].from: ${datadir} is not a wallet's data directory (no keys folder)`, 2);
+      return { datadir, key: text.slice(colon + 1) };
+    }
     throw new CliError(`invalid scenario: payments[${i}].from: "${text}" is not a wallet of this devnet (${[...wallets.keys()].join(', ') || 'none'}) nor DATADIR:keyname`, 2);
   };
   // Resolve every entry before sending anything, so a bad scenario sends nothing. A "to" that is
@@ -182,7 +187,7 @@ export const simulateCommand: CliCommand = {
     try {
       json = JSON.parse(readFileSync(file!, 'utf8'));
     } catch (e) {
-      throw new CliError(`cannot read scenario ${file}: ${(e as Error).message}`, 2);
+      throw new CliError(`cannot read scenario ${file}: ${(e as Error).message.replace(/\s+/g, ' ')}`, 2);
     }
     const scenario = parseScenario(json);
     if (!ctx.json && scenario.description) ctx.io.out(scenario.description);

@@ -39,6 +39,10 @@ export const runMinerCommand: CliCommand = {
       await miner.stop();
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') throw new CliError(`port in use: ${err.message}; pick another with --set blockServerPort=N`);
+      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EINVAL') {
+        throw new CliError(`cannot serve blocks on ${String(opts['bind'] ?? 'this machine')}: ${err.code}; --bind takes an address of this machine, e.g. 127.0.0.1 or 192.168.1.20`);
+      }
+      if (err.code === 'EACCES') throw new CliError(`not allowed to listen: ${err.message}; ports below 1024 need privileges`);
       throw e;
     }
     if (ctx.json) ctx.io.out(JSON.stringify(miner.info()));

@@ -1,8 +1,8 @@
 // The command-line shell shared by mvb, mvb-miner and mvb-wallet (after Lodestar): each command
 // is one small module (name, arguments, options, handler) registered in one list, and runCli runs
 // a list in-process and returns the exit code, so tests call commands without spawning.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { type Settings, ConfigError, defaultDataDir, loadSettings } from './config.js';
 
@@ -113,6 +113,11 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
       // --help and --version end here with exit code 0.
       return e.exitCode === 0 ? 0 : 2;
     }
+    // An option's value parser (e.g. --threads 0) refused the value while commander was parsing.
+    if (e instanceof CliError) {
+      io.err(`error: ${e.message}`);
+      return e.code;
+    }
     throw e;
   }
   if (!result) {
@@ -132,6 +137,7 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
       sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
     });
     const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+    if (o.app !== 'tool') prepareDataDir(datadir);
     const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
     return await c.handler(args, opts, ctx);
   } catch (e) {
@@ -147,8 +153,65 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
       io.err(`error: ${(e as Error).message}`);
       return 1;
     }
+    // A file the command needs cannot be read or written (a damaged or read-only data directory).
+    const fe = e as NodeJS.ErrnoException;
+    if (typeof fe?.code === 'string' && typeof fe.syscall === 'string' && typeof fe.path === 'string') {
+      io.err(`error: cannot ${fe.syscall} ${fe.path}: ${fsReason(fe)}`);
+      return 1;
+    }
     io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
+  }
+}
+
+function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOTDIR') return 'part of the path is a file, not a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'ENOENT') return 'cannot create it there';
+  if (code === 'EEXIST') return 'a file is in the way';
+  return code ?? (e as Error)?.message ?? String(e);
+}
+
+/**
+ * Creates the data directory if needed and checks that it is a writable directory, so a bad
+ * --datadir gives one clear line instead of a stack trace from deep inside the key or chain store.
+ * Created one level at a time: Node's recursive mkdir never returns for some paths (under /proc).
+ */
+export function prepareDataDir(dir: string): void {
+  const fail = (why: string): never => {
+    throw new CliError(`cannot use data directory ${dir}: ${why}`);
+  };
+  const missing: string[] = [];
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && dirname(p) !== p) {
+        missing.push(p);
+        continue;
+      }
+      return fail(fsReason(e));
+    }
+    if (!isDir) fail(`${p} is not a directory`);
+    break;
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fail(fsReason(e));
+    }
+  }
+  const probe = join(dir, `.write-test-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'w', 0o600));
+    unlinkSync(probe);
+  } catch (e) {
+    fail(`not writable (${fsReason(e)})`);
   }
 }
 
@@ -182,9 +245,23 @@ export function readDatadirSettings(dir: string): DatadirSettings | undefined {
 /** An AbortSignal that fires on SIGINT or SIGTERM (for a process's main). */
 export function shutdownSignal(): AbortSignal {
   const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let firstAt = 0;
+  const stop = (sig: NodeJS.Signals) => {
+    if (!ac.signal.aborted) {
+      firstAt = Date.now();
+      ac.abort();
+      return;
+    }
+    // The same signal often comes twice at once (timeout(1), docker and process-group kills send it
+    // to the process and to its group): that must not cut a clean shutdown short. A later one
+    // means "stop now": the default action, as before.
+    if (Date.now() - firstAt < 2000) return;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.kill(process.pid, sig);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   return ac.signal;
 }
 

@@ -2,6 +2,7 @@
 // Every key is overridable; consensus keys change the network id, so a node with changed rules
 // does not talk to nodes without them. This is the shell around the pure core: it reads files.
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { type ConsensusParams, type NetworkConfig, makeParams } from './params.js';
@@ -60,8 +61,9 @@ function num(raw: Record<string, unknown>, key: string, min: number, max: number
   return v;
 }
 
-function port(raw: Record<string, unknown>, key: string): number {
-  const v = num(raw, key, 0, 65535);
+/** min 1 for the UDP ports, which everyone must agree on; 0 (any free port) is fine for a block server. */
+function port(raw: Record<string, unknown>, key: string, min = 0): number {
+  const v = num(raw, key, min, 65535);
   if (!Number.isInteger(v)) throw new ConfigError(`${key} must be an integer port`);
   return v;
 }
@@ -78,18 +80,20 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new ConfigError(`cannot read config ${String(path)}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read config ${String(path)}: ${(e as Error).message.replace(/\s+/g, ' ')}`);
   }
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`config ${String(path)} is not a JSON object`);
   const sets = (opts.sets ?? []).map(parseSet);
   const setNetwork = sets.find(([k]) => k === 'network')?.[1];
   const network = String(opts.network ?? setNetwork ?? file['network'] ?? 'lan');
   const networks = (file['networks'] ?? {}) as Record<string, Record<string, unknown>>;
-  const net = networks[network];
+  const net = typeof networks === 'object' && Object.hasOwn(networks, network) ? networks[network] : undefined;
+  if (net !== undefined && (typeof net !== 'object' || net === null)) throw new ConfigError(`network "${network}" in config ${String(path)} is not an object`);
   if (!net) throw new ConfigError(`unknown network "${network}" (config has: ${Object.keys(networks).join(', ')})`);
   const raw: Record<string, unknown> = { ...file, ...net, network };
   delete raw['networks'];
   for (const [k, v] of sets) {
-    if (!(k in raw)) throw new ConfigError(`unknown config key "${k}"`);
+    if (!Object.hasOwn(raw, k)) throw new ConfigError(`unknown config key "${k}"`);
     raw[k] = v;
   }
   let params: ConsensusParams;
@@ -101,12 +105,14 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   }
   const peers = raw['peers'];
   if (!Array.isArray(peers) || !peers.every((p) => typeof p === 'string')) throw new ConfigError('peers must be a list of addresses');
-  if (typeof raw['broadcastAddress'] !== 'string') throw new ConfigError('broadcastAddress must be a string');
+  if (typeof raw['broadcastAddress'] !== 'string' || !isIPv4(raw['broadcastAddress'])) {
+    throw new ConfigError(`broadcastAddress must be an IPv4 address such as 192.168.1.255 (got ${JSON.stringify(raw['broadcastAddress'])})`);
+  }
   return {
     network,
     params,
-    transactionPort: port(raw, 'transactionPort'),
-    statusPort: port(raw, 'statusPort'),
+    transactionPort: port(raw, 'transactionPort', 1),
+    statusPort: port(raw, 'statusPort', 1),
     blockServerPort: port(raw, 'blockServerPort'),
     broadcastAddress: raw['broadcastAddress'],
     peers: peers as string[],

@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, read
 import { join } from 'node:path';
 import * as secp from '@noble/secp256k1';
 import { encodeAddress } from './address.js';
+import { equalBytes } from './bytes.js';
 import { hash160 } from './hash.js';
 import { isValidSecretKey, publicKeyOf } from './ecdsa.js';
 
@@ -134,8 +135,9 @@ export class KeyStore {
     let privPem: string;
     try {
       privPem = readFileSync(p.priv, 'utf8');
-    } catch {
-      throw new KeyError(`no key named "${name}"`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new KeyError(code === 'ENOENT' ? `no key named "${name}"` : `cannot read ${name}.pem: ${code ?? (e as Error).message}`);
     }
     const encrypted = isEncryptedPem(privPem);
     let publicKey: Uint8Array;
@@ -147,10 +149,69 @@ export class KeyStore {
       publicKey[0] = (y[y.length - 1]! & 1) === 1 ? 0x03 : 0x02;
       publicKey.set(x, 33 - x.length);
     } catch {
-      if (encrypted) throw new KeyError(`public key file for "${name}" is missing; it is rebuilt the next time the key is unlocked`);
+      if (encrypted) throw new KeyError(`public key file ${name}.pub.pem of encrypted key "${name}" is missing or damaged; \`mvb-wallet send ${name} ...\` rebuilds it (it asks for the passphrase)`);
       publicKey = publicKeyOf(pemToSecret(privPem));
     }
     return { name, publicKey, pubkeyHash: hash160(publicKey), encrypted };
+  }
+
+  /** True if the key is encrypted and its public key file is missing or damaged, so it cannot be listed until rebuilt. */
+  needsPublicKey(name: string): boolean {
+    if (!KEY_NAME_RE.test(name) || name.endsWith('.pub')) return false;
+    let privPem: string;
+    try {
+      privPem = readFileSync(this.paths(name).priv, 'utf8');
+    } catch {
+      return false;
+    }
+    if (!isEncryptedPem(privPem)) return false;
+    try {
+      this.info(name);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Writes <name>.pub.pem again from the private key (for an encrypted key, with its passphrase). */
+  rebuildPublicKey(name: string, passphrase?: string): KeyInfo {
+    checkKeyName(name);
+    const p = this.paths(name);
+    const secret = pemToSecret(readFileSync(p.priv, 'utf8'), passphrase);
+    try {
+      unlinkSync(p.pub);
+    } catch {
+      /* none */
+    }
+    writeNewFileAtomic(p.pub, secretToPem(secret).pub, 0o644);
+    return this.info(name);
+  }
+
+  /**
+   * Key files that cannot be used, and why: those list() leaves out, and unencrypted keys whose
+   * private key file is damaged or does not match the public key file (list() shows those from
+   * the public key, but nothing can be spent from them). Encrypted private keys are not checked:
+   * that needs the passphrase.
+   */
+  problems(): { name: string; problem: string }[] {
+    const out: { name: string; problem: string }[] = [];
+    for (const name of this.names()) {
+      let info: KeyInfo;
+      try {
+        info = this.info(name);
+      } catch (e) {
+        out.push({ name, problem: (e as Error).message });
+        continue;
+      }
+      if (info.encrypted) continue;
+      try {
+        const secret = pemToSecret(readFileSync(this.paths(name).priv, 'utf8'));
+        if (!equalBytes(hash160(publicKeyOf(secret)), info.pubkeyHash)) out.push({ name, problem: `${name}.pem and ${name}.pub.pem hold different keys` });
+      } catch (e) {
+        out.push({ name, problem: `damaged (${(e as Error).message}): the address shown comes from ${name}.pub.pem, but nothing can be spent from it` });
+      }
+    }
+    return out;
   }
 
   /** The secret key; passphrase needed for encrypted keys. */

@@ -158,6 +158,18 @@ export async function getPassphrase(ctx: CommandContext, purpose: string, opts: 
   return p;
 }
 
+/**
+ * An encrypted key whose public key file is lost (a crash while it was created, or a deleted
+ * file) cannot be listed or used; rebuilding that file needs the passphrase, so a send from it
+ * does it first.
+ */
+export async function repairPublicKey(ctx: CommandContext, ks: KeyStore, name: string): Promise<void> {
+  if (!ks.needsPublicKey(name)) return;
+  const pass = await getPassphrase(ctx, `key "${name}" (to rebuild its public key file)`);
+  keyCall(() => ks.rebuildPublicKey(name, pass));
+  ctx.io.err(`rebuilt the public key file of "${name}"`);
+}
+
 /** The secret key of a local key, asking for its passphrase if it is encrypted. */
 export async function unlock(ctx: CommandContext, ks: KeyStore, key: KeyInfo): Promise<Uint8Array> {
   if (!key.encrypted) return keyCall(() => ks.secret(key.name));

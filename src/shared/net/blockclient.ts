@@ -18,6 +18,10 @@ import {
 
 export class PeerError extends Error {
   override readonly name = 'PeerError';
+  /** The peer took our whole timeout: waiting on it again soon would cost as much. */
+  constructor(message: string, readonly timedOut = false) {
+    super(message);
+  }
 }
 
 export class BlockClient {
@@ -41,7 +45,7 @@ export class BlockClient {
       const s = net.connect({ host: this.host, port: this.port });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new PeerError(`connect to ${this.host}:${this.port} timed out`));
+        reject(new PeerError(`connect to ${this.host}:${this.port} timed out`, true));
       }, this.timeoutMs);
       s.once('connect', () => {
         clearTimeout(timer);
@@ -78,6 +82,8 @@ export class BlockClient {
   }
 
   private async next(): Promise<Frame> {
+    // One deadline for the whole frame: a peer trickling a byte now and then must not hold us forever.
+    const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const f = this.queue.shift();
       if (f) return f;
@@ -85,8 +91,8 @@ export class BlockClient {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.waiter = undefined;
-          reject(new PeerError(`${this.host}:${this.port} did not answer in time`));
-        }, this.timeoutMs);
+          reject(new PeerError(`${this.host}:${this.port} did not answer in time`, true));
+        }, Math.max(0, deadline - Date.now()));
         this.waiter = () => {
           clearTimeout(timer);
           resolve();

@@ -25,6 +25,14 @@ export interface BlockServerOptions {
 
 /** Requests are small: a locator or a hash list. */
 const MAX_REQUEST_BYTES = 32 * MAX_HASHES_PER_REQUEST + 16;
+/**
+ * Answers wait while this much is queued unsent on a connection, and its requests are not read
+ * meanwhile: a client that asks without reading (one GETBLOCKS names up to 500 blocks of up to
+ * maxBlockBytes) costs the server this much memory, not what it asked for.
+ */
+const MAX_UNSENT_BYTES = 2_000_000;
+/** Parsed requests held per connection before reading from it pauses. */
+const MAX_QUEUED_REQUESTS = 8;
 
 export class BlockServer {
   private readonly server: net.Server;
@@ -66,17 +74,55 @@ export class BlockServer {
       s.destroy();
     });
     const reader = new FrameReader(this.params, MAX_REQUEST_BYTES);
+    // Requests are answered one at a time, in order, each waiting for the client to take what
+    // was sent before (see MAX_UNSENT_BYTES).
+    const queue: { type: MsgType; payload: Uint8Array }[] = [];
+    let answering = false;
+    const bad = () => {
+      this.stats.badRequests++;
+      s.destroy();
+    };
+    const pump = async () => {
+      if (answering) return;
+      answering = true;
+      try {
+        for (let f = queue.shift(); f && !s.destroyed; f = queue.shift()) await this.answer(s, f.type, f.payload);
+        if (!s.destroyed) s.resume();
+      } catch {
+        bad();
+      } finally {
+        answering = false;
+      }
+    };
     s.on('data', (chunk: Buffer) => {
       try {
-        for (const f of reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))) this.answer(s, f.type, f.payload);
+        queue.push(...reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
       } catch {
-        this.stats.badRequests++;
-        s.destroy();
+        bad();
+        return;
       }
+      if (queue.length >= MAX_QUEUED_REQUESTS) s.pause();
+      void pump();
     });
   }
 
-  private answer(s: net.Socket, type: MsgType, payload: Uint8Array): void {
+  /** Resolves once the socket has taken most of what was written, or has closed. */
+  private drained(s: net.Socket): Promise<void> | undefined {
+    if (s.writableLength <= MAX_UNSENT_BYTES || s.destroyed) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
+    });
+  }
+
+  private async answer(s: net.Socket, type: MsgType, payload: Uint8Array): Promise<void> {
+    await this.drained(s);
+    if (s.destroyed) return;
     if (type === MsgType.GetHeaders) {
       const { locator, max } = decodeGetHeaders(payload);
       const headers = this.chain.headersAfter(locator, max);
@@ -85,6 +131,8 @@ export class BlockServer {
     } else if (type === MsgType.GetBlocks) {
       const missing: Uint8Array[] = [];
       for (const h of decodeHashes(payload)) {
+        await this.drained(s);
+        if (s.destroyed) return;
         const block = this.chain.getBlock(h);
         if (!block) {
           missing.push(h);

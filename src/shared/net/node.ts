@@ -23,6 +23,9 @@ export interface PeerInfo {
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
+/** Peers remembered at most (a LAN has far fewer miners). */
+const MAX_PEERS = 1000;
+
 export interface NodeOptions {
   readonly settings: Settings;
   readonly chain: Chain;
@@ -51,6 +54,8 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   readonly nodeId = new Uint8Array(randomBytes(8));
   readonly peers = new Map<string, PeerInfo>();
   private readonly banned = new Map<string, number>();
+  /** Syncs in a row that timed out, by peer: each sets the peer aside twice as long. */
+  private readonly failures = new Map<string, number>();
   private status?: UdpChannel;
   private txChannel?: UdpChannel;
   server?: BlockServer;
@@ -148,12 +153,22 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     }
     const key = `${from.address}:${st.blockServerPort}`;
     const prev = this.peers.get(key);
+    if (!prev && this.peers.size >= MAX_PEERS) this.forgetOldestPeer();
     const info: PeerInfo = prev ?? { key, address: from.address, port: st.blockServerPort, status: st, lastSeenMs: 0 };
     info.status = st;
     info.lastSeenMs = Date.now();
     this.peers.set(key, info);
     this.emit('status', info);
     if (st.chainWork > this.chain.tip.chainWork && st.blockServerPort !== 0) void this.syncNow();
+  }
+
+  /** Bounds the peer table against a flood of statuses from made-up senders: the one heard from longest ago goes. */
+  private forgetOldestPeer(): void {
+    let oldest: PeerInfo | undefined;
+    for (const p of this.peers.values()) if (!oldest || p.lastSeenMs < oldest.lastSeenMs) oldest = p;
+    // Its ban and failure count stay: they grow only with real sync attempts, and must not be
+    // shed by a flood.
+    if (oldest) this.peers.delete(oldest.key);
   }
 
   isBanned(key: string): boolean {
@@ -224,6 +239,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         await this.fetchMissingBlocks(client, perRequest);
         if (headers.length < MAX_HEADERS_PER_MESSAGE) break;
       }
+      // A peer that announces more work than it then serves (a fake status, or a bogus block
+      // server) would otherwise be synced from again at once, forever.
+      if (!this.stopped && this.chain.tip.chainWork < peer.status.chainWork) throw new PeerError(`${peer.key} did not serve the chain it announced`);
+      this.failures.delete(peer.key);
       if (this.chain.tip !== startTip) this.emit('synced', peer);
       return true;
     } catch (e) {
@@ -233,8 +252,12 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         else this.log('info', `sync with ${peer.key} stopped: ${e.message}`);
       } else if (e instanceof PeerError) {
         this.log('info', `sync with ${peer.key} failed: ${e.message}`);
-        // A peer that stops answering is also set aside briefly so others get a chance.
-        this.banned.set(peer.key, Date.now() + 5000);
+        // A peer that stops answering is also set aside briefly so others get a chance: 5 s, and
+        // after each timeout in a row twice as long (up to a minute), so a peer that accepts
+        // connections but never answers cannot keep us waiting on it most of the time.
+        const n = e.timedOut ? (this.failures.get(peer.key) ?? 0) + 1 : 0;
+        if (n) this.failures.set(peer.key, n);
+        this.banned.set(peer.key, Date.now() + Math.min(5000 * 2 ** Math.min(Math.max(n - 1, 0), 4), 60_000));
       } else {
         this.log('warn', `sync with ${peer.key} failed: ${(e as Error).stack ?? String(e)}`);
       }

@@ -12,8 +12,10 @@ export const listAddresses: CliCommand = {
   name: 'list-addresses',
   describe: 'list local addresses with balances and pending payments',
   async handler(_args, _opts, ctx) {
-    return withWallet(ctx, ({ db, keys }) => {
+    return withWallet(ctx, ({ db, ks, keys }) => {
       const params = ctx.settings.params;
+      // A damaged key file must not just vanish from the list (nor its balance from the total).
+      for (const p of ks.problems()) ctx.io.err(`warning: key "${p.name}" (${ks.dir}/${p.name}.pem): ${p.problem}`);
       const tip = db.tip();
       const tipHeight = tip?.height ?? 0;
       const coins = db.walletCoins();

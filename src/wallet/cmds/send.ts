@@ -8,7 +8,7 @@ import { sendOnce } from '../../shared/net/udp.js';
 import { encodeTx, txid } from '../../shared/tx.js';
 import { AmountError, formatCoins, parseCoins } from '../amount.js';
 import { type PaymentRecord, pkhOf } from '../db.js';
-import { openKeys, resolveDestination, resolveLocal, unlock } from '../keys.js';
+import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
 import { printJson, syncPid } from '../ui.js';
 import { withWallet } from '../wallet.js';
@@ -39,6 +39,7 @@ export const send: CliCommand = {
     if (amount === 0n) throw new CliError('invalid amount "' + amountText + '": must be more than 0');
     const fee = opts['fee'] === undefined ? undefined : amountArg(String(opts['fee']), 'fee');
     const ks = openKeys(ctx);
+    await repairPublicKey(ctx, ks, fromText!);
     const from = resolveLocal(ks, fromText!, params.addressVersion, params.name);
     const to = resolveDestination(ks, toText!, params.addressVersion, params.name);
     const secretKey = await unlock(ctx, ks, from);
