@@ -218,17 +218,24 @@ export async function runDemo(io: Output, signal: AbortSignal, color: boolean): 
         return s.status === 'confirmed' ? s : undefined;
       });
       say(`  confirmed in block ${st.height} ${st.blockHash}`);
-      const client = new BlockClient(params, '127.0.0.1', s1!, 10_000);
-      await client.connect();
-      try {
-        const [block] = await client.getBlocks([hexToHash(st.blockHash)]);
-        if (block) {
-          say(`  block ${st.height}: ${block.txs.length} transactions, ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`);
-          block.txs.forEach((t, i) => say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`));
+      // Ask the miners for the block (the one that did not mine it may still be fetching it).
+      const block = await demo.until('the block to be served', 30_000, async () => {
+        for (const port of [s1!, s2!]) {
+          const client = new BlockClient(params, '127.0.0.1', port, 10_000);
+          try {
+            await client.connect();
+            const [b] = await client.getBlocks([hexToHash(st.blockHash)]);
+            if (b) return b;
+          } catch {
+            /* try the other miner */
+          } finally {
+            client.close();
+          }
         }
-      } finally {
-        client.close();
-      }
+        return undefined;
+      });
+      say(`  block ${st.height}: ${block.txs.length} transactions, ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`);
+      block.txs.forEach((t, i) => say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`));
       await demo.until('bob\'s wallet to see the confirmed payment', 60_000, async () => {
         const r = JSON.parse(await demo.wallet(bob, ['list-addresses', '--json'])) as Row[];
         return r[0] && Number(r[0].balance) >= Number(amount) ? true : undefined;
