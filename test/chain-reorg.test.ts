@@ -31,20 +31,10 @@ import {
   makeTestParams,
   stateOf,
   transfer,
+  expectCode,
 } from './helpers/blockgen.js';
 
 const params = makeTestParams();
-
-function expectCode(fn: () => unknown, code: string): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    assert.equal(e.code, code, `expected ${code}, got ${e.message}`);
-    return e;
-  }
-  assert.fail(`expected ValidationError ${code}, nothing was thrown`);
-}
 
 /** Processes blocks in order; each must be accepted (stored), whether or not it became the tip. */
 function send(chain: Chain, blocks: readonly Block[]): Extract<BlockResult, { status: 'accepted' }>[] {

@@ -55,19 +55,8 @@ import {
   withHeader,
   withScriptSig,
   withTxs,
+  expectCode,
 } from './helpers/blockgen.js';
-
-/** Runs fn, which must throw a ValidationError with this code; returns the error. */
-function expectCode(fn: () => unknown, code: string): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    assert.equal(e.code, code, `expected ${code}, got ${e.message}`);
-    return e;
-  }
-  assert.fail(`expected ValidationError ${code}, nothing was thrown`);
-}
 
 /** A chain under test with its generator and the blocks of its active chain, blocks[h] at height h. */
 class Fixture {

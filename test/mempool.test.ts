@@ -37,23 +37,13 @@ import {
   transfer,
   withScriptSig,
   signInputs,
+  expectCode,
 } from './helpers/blockgen.js';
 
 // Coinbase maturity 3: with the tip at height H, coinbases up to height H - 2 are spendable in the pool.
 const params = makeTestParams();
 
 type Accepted = Extract<BlockResult, { status: 'accepted' }>;
-
-function expectCode(fn: () => unknown, code: string): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    assert.equal(e.code, code, `expected ${code}, got ${e.message}`);
-    return e;
-  }
-  assert.fail(`expected ValidationError ${code}, nothing was thrown`);
-}
 
 const idOf = (tx: Tx): string => toHex(txid(tx));
 const ids = (xs: readonly MempoolEntry[]): string[] => xs.map((e) => e.key);

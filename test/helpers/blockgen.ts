@@ -3,6 +3,7 @@
 // default and easy to tamper with. The generator keeps its own header tree (a Chain that only ever
 // sees headers) to know each block's height, required nBits and median time past, so branches can
 // be built before (or without) showing them to the chain under test.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   type Block,
@@ -298,4 +299,16 @@ export function freshChain(params: ConsensusParams): { chain: Chain; store: Memo
 
 export function hashOf(b: Block): string {
   return toHex(headerHash(b.header));
+}
+
+/** Runs fn, which must throw a ValidationError with this code; returns the error. */
+export function expectCode(fn: () => unknown, code: string): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    assert.equal(e.code, code, `expected ${code}, got ${e.message}`);
+    return e;
+  }
+  assert.fail(`expected ValidationError ${code}, nothing was thrown`);
 }
