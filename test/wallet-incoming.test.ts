@@ -3,6 +3,8 @@
 // mined; forged ones are never recorded; a mined double spend, a vanished input or age drops them.
 // Loopback test network (broadcast 127.255.255.255, free ports), an in-process miner-like peer,
 // waits on output lines and events with bounded timeouts.
+import { COIN } from '../src/shared/params.js';
+import type { AddressRow } from '../src/wallet/cmds/list-addresses.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,14 +23,8 @@ import { LOOPBACK_BROADCAST, removeDir, tempDir } from './helpers/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './helpers/wallet-net.js';
 
 const MINER_PKH = new Uint8Array(20).fill(5);
-const COIN = 100_000_000n;
 
-interface Row {
-  name: string;
-  address: string;
-  balance: string;
-  pending: string;
-}
+type Row = AddressRow;
 
 interface Key {
   address: string;

@@ -1,5 +1,7 @@
 // The wallet against an in-process miner-like peer on a loopback test network: sync, balances,
 // payments and their life (pending, confirmed, undone by a reorganisation, failed by a conflict).
+import { COIN } from '../src/shared/params.js';
+import type { AddressRow } from '../src/wallet/cmds/list-addresses.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -18,14 +20,8 @@ import { freePorts, removeDir, tempDir } from './helpers/procs.js';
 import { TestMiner, testNetSets, wallet } from './helpers/wallet-net.js';
 
 const MINER_PKH = new Uint8Array(20).fill(7);
-const COIN = 100_000_000n;
 
-interface Row {
-  name: string;
-  address: string;
-  balance: string;
-  pending: string;
-}
+type Row = AddressRow;
 
 describe('wallet sync and payments (in-process miner peer)', function () {
   this.timeout(60_000);

@@ -2,6 +2,7 @@
 // wallets (alice, bob) run as real processes on loopback, in a temporary folder, on devnet. Alice
 // earns mining rewards, waits for them to mature, pays bob; we watch the payment go from pending to
 // confirmed. Every process is ended by its PID on success, failure or Ctrl-C.
+import type { AddressRow } from '../wallet/cmds/list-addresses.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,12 +122,7 @@ class Demo {
   }
 }
 
-interface Row {
-  name: string;
-  address: string;
-  balance: string;
-  pending: string;
-}
+type Row = AddressRow;
 
 export async function runDemo(io: Output, signal: AbortSignal, color: boolean): Promise<number> {
   const c: ChalkInstance = new Chalk({ level: color ? 1 : 0 });

@@ -7,6 +7,7 @@
 // (netns-agent.ts) that reports the status broadcasts it hears and fetches chains / sends
 // transactions from inside the namespace on the test's behalf; HostCommands runs short-lived
 // commands (a wallet's) in a host to completion, each bounded by a timeout.
+import { processAlive } from '../../src/shared/store/lock.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -44,15 +45,6 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function listNamespaces(): string[] {
   return ip(['netns', 'list'])
     .split('\n')
@@ -72,7 +64,7 @@ export function cleanupLeftovers(): { removed: string[]; warnings: string[] } {
     const m = NAME_RE.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
-    if (pid === process.pid || alive(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     try {
       const pids = ip(['netns', 'pids', name]).split('\n').filter(Boolean);
       if (pids.length) warnings.push(`namespace ${name} from a crashed run still has processes ${pids.join(', ')}; they were left running`);

@@ -7,7 +7,8 @@ export class LockError extends Error {
   override readonly name = 'LockError';
 }
 
-function alive(pid: number): boolean {
+/** True if a process with this PID exists (EPERM: it exists but is not ours to signal). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -35,7 +36,7 @@ export class DirLock {
         } catch {
           /* vanished meanwhile */
         }
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
           throw new LockError(`${dir} is in use by another ${what} (pid ${pid}); stop it first or use another --datadir`);
         }
         try {

@@ -8,6 +8,14 @@ import { netFor } from '../db.js';
 import { ago, colours, printJson, shortHash, syncPid, table } from '../ui.js';
 import { maturity, withWallet } from '../wallet.js';
 
+/** One element of `list-addresses --json`: amounts as decimal strings in coins. */
+export interface AddressRow {
+  readonly name: string;
+  readonly address: string;
+  readonly balance: string;
+  readonly pending: string;
+}
+
 export const listAddresses: CliCommand = {
   name: 'list-addresses',
   describe: 'list local addresses with balances and pending payments',
