@@ -38,10 +38,10 @@ function prng(seed) {
 }
 
 async function makeWorkload(nBlocks, nLookups) {
-  const { encodeEntry, encodeUndo, encodeCoin, outpointBytes } = await import(new URL('store/records.js', DIST));
-  const { encodeBlock } = await import(new URL('block.js', DIST));
-  const { headerHash } = await import(new URL('header.js', DIST));
-  const { txid } = await import(new URL('tx.js', DIST));
+  const { encodeEntry, encodeUndo, encodeCoin, outpointBytes } = await import(new URL('node/store/records.js', DIST));
+  const { encodeBlock } = await import(new URL('core/block.js', DIST));
+  const { headerHash } = await import(new URL('core/header.js', DIST));
+  const { txid } = await import(new URL('core/tx.js', DIST));
   const rnd = prng(0x6d7662);
   const bytes = (n) => {
     const b = new Uint8Array(n);
@@ -124,7 +124,7 @@ async function makeWorkload(nBlocks, nLookups) {
 
 // ------------------------------------------------------------------ the two stores, laid out as mvb would
 
-// LMDB: the same open options and named databases as src/shared/store/lmdb-store.ts.
+// LMDB: the same open options and named databases as src/shared/node/store/lmdb-store.ts.
 async function lmdbStore(dir) {
   const { open } = await import('lmdb');
   const bin = { encoding: 'binary', keyEncoding: 'binary' };

@@ -15,7 +15,7 @@ import {
   headerHash,
   targetToBits,
   txid,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import {
   BlockGen,
   NOW,

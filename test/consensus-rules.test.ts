@@ -33,7 +33,7 @@ import {
   targetToBits,
   txSize,
   txid,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import {
   BlockGen,
   NOW,

@@ -1,7 +1,7 @@
 // Base58 and Base58Check P2PKH addresses against Bitcoin Core's base58_encode_decode.json,
 // key_io_valid.json and key_io_invalid.json, and bitcoinjs-lib's address.json.
 import assert from 'node:assert/strict';
-import { AddressError, base58, decodeAddress, encodeAddress, fromHex, toHex } from '../src/shared/index.js';
+import { AddressError, base58, decodeAddress, encodeAddress, fromHex, toHex } from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 /** Bitcoin's base58 version bytes (chainparams.cpp): P2PKH and P2SH per chain. */

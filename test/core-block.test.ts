@@ -18,7 +18,7 @@ import {
   targetToBits,
   toHex,
   txid,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import { loadVector, loadVectorText } from './helpers/vectors.js';
 
 interface ValidBlock {

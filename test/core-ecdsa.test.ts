@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { Point } from '@noble/secp256k1';
 import {
-  verifyDerSha256,
   CURVE_N,
   DecodeError,
   encodeDer,
@@ -18,7 +17,8 @@ import {
   signDer,
   toHex,
   verifyDer,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
+import { opensslVerifier as verifyDerSha256 } from '../src/shared/node/verifier.js';
 import { loadVector } from './helpers/vectors.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,7 +1,7 @@
 // Compact nBits and the retarget rule, against numbers from Bitcoin Core's
 // arith_uint256_tests.cpp (bignum_SetCompact) and pow_tests.cpp (get_next_work*).
 import assert from 'node:assert/strict';
-import { bitsToTarget, decodeCompact, nextBits, targetToBits } from '../src/shared/index.js';
+import { bitsToTarget, decodeCompact, nextBits, targetToBits } from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 interface CompactFile {

@@ -24,7 +24,7 @@ import {
   targetToBits,
   toHex,
   txSize,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 /** sfc32, a small seeded PRNG: the same seed gives the same sequence on every run. */

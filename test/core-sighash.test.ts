@@ -1,7 +1,7 @@
 // Legacy signature hashes against Bitcoin Core's src/test/data/sighash.json: 500 random
 // transactions, script codes, input indices and hash types, each with the hash Core computes.
 import assert from 'node:assert/strict';
-import { decodeTx, fromHex, hashToHex, legacySighash, encodeTx, toHex } from '../src/shared/index.js';
+import { decodeTx, fromHex, hashToHex, legacySighash, encodeTx, toHex } from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 type SighashCase = [rawTx: string, scriptCode: string, inputIndex: number, hashType: number, expected: string];

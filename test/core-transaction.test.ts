@@ -13,7 +13,7 @@ import {
   pushData,
   toHex,
   txid,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 interface RawIn {

@@ -18,7 +18,7 @@ import {
   toHex,
   txid,
   verifyP2pkhInput,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
 
 type Prevout = [string, number, string, number?];

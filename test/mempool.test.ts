@@ -16,7 +16,7 @@ import {
   txSize,
   txid,
   Chain,
-} from '../src/shared/index.js';
+} from '../src/shared/core/index.js';
 import { Mempool, type MempoolEntry, type MempoolOptions } from '../src/miner/mempool.js';
 import {
   type Key,

@@ -7,16 +7,16 @@
 // wallet sees its payment pending again and rebroadcasts it, and it is mined there exactly once.
 // Needs root and iproute2; without them the suite fails (it does not skip) and says why.
 import assert from 'node:assert/strict';
-import { encodeAddress } from '../src/shared/address.js';
-import { hashToHex, toHex } from '../src/shared/bytes.js';
-import { type Block } from '../src/shared/block.js';
-import { loadSettings, type Settings } from '../src/shared/config.js';
-import { publicKeyOf } from '../src/shared/ecdsa.js';
-import { hash160 } from '../src/shared/hash.js';
-import { headerHash } from '../src/shared/header.js';
-import { blockSubsidy } from '../src/shared/params.js';
-import { p2pkhHash } from '../src/shared/script.js';
-import { type Tx, txid } from '../src/shared/tx.js';
+import { encodeAddress } from '../src/shared/core/address.js';
+import { hashToHex, toHex } from '../src/shared/core/bytes.js';
+import { type Block } from '../src/shared/core/block.js';
+import { loadSettings, type Settings } from '../src/shared/node/config.js';
+import { publicKeyOf } from '../src/shared/core/ecdsa.js';
+import { hash160 } from '../src/shared/core/hash.js';
+import { headerHash } from '../src/shared/core/header.js';
+import { blockSubsidy } from '../src/shared/core/params.js';
+import { p2pkhHash } from '../src/shared/core/script.js';
+import { type Tx, txid } from '../src/shared/core/tx.js';
 import { formatCoins, parseCoins } from '../src/wallet/amount.js';
 import { HostCommands, type HostRun, Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './helpers/netns.js';
 import { type MinerProc, WALLET_BIN, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './helpers/procs.js';

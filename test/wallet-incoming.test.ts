@@ -3,21 +3,21 @@
 // mined; forged ones are never recorded; a mined double spend, a vanished input or age drops them.
 // Loopback test network (broadcast 127.255.255.255, free ports), an in-process miner-like peer,
 // waits on output lines and events with bounded timeouts.
-import { COIN } from '../src/shared/params.js';
-import type { AddressRow } from '../src/wallet/cmds/list-addresses.js';
+import { COIN } from '../src/shared/core/params.js';
+import type { AddressRow } from '../src/shared/node/json-rows.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { decodeAddress } from '../src/shared/address.js';
-import { p2pkhOutput, signP2pkhTx } from '../src/shared/builder.js';
-import { fromHex, hashToHex } from '../src/shared/bytes.js';
-import { KeyStore } from '../src/shared/keystore.js';
-import { MsgType } from '../src/shared/net/protocol.js';
-import { sendOnce } from '../src/shared/net/udp.js';
-import { p2pkhScript } from '../src/shared/script.js';
-import { LmdbChainStore } from '../src/shared/store/lmdb-store.js';
-import { type Tx, encodeTx, txid } from '../src/shared/tx.js';
-import { outpointKey } from '../src/shared/validation.js';
+import { decodeAddress } from '../src/shared/core/address.js';
+import { p2pkhOutput, signP2pkhTx } from '../src/shared/core/builder.js';
+import { fromHex, hashToHex } from '../src/shared/core/bytes.js';
+import { KeyStore } from '../src/shared/node/keystore.js';
+import { MsgType } from '../src/shared/node/net/protocol.js';
+import { sendOnce } from '../src/shared/node/net/udp.js';
+import { p2pkhScript } from '../src/shared/core/script.js';
+import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
+import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
+import { outpointKey } from '../src/shared/core/validation.js';
 import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db.js';
 import { LOOPBACK_BROADCAST, removeDir, tempDir } from './helpers/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './helpers/wallet-net.js';

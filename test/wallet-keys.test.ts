@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAddress, encodeAddress } from '../src/shared/address.js';
-import { publicKeyOf } from '../src/shared/ecdsa.js';
-import { hash160 } from '../src/shared/hash.js';
-import { pemToSecret } from '../src/shared/keystore.js';
+import { decodeAddress, encodeAddress } from '../src/shared/core/address.js';
+import { publicKeyOf } from '../src/shared/core/ecdsa.js';
+import { hash160 } from '../src/shared/core/hash.js';
+import { pemToSecret } from '../src/shared/node/keystore.js';
 import { removeDir, tempDir } from './helpers/procs.js';
 import { wallet } from './helpers/wallet-net.js';
 

@@ -1,21 +1,21 @@
 // The wallet against an in-process miner-like peer on a loopback test network: sync, balances,
 // payments and their life (pending, confirmed, undone by a reorganisation, failed by a conflict).
-import { COIN } from '../src/shared/params.js';
-import type { AddressRow } from '../src/wallet/cmds/list-addresses.js';
+import { COIN } from '../src/shared/core/params.js';
+import type { AddressRow } from '../src/shared/node/json-rows.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAddress, encodeAddress } from '../src/shared/address.js';
-import { signP2pkhTx, p2pkhOutput } from '../src/shared/builder.js';
-import { hashToHex } from '../src/shared/bytes.js';
-import { KeyStore } from '../src/shared/keystore.js';
-import { publicKeyOf } from '../src/shared/ecdsa.js';
-import { hash160 } from '../src/shared/hash.js';
-import { pemToSecret } from '../src/shared/keystore.js';
-import { txid } from '../src/shared/tx.js';
-import { MsgType, encodeStatus } from '../src/shared/net/protocol.js';
-import { sendOnce } from '../src/shared/net/udp.js';
+import { decodeAddress, encodeAddress } from '../src/shared/core/address.js';
+import { signP2pkhTx, p2pkhOutput } from '../src/shared/core/builder.js';
+import { hashToHex } from '../src/shared/core/bytes.js';
+import { KeyStore } from '../src/shared/node/keystore.js';
+import { publicKeyOf } from '../src/shared/core/ecdsa.js';
+import { hash160 } from '../src/shared/core/hash.js';
+import { pemToSecret } from '../src/shared/node/keystore.js';
+import { txid } from '../src/shared/core/tx.js';
+import { MsgType, encodeStatus } from '../src/shared/node/net/protocol.js';
+import { sendOnce } from '../src/shared/node/net/udp.js';
 import { freePorts, removeDir, tempDir } from './helpers/procs.js';
 import { TestMiner, testNetSets, wallet } from './helpers/wallet-net.js';
 

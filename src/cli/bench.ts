@@ -2,11 +2,11 @@
 // worker threads running the midstate SHA-256d scan over an 80-byte header).
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError, type CliCommand } from '../shared/cli.js';
-import { HashPool } from '../miner/hashpool.js';
-import { formatRate } from '../miner/miner.js';
-import { publicKeyOf, signDer, verifyDer, verifyDerSha256 } from '../shared/ecdsa.js';
-import { sha256 } from '../shared/hash.js';
+import { CliError, type CliCommand } from '../shared/node/cli.js';
+import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
+import { publicKeyOf, signDer, verifyDer } from '../shared/core/ecdsa.js';
+import { opensslVerifier } from '../shared/node/verifier.js';
+import { sha256 } from '../shared/core/hash.js';
 
 export async function benchMine(threads: number, seconds: number, signal?: AbortSignal): Promise<{ hashesPerSecond: number; hashes: number; seconds: number; threads: number }> {
   const pool = new HashPool(threads);
@@ -30,7 +30,7 @@ export async function benchMine(threads: number, seconds: number, signal?: Abort
 
 /**
  * Signature verifications per second on one thread: noble-secp256k1 (verifyDer) against OpenSSL
- * through node:crypto (verifyDerSha256, what the validator uses), over the same signed sighash.
+ * through node:crypto (opensslVerifier, what the validator uses), over the same signed sighash.
  */
 export function benchVerify(seconds: number): { noblePerSecond: number; nodeCryptoPerSecond: number } {
   const secret = new Uint8Array(32).fill(5);
@@ -48,7 +48,7 @@ export function benchVerify(seconds: number): { noblePerSecond: number; nodeCryp
     }
     return Math.round(n / (seconds / 2));
   };
-  return { noblePerSecond: run(() => verifyDer(der, digest, pub)), nodeCryptoPerSecond: run(() => verifyDerSha256(der, first, pub)) };
+  return { noblePerSecond: run(() => verifyDer(der, digest, pub)), nodeCryptoPerSecond: run(() => opensslVerifier(der, first, pub)) };
 }
 
 export const benchCommand: CliCommand = {

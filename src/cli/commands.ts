@@ -1,5 +1,5 @@
 // Every `mvb` command, registered in one list.
-import type { CliCommand } from '../shared/cli.js';
+import type { CliCommand } from '../shared/node/cli.js';
 import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 import { devnetCommand } from './devnet.js';

@@ -2,19 +2,19 @@
 // wallets (alice, bob) run as real processes on loopback, in a temporary folder, on devnet. Alice
 // earns mining rewards, waits for them to mature, pays bob; we watch the payment go from pending to
 // confirmed. Every process is ended by its PID on success, failure or Ctrl-C.
-import type { AddressRow } from '../wallet/cmds/list-addresses.js';
+import type { AddressRow } from '../shared/node/json-rows.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { hashToHex, hexToHash } from '../shared/bytes.js';
-import { blockSize } from '../shared/block.js';
-import { CliError, type CliCommand, type Output } from '../shared/cli.js';
-import { loadSettings, type Settings } from '../shared/config.js';
-import { BlockClient } from '../shared/net/blockclient.js';
-import { MAX_DATAGRAM_BYTES, MsgType, decodeFrame, decodeStatus, type Status } from '../shared/net/protocol.js';
-import { txid } from '../shared/tx.js';
+import { hashToHex, hexToHash } from '../shared/core/bytes.js';
+import { blockSize } from '../shared/core/block.js';
+import { CliError, type CliCommand, type Output } from '../shared/node/cli.js';
+import { loadSettings, type Settings } from '../shared/node/config.js';
+import { BlockClient } from '../shared/node/net/blockclient.js';
+import { MAX_DATAGRAM_BYTES, MsgType, decodeFrame, decodeStatus, type Status } from '../shared/node/net/protocol.js';
+import { txid } from '../shared/core/tx.js';
 import dgram from 'node:dgram';
 import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, freePorts, nodeSets } from './devnet.js';
 

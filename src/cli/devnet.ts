@@ -9,11 +9,11 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashToHex } from '../shared/bytes.js';
-import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, prepareDataDir } from '../shared/cli.js';
-import { loadSettings, type Settings } from '../shared/config.js';
-import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/net/protocol.js';
-import { DirLock } from '../shared/store/lock.js';
+import { hashToHex } from '../shared/core/bytes.js';
+import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, prepareDataDir } from '../shared/node/cli.js';
+import { loadSettings, type Settings } from '../shared/node/config.js';
+import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/node/net/protocol.js';
+import { DirLock } from '../shared/node/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));

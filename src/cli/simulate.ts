@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError, type CliCommand } from '../shared/cli.js';
+import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { WALLET_BIN, readState } from './devnet.js';
 
 export interface Payment {

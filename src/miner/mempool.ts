@@ -3,9 +3,9 @@
 // two spending the same output. As in Core, it re-checks itself when blocks connect or
 // disconnect, takes back the transactions of disconnected blocks, pays at least a minimum relay
 // fee rate, and evicts the lowest fee rate first when full.
-import { hashToHex, toHex } from '../shared/bytes.js';
-import type { Chain, ChainUpdate } from '../shared/chain.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../shared/tx.js';
+import { hashToHex, toHex } from '../shared/core/bytes.js';
+import type { Chain, ChainUpdate } from '../shared/core/chain.js';
+import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
 import {
   type Coin,
   type CoinView,
@@ -15,7 +15,8 @@ import {
   checkTxScripts,
   isFinalTx,
   outpointKey,
-} from '../shared/validation.js';
+} from '../shared/core/validation.js';
+import { opensslVerifier } from '../shared/node/verifier.js';
 
 export interface MempoolEntry {
   readonly tx: Tx;
@@ -129,7 +130,7 @@ export class Mempool {
     }
     const view = this.view();
     const fee = checkTxInputs(tx, view, tip.height + 1, params);
-    if (!scriptsChecked) checkTxScripts(tx, view);
+    if (!scriptsChecked) checkTxScripts(tx, view, opensslVerifier);
     const raw = encodeTx(tx);
     const size = raw.length;
     if (fee < BigInt(Math.ceil(this.opts.minRelayFeeRate * size))) {

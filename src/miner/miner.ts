@@ -3,24 +3,25 @@
 // new tip or new transactions; found blocks go through the same validation as anyone else's.
 import { join } from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
-import { decodeAddress, encodeAddress } from '../shared/address.js';
-import { DecodeError, hashToHex, toHex } from '../shared/bytes.js';
-import { type Block, blockSize } from '../shared/block.js';
-import { Chain, type ChainUpdate } from '../shared/chain.js';
-import type { Settings } from '../shared/config.js';
-import { CliError, type Output } from '../shared/cli.js';
-import { assembleBlock, makeCoinbase, p2pkhOutput } from '../shared/builder.js';
-import { encodeHeader } from '../shared/header.js';
-import { KeyStore } from '../shared/keystore.js';
-import { ChainNode } from '../shared/net/node.js';
-import { blockSubsidy } from '../shared/params.js';
-import { bitsToTarget } from '../shared/pow.js';
-import { LmdbChainStore } from '../shared/store/lmdb-store.js';
-import { decodeTx } from '../shared/tx.js';
-import { ValidationError } from '../shared/validation.js';
-import { HashPool } from './hashpool.js';
+import { decodeAddress, encodeAddress } from '../shared/core/address.js';
+import { DecodeError, hashToHex, toHex } from '../shared/core/bytes.js';
+import { type Block, blockSize } from '../shared/core/block.js';
+import { Chain, type ChainUpdate } from '../shared/core/chain.js';
+import type { Settings } from '../shared/node/config.js';
+import { CliError, type Output } from '../shared/node/cli.js';
+import { assembleBlock, makeCoinbase, p2pkhOutput } from '../shared/core/builder.js';
+import { encodeHeader } from '../shared/core/header.js';
+import { KeyStore } from '../shared/node/keystore.js';
+import { ChainNode } from '../shared/node/net/node.js';
+import { blockSubsidy } from '../shared/core/params.js';
+import { bitsToTarget } from '../shared/core/pow.js';
+import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
+import { decodeTx } from '../shared/core/tx.js';
+import { ValidationError } from '../shared/core/validation.js';
+import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from './mempool.js';
 import { randomBytes } from 'node:crypto';
+import { opensslVerifier } from '../shared/node/verifier.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
 
@@ -51,15 +52,6 @@ export function difficulty(bits: number, powLimit: bigint): number {
   return t === 0n ? 0 : Number((powLimit * 1000n) / t) / 1000;
 }
 
-export function formatRate(h: number): string {
-  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s'];
-  let i = 0;
-  while (h >= 1000 && i < units.length - 1) {
-    h /= 1000;
-    i++;
-  }
-  return `${h.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
-}
 
 export class Miner {
   readonly store: LmdbChainStore;
@@ -98,7 +90,7 @@ export class Miner {
     this.rewardAddress = encodeAddress(this.rewardPkh, params.addressVersion);
     this.store = new LmdbChainStore(join(opts.datadir, 'chain'), 'miner');
     try {
-      this.chain = new Chain(params, this.store);
+      this.chain = new Chain(params, this.store, { verifier: opensslVerifier });
       this.chain.activateBestChain();
     } catch (e) {
       this.store.close();

@@ -1,6 +1,6 @@
 // `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
 import { availableParallelism } from 'node:os';
-import { CliError, type CliCommand } from '../shared/cli.js';
+import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { Miner } from './miner.js';
 
 function positiveInt(name: string) {

@@ -1,6 +1,6 @@
 // Amounts: bigint base units everywhere (1 coin = 10^8 base units, as Bitcoin's satoshi), parsed
 // from and printed as exact decimal strings. No floating point ever touches an amount.
-import { COIN, MAX_MONEY } from '../shared/params.js';
+import { COIN, MAX_MONEY } from '../shared/core/params.js';
 
 export const DECIMALS = 8;
 

@@ -23,12 +23,12 @@
 // the payment is durable (fsynced) before it is broadcast. A sync running meanwhile sees the new
 // payment at its next rebroadcast round; its own commits cannot interleave with the send's.
 // This avoids an outbox of files and the races of checking one against the other.
-import { fromHex, hashToHex, toHex } from '../shared/bytes.js';
-import type { ChainBatch } from '../shared/chain.js';
-import { p2pkhHash } from '../shared/script.js';
-import { LmdbChainStore } from '../shared/store/lmdb-store.js';
-import { isCoinbase, txid } from '../shared/tx.js';
-import { outpointKey } from '../shared/validation.js';
+import { fromHex, hashToHex, toHex } from '../shared/core/bytes.js';
+import type { ChainBatch } from '../shared/core/chain.js';
+import { p2pkhHash } from '../shared/core/script.js';
+import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
+import { isCoinbase, txid } from '../shared/core/tx.js';
+import { outpointKey } from '../shared/core/validation.js';
 
 export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
 

@@ -11,12 +11,13 @@
 // Limits: a payment is only seen while our sync runs and while our chain has its inputs (one that
 // spends an output not mined yet is not accepted; the sender's rebroadcasts give it another chance
 // at each new tip); a + is the sender's promise, not money until it is mined.
-import { encodeAddress } from '../shared/address.js';
-import { fromHex, hashToHex, toHex } from '../shared/bytes.js';
-import type { ConsensusParams } from '../shared/params.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../shared/tx.js';
-import { type CoinView, ValidationError, checkTxInputs, checkTxSanity, checkTxScripts, isFinalTx, outpointKey } from '../shared/validation.js';
+import { encodeAddress } from '../shared/core/address.js';
+import { fromHex, hashToHex, toHex } from '../shared/core/bytes.js';
+import type { ConsensusParams } from '../shared/core/params.js';
+import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import { type CoinView, ValidationError, checkTxInputs, checkTxSanity, checkTxScripts, isFinalTx, outpointKey } from '../shared/core/validation.js';
 import { type IncomingRecord, type OutRef, type WalletDb, pkhOf } from './db.js';
+import { opensslVerifier } from '../shared/node/verifier.js';
 
 export interface IncomingContext {
   readonly params: ConsensusParams;
@@ -56,7 +57,7 @@ export function examineIncoming(db: WalletDb, tx: Tx, c: IncomingContext): Exami
     if (isCoinbase(tx)) throw new ValidationError('coinbase', true, 'coinbase transactions are only valid in blocks');
     if (!isFinalTx(tx, c.tipHeight + 1, c.medianTimePast)) throw new ValidationError('non-final', false);
     fee = checkTxInputs(tx, c.view, c.tipHeight + 1, c.params);
-    checkTxScripts(tx, c.view);
+    checkTxScripts(tx, c.view, opensslVerifier);
     const min = BigInt(Math.ceil(c.minRelayFeeRate * raw.length));
     if (fee < min) throw new ValidationError('min relay fee not met', false, `${fee} < ${min} for ${raw.length} bytes`);
   } catch (e) {

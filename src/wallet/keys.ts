@@ -2,12 +2,12 @@
 // passphrases for encrypted keys, and turning what the user typed (a local name or an address)
 // into a public key hash, with errors that say exactly what is wrong.
 import { join } from 'node:path';
-import { base58 } from '../shared/address.js';
-import { encodeAddress } from '../shared/address.js';
-import { equalBytes, toHex } from '../shared/bytes.js';
-import { type CommandContext, CliError, processOutput } from '../shared/cli.js';
-import { sha256d } from '../shared/hash.js';
-import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/keystore.js';
+import { base58 } from '../shared/core/address.js';
+import { encodeAddress } from '../shared/core/address.js';
+import { equalBytes, toHex } from '../shared/core/bytes.js';
+import { type CommandContext, CliError, processOutput } from '../shared/node/cli.js';
+import { sha256d } from '../shared/core/hash.js';
+import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
 
 export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
 

@@ -1,16 +1,17 @@
 // Building a payment: coin selection over the sender's confirmed, mature coins that no pending
 // payment holds, a change output back to the sender, and the fee: either given, or the fee rate
 // times the size of the signed transaction, found by signing again until the fee covers the size.
-import { fromHex } from '../shared/bytes.js';
-import { p2pkhOutput, signP2pkhTx } from '../shared/builder.js';
-import { CliError } from '../shared/cli.js';
-import type { ConsensusParams } from '../shared/params.js';
-import { p2pkhScript } from '../shared/script.js';
-import { type Tx, txSize } from '../shared/tx.js';
-import { type Coin, checkTxScripts, checkTxSanity, outpointKey } from '../shared/validation.js';
+import { fromHex } from '../shared/core/bytes.js';
+import { p2pkhOutput, signP2pkhTx } from '../shared/core/builder.js';
+import { CliError } from '../shared/node/cli.js';
+import type { ConsensusParams } from '../shared/core/params.js';
+import { p2pkhScript } from '../shared/core/script.js';
+import { type Tx, txSize } from '../shared/core/tx.js';
+import { type Coin, checkTxScripts, checkTxSanity, outpointKey } from '../shared/core/validation.js';
 import { formatCoins } from './amount.js';
 import type { WalletCoin } from './db.js';
 import { maturity } from './wallet.js';
+import { opensslVerifier } from '../shared/node/verifier.js';
 
 export interface PaymentRequest {
   readonly params: ConsensusParams;
@@ -142,6 +143,6 @@ function check(p: BuiltPayment, r: PaymentRequest): BuiltPayment {
   const script = p2pkhScript(r.fromPkh);
   const view = new Map<string, Coin>(p.inputs.map((c) => [c.outpoint, { value: BigInt(c.value), scriptPubKey: script, height: c.height, coinbase: c.coinbase }]));
   checkTxSanity(p.tx, r.params);
-  checkTxScripts(p.tx, { getCoin: (t, v) => view.get(outpointKey(t, v)) });
+  checkTxScripts(p.tx, { getCoin: (t, v) => view.get(outpointKey(t, v)) }, opensslVerifier);
   return p;
 }

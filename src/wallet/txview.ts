@@ -2,8 +2,8 @@
 // pending and failed ones from the payment records, incoming pending ones (payments to us heard
 // and validated by sync, see incoming.ts) from the incoming records; and what a transaction means
 // for a set of local keys (direction, net amount, fee, counterparty).
-import { encodeAddress } from '../shared/address.js';
-import { fromHex } from '../shared/bytes.js';
+import { encodeAddress } from '../shared/core/address.js';
+import { fromHex } from '../shared/core/bytes.js';
 import { type IncomingRecord, type OutRef, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
 
 export interface TxEntry {

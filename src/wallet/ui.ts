@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import { type CommandContext, processOutput } from '../shared/cli.js';
+import { type CommandContext, processOutput } from '../shared/node/cli.js';
 
 export function chainDir(datadir: string): string {
   return join(datadir, 'chain');

@@ -38,7 +38,7 @@ import {
   solveHeader,
   toHex,
   txid,
-} from '../../src/shared/index.js';
+} from '../../src/shared/core/index.js';
 
 // ------------------------------------------------------------------ keys
 

@@ -11,13 +11,13 @@
 // died), so it never outlives the test.
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
-import { fromHex, hashToHex, toHex } from '../../src/shared/bytes.js';
-import { encodeBlock } from '../../src/shared/block.js';
-import { loadSettings } from '../../src/shared/config.js';
-import { headerHash } from '../../src/shared/header.js';
-import { BlockClient } from '../../src/shared/net/blockclient.js';
-import { MAX_DATAGRAM_BYTES, MAX_HEADERS_PER_MESSAGE, MsgType, decodeFrame, decodeStatus } from '../../src/shared/net/protocol.js';
-import { sendOnce } from '../../src/shared/net/udp.js';
+import { fromHex, hashToHex, toHex } from '../../src/shared/core/bytes.js';
+import { encodeBlock } from '../../src/shared/core/block.js';
+import { loadSettings } from '../../src/shared/node/config.js';
+import { headerHash } from '../../src/shared/core/header.js';
+import { BlockClient } from '../../src/shared/node/net/blockclient.js';
+import { MAX_DATAGRAM_BYTES, MAX_HEADERS_PER_MESSAGE, MsgType, decodeFrame, decodeStatus } from '../../src/shared/node/net/protocol.js';
+import { sendOnce } from '../../src/shared/node/net/udp.js';
 
 const sets = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const settings = loadSettings({ network: 'devnet', sets: Object.entries(sets).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`) });

@@ -7,12 +7,12 @@
 // (netns-agent.ts) that reports the status broadcasts it hears and fetches chains / sends
 // transactions from inside the namespace on the test's behalf; HostCommands runs short-lived
 // commands (a wallet's) in a host to completion, each bounded by a timeout.
-import { processAlive } from '../../src/shared/store/lock.js';
+import { processAlive } from '../../src/shared/node/store/lock.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { type Block, decodeBlock } from '../../src/shared/block.js';
-import { fromHex, toHex } from '../../src/shared/bytes.js';
+import { type Block, decodeBlock } from '../../src/shared/core/block.js';
+import { fromHex, toHex } from '../../src/shared/core/bytes.js';
 import { ROOT, stopProcGroup, waitFor } from './procs.js';
 
 export const AGENT_BIN = join(ROOT, 'dist/test/helpers/netns-agent.js');

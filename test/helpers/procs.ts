@@ -8,9 +8,9 @@ import dgram from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toHex } from '../../src/shared/bytes.js';
-import { loadSettings, type Settings } from '../../src/shared/config.js';
-import { MsgType, type Status, decodeStatus, decodeFrame, MAX_DATAGRAM_BYTES } from '../../src/shared/net/protocol.js';
+import { toHex } from '../../src/shared/core/bytes.js';
+import { loadSettings, type Settings } from '../../src/shared/node/config.js';
+import { MsgType, type Status, decodeStatus, decodeFrame, MAX_DATAGRAM_BYTES } from '../../src/shared/node/net/protocol.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');

@@ -4,16 +4,16 @@
 // Every socket uses broadcastAddress 127.255.255.255 and free ports; waits are event-driven with
 // bounded timeouts.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { p2pkhOutput, assembleBlock, makeCoinbase, solveHeader } from '../../src/shared/builder.js';
-import { type Block } from '../../src/shared/block.js';
-import { encodeBlock } from '../../src/shared/block.js';
-import { hashToHex, toHex } from '../../src/shared/bytes.js';
-import { Chain, type ChainEntry, MemoryChainStore } from '../../src/shared/chain.js';
-import { type CliCommand, runCli } from '../../src/shared/cli.js';
-import { type Settings, loadSettings } from '../../src/shared/config.js';
-import { ChainNode } from '../../src/shared/net/node.js';
-import { blockSubsidy } from '../../src/shared/params.js';
-import { type Tx, decodeTx, txid } from '../../src/shared/tx.js';
+import { p2pkhOutput, assembleBlock, makeCoinbase, solveHeader } from '../../src/shared/core/builder.js';
+import { type Block } from '../../src/shared/core/block.js';
+import { encodeBlock } from '../../src/shared/core/block.js';
+import { hashToHex, toHex } from '../../src/shared/core/bytes.js';
+import { Chain, type ChainEntry, MemoryChainStore } from '../../src/shared/core/chain.js';
+import { type CliCommand, runCli } from '../../src/shared/node/cli.js';
+import { type Settings, loadSettings } from '../../src/shared/node/config.js';
+import { ChainNode } from '../../src/shared/node/net/node.js';
+import { blockSubsidy } from '../../src/shared/core/params.js';
+import { type Tx, decodeTx, txid } from '../../src/shared/core/tx.js';
 import { walletCommands } from '../../src/wallet/commands.js';
 import { LOOPBACK_BROADCAST, WALLET_BIN, freePorts } from './procs.js';
 

@@ -1,6 +1,6 @@
 // history [name]: payments in and out of local addresses (or of one), newest first; incoming
 // payments heard by sync and not mined yet show as "in", "pending".
-import { type CliCommand, CliError } from '../../shared/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../ui.js';

@@ -3,12 +3,12 @@
 // plain one is stored plain unless --encrypt. The coin index is then rescanned for the key, so
 // payments made to it before the import show up.
 import { readFileSync } from 'node:fs';
-import { encodeAddress } from '../../shared/address.js';
-import { type CliCommand, CliError } from '../../shared/cli.js';
-import { hash160 } from '../../shared/hash.js';
-import { publicKeyOf } from '../../shared/ecdsa.js';
-import { checkKeyName, isEncryptedPem, pemToSecret } from '../../shared/keystore.js';
-import { equalBytes } from '../../shared/bytes.js';
+import { encodeAddress } from '../../shared/core/address.js';
+import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { hash160 } from '../../shared/core/hash.js';
+import { publicKeyOf } from '../../shared/core/ecdsa.js';
+import { checkKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/keystore.js';
+import { equalBytes } from '../../shared/core/bytes.js';
 import { formatCoins } from '../amount.js';
 import { getPassphrase, keyCall, localKeys, openKeys } from '../keys.js';
 import { colours, printJson } from '../ui.js';

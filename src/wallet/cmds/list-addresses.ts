@@ -2,19 +2,12 @@
 // pending payments will change (- outgoing, + incoming: payments this wallet made between its own
 // addresses, and payments from anyone that this wallet's sync heard on the LAN and validated
 // against its own chain, see incoming.ts), totals, and how far the local chain has synced.
-import type { CliCommand } from '../../shared/cli.js';
+import type { CliCommand } from '../../shared/node/cli.js';
+import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';
 import { ago, colours, printJson, shortHash, syncPid, table } from '../ui.js';
 import { maturity, withWallet } from '../wallet.js';
-
-/** One element of `list-addresses --json`: amounts as decimal strings in coins. */
-export interface AddressRow {
-  readonly name: string;
-  readonly address: string;
-  readonly balance: string;
-  readonly pending: string;
-}
 
 export const listAddresses: CliCommand = {
   name: 'list-addresses',

@@ -1,9 +1,9 @@
 // new-address <name>: a fresh secp256k1 key, saved as DATADIR/keys/<name>.pem (0600, written
 // atomically, never overwriting), optionally encrypted with a passphrase; prints its address.
-import { encodeAddress } from '../../shared/address.js';
-import { toHex } from '../../shared/bytes.js';
-import { type CliCommand, CliError } from '../../shared/cli.js';
-import { checkKeyName } from '../../shared/keystore.js';
+import { encodeAddress } from '../../shared/core/address.js';
+import { toHex } from '../../shared/core/bytes.js';
+import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { checkKeyName } from '../../shared/node/keystore.js';
 import { getPassphrase, keyCall, openKeys } from '../keys.js';
 import { WalletDb } from '../db.js';
 import { chainDir, colours, printJson } from '../ui.js';

@@ -1,11 +1,11 @@
 // send <from> <amount> <to>: signs a payment from a local address and stores it as pending in the
 // same write transaction that chose its coins (durable before anything leaves the machine), then
 // broadcasts it once on the transaction port. `sync` rebroadcasts it until it is mined.
-import { hashToHex, toHex } from '../../shared/bytes.js';
-import { type CliCommand, CliError } from '../../shared/cli.js';
-import { MsgType } from '../../shared/net/protocol.js';
-import { sendOnce } from '../../shared/net/udp.js';
-import { encodeTx, txid } from '../../shared/tx.js';
+import { hashToHex, toHex } from '../../shared/core/bytes.js';
+import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { MsgType } from '../../shared/node/net/protocol.js';
+import { sendOnce } from '../../shared/node/net/udp.js';
+import { encodeTx, txid } from '../../shared/core/tx.js';
 import { AmountError, formatCoins, parseCoins } from '../amount.js';
 import { type PaymentRecord, pkhOf } from '../db.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';

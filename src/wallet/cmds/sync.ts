@@ -8,21 +8,22 @@
 // --once until caught up with the best chain heard (bounded by --timeout: no miner heard, or no
 // progress, for that long).
 import cliProgress from 'cli-progress';
-import { Chain } from '../../shared/chain.js';
-import { type CliCommand, CliError } from '../../shared/cli.js';
-import { MsgType } from '../../shared/net/protocol.js';
-import { type PeerInfo, ChainNode } from '../../shared/net/node.js';
-import { UdpChannel, sendOnce } from '../../shared/net/udp.js';
-import { LmdbChainStore } from '../../shared/store/lmdb-store.js';
-import { encodeAddress } from '../../shared/address.js';
-import { fromHex, hashToHex } from '../../shared/bytes.js';
-import { type Tx, decodeTx, txid } from '../../shared/tx.js';
+import { Chain } from '../../shared/core/chain.js';
+import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { MsgType } from '../../shared/node/net/protocol.js';
+import { type PeerInfo, ChainNode } from '../../shared/node/net/node.js';
+import { UdpChannel, sendOnce } from '../../shared/node/net/udp.js';
+import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
+import { encodeAddress } from '../../shared/core/address.js';
+import { fromHex, hashToHex } from '../../shared/core/bytes.js';
+import { type Tx, decodeTx, txid } from '../../shared/core/tx.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { type WalletEvent, WalletDb } from '../db.js';
 import { examineIncoming } from '../incoming.js';
 import { localKeys, openKeys } from '../keys.js';
 import { chainDir, colours, isTerminal, printJson, shortHash } from '../ui.js';
 import { txDestinations } from './send.js';
+import { opensslVerifier } from '../../shared/node/verifier.js';
 
 /** Behind by more than this many blocks: a progress bar (on a terminal) instead of a line per block. */
 const FAR_BEHIND = 20;
@@ -95,7 +96,7 @@ export const sync: CliCommand = {
     try {
       let chain: Chain;
       try {
-        chain = new Chain(s.params, store);
+        chain = new Chain(s.params, store, { verifier: opensslVerifier });
       } catch (e) {
         const msg = (e as Error).message;
         if (/another network/.test(msg)) throw new CliError(`${ctx.datadir}: ${msg}; use another --datadir for network ${s.network}`);

@@ -23,6 +23,7 @@ import {
   checkTxScripts,
   outpointKey,
 } from './validation.js';
+import { type SignatureVerifier, nobleVerifier } from './ecdsa.js';
 
 /** 'header': header only; 'data': block stored, not yet connected; 'valid': connected once; 'failed': invalid (or descends from an invalid block). */
 export type EntryStatus = 'header' | 'data' | 'valid' | 'failed';
@@ -151,9 +152,12 @@ export type BlockResult =
 export interface ChainOptions {
   /** Blocks whose parent is unknown wait here, at most this many (oldest dropped first). */
   readonly maxOrphans?: number;
+  /** Signature verifier for connecting blocks (the core's noble one unless the node layer passes a faster one). */
+  readonly verifier?: SignatureVerifier;
 }
 
 export class Chain {
+  private readonly verifier: SignatureVerifier;
   private readonly index = new Map<string, ChainEntry>();
   /** active[h] is the block at height h on the best valid chain. */
   private active: ChainEntry[] = [];
@@ -168,6 +172,7 @@ export class Chain {
     opts: ChainOptions = {},
   ) {
     this.maxOrphans = opts.maxOrphans ?? 64;
+    this.verifier = opts.verifier ?? nobleVerifier;
     const records = [...store.loadEntries()].sort((a, b) => a.height - b.height || a.seq - b.seq);
     if (records.length === 0) {
       const g = params.genesis;
@@ -522,7 +527,7 @@ export class Chain {
       if (i > 0) {
         try {
           fees += checkTxInputs(tx, view, e.height, this.params);
-          checkTxScripts(tx, view);
+          checkTxScripts(tx, view, this.verifier);
         } catch (err) {
           // Missing or immature inputs are no fault in a relayed transaction, but any failure
           // inside a block is a consensus failure its sender is to blame for (Core's ConnectBlock).

@@ -3,10 +3,10 @@
 // (https://en.bitcoin.it/wiki/Protocol_documentation#Message_structure). Transactions and status go
 // over UDP broadcast (one frame per datagram), headers and blocks over TCP (a stream of frames).
 // Every decoder treats input as hostile and throws DecodeError, which the shells count and drop.
-import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../bytes.js';
-import { sha256d } from '../hash.js';
-import { type Header, readHeader, writeHeader, HEADER_BYTES } from '../header.js';
-import type { ConsensusParams } from '../params.js';
+import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../../core/bytes.js';
+import { sha256d } from '../../core/hash.js';
+import { type Header, readHeader, writeHeader, HEADER_BYTES } from '../../core/header.js';
+import type { ConsensusParams } from '../../core/params.js';
 
 export const FRAME_HEADER_BYTES = 17;
 /** A UDP datagram's payload limit over IPv4. */

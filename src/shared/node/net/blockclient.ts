@@ -1,9 +1,9 @@
 // Client side of the block server: one TCP connection, one request at a time, every wait bounded.
 import net from 'node:net';
-import { type Block, decodeBlock } from '../block.js';
-import type { Header } from '../header.js';
-import type { ConsensusParams } from '../params.js';
-import { DecodeError } from '../bytes.js';
+import { type Block, decodeBlock } from '../../core/block.js';
+import type { Header } from '../../core/header.js';
+import type { ConsensusParams } from '../../core/params.js';
+import { DecodeError } from '../../core/bytes.js';
 import {
   type Frame,
   FrameReader,

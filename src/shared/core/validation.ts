@@ -15,7 +15,7 @@ import {
   moneyRange,
 } from './params.js';
 import { checkProofOfWork } from './pow.js';
-import { isValidSignatureEncoding, isPubkeyEncoding, verifyDer, verifyDerSha256, isLowS, parseDer } from './ecdsa.js';
+import { isValidSignatureEncoding, isPubkeyEncoding, type SignatureVerifier, nobleVerifier, verifyDer, isLowS, parseDer } from './ecdsa.js';
 import { bip34Prefix, p2pkhHash, parsePushes } from './script.js';
 import { legacySighash, legacySighashPreimage } from './sighash.js';
 import { type Tx, isCoinbase, txSize, txid } from './tx.js';
@@ -191,7 +191,12 @@ const SCRIPT_ERR = {
  * signature (with hash type) and a public key whose HASH160 is the output's, and the signature
  * verifies over the legacy sighash. This is what evaluating the two scripts amounts to.
  */
-export function p2pkhInputError(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean } = {}): string | undefined {
+export function p2pkhInputError(
+  tx: Tx,
+  inputIndex: number,
+  prevScriptPubKey: Uint8Array,
+  opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
+): string | undefined {
   const pkh = p2pkhHash(prevScriptPubKey);
   if (pkh === undefined) return SCRIPT_ERR.nonP2pkh;
   const input = tx.inputs[inputIndex];
@@ -214,23 +219,23 @@ export function p2pkhInputError(tx: Tx, inputIndex: number, prevScriptPubKey: Ui
   const pre = legacySighashPreimage(tx, inputIndex, prevScriptPubKey, hashType);
   const ok = pre === undefined
     ? verifyDer(der, legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pub, opts) // Core's constant ONE
-    : verifyDerSha256(der, sha256(pre), pub, opts);
+    : (opts.verifier ?? nobleVerifier)(der, sha256(pre), pub, opts);
   if (!ok) return SCRIPT_ERR.evalFalse;
   return undefined;
 }
 
 /** True when input inputIndex of tx validly spends a P2PKH output with this scriptPubKey. */
-export function verifyP2pkhInput(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean } = {}): boolean {
+export function verifyP2pkhInput(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {}): boolean {
   return p2pkhInputError(tx, inputIndex, prevScriptPubKey, opts) === undefined;
 }
 
 /** Core's CheckInputScripts for our P2PKH-only rules. */
-export function checkTxScripts(tx: Tx, view: CoinView): void {
+export function checkTxScripts(tx: Tx, view: CoinView, verifier: SignatureVerifier = nobleVerifier): void {
   for (let k = 0; k < tx.inputs.length; k++) {
     const i = tx.inputs[k]!;
     const coin = view.getCoin(i.prevTxid, i.vout);
     if (coin === undefined) fail('bad-txns-inputs-missingorspent', '', false);
-    const err = p2pkhInputError(tx, k, coin!.scriptPubKey);
+    const err = p2pkhInputError(tx, k, coin!.scriptPubKey, { verifier });
     if (err !== undefined) fail('mandatory-script-verify-flag-failed', `(${err}) input ${k}`);
   }
 }

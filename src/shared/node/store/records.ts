@@ -1,9 +1,9 @@
 // Disk formats of the chain store, written with the same Writer/Reader as the wire.
 // Coin layout follows Core's idea (height, coinbase flag, output) in a plain fixed form.
-import { Reader, Writer, bigIntToBytesLE, bytesToBigIntLE } from '../bytes.js';
-import { readHeader, writeHeader } from '../header.js';
-import type { EntryRecord, EntryStatus } from '../chain.js';
-import type { Coin } from '../validation.js';
+import { Reader, Writer, bigIntToBytesLE, bytesToBigIntLE } from '../../core/bytes.js';
+import { readHeader, writeHeader } from '../../core/header.js';
+import type { EntryRecord, EntryStatus } from '../../core/chain.js';
+import type { Coin } from '../../core/validation.js';
 
 const STATUS: readonly EntryStatus[] = ['header', 'data', 'valid', 'failed'];
 

@@ -79,3 +79,14 @@ export class HashPool extends EventEmitter<PoolEvents> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
+
+/** A hash rate for people: 1234567 → '1.23 MH/s'. */
+export function formatRate(h: number): string {
+  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s'];
+  let i = 0;
+  while (h >= 1000 && i < units.length - 1) {
+    h /= 1000;
+    i++;
+  }
+  return `${h.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
+}

@@ -4,10 +4,10 @@
 // is ignored for peerBanSeconds; anything undecodable is dropped and counted.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { equalBytes, hashToHex, toHex } from '../bytes.js';
-import type { Chain, ChainEntry, ChainUpdate } from '../chain.js';
+import { equalBytes, hashToHex, toHex } from '../../core/bytes.js';
+import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
 import type { Settings } from '../config.js';
-import { ValidationError } from '../validation.js';
+import { ValidationError } from '../../core/validation.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
 import { MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';

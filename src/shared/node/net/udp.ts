@@ -2,7 +2,7 @@
 // broadcast to broadcastAddress and sent unicast to each configured peer. Anything that is not a
 // valid frame of our network is dropped and counted, never thrown.
 import dgram from 'node:dgram';
-import type { ConsensusParams } from '../params.js';
+import type { ConsensusParams } from '../../core/params.js';
 import { type DropReason, FrameError, type MsgType, MAX_DATAGRAM_BYTES, decodeFrame, encodeFrame } from './protocol.js';
 
 export interface UdpOptions {

@@ -2,9 +2,9 @@
 // node can catch up from any point, on any fork. Connections are capped in number, time out when
 // idle, and are closed on the first malformed frame.
 import net from 'node:net';
-import type { Chain } from '../chain.js';
-import { encodeBlock } from '../block.js';
-import type { ConsensusParams } from '../params.js';
+import type { Chain } from '../../core/chain.js';
+import { encodeBlock } from '../../core/block.js';
+import type { ConsensusParams } from '../../core/params.js';
 import {
   FrameReader,
   MAX_HASHES_PER_REQUEST,

@@ -3,9 +3,9 @@
 // atomically: after a kill -9 the store holds the state before or after a batch, never between.
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { decodeBlock, encodeBlock, type Block } from '../block.js';
-import type { ChainBatch, ChainStore, EntryRecord } from '../chain.js';
-import type { Coin } from '../validation.js';
+import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
+import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
+import type { Coin } from '../../core/validation.js';
 import { DirLock } from './lock.js';
 import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo, outpointBytes } from './records.js';
 
