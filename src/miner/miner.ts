@@ -19,7 +19,7 @@ import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { decodeTx } from '../shared/core/tx.js';
 import { ValidationError } from '../shared/core/validation.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
-import { Mempool } from './mempool.js';
+import { Mempool } from '../shared/node/mempool.js';
 import { randomBytes } from 'node:crypto';
 import { opensslVerifier } from '../shared/node/verifier.js';
 

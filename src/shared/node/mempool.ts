@@ -3,9 +3,9 @@
 // two spending the same output. As in Core, it re-checks itself when blocks connect or
 // disconnect, takes back the transactions of disconnected blocks, pays at least a minimum relay
 // fee rate, and evicts the lowest fee rate first when full.
-import { hashToHex, toHex } from '../shared/core/bytes.js';
-import type { Chain, ChainUpdate } from '../shared/core/chain.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import { hashToHex, toHex } from '../core/bytes.js';
+import type { Chain, ChainUpdate } from '../core/chain.js';
+import { type Tx, encodeTx, isCoinbase, txid } from '../core/tx.js';
 import {
   type Coin,
   type CoinView,
@@ -15,8 +15,8 @@ import {
   checkTxScripts,
   isFinalTx,
   outpointKey,
-} from '../shared/core/validation.js';
-import { opensslVerifier } from '../shared/node/verifier.js';
+} from '../core/validation.js';
+import { opensslVerifier } from './verifier.js';
 
 export interface MempoolEntry {
   readonly tx: Tx;
