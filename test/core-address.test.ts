@@ -120,3 +120,31 @@ describe('core: addresses (bitcoinjs-lib address.json)', () => {
     assert.throws(() => encodeAddress(new Uint8Array(20), 256), AddressError);
   });
 });
+
+describe('core: decodeAddress names what is wrong (AddressError.reason)', () => {
+  // 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 is the P2PKH address in bitcoinjs-lib's address.json (version 0).
+  const good = '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2';
+  const reasonOf = (s: string, v?: number): string | undefined => {
+    try {
+      decodeAddress(s, v);
+      return undefined;
+    } catch (e) {
+      assert.ok(e instanceof AddressError, String(e));
+      return e.reason;
+    }
+  };
+
+  it('alphabet, length, checksum and version', () => {
+    assert.equal(reasonOf(good, 0), undefined);
+    assert.equal(reasonOf(good.replace('B', '0')), 'alphabet');
+    assert.equal(reasonOf(good.slice(0, -3)), 'length');
+    assert.equal(reasonOf('1'.repeat(65)), 'length');
+    assert.equal(reasonOf(good.slice(0, -1) + (good.endsWith('2') ? '3' : '2')), 'checksum');
+    assert.equal(reasonOf(good, 111), 'version');
+  });
+
+  it('reports the byte count and the version byte it found', () => {
+    assert.throws(() => decodeAddress(good, 30), (e: unknown) => e instanceof AddressError && e.found === 0);
+    assert.throws(() => decodeAddress(encodeAddress(new Uint8Array(20), 5).slice(0, -2)), (e: unknown) => e instanceof AddressError && e.reason === 'length' && typeof e.found === 'number' && e.found < 25);
+  });
+});

@@ -20,6 +20,7 @@ import {
   verifyP2pkhInput,
 } from '../src/shared/core/index.js';
 import { loadVector } from './helpers/vectors.js';
+import { displayOutpoint } from '../src/shared/core/outpoint.js';
 
 type Prevout = [string, number, string, number?];
 interface Entry {
@@ -108,7 +109,7 @@ function p2pkhOnly(entries: Entry[]): P2pkhEntry[] {
     const byOutpoint = new Map(entry.prevouts.map((p) => [`${p[0]}:${p[1]}`, p[2]]));
     const scripts: Uint8Array[] = [];
     for (const i of tx.inputs) {
-      const asm = byOutpoint.get(`${hashToHex(i.prevTxid)}:${i.vout}`);
+      const asm = byOutpoint.get(displayOutpoint(i.prevTxid, i.vout));
       const pkh = asm === undefined ? undefined : p2pkhOfAsm(asm);
       if (pkh === undefined) break;
       scripts.push(p2pkhScript(pkh));

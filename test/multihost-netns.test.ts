@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { encodeAddress } from '../src/shared/core/address.js';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
+import { outpointKey } from '../src/shared/core/outpoint.js';
 import { type Block } from '../src/shared/core/block.js';
 import { loadSettings, type Settings } from '../src/shared/node/config.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
@@ -43,7 +44,7 @@ function locate(chain: readonly Block[], id: string): { height: number; block: s
 /** Outpoints spent anywhere in a chain. */
 function spentIn(chain: readonly Block[]): Set<string> {
   const s = new Set<string>();
-  for (const b of chain) for (const t of b.txs.slice(1)) for (const i of t.inputs) s.add(`${toHex(i.prevTxid)}:${i.vout}`);
+  for (const b of chain) for (const t of b.txs.slice(1)) for (const i of t.inputs) s.add(outpointKey(i.prevTxid, i.vout));
   return s;
 }
 
@@ -305,7 +306,7 @@ describe('multi-host network (3 network namespaces on a bridge, subnet broadcast
     const commonTxs = new Set(c1.slice(0, common).flatMap((b) => b.txs.map((t) => toHex(txid(t)))));
     const spentOnMajority = spentIn(c1);
     for (const inp of minority.tx.inputs) {
-      const o = `${toHex(inp.prevTxid)}:${inp.vout}`;
+      const o = outpointKey(inp.prevTxid, inp.vout);
       assert.ok(commonTxs.has(toHex(inp.prevTxid)), `the wallet spent ${o}, not in the history both sides share (common height ${common}, wallet at ${cutSync.height})`);
       assert.ok(!spentOnMajority.has(o), `${o} is spent on the majority side`);
     }

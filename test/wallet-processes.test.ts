@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decodeAddress } from '../src/shared/core/address.js';
 import { hashToHex } from '../src/shared/core/bytes.js';
 import { decodeTx, txid } from '../src/shared/core/tx.js';
-import { outpointKey } from '../src/shared/core/validation.js';
+import { outpointKey } from '../src/shared/core/outpoint.js';
 import { WalletDb } from '../src/wallet/db.js';
 import { WALLET_BIN, removeDir, stopProc, tempDir, waitFor } from './helpers/procs.js';
 import { Capture, TestMiner, setArgs, testNetSets, wallet, walletProcess } from './helpers/wallet-net.js';

@@ -23,17 +23,17 @@
 // the payment is durable (fsynced) before it is broadcast. A sync running meanwhile sees the new
 // payment at its next rebroadcast round; its own commits cannot interleave with the send's.
 // This avoids an outbox of files and the races of checking one against the other.
-import { fromHex, hashToHex, toHex } from '../shared/core/bytes.js';
+import { hashToHex, toHex } from '../shared/core/bytes.js';
 import type { ChainBatch } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { isCoinbase, txid } from '../shared/core/tx.js';
-import { outpointKey } from '../shared/core/validation.js';
+import { displayOutpoint, displayOutpointKey, outpointKey, parseOutpointKey } from '../shared/core/outpoint.js';
 
 export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
 
 /** An input or output of a transaction as the wallet keeps it: pubkey hash (hex) and value (base units, decimal). */
-export interface OutRef {
+export interface TxoSummary {
   readonly pkh: string | null;
   readonly value: string;
 }
@@ -63,7 +63,7 @@ export interface PaymentRecord {
   readonly fee: string;
   readonly size: number;
   readonly inputs: readonly { readonly outpoint: string; readonly value: string; readonly pkh: string }[];
-  readonly outputs: readonly OutRef[];
+  readonly outputs: readonly TxoSummary[];
   readonly block?: BlockRef;
   readonly failure?: { readonly kind: 'conflict' | 'missing'; readonly detail: string; readonly conflictTxid?: string; readonly at: number };
 }
@@ -87,7 +87,7 @@ export interface IncomingRecord {
   readonly size: number;
   /** Outpoints as outpointKey (internal order), with what they held. */
   readonly inputs: readonly { readonly outpoint: string; readonly value: string; readonly pkh: string | null }[];
-  readonly outputs: readonly OutRef[];
+  readonly outputs: readonly TxoSummary[];
 }
 
 /** How long an incoming payment may stay unmined before we stop showing it. */
@@ -97,8 +97,8 @@ export interface HistoryRecord {
   readonly txid: string;
   readonly block: BlockRef;
   readonly coinbase: boolean;
-  readonly inputs: readonly OutRef[];
-  readonly outputs: readonly OutRef[];
+  readonly inputs: readonly TxoSummary[];
+  readonly outputs: readonly TxoSummary[];
 }
 
 export interface WalletCoin {
@@ -140,23 +140,12 @@ export function pkhOf(scriptPubKey: Uint8Array): string | null {
 }
 
 /** Net effect of a transaction on a set of pubkey hashes: outputs to them minus inputs from them. */
-export function netFor(inputs: readonly OutRef[], outputs: readonly OutRef[], pkhs: ReadonlySet<string>): { net: bigint; spent: bigint; received: bigint } {
+export function netFor(inputs: readonly TxoSummary[], outputs: readonly TxoSummary[], pkhs: ReadonlySet<string>): { net: bigint; spent: bigint; received: bigint } {
   let spent = 0n;
   let received = 0n;
   for (const i of inputs) if (i.pkh && pkhs.has(i.pkh)) spent += BigInt(i.value);
   for (const o of outputs) if (o.pkh && pkhs.has(o.pkh)) received += BigInt(o.value);
   return { net: received - spent, spent, received };
-}
-
-/** An outpoint as people read it: txid in display order, then the output index. */
-export function displayOutpoint(id: Uint8Array, vout: number): string {
-  return `${hashToHex(id)}:${vout}`;
-}
-
-/** An outpointKey (internal order) as people read it. */
-export function displayOutpointKey(k: string): string {
-  const [hex, vout] = k.split(':');
-  return displayOutpoint(fromHex(hex!), Number(vout));
 }
 
 export class WalletDb {
@@ -258,8 +247,8 @@ export class WalletDb {
     if (this.history.get(r.txid)) return { reason: 'mined', detail: 'it is in a block already' };
     if (now - r.seenAt > INCOMING_TTL_MS) return { reason: 'expired', detail: `not mined within ${Math.round(INCOMING_TTL_MS / 3600_000)} h of being heard` };
     for (const i of r.inputs) {
-      const [hex, vout] = i.outpoint.split(':');
-      if (this.store.getCoin(fromHex(hex!), Number(vout)) === undefined) {
+      const o = parseOutpointKey(i.outpoint);
+      if (this.store.getCoin(o.txid, o.vout) === undefined) {
         return { reason: 'missing', detail: `its input ${displayOutpointKey(i.outpoint)} is no longer unspent in the local chain` };
       }
     }
@@ -374,7 +363,7 @@ export class WalletDb {
       block.txs.forEach((tx, i) => {
         const id = hashToHex(txid(tx));
         const coinbase = i === 0;
-        const inputs: OutRef[] = [];
+        const inputs: TxoSummary[] = [];
         if (!coinbase) {
           for (const inp of tx.inputs) {
             const k = outpointKey(inp.prevTxid, inp.vout);
@@ -396,7 +385,7 @@ export class WalletDb {
             revive.delete(r);
           }
         }
-        const outputs: OutRef[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
         const p = this.payments.get(id);
         const inc = this.incoming.get(id);
         const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
@@ -560,14 +549,14 @@ export class WalletDb {
       const undo = this.store.getUndo(hash) ?? [];
       let u = 0;
       block.txs.forEach((tx, i) => {
-        const inputs: OutRef[] = [];
+        const inputs: TxoSummary[] = [];
         if (i > 0) {
           for (let k = 0; k < tx.inputs.length; k++) {
             const coin = undo[u++];
             inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
           }
         }
-        const outputs: OutRef[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
         const id = hashToHex(txid(tx));
         const touches = inputs.some((x) => x.pkh !== null && pkhs.has(x.pkh)) || outputs.some((x) => x.pkh !== null && pkhs.has(x.pkh));
         if ((touches || (all && this.payments.get(id))) && (all || !this.history.get(id))) {

@@ -2,11 +2,9 @@
 // passphrases for encrypted keys, and turning what the user typed (a local name or an address)
 // into a public key hash, with errors that say exactly what is wrong.
 import { join } from 'node:path';
-import { base58 } from '../shared/core/address.js';
-import { encodeAddress } from '../shared/core/address.js';
+import { ADDRESS_BYTES, AddressError, MAX_ADDRESS_CHARS, decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { equalBytes, toHex } from '../shared/core/bytes.js';
 import { type CommandContext, CliError, processOutput } from '../shared/node/cli.js';
-import { sha256d } from '../shared/core/hash.js';
 import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
 
 export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
@@ -44,19 +42,26 @@ export function localKeys(ks: KeyStore, addressVersion: number): LocalKey[] {
  * length, the checksum or the network version byte.
  */
 export function parseAddress(text: string, addressVersion: number, networkName: string): Uint8Array {
-  let bytes: Uint8Array;
   try {
-    bytes = base58.decode(text);
-  } catch {
-    throw new CliError(`invalid address "${text}": not Base58 (characters 0, O, I and l are not used)`);
+    return decodeAddress(text, addressVersion).hash160;
+  } catch (e) {
+    if (!(e instanceof AddressError)) throw e;
+    throw new CliError(addressProblem(e, text, addressVersion, networkName));
   }
-  if (bytes.length !== 25) throw new CliError(`invalid address "${text}": ${bytes.length} bytes, an address has 25`);
-  const payload = bytes.subarray(0, 21);
-  if (!equalBytes(sha256d(payload).subarray(0, 4), bytes.subarray(21))) throw new CliError(`invalid address "${text}": checksum mismatch (mistyped?)`);
-  if (payload[0] !== addressVersion) {
-    throw new CliError(`address "${text}" belongs to another network: version byte ${payload[0]}, network ${networkName} uses ${addressVersion}`);
+}
+
+function addressProblem(e: AddressError, text: string, addressVersion: number, networkName: string): string {
+  switch (e.reason) {
+    case 'alphabet':
+      return `invalid address "${text}": not Base58 (characters 0, O, I and l are not used)`;
+    case 'length':
+      if (e.found === undefined) return `invalid address "${text.slice(0, MAX_ADDRESS_CHARS)}…": too long for an address`;
+      return `invalid address "${text}": ${e.found} bytes, an address has ${ADDRESS_BYTES}`;
+    case 'checksum':
+      return `invalid address "${text}": checksum mismatch (mistyped?)`;
+    case 'version':
+      return `address "${text}" belongs to another network: version byte ${e.found}, network ${networkName} uses ${addressVersion}`;
   }
-  return payload.slice(1);
 }
 
 /** Whether text (not a local name) should be judged as an address rather than as a name: address-length letters and digits. */

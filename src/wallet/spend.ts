@@ -1,13 +1,13 @@
 // Building a payment: coin selection over the sender's confirmed, mature coins that no pending
 // payment holds, a change output back to the sender, and the fee: either given, or the fee rate
 // times the size of the signed transaction, found by signing again until the fee covers the size.
-import { fromHex } from '../shared/core/bytes.js';
 import { p2pkhOutput, signP2pkhTx } from '../shared/core/builder.js';
 import { CliError } from '../shared/node/cli.js';
 import type { ConsensusParams } from '../shared/core/params.js';
 import { p2pkhScript } from '../shared/core/script.js';
 import { type Tx, txSize } from '../shared/core/tx.js';
-import { type Coin, checkTxScripts, checkTxSanity, outpointKey } from '../shared/core/validation.js';
+import { type Coin, checkTxScripts, checkTxSanity } from '../shared/core/validation.js';
+import { outpointKey, parseOutpointKey } from '../shared/core/outpoint.js';
 import { formatCoins } from './amount.js';
 import type { WalletCoin } from './db.js';
 import { maturity } from './wallet.js';
@@ -40,11 +40,6 @@ export interface BuiltPayment {
 }
 
 const feeFor = (rate: number, size: number): bigint => BigInt(Math.ceil(rate * size));
-
-function splitOutpoint(o: string): { prevTxid: Uint8Array; vout: number } {
-  const [hex, vout] = o.split(':');
-  return { prevTxid: fromHex(hex!), vout: Number(vout) };
-}
 
 export function buildPayment(r: PaymentRequest): BuiltPayment {
   const { params } = r;
@@ -82,7 +77,10 @@ export function buildPayment(r: PaymentRequest): BuiltPayment {
     const change = total - need;
     const outputs = [p2pkhOutput(r.amount, r.toPkh)];
     if (change > 0n) outputs.push(p2pkhOutput(change, r.fromPkh));
-    const tx = signP2pkhTx(selected.map((c) => ({ ...splitOutpoint(c.outpoint), secretKey: r.secretKey })), outputs);
+    const tx = signP2pkhTx(selected.map((c) => {
+      const o = parseOutpointKey(c.outpoint);
+      return { prevTxid: o.txid, vout: o.vout, secretKey: r.secretKey };
+    }), outputs);
     const size = txSize(tx);
     if (size > params.maxTxBytes) {
       throw new CliError(`the transaction would be ${size} bytes, over the limit of ${params.maxTxBytes}: it needs ${selected.length} small coins; send less`);

@@ -4,7 +4,7 @@
 // for a set of local keys (direction, net amount, fee, counterparty).
 import { encodeAddress } from '../shared/core/address.js';
 import { fromHex } from '../shared/core/bytes.js';
-import { type IncomingRecord, type OutRef, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
+import { type IncomingRecord, type TxoSummary, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
 
 export interface TxEntry {
   readonly txid: string;
@@ -14,8 +14,8 @@ export interface TxEntry {
   /** Milliseconds: the block's time once mined, else when the payment was made (or first heard). */
   readonly time: number;
   readonly coinbase: boolean;
-  readonly inputs: readonly OutRef[];
-  readonly outputs: readonly OutRef[];
+  readonly inputs: readonly TxoSummary[];
+  readonly outputs: readonly TxoSummary[];
   readonly payment?: PaymentRecord;
   /** A payment to us from elsewhere, heard on the network and not mined yet. */
   readonly incoming?: IncomingRecord;
@@ -79,7 +79,7 @@ export function meaning(e: TxEntry, scope: ReadonlySet<string>, nameOf: Readonly
   const { net, spent, received } = netFor(e.inputs, e.outputs, scope);
   if (spent === 0n && received === 0n) return undefined;
   const addr = (pkh: string) => encodeAddress(fromHex(pkh), addressVersion);
-  const outside = (r: OutRef) => r.pkh === null || !scope.has(r.pkh);
+  const outside = (r: TxoSummary) => r.pkh === null || !scope.has(r.pkh);
   const names = [...new Set([...e.inputs, ...e.outputs].filter((r) => r.pkh !== null && scope.has(r.pkh)).map((r) => nameOf.get(r.pkh!)!))].filter(Boolean).sort();
   if (spent === 0n) {
     const from = e.inputs.find(outside);

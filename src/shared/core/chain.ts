@@ -21,8 +21,8 @@ import {
   checkHeaderSanity,
   checkTxInputs,
   checkTxScripts,
-  outpointKey,
 } from './validation.js';
+import { outpointKey } from './outpoint.js';
 import { type SignatureVerifier, nobleVerifier } from './ecdsa.js';
 
 /** 'header': header only; 'data': block stored, not yet connected; 'valid': connected once; 'failed': invalid (or descends from an invalid block). */

@@ -24,6 +24,7 @@ export * from './address.js';
 export * from './sighash.js';
 export * from './ecdsa.js';
 export * from './params.js';
+export * from './outpoint.js';
 export * from './validation.js';
 export * from './chain.js';
 export * from './builder.js';

@@ -3,6 +3,7 @@
 // height and the time the caller passes in). Every failure is a ValidationError carrying Core's
 // reason string and whether the sender misbehaved, which the network shell maps to drop/ban/log.
 import { DecodeError, equalBytes, toHex } from './bytes.js';
+import { displayOutpoint, outpointKey } from './outpoint.js';
 import { type Block, blockSize } from './block.js';
 import { type Header, hashToNumber, headerHash } from './header.js';
 import { hash160, sha256 } from './hash.js';
@@ -48,11 +49,6 @@ export interface Coin {
 /** Read access to unspent outputs; the caller decides what backs it (memory, a store, a mempool overlay). */
 export interface CoinView {
   getCoin(prevTxid: Uint8Array, vout: number): Coin | undefined;
-}
-
-/** Key of an outpoint in maps and stores: txid hex (internal order) and the index. */
-export function outpointKey(prevTxid: Uint8Array, vout: number): string {
-  return `${toHex(prevTxid)}:${vout}`;
 }
 
 // ---------------------------------------------------------------- context-free (sanity) checks
@@ -159,7 +155,7 @@ export function checkTxInputs(tx: Tx, view: CoinView, spendHeight: number, param
   let valueIn = 0n;
   for (const i of tx.inputs) {
     const coin = view.getCoin(i.prevTxid, i.vout);
-    if (coin === undefined) fail('bad-txns-inputs-missingorspent', `input ${outpointKey(i.prevTxid, i.vout)} missing or spent`, false);
+    if (coin === undefined) fail('bad-txns-inputs-missingorspent', `input ${displayOutpoint(i.prevTxid, i.vout)} missing or spent`, false);
     if (coin!.coinbase && spendHeight - coin!.height < params.coinbaseMaturity) {
       fail('bad-txns-premature-spend-of-coinbase', `tried to spend coinbase at depth ${spendHeight - coin!.height}`, false);
     }

@@ -14,8 +14,8 @@ import {
   checkTxSanity,
   checkTxScripts,
   isFinalTx,
-  outpointKey,
 } from '../core/validation.js';
+import { outpointKey } from '../core/outpoint.js';
 import { opensslVerifier } from './verifier.js';
 
 export interface MempoolEntry {

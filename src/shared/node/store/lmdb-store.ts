@@ -7,7 +7,8 @@ import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
 import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
 import { DirLock } from './lock.js';
-import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo, outpointBytes } from './records.js';
+import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo } from './records.js';
+import { outpointBytes } from '../../core/outpoint.js';
 
 type Bin = Database<Uint8Array, Uint8Array>;
 

@@ -65,10 +65,3 @@ export function decodeUndo(b: Uint8Array): Coin[] {
   return out;
 }
 
-/** Outpoint key on disk: txid (internal order) then the index, big-endian so keys sort by txid. */
-export function outpointBytes(txid: Uint8Array, vout: number): Uint8Array {
-  const k = new Uint8Array(36);
-  k.set(txid, 0);
-  new DataView(k.buffer).setUint32(32, vout, false);
-  return k;
-}
