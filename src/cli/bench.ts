@@ -2,7 +2,7 @@
 // worker threads running the midstate SHA-256d scan over an 80-byte header).
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError, type CliCommand } from '../shared/node/cli.js';
+import { CliError, type CliCommand, integerOption } from '../shared/node/cli.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { publicKeyOf, signDer, verifyDer } from '../shared/core/ecdsa.js';
 import { opensslVerifier } from '../shared/node/verifier.js';
@@ -57,7 +57,7 @@ export const benchCommand: CliCommand = {
   args: ['<what>'],
   options: [
     { flags: '--seconds <n>', description: 'how long to measure', default: 5, parser: (v) => Number(v) },
-    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: (v) => Number(v) },
+    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: integerOption('--threads', 1, 1024) },
   ],
   async handler([what], opts, ctx) {
     if (what !== 'mine' && what !== 'verify') throw new CliError(`unknown benchmark "${what}" (available: mine, verify)`, 2);
@@ -71,7 +71,6 @@ export const benchCommand: CliCommand = {
     }
     const threads = (opts['threads'] as number | undefined) ?? availableParallelism();
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be a number from 0 to 3600', 2);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new CliError('--threads must be a whole number from 1 to 1024', 2);
     const r = await benchMine(threads, seconds, ctx.signal);
     if (ctx.json) ctx.io.out(JSON.stringify(r));
     else ctx.io.out(`${formatRate(r.hashesPerSecond)} with ${threads} thread(s) over ${r.seconds}s (${r.hashes} header hashes)`);

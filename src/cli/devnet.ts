@@ -10,10 +10,10 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashToHex } from '../shared/core/bytes.js';
-import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, prepareDataDir } from '../shared/node/cli.js';
+import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, integerOption, prepareDataDir } from '../shared/node/cli.js';
 import { loadSettings, type Settings } from '../shared/node/config.js';
 import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/node/net/protocol.js';
-import { DirLock } from '../shared/node/store/lock.js';
+import { DirLock, processAlive } from '../shared/node/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));
@@ -91,12 +91,7 @@ function writeState(dir: string, s: DevnetState): void {
 
 /** True if pid runs and its command line names this datadir (a recycled PID is not ours). */
 export function isOurProcess(pid: number | undefined, datadir: string): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!pid || !processAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(datadir);
   } catch {
@@ -285,19 +280,13 @@ export async function devnetStop(dirArg: string, log: (l: string) => void = () =
   return stopped;
 }
 
-const intArg = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${name} must be a whole number from ${min} to ${max}`, 2);
-  return n;
-};
-
 export const devnetCommand: CliCommand = {
   name: 'devnet',
   describe: 'A local network in the background: `start`, `status`, `stop`',
   args: ['<action>'],
   options: [
-    { flags: '--miners <n>', description: 'miners to start', default: 2, parser: intArg('--miners', 1, 16) },
-    { flags: '--wallets <n>', description: 'wallets to start', default: 2, parser: intArg('--wallets', 0, 16) },
+    { flags: '--miners <n>', description: 'miners to start', default: 2, parser: integerOption('--miners', 1, 16) },
+    { flags: '--wallets <n>', description: 'wallets to start', default: 2, parser: integerOption('--wallets', 0, 16) },
     { flags: '--dir <dir>', description: 'folder for the nodes\' data and logs', default: 'mvb-devnet' },
   ],
   async handler([action], opts, ctx) {

@@ -1,22 +1,14 @@
 // `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
 import { availableParallelism } from 'node:os';
-import { CliError, type CliCommand } from '../shared/node/cli.js';
+import { CliError, type CliCommand, integerOption } from '../shared/node/cli.js';
 import { Miner } from './miner.js';
-
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 1024) throw new CliError(`${name} must be a whole number from 1 to 1024`, 2);
-    return n;
-  };
-}
 
 export const runMinerCommand: CliCommand = {
   name: '',
   describe: 'Run an mvb miner: mempool, mining threads, status broadcasts and a block server',
   options: [
     { flags: '--address <address>', description: 'pay block rewards to this address (default: the datadir\'s mining-rewards key)' },
-    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: positiveInt('--threads') },
+    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: integerOption('--threads', 1, 1024) },
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
     { flags: '--bind <ip>', description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)' },

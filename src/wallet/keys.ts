@@ -1,17 +1,13 @@
 // The wallet's keys and addresses: the key directory (DATADIR/keys, PEM files via KeyStore),
 // passphrases for encrypted keys, and turning what the user typed (a local name or an address)
 // into a public key hash, with errors that say exactly what is wrong.
-import { join } from 'node:path';
+import { keysDir } from './datadir.js';
 import { ADDRESS_BYTES, AddressError, MAX_ADDRESS_CHARS, decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { equalBytes, toHex } from '../shared/core/bytes.js';
 import { type CommandContext, CliError, processOutput } from '../shared/node/cli.js';
 import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
 
 export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
-
-export function keysDir(datadir: string): string {
-  return join(datadir, 'keys');
-}
 
 export function openKeys(ctx: CommandContext): KeyStore {
   return new KeyStore(keysDir(ctx.datadir));

@@ -3,9 +3,10 @@
 // index brought up to date with the key set.
 import { type CommandContext, CliError } from '../shared/node/cli.js';
 import type { KeyStore } from '../shared/node/keystore.js';
+import { blocksToMaturity } from '../shared/core/validation.js';
 import { WalletDb } from './db.js';
 import { type LocalKey, localKeys, openKeys } from './keys.js';
-import { chainDir } from './ui.js';
+import { chainDir } from './datadir.js';
 
 export interface OpenWallet {
   readonly db: WalletDb;
@@ -29,9 +30,8 @@ export async function withWallet<T>(ctx: CommandContext, f: (w: OpenWallet) => P
   }
 }
 
-/** Coins of one key, split by what can be spent in the next block. */
+/** Whether a coin can be spent in the next block, and if not, in how many blocks (the core's rule). */
 export function maturity(coinHeight: number, coinbase: boolean, tipHeight: number, coinbaseMaturity: number): { mature: boolean; inBlocks: number } {
-  if (!coinbase) return { mature: true, inBlocks: 0 };
-  const inBlocks = coinHeight + coinbaseMaturity - (tipHeight + 1);
-  return { mature: inBlocks <= 0, inBlocks: Math.max(0, inBlocks) };
+  const inBlocks = blocksToMaturity({ height: coinHeight, coinbase }, tipHeight + 1, coinbaseMaturity);
+  return { mature: inBlocks === 0, inBlocks };
 }

@@ -570,11 +570,18 @@ export class Chain {
     for (const c of this.candidates) if (c.chainWork <= tip.chainWork) this.candidates.delete(c);
   }
 
-  /** Transactions (not coinbases) of disconnected blocks, oldest first: what a mempool takes back. */
-  static returnedTransactions(update: Pick<ChainUpdate, 'disconnected'>): Tx[] {
+  /**
+   * What a reorganisation gives back to a mempool (Core's DisconnectedBlockTransactions): the
+   * transactions of disconnected blocks, oldest first, without coinbases and without those the
+   * connected blocks mined again.
+   */
+  static returnedTransactions(update: Pick<ChainUpdate, 'disconnected' | 'connected'>): Tx[] {
+    if (update.disconnected.length === 0) return [];
+    const mined = new Set<string>();
+    for (const c of update.connected) for (const tx of c.block.txs) mined.add(toHex(txid(tx)));
     const out: Tx[] = [];
     for (let i = update.disconnected.length - 1; i >= 0; i--) {
-      for (const tx of update.disconnected[i]!.block.txs) if (!isCoinbase(tx)) out.push(tx);
+      for (const tx of update.disconnected[i]!.block.txs) if (!isCoinbase(tx) && !mined.has(toHex(txid(tx)))) out.push(tx);
     }
     return out;
   }

@@ -51,6 +51,16 @@ export interface CoinView {
   getCoin(prevTxid: Uint8Array, vout: number): Coin | undefined;
 }
 
+/**
+ * How many more blocks before a coin may be spent in a block at spendHeight: 0 when it may now.
+ * Only coinbase outputs wait (Core's COINBASE_MATURITY rule in CheckTxInputs: spending at a depth
+ * spendHeight - coin.height below coinbaseMaturity is bad-txns-premature-spend-of-coinbase).
+ */
+export function blocksToMaturity(coin: Pick<Coin, 'height' | 'coinbase'>, spendHeight: number, coinbaseMaturity: number): number {
+  if (!coin.coinbase) return 0;
+  return Math.max(0, coin.height + coinbaseMaturity - spendHeight);
+}
+
 // ---------------------------------------------------------------- context-free (sanity) checks
 
 /** Core's CheckTransaction plus mvb's rules: P2PKH outputs only, size within one datagram. */
@@ -156,7 +166,7 @@ export function checkTxInputs(tx: Tx, view: CoinView, spendHeight: number, param
   for (const i of tx.inputs) {
     const coin = view.getCoin(i.prevTxid, i.vout);
     if (coin === undefined) fail('bad-txns-inputs-missingorspent', `input ${displayOutpoint(i.prevTxid, i.vout)} missing or spent`, false);
-    if (coin!.coinbase && spendHeight - coin!.height < params.coinbaseMaturity) {
+    if (blocksToMaturity(coin!, spendHeight, params.coinbaseMaturity) > 0) {
       fail('bad-txns-premature-spend-of-coinbase', `tried to spend coinbase at depth ${spendHeight - coin!.height}`, false);
     }
     valueIn += coin!.value;

@@ -52,6 +52,18 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * An option parser for a whole number from min to max (decimal digits only: not '', ' 3', '1e3'
+ * or '0x10', which Number() would accept). A bad value is a usage error (exit code 2).
+ */
+export function integerOption(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) throw new CliError(`${flag} must be a whole number from ${min} to ${max}`, 2);
+    return n;
+  };
+}
+
 export interface RunOptions {
   readonly io?: Output;
   readonly signal?: AbortSignal;

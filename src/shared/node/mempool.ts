@@ -4,7 +4,7 @@
 // disconnect, takes back the transactions of disconnected blocks, pays at least a minimum relay
 // fee rate, and evicts the lowest fee rate first when full.
 import { hashToHex, toHex } from '../core/bytes.js';
-import type { Chain, ChainUpdate } from '../core/chain.js';
+import { Chain, type ChainUpdate } from '../core/chain.js';
 import { type Tx, encodeTx, isCoinbase, txid } from '../core/tx.js';
 import {
   type Coin,
@@ -206,7 +206,7 @@ export class Mempool {
   update(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
     const minedKeys = new Set<string>();
     for (const c of u.connected) for (const tx of c.block.txs) minedKeys.add(toHex(txid(tx)));
-    const returned = u.disconnected.length ? this.returnedTxs(u, minedKeys) : [];
+    const returned = Chain.returnedTransactions(u);
     const old = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
     this.entries.clear();
     this.spends.clear();
@@ -242,16 +242,6 @@ export class Mempool {
     this.stats.returned += back;
     // Only those that re-entered: a disconnected block's transaction invalid on the new branch is not returned.
     return { mined, returned: back, dropped };
-  }
-
-  private returnedTxs(u: ChainUpdate, minedKeys: Set<string>): Tx[] {
-    const out: Tx[] = [];
-    for (let i = u.disconnected.length - 1; i >= 0; i--) {
-      for (const tx of u.disconnected[i]!.block.txs) {
-        if (!isCoinbase(tx) && !minedKeys.has(toHex(txid(tx)))) out.push(tx);
-      }
-    }
-    return out;
   }
 
   /**

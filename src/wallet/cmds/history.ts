@@ -3,7 +3,7 @@
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { meaning, walletTxs } from '../txview.js';
-import { colours, formatTime, printJson, shortHash, table } from '../ui.js';
+import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
 import { withWallet } from '../wallet.js';
 
 export const history: CliCommand = {

@@ -11,7 +11,7 @@ import { checkKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/key
 import { equalBytes } from '../../shared/core/bytes.js';
 import { formatCoins } from '../amount.js';
 import { getPassphrase, keyCall, localKeys, openKeys } from '../keys.js';
-import { colours, printJson } from '../ui.js';
+import { colours, printJson } from '../terminal.js';
 import { withWallet } from '../wallet.js';
 
 export const importKey: CliCommand = {

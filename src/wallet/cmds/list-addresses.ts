@@ -6,7 +6,8 @@ import type { CliCommand } from '../../shared/node/cli.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';
-import { ago, colours, printJson, shortHash, syncPid, table } from '../ui.js';
+import { ago, colours, printJson, shortHash, table } from '../terminal.js';
+import { runningSyncPid } from '../datadir.js';
 import { maturity, withWallet } from '../wallet.js';
 
 export const listAddresses: CliCommand = {
@@ -67,7 +68,7 @@ export const listAddresses: CliCommand = {
         }
       }
       const best = db.bestHeard();
-      const running = syncPid(ctx.datadir);
+      const running = runningSyncPid(ctx.datadir);
       const syncNote = running ? ` (sync running, pid ${running})` : '';
       if (!tip) {
         ctx.io.out(`chain: not synced yet; run \`mvb-wallet sync\`${syncNote}`);

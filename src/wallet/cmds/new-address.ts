@@ -6,7 +6,8 @@ import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { checkKeyName } from '../../shared/node/keystore.js';
 import { getPassphrase, keyCall, openKeys } from '../keys.js';
 import { WalletDb } from '../db.js';
-import { chainDir, colours, printJson } from '../ui.js';
+import { colours, printJson } from '../terminal.js';
+import { chainDir } from '../datadir.js';
 
 export const newAddress: CliCommand = {
   name: 'new-address',

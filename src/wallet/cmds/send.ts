@@ -10,7 +10,8 @@ import { AmountError, formatCoins, parseCoins } from '../amount.js';
 import { type PaymentRecord, pkhOf } from '../db.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
-import { printJson, syncPid } from '../ui.js';
+import { printJson } from '../terminal.js';
+import { runningSyncPid } from '../datadir.js';
 import { withWallet } from '../wallet.js';
 
 function amountArg(text: string, what: string): bigint {
@@ -91,7 +92,7 @@ export const send: CliCommand = {
       } catch (e) {
         broadcastError = (e as Error).message;
       }
-      const running = syncPid(ctx.datadir);
+      const running = runningSyncPid(ctx.datadir);
       if (ctx.json) {
         printJson(ctx, { txid: record.txid, status: 'pending', from: record.fromAddress, to: record.to, amount: formatCoins(amount), fee: formatCoins(BigInt(record.fee)), size: record.size, broadcast: broadcastError === undefined });
       } else {

@@ -4,7 +4,7 @@
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { type TxEntry, meaning, walletTxs } from '../txview.js';
-import { colours, formatTime, printJson } from '../ui.js';
+import { colours, formatTime, printJson } from '../terminal.js';
 import { withWallet } from '../wallet.js';
 
 export function findTx(all: readonly TxEntry[], text: string): TxEntry {

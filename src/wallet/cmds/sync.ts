@@ -21,7 +21,8 @@ import { formatCoins, formatSigned } from '../amount.js';
 import { type WalletEvent, WalletDb } from '../db.js';
 import { examineIncoming } from '../incoming.js';
 import { localKeys, openKeys } from '../keys.js';
-import { chainDir, colours, isTerminal, printJson, shortHash } from '../ui.js';
+import { colours, isTerminal, printJson, shortHash } from '../terminal.js';
+import { chainDir } from '../datadir.js';
 import { txDestinations } from './send.js';
 import { opensslVerifier } from '../../shared/node/verifier.js';
 

@@ -17,11 +17,25 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Name of the lock file in a locked directory; it holds the owner's PID. */
+export const LOCK_FILE = 'LOCK.pid';
+
+/** The PID in dir's lock file if that process runs (this one included), else undefined. */
+export function lockHolder(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, LOCK_FILE), 'utf8').trim());
+  } catch {
+    return undefined; // no lock, or it vanished meanwhile
+  }
+  return Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid)) ? pid : undefined;
+}
+
 export class DirLock {
   private constructor(private readonly path: string) {}
 
   static acquire(dir: string, what: string): DirLock {
-    const path = join(dir, 'LOCK.pid');
+    const path = join(dir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx', 0o600);
@@ -30,13 +44,8 @@ export class DirLock {
         return new DirLock(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        let pid = NaN;
-        try {
-          pid = Number(readFileSync(path, 'utf8').trim());
-        } catch {
-          /* vanished meanwhile */
-        }
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        const pid = lockHolder(dir);
+        if (pid !== undefined && pid !== process.pid) {
           throw new LockError(`${dir} is in use by another ${what} (pid ${pid}); stop it first or use another --datadir`);
         }
         try {

@@ -1,30 +1,9 @@
-// Presentation helpers: colour only on a real terminal (chalk's detection, NO_COLOR honoured, never
-// when output is captured), tables through cli-table3, paths and small formatters.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// How the wallet's commands print: colour only on a real terminal (chalk's detection, NO_COLOR
+// honoured, never when output is captured), tables through cli-table3, JSON, and small formatters
+// for hashes, times and ages.
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { type CommandContext, processOutput } from '../shared/node/cli.js';
-
-export function chainDir(datadir: string): string {
-  return join(datadir, 'chain');
-}
-
-/** PID of a live `mvb-wallet sync` holding the data directory, if any. */
-export function syncPid(datadir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(chainDir(datadir), 'LOCK.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 /** Whether output goes to an interactive terminal (not captured, not piped). */
 export function isTerminal(ctx: CommandContext): boolean {
