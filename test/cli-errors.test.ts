@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
+import { type CliCommand, CliError, runCli } from '../src/shared/node/cli.js';
+import { ConfigError, loadSettings } from '../src/shared/node/config.js';
+import { KeyError } from '../src/shared/node/keystore.js';
+import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
+import { LockError } from '../src/shared/node/store/lock.js';
 import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, tempDir } from './helpers/procs.js';
 
 function run(bin: string, args: string[]): { code: number; stderr: string } {
@@ -22,6 +28,8 @@ describe('clear errors for wrong command lines', function () {
 
   const cases: [string, string, (d: string) => string[], RegExp][] = [
     ['miner --threads 0', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--threads', '0'], /--threads must be a whole number/],
+    ['miner --threads 0x4 (digits only)', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--threads', '0x4'], /--threads must be a whole number from 1 to 1024/],
+    ['mvb devnet --miners 99', MVB_BIN, (d) => ['devnet', 'start', '--miners', '99', '--dir', join(d, 'dn')], /--miners must be a whole number from 1 to 16/],
     ['miner unknown network', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--network', 'moon'], /unknown network "moon"/],
     ['miner bad --set value', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'statusPort=-1'], /statusPort must be a number/],
     ['miner unknown --set key', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'nosuchkey=1'], /unknown config key "nosuchkey"/],
@@ -44,4 +52,59 @@ describe('clear errors for wrong command lines', function () {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     });
   }
+});
+
+describe('the CLI runner maps error classes to one line and an exit code', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = tempDir('cli-table');
+  });
+  after(() => removeDir(dir));
+
+  async function runThrowing(e: unknown): Promise<{ code: number; err: string[] }> {
+    const err: string[] = [];
+    const cmd: CliCommand = { name: 'fail', describe: 'throws', handler: () => Promise.reject(e) };
+    const code = await runCli('t', [cmd], ['fail', '--datadir', dir, '--network', 'devnet'], { app: 'tool', io: { out: () => {}, err: (l) => err.push(l) } });
+    return { code, err };
+  }
+
+  it('by class, never by name or message', async () => {
+    assert.deepEqual(await runThrowing(new CliError('bad', 3)), { code: 3, err: ['error: bad'] });
+    assert.deepEqual(await runThrowing(new ConfigError('cfg')), { code: 2, err: ['error: cfg'] });
+    assert.deepEqual(await runThrowing(new LockError('locked')), { code: 1, err: ['error: locked'] });
+    assert.deepEqual(await runThrowing(new KeyError('no key')), { code: 1, err: ['error: no key'] });
+    // An error that only borrows a known name is not mistaken for it: it is a bug, with its stack.
+    const impostor = Object.assign(new Error('is in use'), { name: 'LockError' });
+    const r = await runThrowing(impostor);
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), /\n\s+at /);
+  });
+
+  it('a store of another network: its own class, with advice', async () => {
+    const chainDir = join(dir, 'lan-chain');
+    const store = new LmdbChainStore(chainDir, 'test');
+    try {
+      new Chain(loadSettings({ network: 'lan' }).params, store);
+      assert.throws(() => new Chain(loadSettings({ network: 'devnet' }).params, store), NetworkMismatchError);
+    } finally {
+      store.close();
+    }
+    const r = await runThrowing(new NetworkMismatchError('devnet'));
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.err, [`error: the store holds another network's chain, not devnet's; use another --datadir than ${dir} for network devnet`]);
+  });
+
+  it('a wallet opened on another network\'s chain says so in one line', () => {
+    const w = join(dir, 'w');
+    const store = new LmdbChainStore(join(w, 'chain'), 'test');
+    try {
+      new Chain(loadSettings({ network: 'lan' }).params, store);
+    } finally {
+      store.close();
+    }
+    const r = run(WALLET_BIN, ['--datadir', w, '--network', 'devnet', 'list-addresses']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error: the store holds another network's chain, not devnet's; use another --datadir than .* for network devnet\n$/);
+  });
 });

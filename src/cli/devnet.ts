@@ -13,7 +13,7 @@ import { hashToHex } from '../shared/core/bytes.js';
 import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, integerOption, prepareDataDir } from '../shared/node/cli.js';
 import { loadSettings, type Settings } from '../shared/node/config.js';
 import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/node/net/protocol.js';
-import { DirLock, processAlive } from '../shared/node/store/lock.js';
+import { DirLock, LockError, processAlive } from '../shared/node/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));
@@ -169,7 +169,7 @@ export async function devnetStart(o: StartOptions): Promise<DevnetState> {
   try {
     lock = DirLock.acquire(dir, 'mvb devnet start');
   } catch (e) {
-    if ((e as Error).name === 'LockError') throw new CliError(`another \`mvb devnet start\` is starting a devnet in ${dir} right now`);
+    if (e instanceof LockError) throw new CliError(`another \`mvb devnet start\` is starting a devnet in ${dir} right now`);
     throw e;
   }
   try {

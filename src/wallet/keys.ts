@@ -5,22 +5,12 @@ import { keysDir } from './datadir.js';
 import { ADDRESS_BYTES, AddressError, MAX_ADDRESS_CHARS, decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { equalBytes, toHex } from '../shared/core/bytes.js';
 import { type CommandContext, CliError, processOutput } from '../shared/node/cli.js';
-import { KEY_NAME_RE, KeyError, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
+import { KEY_NAME_RE, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
 
 export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
 
 export function openKeys(ctx: CommandContext): KeyStore {
   return new KeyStore(keysDir(ctx.datadir));
-}
-
-/** Runs f, turning KeyError into a one-line CliError. */
-export function keyCall<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof KeyError) throw new CliError(e.message);
-    throw e;
-  }
 }
 
 export interface LocalKey extends KeyInfo {
@@ -74,7 +64,7 @@ export function resolveLocal(ks: KeyStore, text: string, addressVersion: number,
   if (byAddress) return byAddress;
   if (!looksLikeAddress(text)) {
     // Broken key files are not in list(): let KeyStore say what is wrong with this one.
-    if (ks.has(text)) keyCall(() => ks.info(text));
+    if (ks.has(text)) ks.info(text);
     throw new CliError(`no local address named "${text}" (see mvb-wallet list-addresses)`);
   }
   const pkh = parseAddress(text, addressVersion, networkName);
@@ -167,13 +157,13 @@ export async function getPassphrase(ctx: CommandContext, purpose: string, opts: 
 export async function repairPublicKey(ctx: CommandContext, ks: KeyStore, name: string): Promise<void> {
   if (!ks.needsPublicKey(name)) return;
   const pass = await getPassphrase(ctx, `key "${name}" (to rebuild its public key file)`);
-  keyCall(() => ks.rebuildPublicKey(name, pass));
+  ks.rebuildPublicKey(name, pass);
   ctx.io.err(`rebuilt the public key file of "${name}"`);
 }
 
 /** The secret key of a local key, asking for its passphrase if it is encrypted. */
 export async function unlock(ctx: CommandContext, ks: KeyStore, key: KeyInfo): Promise<Uint8Array> {
-  if (!key.encrypted) return keyCall(() => ks.secret(key.name));
+  if (!key.encrypted) return ks.secret(key.name);
   const pass = await getPassphrase(ctx, `key "${key.name}"`);
-  return keyCall(() => ks.secret(key.name, pass));
+  return ks.secret(key.name, pass);
 }

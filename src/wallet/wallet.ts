@@ -1,7 +1,8 @@
 // Opening the wallet for a short-lived command: keys from DATADIR/keys, the wallet databases in
 // DATADIR/chain opened shared (see db.ts for why that is safe beside a running sync), and the coin
 // index brought up to date with the key set.
-import { type CommandContext, CliError } from '../shared/node/cli.js';
+import { NetworkMismatchError } from '../shared/core/chain.js';
+import type { CommandContext } from '../shared/node/cli.js';
 import type { KeyStore } from '../shared/node/keystore.js';
 import { blocksToMaturity } from '../shared/core/validation.js';
 import { WalletDb } from './db.js';
@@ -21,7 +22,7 @@ export async function withWallet<T>(ctx: CommandContext, f: (w: OpenWallet) => P
   try {
     const params = ctx.settings.params;
     if (db.store.getTip() !== undefined && db.store.getBlock(params.genesisHash) === undefined) {
-      throw new CliError(`${ctx.datadir} holds another network's chain, not ${params.name}'s: use another --datadir`);
+      throw new NetworkMismatchError(params.name);
     }
     db.ensureIndex(keys.map((k) => k.pkhHex));
     return await f({ db, ks, keys });

@@ -149,6 +149,19 @@ export type BlockResult =
   | { readonly status: 'duplicate'; readonly entry: ChainEntry }
   | { readonly status: 'orphan'; readonly missingParent: Uint8Array };
 
+/** The store holds a chain whose genesis is not this network's: it was written for another network. */
+export class NetworkMismatchError extends Error {
+  override readonly name = 'NetworkMismatchError';
+  constructor(
+    /** The network that was asked for. */
+    readonly network: string,
+    /** The genesis hash found in the store (internal order), when known. */
+    readonly storedGenesis?: Uint8Array,
+  ) {
+    super(`the store holds another network's chain${storedGenesis ? ` (genesis ${hashToHex(storedGenesis)})` : ''}, not ${network}'s`);
+  }
+}
+
 export interface ChainOptions {
   /** Blocks whose parent is unknown wait here, at most this many (oldest dropped first). */
   readonly maxOrphans?: number;
@@ -181,7 +194,7 @@ export class Chain {
       store.commit({ entries: [rec], blocks: [{ hash: rec.hash, block: g }], undo: [], coins: [], tip: rec.hash });
       records.push(rec);
     } else if (toHex(records[0]!.hash) !== toHex(params.genesisHash)) {
-      throw new Error(`the store holds another network's chain (genesis ${hashToHex(records[0]!.hash)})`);
+      throw new NetworkMismatchError(params.name, records[0]!.hash);
     }
     for (const r of records) this.addEntry(r);
     const tipHash = store.getTip();

@@ -4,7 +4,10 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { NetworkMismatchError } from '../core/chain.js';
 import { type Settings, ConfigError, defaultDataDir, loadSettings } from './config.js';
+import { KeyError } from './keystore.js';
+import { LockError } from './store/lock.js';
 
 export interface Output {
   out(line: string): void;
@@ -126,11 +129,9 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
       return e.exitCode === 0 ? 0 : 2;
     }
     // An option's value parser (e.g. --threads 0) refused the value while commander was parsing.
-    if (e instanceof CliError) {
-      io.err(`error: ${e.message}`);
-      return e.code;
-    }
-    throw e;
+    const known = reportKnownError(e, io, {});
+    if (known === undefined) throw e;
+    return known;
   }
   if (!result) {
     io.err(root.helpInformation().trimEnd());
@@ -139,7 +140,50 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   return result;
 }
 
+/** What the runner knows when an error reaches it: enough to word advice. */
+interface ErrorScene {
+  readonly datadir?: string;
+  readonly network?: string;
+}
+
+interface ErrorRow<E extends Error> {
+  readonly type: abstract new (...args: never[]) => E;
+  readonly exitCode: (e: E) => number;
+  /** Appended after the message: what the user can do about it. */
+  readonly advice?: (e: E, scene: ErrorScene) => string;
+}
+
+const row = <E extends Error>(r: ErrorRow<E>): ErrorRow<Error> => r as unknown as ErrorRow<Error>;
+
+/**
+ * The errors a command may end with that are the user's to fix, each printed as one line
+ * `error: <message>[; <advice>]` with its exit code; matched by class (first row that fits).
+ * Anything else is a bug and prints its stack.
+ */
+const ERROR_TABLE: readonly ErrorRow<Error>[] = [
+  row<CliError>({ type: CliError, exitCode: (e) => e.code }),
+  row({ type: ConfigError, exitCode: () => 2 }),
+  row({ type: LockError, exitCode: () => 1 }),
+  row({ type: KeyError, exitCode: () => 1 }),
+  row<NetworkMismatchError>({
+    type: NetworkMismatchError,
+    exitCode: () => 1,
+    advice: (e, s) => `use another --datadir${s.datadir ? ` than ${s.datadir}` : ''} for network ${s.network ?? e.network}`,
+  }),
+];
+
+/** Prints e as one line and returns its exit code if the table knows it; undefined otherwise. */
+function reportKnownError(e: unknown, io: Output, scene: ErrorScene): number | undefined {
+  const r = ERROR_TABLE.find((x) => e instanceof x.type);
+  if (r === undefined) return undefined;
+  const err = e as Error;
+  const advice = r.advice?.(err, scene);
+  io.err(`error: ${err.message}${advice ? `; ${advice}` : ''}`);
+  return r.exitCode(err);
+}
+
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
+  const scene: { datadir?: string; network?: string } = {};
   try {
     const explicitDir = opts['datadir'] as string | undefined;
     const saved = explicitDir ? readDatadirSettings(explicitDir) : undefined;
@@ -149,22 +193,14 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
       sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
     });
     const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+    scene.datadir = datadir;
+    scene.network = settings.network;
     if (o.app !== 'tool') prepareDataDir(datadir);
     const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
     return await c.handler(args, opts, ctx);
   } catch (e) {
-    if (e instanceof CliError) {
-      io.err(`error: ${e.message}`);
-      return e.code;
-    }
-    if (e instanceof ConfigError) {
-      io.err(`error: ${e.message}`);
-      return 2;
-    }
-    if ((e as Error)?.name === 'LockError') {
-      io.err(`error: ${(e as Error).message}`);
-      return 1;
-    }
+    const known = reportKnownError(e, io, scene);
+    if (known !== undefined) return known;
     // A file the command needs cannot be read or written (a damaged or read-only data directory).
     const fe = e as NodeJS.ErrnoException;
     if (typeof fe?.code === 'string' && typeof fe.syscall === 'string' && typeof fe.path === 'string') {

@@ -10,7 +10,7 @@ import { publicKeyOf } from '../../shared/core/ecdsa.js';
 import { checkKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/keystore.js';
 import { equalBytes } from '../../shared/core/bytes.js';
 import { formatCoins } from '../amount.js';
-import { getPassphrase, keyCall, localKeys, openKeys } from '../keys.js';
+import { getPassphrase, localKeys, openKeys } from '../keys.js';
 import { colours, printJson } from '../terminal.js';
 import { withWallet } from '../wallet.js';
 
@@ -22,7 +22,7 @@ export const importKey: CliCommand = {
   async handler([name, file], opts, ctx) {
     const version = ctx.settings.params.addressVersion;
     const ks = openKeys(ctx);
-    keyCall(() => checkKeyName(name!));
+    checkKeyName(name!);
     const taken = ks.names().find((n) => n.toLowerCase() === name!.toLowerCase());
     if (taken !== undefined) throw new CliError(`a key named "${taken}" already exists`);
     let pem: string;
@@ -36,15 +36,15 @@ export const importKey: CliCommand = {
     let secret: Uint8Array;
     if (isEncryptedPem(pem)) {
       passphrase = await getPassphrase(ctx, `the key file ${file}`);
-      secret = keyCall(() => pemToSecret(pem, passphrase));
+      secret = pemToSecret(pem, passphrase);
     } else {
-      secret = keyCall(() => pemToSecret(pem));
+      secret = pemToSecret(pem);
       if (opts['encrypt']) passphrase = await getPassphrase(ctx, `the imported key "${name}"`, { confirm: true });
     }
     const pkh = hash160(publicKeyOf(secret));
     const dup = localKeys(ks, version).find((k) => equalBytes(k.pubkeyHash, pkh));
     if (dup) throw new CliError(`this key is already in the wallet as "${dup.name}"`);
-    const info = keyCall(() => ks.save(name!, secret, passphrase));
+    const info = ks.save(name!, secret, passphrase);
     const address = encodeAddress(info.pubkeyHash, version);
     // Past payments to the key: the index picks them up from the local chain now.
     let found: { coins: number; balance: bigint } | undefined;

@@ -4,7 +4,7 @@ import { encodeAddress } from '../../shared/core/address.js';
 import { toHex } from '../../shared/core/bytes.js';
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { checkKeyName } from '../../shared/node/keystore.js';
-import { getPassphrase, keyCall, openKeys } from '../keys.js';
+import { getPassphrase, openKeys } from '../keys.js';
 import { WalletDb } from '../db.js';
 import { colours, printJson } from '../terminal.js';
 import { chainDir } from '../datadir.js';
@@ -16,11 +16,11 @@ export const newAddress: CliCommand = {
   options: [{ flags: '--encrypt', description: `protect the key with a passphrase (from $MVB_PASSPHRASE, else asked)` }],
   async handler([name], opts, ctx) {
     const ks = openKeys(ctx);
-    keyCall(() => checkKeyName(name!));
+    checkKeyName(name!);
     const taken = ks.names().find((n) => n.toLowerCase() === name!.toLowerCase());
     if (taken !== undefined) throw new CliError(`a key named "${taken}" already exists`);
     const passphrase = opts['encrypt'] ? await getPassphrase(ctx, `the new key "${name}"`, { confirm: true }) : undefined;
-    const info = keyCall(() => ks.create(name!, passphrase));
+    const info = ks.create(name!, passphrase);
     const address = encodeAddress(info.pubkeyHash, ctx.settings.params.addressVersion);
     // Tell the coin index about the key now (nothing can have paid a brand-new key); if the
     // store cannot be opened here, the next command that opens it rescans instead.

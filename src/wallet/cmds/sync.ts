@@ -95,14 +95,7 @@ export const sync: CliCommand = {
     const timers: NodeJS.Timeout[] = [];
     let lastProblem: string | undefined;
     try {
-      let chain: Chain;
-      try {
-        chain = new Chain(s.params, store, { verifier: opensslVerifier });
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (/another network/.test(msg)) throw new CliError(`${ctx.datadir}: ${msg}; use another --datadir for network ${s.network}`);
-        throw e;
-      }
+      const chain = new Chain(s.params, store, { verifier: opensslVerifier });
       const rescan = db.ensureIndex(pkhs());
       if (rescan.rebuilt) say(`rebuilt the wallet index from the local chain`);
       else if (rescan.added) say(`scanned the local chain for ${rescan.added} new key${rescan.added === 1 ? '' : 's'}`);
