@@ -25,6 +25,16 @@ import { opensslVerifier } from '../shared/node/verifier.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
 
+/**
+ * Bytes of a block kept free for the header, the transaction count and the coinbase when the
+ * template's transactions are chosen (Core's BlockAssembler reserves room for the coinbase the
+ * same way: DEFAULT_BLOCK_RESERVED_WEIGHT).
+ */
+export const COINBASE_RESERVED_BYTES = 2000;
+/** The coinbase scriptSig after the BIP34 height: this tag, then a fresh extra nonce per template. */
+export const COINBASE_TAG = new TextEncoder().encode('mvb');
+export const EXTRA_NONCE_BYTES = 8;
+
 export interface MinerOptions {
   readonly settings: Settings;
   readonly datadir: string;
@@ -144,7 +154,7 @@ export class Miner {
     const s = this.opts.settings;
     const params = s.params;
     const ctx = this.chain.templateContext();
-    const sel = this.mempool.select(params.maxBlockBytes - 2000);
+    const sel = this.mempool.select(params.maxBlockBytes - COINBASE_RESERVED_BYTES);
     if (sel.txs.length < s.minBlockTransactions) {
       this.pool.idle();
       this.template = undefined;
@@ -152,7 +162,7 @@ export class Miner {
     }
     const reward = blockSubsidy(ctx.height, params) + sel.fees;
     // Tag plus an extra nonce: a fresh coinbase (new Merkle root) whenever the nonce range runs out.
-    const extra = new Uint8Array([...new TextEncoder().encode('mvb'), ...randomBytes(8)]);
+    const extra = new Uint8Array([...COINBASE_TAG, ...randomBytes(EXTRA_NONCE_BYTES)]);
     const coinbase = makeCoinbase(ctx.height, [p2pkhOutput(reward, this.rewardPkh)], extra);
     const now = Math.floor(Date.now() / 1000);
     const time = Math.max(now, ctx.medianTimePast + 1);

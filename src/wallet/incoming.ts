@@ -34,7 +34,7 @@ export interface IncomingContext {
   readonly now: number;
 }
 
-export type Examined =
+export type IncomingVerdict =
   /** Pays none of our keys: none of our business. */
   | { readonly kind: 'not-ours'; readonly txid: string }
   /** One of our own payments, or already in the wallet (heard before, or mined). */
@@ -44,7 +44,7 @@ export type Examined =
   | { readonly kind: 'valid'; readonly txid: string; readonly record: IncomingRecord };
 
 /** Decides what a transaction heard on the transaction port is to this wallet. Reads only. */
-export function examineIncoming(db: WalletDb, tx: Tx, c: IncomingContext): Examined {
+export function examineIncoming(db: WalletDb, tx: Tx, c: IncomingContext): IncomingVerdict {
   const raw = encodeTx(tx);
   const id = hashToHex(txid(tx));
   const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));

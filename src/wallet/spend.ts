@@ -90,10 +90,10 @@ export function buildPayment(r: PaymentRequest): BuiltPayment {
       if (r.fee < minFee) {
         throw new CliError(`fee ${formatCoins(r.fee)} is below the minimum relay fee: ${formatCoins(minFee)} for ${size} bytes at ${minRate} base units per byte`);
       }
-      return check({ tx, fee, size, inputs: selected, change }, r);
+      return checkAsNodesWould({ tx, fee, size, inputs: selected, change }, r);
     }
     const want = feeFor(rate, size);
-    if (fee >= want) return check({ tx, fee, size, inputs: selected, change }, r);
+    if (fee >= want) return checkAsNodesWould({ tx, fee, size, inputs: selected, change }, r);
     fee = want;
   }
   throw new Error('fee calculation did not settle');
@@ -137,7 +137,7 @@ function shortfall(
 }
 
 /** The rules a node will apply, checked before anything is stored. */
-function check(p: BuiltPayment, r: PaymentRequest): BuiltPayment {
+function checkAsNodesWould(p: BuiltPayment, r: PaymentRequest): BuiltPayment {
   const script = p2pkhScript(r.fromPkh);
   const view = new Map<string, Coin>(p.inputs.map((c) => [c.outpoint, { value: BigInt(c.value), scriptPubKey: script, height: c.height, coinbase: c.coinbase }]));
   checkTxSanity(p.tx, r.params);

@@ -8,10 +8,8 @@ import { merkleRoot } from './merkle.js';
 import { bip34Prefix, p2pkhScript, p2pkhScriptSig, pushData } from './script.js';
 import { SIGHASH_ALL, legacySighash } from './sighash.js';
 import { publicKeyOf, signDer } from './ecdsa.js';
-import { type Tx, type TxOutput, txid } from './tx.js';
+import { MIN_COINBASE_SCRIPT_BYTES, NULL_INDEX, SEQUENCE_FINAL, type Tx, type TxOutput, txid } from './tx.js';
 import { bitsToTarget } from './pow.js';
-
-export const SEQUENCE_FINAL = 0xffffffff;
 
 /** A coinbase for a height: BIP34 height push, then extra bytes (tag, extra nonce) to make it unique. */
 export function makeCoinbase(height: number, outputs: readonly TxOutput[], extra: Uint8Array = new Uint8Array(0)): Tx {
@@ -19,10 +17,10 @@ export function makeCoinbase(height: number, outputs: readonly TxOutput[], extra
   w.bytes(bip34Prefix(height));
   pushData(w, extra.length ? extra : new TextEncoder().encode('mvb'));
   let scriptSig = w.finish();
-  if (scriptSig.length < 2) scriptSig = concatBytes(scriptSig, Uint8Array.of(0));
+  if (scriptSig.length < MIN_COINBASE_SCRIPT_BYTES) scriptSig = concatBytes(scriptSig, new Uint8Array(MIN_COINBASE_SCRIPT_BYTES - scriptSig.length));
   return {
     version: 1,
-    inputs: [{ prevTxid: new Uint8Array(32), vout: 0xffffffff, scriptSig, sequence: SEQUENCE_FINAL }],
+    inputs: [{ prevTxid: new Uint8Array(32), vout: NULL_INDEX, scriptSig, sequence: SEQUENCE_FINAL }],
     outputs,
     locktime: 0,
   };

@@ -25,6 +25,14 @@ export interface Tx {
   readonly locktime: number;
 }
 
+/** An input's sequence that opts out of lock time (Core's CTxIn::SEQUENCE_FINAL). */
+export const SEQUENCE_FINAL = 0xffffffff;
+/** The output index of the null outpoint a coinbase input names (Core's COutPoint::NULL_INDEX). */
+export const NULL_INDEX = 0xffffffff;
+/** Bounds on a coinbase's scriptSig, bytes (Core's CheckTransaction: bad-cb-length outside them). */
+export const MIN_COINBASE_SCRIPT_BYTES = 2;
+export const MAX_COINBASE_SCRIPT_BYTES = 100;
+
 /** Smallest encodings, used to bound counts before allocating: outpoint 36 + script len 1 + sequence 4. */
 const MIN_INPUT_BYTES = 41;
 /** value 8 + script len 1. */
@@ -96,5 +104,5 @@ export function txid(tx: Tx): Uint8Array {
 
 export function isCoinbase(tx: Tx): boolean {
   const i = tx.inputs[0];
-  return tx.inputs.length === 1 && i !== undefined && i.vout === 0xffffffff && i.prevTxid.every((b) => b === 0);
+  return tx.inputs.length === 1 && i !== undefined && i.vout === NULL_INDEX && i.prevTxid.every((b) => b === 0);
 }

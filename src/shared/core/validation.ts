@@ -19,7 +19,7 @@ import { checkProofOfWork } from './pow.js';
 import { isValidSignatureEncoding, isPubkeyEncoding, type SignatureVerifier, nobleVerifier, verifyDer, isLowS, parseDer } from './ecdsa.js';
 import { bip34Prefix, p2pkhHash, parsePushes } from './script.js';
 import { legacySighash, legacySighashPreimage } from './sighash.js';
-import { type Tx, isCoinbase, txSize, txid } from './tx.js';
+import { MAX_COINBASE_SCRIPT_BYTES, MIN_COINBASE_SCRIPT_BYTES, NULL_INDEX, SEQUENCE_FINAL, type Tx, isCoinbase, txSize, txid } from './tx.js';
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
@@ -85,10 +85,10 @@ export function checkTxSanity(tx: Tx, params: ConsensusParams): void {
   }
   if (isCoinbase(tx)) {
     const n = tx.inputs[0]!.scriptSig.length;
-    if (n < 2 || n > 100) fail('bad-cb-length');
+    if (n < MIN_COINBASE_SCRIPT_BYTES || n > MAX_COINBASE_SCRIPT_BYTES) fail('bad-cb-length');
   } else {
     for (const i of tx.inputs) {
-      if (i.vout === 0xffffffff && i.prevTxid.every((b) => b === 0)) fail('bad-txns-prevout-null');
+      if (i.vout === NULL_INDEX && i.prevTxid.every((b) => b === 0)) fail('bad-txns-prevout-null');
     }
   }
 }
@@ -143,7 +143,7 @@ export function checkHeaderContext(header: Header, prev: PrevContext, nowSeconds
 export function isFinalTx(tx: Tx, height: number, lockTimeCutoff: number): boolean {
   if (tx.locktime === 0) return true;
   if (tx.locktime < (tx.locktime < LOCKTIME_THRESHOLD ? height : lockTimeCutoff)) return true;
-  return tx.inputs.every((i) => i.sequence === 0xffffffff);
+  return tx.inputs.every((i) => i.sequence === SEQUENCE_FINAL);
 }
 
 /**

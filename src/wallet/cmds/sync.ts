@@ -236,12 +236,13 @@ export const sync: CliCommand = {
       };
 
       // ---------------------------------------------------------------- events
-      let check = () => {};
+      // With --once: ends the wait when caught up (set below); a no-op otherwise.
+      let checkOnceDone = () => {};
       n.on('status', () => {
         heard = true;
         saveBest();
         progress();
-        check();
+        checkOnceDone();
       });
       n.on('update', (u) => {
         if (!once && !farBehind()) {
@@ -253,9 +254,9 @@ export const sync: CliCommand = {
         }
         drain();
         progress();
-        check();
+        checkOnceDone();
       });
-      n.on('synced', () => check());
+      n.on('synced', () => checkOnceDone());
 
       // ---------------------------------------------------------------- incoming payments
       const heardStats = { frames: 0, undecodable: 0, notOurs: 0, known: 0, invalid: 0, conflicting: 0, recorded: 0 };
@@ -366,17 +367,17 @@ export const sync: CliCommand = {
         arm();
         ctx.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
         let lastHeight = chain.height;
-        check = () => {
+        checkOnceDone = () => {
           if (heard && caughtUp()) resolve('synced');
           else if (chain.height !== lastHeight) {
             lastHeight = chain.height;
             arm();
           }
         };
-        check();
+        checkOnceDone();
       });
       const problem = lastProblem;
-      check = () => {};
+      checkOnceDone = () => {};
       await stopNode();
       await stopListening();
       heardSummary();
