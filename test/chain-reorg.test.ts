@@ -32,7 +32,7 @@ import {
   stateOf,
   transfer,
   expectCode,
-} from './helpers/blockgen.js';
+} from './kit/blockgen.js';
 
 const params = makeTestParams();
 

@@ -9,7 +9,7 @@ import { ConfigError, loadSettings } from '../src/shared/node/config.js';
 import { KeyError } from '../src/shared/node/keystore.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { LockError } from '../src/shared/node/store/lock.js';
-import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, tempDir } from './helpers/procs.js';
+import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, tempDir } from './kit/procs.js';
 
 function run(bin: string, args: string[]): { code: number; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });

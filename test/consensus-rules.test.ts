@@ -56,7 +56,7 @@ import {
   withScriptSig,
   withTxs,
   expectCode,
-} from './helpers/blockgen.js';
+} from './kit/blockgen.js';
 
 /** A chain under test with its generator and the blocks of its active chain, blocks[h] at height h. */
 class Fixture {

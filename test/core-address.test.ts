@@ -2,7 +2,7 @@
 // key_io_valid.json and key_io_invalid.json, and bitcoinjs-lib's address.json.
 import assert from 'node:assert/strict';
 import { AddressError, base58, decodeAddress, encodeAddress, fromHex, toHex } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 /** Bitcoin's base58 version bytes (chainparams.cpp): P2PKH and P2SH per chain. */
 const P2PKH_VERSION: Record<string, number> = { main: 0, test: 111, signet: 111, regtest: 111 };

@@ -19,7 +19,7 @@ import {
   toHex,
   txid,
 } from '../src/shared/core/index.js';
-import { loadVector, loadVectorText } from './helpers/vectors.js';
+import { loadVector, loadVectorText } from './kit/vectors.js';
 
 interface ValidBlock {
   description: string;

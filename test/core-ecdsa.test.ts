@@ -19,7 +19,7 @@ import {
   verifyDer,
 } from '../src/shared/core/index.js';
 import { opensslVerifier as verifyDerSha256 } from '../src/shared/node/verifier.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex32 = (h: string): Uint8Array => fromHex(h.padStart(64, '0'));

@@ -26,7 +26,7 @@ import {
   toHex,
   txid,
 } from '../src/shared/core/index.js';
-import { loadVectorText } from './helpers/vectors.js';
+import { loadVectorText } from './kit/vectors.js';
 
 const GENESIS_HASH = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f';
 

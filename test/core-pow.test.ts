@@ -2,7 +2,7 @@
 // arith_uint256_tests.cpp (bignum_SetCompact) and pow_tests.cpp (get_next_work*).
 import assert from 'node:assert/strict';
 import { bitsToTarget, decodeCompact, nextBits, targetToBits } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 interface CompactFile {
   meaning: string;

@@ -25,7 +25,7 @@ import {
   toHex,
   txSize,
 } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 /** sfc32, a small seeded PRNG: the same seed gives the same sequence on every run. */
 function prng(seed: number): () => number {

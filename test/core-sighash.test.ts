@@ -2,7 +2,7 @@
 // transactions, script codes, input indices and hash types, each with the hash Core computes.
 import assert from 'node:assert/strict';
 import { decodeTx, fromHex, hashToHex, legacySighash, encodeTx, toHex } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 type SighashCase = [rawTx: string, scriptCode: string, inputIndex: number, hashType: number, expected: string];
 

@@ -14,7 +14,7 @@ import {
   toHex,
   txid,
 } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 
 interface RawIn {
   hash: string;

@@ -19,7 +19,7 @@ import {
   txid,
   verifyP2pkhInput,
 } from '../src/shared/core/index.js';
-import { loadVector } from './helpers/vectors.js';
+import { loadVector } from './kit/vectors.js';
 import { displayOutpoint } from '../src/shared/core/outpoint.js';
 
 type Prevout = [string, number, string, number?];

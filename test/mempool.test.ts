@@ -38,7 +38,7 @@ import {
   withScriptSig,
   signInputs,
   expectCode,
-} from './helpers/blockgen.js';
+} from './kit/blockgen.js';
 
 // Coinbase maturity 3: with the tip at height H, coinbases up to height H - 2 are spendable in the pool.
 const params = makeTestParams();

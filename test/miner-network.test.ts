@@ -16,7 +16,7 @@ import { BlockClient } from '../src/shared/node/net/blockclient.js';
 import { MsgType, encodeFrame, encodeHeaders, encodeStatus, FrameReader } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
-import { type MinerProc, type NetPorts, StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor, waitForAsync } from './helpers/procs.js';
+import { type MinerProc, type NetPorts, StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor, waitForAsync } from './kit/procs.js';
 
 const secret = new Uint8Array(32).fill(7);
 const pub = publicKeyOf(secret);

@@ -19,8 +19,8 @@ import { blockSubsidy } from '../src/shared/core/params.js';
 import { p2pkhHash } from '../src/shared/core/script.js';
 import { type Tx, txid } from '../src/shared/core/tx.js';
 import { formatCoins, parseCoins } from '../src/wallet/amount.js';
-import { HostCommands, type HostRun, Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './helpers/netns.js';
-import { type MinerProc, WALLET_BIN, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './helpers/procs.js';
+import { HostCommands, type HostRun, Lan, NetnsAgent, StatusView, cleanupLeftovers, listNamespaces, netnsUnavailable } from './kit/netns.js';
+import { type MinerProc, WALLET_BIN, removeDir, startMiner, stopProcGroup, tempDir, waitFor, waitForAsync } from './kit/procs.js';
 
 /** Per miner; a block at the easiest devnet target takes ~65536 hashes, so 3 miners make ~1 block/s. */
 const MAX_HASHRATE = 25_000;

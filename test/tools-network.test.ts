@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVB_BIN, ROOT, WALLET_BIN, removeDir, tempDir, waitFor } from './helpers/procs.js';
+import { MVB_BIN, ROOT, WALLET_BIN, removeDir, tempDir, waitFor } from './kit/procs.js';
 
 /** PIDs of running processes whose command line mentions text (to check nothing was left behind). */
 function procsMentioning(text: string): number[] {

@@ -2,8 +2,8 @@
 // a wallet address, the wallet follows the chain, pays another address once the reward matures,
 // and sees the payment mined by the miner.
 import assert from 'node:assert/strict';
-import { LOOPBACK_BROADCAST, type MinerProc, netPorts, removeDir, startMiner, stopProc, tempDir } from './helpers/procs.js';
-import { Capture, wallet } from './helpers/wallet-net.js';
+import { LOOPBACK_BROADCAST, type MinerProc, netPorts, removeDir, startMiner, stopProc, tempDir } from './kit/procs.js';
+import { Capture, wallet } from './kit/wallet-net.js';
 
 describe('wallet with a real miner process (devnet rules)', function () {
   this.timeout(120_000);

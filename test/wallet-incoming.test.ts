@@ -19,8 +19,8 @@ import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { outpointKey } from '../src/shared/core/outpoint.js';
 import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db.js';
-import { LOOPBACK_BROADCAST, removeDir, tempDir } from './helpers/procs.js';
-import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './helpers/wallet-net.js';
+import { LOOPBACK_BROADCAST, removeDir, tempDir } from './kit/procs.js';
+import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 
 const MINER_PKH = new Uint8Array(20).fill(5);
 

@@ -6,8 +6,8 @@ import { decodeAddress, encodeAddress } from '../src/shared/core/address.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { hash160 } from '../src/shared/core/hash.js';
 import { pemToSecret } from '../src/shared/node/keystore.js';
-import { removeDir, tempDir } from './helpers/procs.js';
-import { wallet } from './helpers/wallet-net.js';
+import { removeDir, tempDir } from './kit/procs.js';
+import { wallet } from './kit/wallet-net.js';
 
 const DEVNET_VERSION = 30;
 const NO_SETS = {};

@@ -16,8 +16,8 @@ import { pemToSecret } from '../src/shared/node/keystore.js';
 import { txid } from '../src/shared/core/tx.js';
 import { MsgType, encodeStatus } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
-import { freePorts, removeDir, tempDir } from './helpers/procs.js';
-import { TestMiner, testNetSets, wallet } from './helpers/wallet-net.js';
+import { freePorts, removeDir, tempDir } from './kit/procs.js';
+import { TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
 
 const MINER_PKH = new Uint8Array(20).fill(7);
 

@@ -1,6 +1,6 @@
 // Loads the real Bitcoin test data in test/vectors (provenance: test/vectors/SOURCES.md).
 // Tests compile to dist/test/..., so paths are resolved from the project root, not from here:
-// this file runs as dist/test/helpers/vectors.js, three levels below the root.
+// this file runs as dist/test/kit/vectors.js, three levels below the root.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

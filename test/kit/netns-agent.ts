@@ -1,5 +1,5 @@
 // A small helper process the multi-host tests run inside a network namespace
-// (`ip netns exec <ns> node dist/test/helpers/netns-agent.js <settings JSON>`), so the test can see
+// (`ip netns exec <ns> node dist/test/kit/netns-agent.js <settings JSON>`), so the test can see
 // that host's network from the inside. It speaks newline-delimited JSON on stdin/stdout:
 //   out  {"ev":"ready"}                                   once the status port is bound
 //   out  {"ev":"status","nodeId","height","tip","chainWork","mempool","from"}  every status heard

@@ -15,7 +15,7 @@ import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
 import { ROOT, stopProcGroup, waitFor } from './procs.js';
 
-export const AGENT_BIN = join(ROOT, 'dist/test/helpers/netns-agent.js');
+export const AGENT_BIN = join(ROOT, 'dist/test/kit/netns-agent.js');
 
 /** Every namespace this harness creates is named `${NETNS_PREFIX}-<pid of the test process>-<n>-<role>`. */
 export const NETNS_PREFIX = 'mvbmh';
