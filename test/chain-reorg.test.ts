@@ -25,14 +25,13 @@ import {
   carol,
   coinOf,
   coinbaseCoin,
-  freshChain,
   hashOf,
   key,
   makeTestParams,
-  stateOf,
   transfer,
   expectCode,
 } from './kit/blockgen.js';
+import { freshChain, stateOf } from './kit/chain-harness.js';
 
 const params = makeTestParams();
 

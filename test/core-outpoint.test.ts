@@ -1,6 +1,6 @@
 // The three forms of an outpoint (src/shared/core/outpoint.ts): key, bytes and display.
 import assert from 'node:assert/strict';
-import { OutpointError, displayOutpoint, displayOutpointKey, outpointBytes, outpointKey, parseOutpointKey } from '../src/shared/core/outpoint.js';
+import { OutpointError, displayOutpoint, displayOutpointKey, outpointBytes, outpointKey, parseOutpointBytes, parseOutpointKey } from '../src/shared/core/outpoint.js';
 import { toHex } from '../src/shared/core/bytes.js';
 
 describe('core: outpoint forms', () => {
@@ -18,6 +18,10 @@ describe('core: outpoint forms', () => {
 
   it('bytes: 36 bytes, the txid then the index big-endian', () => {
     assert.equal(toHex(outpointBytes(txid, 0x01020304)), internal + '01020304');
+    const back = parseOutpointBytes(outpointBytes(txid, 0x01020304));
+    assert.equal(toHex(back.txid), internal);
+    assert.equal(back.vout, 0x01020304);
+    assert.throws(() => parseOutpointBytes(new Uint8Array(35)), OutpointError);
   });
 
   it('display: the txid reversed, as bitcoin-cli prints it', () => {

@@ -28,7 +28,6 @@ import {
   carol,
   coinOf,
   coinbaseCoin,
-  freshChain,
   hashOf,
   key,
   makeTestParams,
@@ -39,6 +38,7 @@ import {
   signInputs,
   expectCode,
 } from './kit/blockgen.js';
+import { freshChain } from './kit/chain-harness.js';
 
 // Coinbase maturity 3: with the tip at height H, coinbases up to height H - 2 are spendable in the pool.
 const params = makeTestParams();

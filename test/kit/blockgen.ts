@@ -278,24 +278,7 @@ export function withScriptSig(tx: Tx, k: number, scriptSig: Uint8Array): Tx {
   return { ...tx, inputs: tx.inputs.map((i, j) => (j === k ? { ...i, scriptSig } : i)) };
 }
 
-// ------------------------------------------------------------------ chain state
-
-export interface ChainState {
-  readonly tip: string;
-  readonly height: number;
-  readonly coins: Map<string, Coin>;
-}
-
-/** What a rejected block must not change: the tip, the height and the UTXO set. */
-export function stateOf(chain: Chain, store: MemoryChainStore): ChainState {
-  return { tip: chain.tip.hashHex, height: chain.height, coins: new Map(store.coins) };
-}
-
-/** A chain under test on a fresh memory store. */
-export function freshChain(params: ConsensusParams): { chain: Chain; store: MemoryChainStore } {
-  const store = new MemoryChainStore();
-  return { chain: new Chain(params, store), store };
-}
+// ------------------------------------------------------------------ results
 
 export function hashOf(b: Block): string {
   return toHex(headerHash(b.header));

@@ -44,6 +44,12 @@ export function outpointBytes(txid: Uint8Array, vout: number): Uint8Array {
   return k;
 }
 
+/** Reads a bytes form back; throws OutpointError unless it is 36 bytes. */
+export function parseOutpointBytes(bytes: Uint8Array): Outpoint {
+  if (bytes.length !== OUTPOINT_BYTES) throw new OutpointError(`an outpoint is ${OUTPOINT_BYTES} bytes, not ${bytes.length}`);
+  return { txid: bytes.slice(0, 32), vout: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(32, false) };
+}
+
 /** The display form: txid in display order, then the index. */
 export function displayOutpoint(txid: Uint8Array, vout: number): string {
   return `${hashToHex(txid)}:${vout}`;

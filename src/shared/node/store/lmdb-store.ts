@@ -8,7 +8,7 @@ import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
 import { DirLock } from './lock.js';
 import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo } from './records.js';
-import { outpointBytes } from '../../core/outpoint.js';
+import { outpointBytes, parseOutpointBytes } from '../../core/outpoint.js';
 
 type Bin = Database<Uint8Array, Uint8Array>;
 
@@ -78,8 +78,8 @@ export class LmdbChainStore implements ChainStore {
   /** Every unspent output, for tools and tests. */
   *allCoins(): Iterable<{ txid: Uint8Array; vout: number; coin: Coin }> {
     for (const { key, value } of this.coins.getRange()) {
-      const k = Uint8Array.from(key);
-      yield { txid: k.slice(0, 32), vout: new DataView(k.buffer).getUint32(32, false), coin: decodeCoin(value) };
+      const o = parseOutpointBytes(Uint8Array.from(key));
+      yield { txid: o.txid, vout: o.vout, coin: decodeCoin(value) };
     }
   }
 
