@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { fetchChain as fetchChainFrom } from './kit/chain-fetch.js';
 import { randomBytes } from 'node:crypto';
 import { encodeAddress } from '../src/shared/core/address.js';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
@@ -23,24 +24,7 @@ const pub = publicKeyOf(secret);
 const pkh = hash160(pub);
 
 /** The active chain of a miner, fetched over its block server. */
-async function fetchChain(s: Settings, port: number): Promise<{ headers: Header[]; blocks: Block[] }> {
-  const c = new BlockClient(s.params, '127.0.0.1', port, 10_000);
-  await c.connect();
-  try {
-    const headers: Header[] = [];
-    for (;;) {
-      const loc = headers.length ? [headerHash(headers[headers.length - 1]!)] : [s.params.genesisHash];
-      const batch = await c.getHeaders(loc, 2000);
-      headers.push(...batch);
-      if (batch.length < 2000) break;
-    }
-    const blocks: Block[] = [];
-    for (let i = 0; i < headers.length; i += 100) blocks.push(...(await c.getBlocks(headers.slice(i, i + 100).map(headerHash))));
-    return { headers, blocks };
-  } finally {
-    c.close();
-  }
-}
+const fetchChain = (s: Settings, port: number) => fetchChainFrom(s.params, '127.0.0.1', port);
 
 function spendCoinbase(block: Block, fee = 1000n): Tx {
   const cb = block.txs[0]!;

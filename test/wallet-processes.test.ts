@@ -10,8 +10,8 @@ import { hashToHex } from '../src/shared/core/bytes.js';
 import { decodeTx, txid } from '../src/shared/core/tx.js';
 import { outpointKey } from '../src/shared/core/outpoint.js';
 import { WalletDb } from '../src/wallet/db.js';
-import { WALLET_BIN, removeDir, stopProc, tempDir, waitFor } from './kit/procs.js';
-import { Capture, TestMiner, setArgs, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
+import { WALLET_BIN, removeDir, setArgs, stopProc, tempDir, waitFor } from './kit/procs.js';
+import { Capture, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 
 const MINER_PKH = new Uint8Array(20).fill(9);
 

@@ -13,10 +13,11 @@ import { blockSize } from '../shared/core/block.js';
 import { CliError, type CliCommand, type Output } from '../shared/node/cli.js';
 import { loadSettings, type Settings } from '../shared/node/config.js';
 import { BlockClient } from '../shared/node/net/blockclient.js';
-import { MAX_DATAGRAM_BYTES, MsgType, decodeFrame, decodeStatus, type Status } from '../shared/node/net/protocol.js';
+import type { Status } from '../shared/node/net/protocol.js';
+import { StatusListener } from '../shared/node/net/status-listener.js';
 import { txid } from '../shared/core/tx.js';
-import dgram from 'node:dgram';
-import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, freePorts, nodeSets } from './devnet.js';
+import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, nodeSets } from './devnet.js';
+import { freePorts } from '../shared/node/net/free-ports.js';
 
 interface Proc {
   readonly name: string;
@@ -37,7 +38,7 @@ class Demo {
   readonly settings: Settings;
   private readonly sets: string[];
   readonly statuses = new Map<number, Status>();
-  private statusSock?: dgram.Socket;
+  private statusListener?: StatusListener;
   private cleaned = false;
 
   constructor(readonly ports: { statusPort: number; transactionPort: number; servers: number[] }) {
@@ -71,21 +72,12 @@ class Demo {
   }
 
   async listenStatus(onNew: (s: Status) => void): Promise<void> {
-    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    this.statusSock = sock;
-    sock.on('message', (msg) => {
-      try {
-        const f = decodeFrame(this.settings.params, new Uint8Array(msg), MAX_DATAGRAM_BYTES);
-        if (f.type !== MsgType.Status) return;
-        const s = decodeStatus(f.payload);
-        const prev = this.statuses.get(s.blockServerPort);
-        this.statuses.set(s.blockServerPort, s);
-        if (!prev || prev.height !== s.height || hashToHex(prev.tipHash) !== hashToHex(s.tipHash)) onNew(s);
-      } catch {
-        /* not ours */
-      }
+    this.statusListener = new StatusListener(this.settings.params, this.settings.statusPort, (s) => {
+      const prev = this.statuses.get(s.blockServerPort);
+      this.statuses.set(s.blockServerPort, s);
+      if (!prev || prev.height !== s.height || hashToHex(prev.tipHash) !== hashToHex(s.tipHash)) onNew(s);
     });
-    await new Promise<void>((r) => sock.bind(this.settings.statusPort, () => r()));
+    await this.statusListener.listening();
   }
 
   height(): number {
@@ -108,7 +100,7 @@ class Demo {
   async cleanup(): Promise<void> {
     if (this.cleaned) return;
     this.cleaned = true;
-    this.statusSock?.close();
+    await this.statusListener?.close();
     await Promise.all(
       this.procs.map(async (p) => {
         if (p.child.exitCode !== null || p.child.signalCode !== null) return;

@@ -5,14 +5,14 @@
 // started: PIDs recorded in DIR/devnet.json, checked against each process's command line.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync, closeSync, renameSync } from 'node:fs';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashToHex } from '../shared/core/bytes.js';
 import { CliError, type CliCommand, DATADIR_SETTINGS_FILE, integerOption, prepareDataDir } from '../shared/node/cli.js';
-import { loadSettings, type Settings } from '../shared/node/config.js';
-import { MAX_DATAGRAM_BYTES, MsgType, type Status, decodeFrame, decodeStatus } from '../shared/node/net/protocol.js';
+import { formatSets, loadSettings, type Settings } from '../shared/node/config.js';
+import type { Status } from '../shared/node/net/protocol.js';
+import { freePorts } from '../shared/node/net/free-ports.js';
+import { StatusListener } from '../shared/node/net/status-listener.js';
 import { DirLock, LockError, processAlive } from '../shared/node/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
@@ -37,23 +37,6 @@ export interface DevnetState {
   readonly transactionPort: number;
   readonly nodes: DevnetNode[];
   readonly startedAt: string;
-}
-
-export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      await new Promise<void>((r, j) => {
-        s.once('error', j);
-        s.listen(0, host, () => r());
-      });
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
 }
 
 export function readState(dir: string): DevnetState | undefined {
@@ -100,8 +83,7 @@ export function isOurProcess(pid: number | undefined, datadir: string): boolean 
 }
 
 export function nodeSets(state: Pick<DevnetState, 'broadcastAddress' | 'statusPort' | 'transactionPort'>, extra: Record<string, unknown> = {}): string[] {
-  const all: Record<string, unknown> = { broadcastAddress: state.broadcastAddress, statusPort: state.statusPort, transactionPort: state.transactionPort, ...extra };
-  return Object.entries(all).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return formatSets({ broadcastAddress: state.broadcastAddress, statusPort: state.statusPort, transactionPort: state.transactionPort, ...extra });
 }
 
 function writeNodeSettings(datadir: string, network: string, sets: string[]): void {
@@ -130,27 +112,21 @@ export function runWallet(datadir: string, args: readonly string[]): { code: num
 /** Collects status broadcasts on a port for a while: latest status per sender (by block server port). */
 export async function listenStatus(settings: Settings, ms: number, until?: (m: Map<number, Status>) => boolean): Promise<Map<number, Status>> {
   const got = new Map<number, Status>();
-  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  await new Promise<void>((r) => sock.bind(settings.statusPort, () => r()));
-  return new Promise((resolveP) => {
-    const done = () => {
-      clearTimeout(timer);
-      sock.close();
-      resolveP(got);
-    };
-    const timer = setTimeout(done, ms);
-    sock.on('message', (msg) => {
-      try {
-        const f = decodeFrame(settings.params, new Uint8Array(msg), MAX_DATAGRAM_BYTES);
-        if (f.type !== MsgType.Status) return;
-        const s = decodeStatus(f.payload);
-        got.set(s.blockServerPort, s);
-        if (until?.(got)) done();
-      } catch {
-        /* not ours */
-      }
-    });
+  let done = () => {};
+  const listener = new StatusListener(settings.params, settings.statusPort, (s) => {
+    got.set(s.blockServerPort, s);
+    if (until?.(got)) done();
   });
+  await listener.listening();
+  await new Promise<void>((resolveP) => {
+    const timer = setTimeout(() => done(), ms);
+    done = () => {
+      clearTimeout(timer);
+      resolveP();
+    };
+  });
+  await listener.close();
+  return got;
 }
 
 export interface StartOptions {

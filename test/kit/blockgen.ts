@@ -39,6 +39,7 @@ import {
   toHex,
   txid,
 } from '../../src/shared/core/index.js';
+import { EASY_BITS, testGenesisHex } from './genesis.js';
 
 // ------------------------------------------------------------------ keys
 
@@ -68,28 +69,12 @@ export function pay(k: Key, value: bigint): TxOutput {
 
 // ------------------------------------------------------------------ params
 
-export const TEST_POW_LIMIT_BITS = 0x207fffff;
+export const TEST_POW_LIMIT_BITS = EASY_BITS;
 export const GENESIS_TIME = 1_700_000_000;
 /** The validating node's clock in these tests: far enough past every block time we build. */
 export const NOW = GENESIS_TIME + 1_000_000;
 
 const CONFIG_URL = new URL('../../../config.json', import.meta.url);
-
-const genesisCache = new Map<number, string>();
-
-/** A genesis block mined at powLimitBits (a couple of hashes at 0x207fffff). */
-function testGenesisHex(bits: number): string {
-  let hex = genesisCache.get(bits);
-  if (hex === undefined) {
-    const cb = makeCoinbase(0, [p2pkhOutput(50n * 100_000_000n, new Uint8Array(20))], new TextEncoder().encode('mvb blockgen genesis'));
-    const b = assembleBlock(new Uint8Array(32), [cb], GENESIS_TIME, bits);
-    const header = solveHeader(b.header, 1_000_000);
-    if (!header) throw new Error('could not mine the test genesis');
-    hex = toHex(encodeBlock({ header, txs: b.txs }));
-    genesisCache.set(bits, hex);
-  }
-  return hex;
-}
 
 /**
  * config.json's devnet entry with trivial proof of work (powLimitBits 0x207fffff, a freshly mined
@@ -108,7 +93,7 @@ export function makeTestParams(over: Partial<Omit<NetworkConfig, 'genesis'>> = {
     ...over,
   };
   const bits = typeof c.powLimitBits === 'string' ? Number(c.powLimitBits) : c.powLimitBits;
-  return makeParams({ ...c, genesis: testGenesisHex(bits) });
+  return makeParams({ ...c, genesis: testGenesisHex({ bits, time: GENESIS_TIME, tag: 'mvb blockgen genesis' }) });
 }
 
 // ------------------------------------------------------------------ blocks

@@ -9,62 +9,34 @@
 //   out  {"id":2,"ok":true}
 // Failures answer {"id","ok":false,"error"}. The agent exits when stdin closes (the test ended or
 // died), so it never outlives the test.
-import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { fromHex, hashToHex, toHex } from '../../src/shared/core/bytes.js';
 import { encodeBlock } from '../../src/shared/core/block.js';
-import { loadSettings } from '../../src/shared/node/config.js';
-import { headerHash } from '../../src/shared/core/header.js';
-import { BlockClient } from '../../src/shared/node/net/blockclient.js';
-import { MAX_DATAGRAM_BYTES, MAX_HEADERS_PER_MESSAGE, MsgType, decodeFrame, decodeStatus } from '../../src/shared/node/net/protocol.js';
+import { formatSets, loadSettings } from '../../src/shared/node/config.js';
+import { type Block } from '../../src/shared/core/block.js';
+import { StatusListener } from '../../src/shared/node/net/status-listener.js';
+import { fetchChain } from './chain-fetch.js';
+import { MsgType } from '../../src/shared/node/net/protocol.js';
 import { sendOnce } from '../../src/shared/node/net/udp.js';
 
 const sets = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
-const settings = loadSettings({ network: 'devnet', sets: Object.entries(sets).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`) });
+const settings = loadSettings({ network: 'devnet', sets: formatSets(sets) });
 const params = settings.params;
 
 function out(o: unknown): void {
   process.stdout.write(JSON.stringify(o) + '\n');
 }
 
-const statusSocket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-statusSocket.on('message', (msg, rinfo) => {
-  try {
-    const f = decodeFrame(params, new Uint8Array(msg.buffer, msg.byteOffset, msg.length), MAX_DATAGRAM_BYTES);
-    if (f.type !== MsgType.Status) return;
-    const s = decodeStatus(f.payload);
-    out({ ev: 'status', nodeId: toHex(s.nodeId), height: s.height, tip: hashToHex(s.tipHash), chainWork: s.chainWork.toString(), mempool: s.mempoolSize, from: rinfo.address });
-  } catch {
-    /* not ours */
-  }
+const statusListener = new StatusListener(params, settings.statusPort, (s, from) => {
+  out({ ev: 'status', nodeId: toHex(s.nodeId), height: s.height, tip: hashToHex(s.tipHash), chainWork: s.chainWork.toString(), mempool: s.mempoolSize, from: from.address });
 });
-statusSocket.on('error', (e) => out({ ev: 'error', error: e.message }));
 
 /** Blocks already fetched, by hash: a poll only downloads what is new. */
-const blockCache = new Map<string, string>();
+const blockCache = new Map<string, Block>();
 
 async function chain(host: string, port: number): Promise<string[]> {
-  const c = new BlockClient(params, host, port, 10_000);
-  await c.connect();
-  try {
-    const hashes: Uint8Array[] = [];
-    for (;;) {
-      const batch = await c.getHeaders([hashes.length ? hashes[hashes.length - 1]! : params.genesisHash], MAX_HEADERS_PER_MESSAGE);
-      hashes.push(...batch.map(headerHash));
-      if (batch.length < MAX_HEADERS_PER_MESSAGE) break;
-    }
-    const missing = hashes.filter((h) => !blockCache.has(toHex(h)));
-    for (let i = 0; i < missing.length; i += 100) {
-      for (const b of await c.getBlocks(missing.slice(i, i + 100))) blockCache.set(toHex(headerHash(b.header)), toHex(encodeBlock(b)));
-    }
-    return hashes.map((h) => {
-      const hex = blockCache.get(toHex(h));
-      if (hex === undefined) throw new Error(`${host}:${port} did not serve block ${hashToHex(h)}`);
-      return hex;
-    });
-  } finally {
-    c.close();
-  }
+  const { blocks } = await fetchChain(params, host, port, blockCache);
+  return blocks.map((b) => toHex(encodeBlock(b)));
 }
 
 async function handle(line: string): Promise<void> {
@@ -85,12 +57,14 @@ async function handle(line: string): Promise<void> {
   }
 }
 
-statusSocket.bind(settings.statusPort, () => {
+statusListener.listening().then(() => {
   out({ ev: 'ready' });
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (l) => void handle(l));
   rl.on('close', () => {
-    statusSocket.close();
-    process.exit(0);
+    void statusListener.close().then(() => process.exit(0));
   });
+}, (e: Error) => {
+  out({ ev: 'error', error: e.message });
+  process.exit(1);
 });

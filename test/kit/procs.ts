@@ -3,14 +3,14 @@
 // every miner's announced tip, and waits bounded by timeouts instead of sleeps.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import dgram from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toHex } from '../../src/shared/core/bytes.js';
-import { loadSettings, type Settings } from '../../src/shared/node/config.js';
-import { MsgType, type Status, decodeStatus, decodeFrame, MAX_DATAGRAM_BYTES } from '../../src/shared/node/net/protocol.js';
+import { formatSets, loadSettings, type Settings } from '../../src/shared/node/config.js';
+import { freePorts } from '../../src/shared/node/net/free-ports.js';
+import type { Status } from '../../src/shared/node/net/protocol.js';
+import { StatusListener } from '../../src/shared/node/net/status-listener.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');
@@ -18,18 +18,11 @@ export const WALLET_BIN = join(ROOT, 'dist/src/wallet/main.js');
 export const MVB_BIN = join(ROOT, 'dist/src/cli/mvb.js');
 export const LOOPBACK_BROADCAST = '127.255.255.255';
 
-/** Distinct free ports (TCP check; UDP ports in the same range are free in practice on loopback). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-    servers.push(s);
-    ports.push((s.address() as net.AddressInfo).port);
-  }
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+export { freePorts };
+
+/** `--set key=value` arguments for these config values. */
+export function setArgs(values: Readonly<Record<string, unknown>>): string[] {
+  return formatSets(values).flatMap((kv) => ['--set', kv]);
 }
 
 export function tempDir(prefix: string): string {
@@ -51,15 +44,18 @@ export async function netPorts(): Promise<NetPorts> {
   return { statusPort: statusPort!, transactionPort: transactionPort! };
 }
 
+/** Config values of one test network: loopback broadcast and its ports. */
+function netValues(p: NetPorts, extra: Record<string, unknown>): Record<string, unknown> {
+  return { broadcastAddress: LOOPBACK_BROADCAST, statusPort: p.statusPort, transactionPort: p.transactionPort, ...extra };
+}
+
 export function netSets(p: NetPorts, extra: Record<string, unknown> = {}): string[] {
-  const sets: Record<string, unknown> = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: p.statusPort, transactionPort: p.transactionPort, ...extra };
-  return Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`]);
+  return setArgs(netValues(p, extra));
 }
 
 /** Settings as the processes of this test network see them. */
 export function testSettings(p: NetPorts, extra: Record<string, unknown> = {}): Settings {
-  const sets = netSets(p, extra).filter((x) => x !== '--set');
-  return loadSettings({ network: 'devnet', sets });
+  return loadSettings({ network: 'devnet', sets: formatSets(netValues(p, extra)) });
 }
 
 export interface MinerProc {
@@ -161,24 +157,15 @@ export async function waitFor<T>(cond: () => T | undefined | false, timeoutMs: n
 
 /** Listens on a test network's status port and keeps each node's latest status. */
 export class StatusWatcher {
-  private readonly socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  private readonly listener: StatusListener;
   readonly latest = new Map<string, Status & { address: string }>();
 
-  constructor(private readonly settings: Settings) {
-    this.socket.on('message', (msg, rinfo) => {
-      try {
-        const f = decodeFrame(settings.params, new Uint8Array(msg), MAX_DATAGRAM_BYTES);
-        if (f.type !== MsgType.Status) return;
-        const s = decodeStatus(f.payload);
-        this.latest.set(toHex(s.nodeId), { ...s, address: rinfo.address });
-      } catch {
-        /* not ours */
-      }
-    });
+  constructor(settings: Settings) {
+    this.listener = new StatusListener(settings.params, settings.statusPort, (s, from) => this.latest.set(toHex(s.nodeId), { ...s, address: from.address }));
   }
 
   start(): Promise<void> {
-    return new Promise((r) => this.socket.bind(this.settings.statusPort, () => r()));
+    return this.listener.listening();
   }
 
   of(nodeId: string): (Status & { address: string }) | undefined {
@@ -200,7 +187,7 @@ export class StatusWatcher {
   }
 
   close(): Promise<void> {
-    return new Promise((r) => this.socket.close(() => r()));
+    return this.listener.close();
   }
 }
 

@@ -10,27 +10,19 @@ import { encodeBlock } from '../../src/shared/core/block.js';
 import { hashToHex, toHex } from '../../src/shared/core/bytes.js';
 import { Chain, type ChainEntry, MemoryChainStore } from '../../src/shared/core/chain.js';
 import { type CliCommand, runCli } from '../../src/shared/node/cli.js';
-import { type Settings, loadSettings } from '../../src/shared/node/config.js';
+import { type Settings, formatSets, loadSettings } from '../../src/shared/node/config.js';
 import { ChainNode } from '../../src/shared/node/net/node.js';
 import { blockSubsidy } from '../../src/shared/core/params.js';
 import { type Tx, decodeTx, txid } from '../../src/shared/core/tx.js';
 import { walletCommands } from '../../src/wallet/commands.js';
-import { LOOPBACK_BROADCAST, WALLET_BIN, freePorts } from './procs.js';
+import { LOOPBACK_BROADCAST, WALLET_BIN, freePorts, setArgs } from './procs.js';
+import { EASY_BITS, testGenesisHex } from './genesis.js';
 
-export const EASY_BITS = 0x207fffff;
+export { EASY_BITS };
+
 /** Block times start here: far enough back that every block we build is in the past. */
 const GENESIS_TIME = Math.floor(Date.now() / 1000) - 30 * 86400;
-
-let genesisHex: string | undefined;
-/** A devnet-like genesis mined at trivial difficulty, so test blocks cost a few hashes. */
-function easyGenesis(): string {
-  if (!genesisHex) {
-    const cb = makeCoinbase(0, [p2pkhOutput(50n * 100_000_000n, new Uint8Array(20))], new TextEncoder().encode('mvb wallet test genesis'));
-    const b = assembleBlock(new Uint8Array(32), [cb], GENESIS_TIME, EASY_BITS);
-    genesisHex = toHex(encodeBlock({ header: solveHeader(b.header, 1_000_000)!, txs: b.txs }));
-  }
-  return genesisHex;
-}
+const easyGenesis = () => testGenesisHex({ time: GENESIS_TIME, tag: 'mvb wallet test genesis' });
 
 /** `--set` overrides for one test network (devnet rules with trivial proof of work). */
 export async function testNetSets(extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -48,12 +40,8 @@ export async function testNetSets(extra: Record<string, unknown> = {}): Promise<
   };
 }
 
-export function setArgs(sets: Record<string, unknown>): string[] {
-  return Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`]);
-}
-
 export function settingsOf(sets: Record<string, unknown>): Settings {
-  return loadSettings({ network: 'devnet', sets: setArgs(sets).filter((x) => x !== '--set') });
+  return loadSettings({ network: 'devnet', sets: formatSets(sets) });
 }
 
 // ------------------------------------------------------------------ captured output

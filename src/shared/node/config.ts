@@ -41,6 +41,11 @@ export class ConfigError extends Error {
 const CONSENSUS_KEYS = ['name', 'magic', 'addressVersion', 'genesis', 'targetBlockSeconds', 'retargetInterval', 'powLimitBits', 'subsidy', 'halvingInterval', 'coinbaseMaturity', 'maxBlockBytes', 'maxTxBytes'];
 
 /** Parses one `key=value`; the value is JSON when it parses as JSON, else a string. */
+/** The other way: config values as `key=value` overrides parseSet reads back (strings raw, the rest as JSON). */
+export function formatSets(values: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+}
+
 export function parseSet(s: string): [string, unknown] {
   const eq = s.indexOf('=');
   if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${s}"`);
