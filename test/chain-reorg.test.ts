@@ -31,7 +31,7 @@ import {
   transfer,
   expectCode,
 } from './kit/blockgen.js';
-import { freshChain, stateOf } from './kit/chain-harness.js';
+import { ChainUnderTest, STORE_KINDS, type StoreKind, coinsOf, freshChain, stateOf } from './kit/chain-harness.js';
 
 const params = makeTestParams();
 
@@ -53,6 +53,17 @@ function replayCoins(blocks: readonly Block[], p = params) {
 }
 
 const hashes = (xs: ChainUpdate['connected']) => xs.map((x) => x.entry.hashHex);
+
+/** Chains under test opened by the running test, closed (and an LMDB store's folder removed) after it. */
+const opened: ChainUnderTest[] = [];
+function open(kind: StoreKind): ChainUnderTest {
+  const t = new ChainUnderTest(params, kind);
+  opened.push(t);
+  return t;
+}
+function closeAll(): void {
+  for (const t of opened.splice(0)) t.close();
+}
 
 describe('chain selection and reorganisation', function () {
   let gen: BlockGen;
@@ -110,11 +121,12 @@ describe('chain selection and reorganisation', function () {
     assert.equal(chain.bestHeader().hashHex, chain.tip.hashHex);
   });
 
-  describe('a heavier branch', function () {
+  for (const kind of STORE_KINDS) describe(`a heavier branch [${kind} store]`, function () {
     let A: Block[];
     let B: Block[];
     let txA5: ReturnType<typeof transfer>;
     let txA6: ReturnType<typeof transfer>;
+    afterEach(closeAll);
     beforeEach(function () {
       // A: a5 pays p1's coinbase to bob, a6 passes that on to carol, a7 is empty.
       txA5 = transfer(coinbaseCoin(prefix[0]!), bob, 1000n);
@@ -135,7 +147,7 @@ describe('chain selection and reorganisation', function () {
     });
 
     it('reorganises: tip moves, UTXO set equals a replay of the winning branch, disconnected blocks come back', function () {
-      const { chain, store } = freshChain(params);
+      const { chain, store } = open(kind);
       send(chain, [...prefix, ...A]);
       assert.equal(chain.tip.hashHex, hashOf(A[2]!));
       const rs = send(chain, B);
@@ -148,7 +160,7 @@ describe('chain selection and reorganisation', function () {
       assert.deepEqual(hashes(r.connected), B.map(hashOf), 'connected oldest first');
       assert.deepEqual(r.invalid, []);
       assert.deepEqual(Chain.returnedTransactions(r).map(txid), [txid(txA5), txid(txA6)]);
-      assert.deepEqual(store.coins, replayCoins([...prefix, ...B]));
+      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
       // A's outputs are gone, p1's coinbase is spent by B instead.
       assert.equal(store.getCoin(txid(txA5), 0), undefined);
       assert.equal(store.getCoin(txid(txA6), 0), undefined);
@@ -156,9 +168,9 @@ describe('chain selection and reorganisation', function () {
     });
 
     it('reorganises back and forth, each time to exactly the winning branch\'s UTXO set', function () {
-      const { chain, store } = freshChain(params);
+      const { chain, store } = open(kind);
       send(chain, [...prefix, ...A, ...B]);
-      assert.deepEqual(store.coins, replayCoins([...prefix, ...B]));
+      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
       // A grows past B: back to A (its blocks are connected again from the store).
       const A2 = [...A, ...gen.chain(A[2]!, 2)];
       const rs = send(chain, A2.slice(3));
@@ -166,16 +178,16 @@ describe('chain selection and reorganisation', function () {
       assert.deepEqual(hashes(rs[1]!.disconnected), [...B].reverse().map(hashOf));
       assert.deepEqual(hashes(rs[1]!.connected), A2.map(hashOf));
       assert.equal(chain.tip.hashHex, hashOf(A2[4]!));
-      assert.deepEqual(store.coins, replayCoins([...prefix, ...A2]));
+      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A2]));
       // And B again.
       const B2 = [...B, ...gen.chain(B[3]!, 2)];
       send(chain, B2.slice(4));
       assert.equal(chain.tip.hashHex, hashOf(B2[5]!));
-      assert.deepEqual(store.coins, replayCoins([...prefix, ...B2]));
+      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B2]));
     });
 
     it('reopening a Chain on the same store restores tip, active chain, UTXO set and the side branch', function () {
-      const { chain, store } = freshChain(params);
+      const { chain, store } = open(kind);
       send(chain, [...prefix, ...A, ...B]);
       const before = stateOf(chain, store);
       const reopened = new Chain(params, store);
@@ -188,7 +200,7 @@ describe('chain selection and reorganisation', function () {
       const more = gen.chain(A[2]!, 2);
       send(reopened, more);
       assert.equal(reopened.tip.hashHex, hashOf(more[1]!));
-      assert.deepEqual(store.coins, replayCoins([...prefix, ...A, ...more]));
+      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A, ...more]));
       // And once more after a second reopening.
       const again = new Chain(params, store);
       assert.equal(again.tip.hashHex, hashOf(more[1]!));

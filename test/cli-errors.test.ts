@@ -1,6 +1,5 @@
 // Wrong command lines get one clear line on stderr and a non-zero exit, never a stack trace.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
@@ -9,12 +8,9 @@ import { ConfigError, loadSettings } from '../src/shared/node/config.js';
 import { KeyError } from '../src/shared/node/keystore.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { LockError } from '../src/shared/node/store/lock.js';
-import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, tempDir } from './kit/procs.js';
+import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, runNode, tempDir } from './kit/procs.js';
 
-function run(bin: string, args: string[]): { code: number; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });
-  return { code: r.status ?? -1, stderr: r.stderr };
-}
+const run = (bin: string, args: string[]) => runNode([bin, ...args], 30_000);
 
 describe('clear errors for wrong command lines', function () {
   this.timeout(60_000);

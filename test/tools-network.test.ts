@@ -1,10 +1,10 @@
 // The `mvb` tools as a user runs them: `npm run demo`'s command, `mvb devnet start|status|stop`,
 // `mvb simulate` with the shipped scenarios and with invalid ones. Real processes on loopback.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVB_BIN, ROOT, WALLET_BIN, removeDir, tempDir, waitFor } from './kit/procs.js';
+import { MVB_BIN, ROOT, WALLET_BIN, removeDir, runNode, tempDir, waitFor } from './kit/procs.js';
 
 /** PIDs of running processes whose command line mentions text (to check nothing was left behind). */
 function procsMentioning(text: string): number[] {
@@ -20,10 +20,7 @@ function procsMentioning(text: string): number[] {
   return out;
 }
 
-function run(args: string[], timeout = 120_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout, cwd: ROOT });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = runNode;
 
 describe('mvb demo', function () {
   this.timeout(180_000);

@@ -20,7 +20,8 @@ export const STORE_KINDS: readonly StoreKind[] = ['memory', 'lmdb'];
 /** Every unspent output of a store, by outpoint key. */
 export function coinsOf(store: ChainStore): Map<string, Coin> {
   if (store instanceof MemoryChainStore) return new Map(store.coins);
-  if (store instanceof LmdbChainStore) return new Map([...store.allCoins()].map((c) => [outpointKey(c.txid, c.vout), c.coin]));
+  // LMDB hands back Buffers: compare as plain bytes, as the memory store holds them.
+  if (store instanceof LmdbChainStore) return new Map([...store.allCoins()].map((c) => [outpointKey(c.txid, c.vout), { ...c.coin, scriptPubKey: Uint8Array.from(c.coin.scriptPubKey) }]));
   throw new Error('coinsOf: unknown store');
 }
 

@@ -1,7 +1,7 @@
 // Test harness for real processes on loopback: free ports, temporary datadirs, miners started as
 // child processes (always with broadcastAddress 127.255.255.255), a status listener that records
 // every miner's announced tip, and waits bounded by timeouts instead of sleeps.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,12 @@ export { freePorts };
 /** `--set key=value` arguments for these config values. */
 export function setArgs(values: Readonly<Record<string, unknown>>): string[] {
   return formatSets(values).flatMap((kv) => ['--set', kv]);
+}
+
+/** Runs `node args...` to completion from the project root, colour off; bounded by timeoutMs. */
+export function runNode(args: readonly string[], timeoutMs = 120_000): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, cwd: ROOT });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tempDir(prefix: string): string {
