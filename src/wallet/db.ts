@@ -27,7 +27,7 @@ import { hashToHex, toHex } from '../shared/core/bytes.js';
 import type { ChainBatch } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-import { isCoinbase, txid } from '../shared/core/tx.js';
+import { type Tx, isCoinbase, txid } from '../shared/core/tx.js';
 import { displayOutpoint, displayOutpointKey, outpointKey, parseOutpointKey } from '../shared/core/outpoint.js';
 
 export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
@@ -137,6 +137,11 @@ export type WalletEvent =
 export function pkhOf(scriptPubKey: Uint8Array): string | null {
   const h = p2pkhHash(scriptPubKey);
   return h ? toHex(h) : null;
+}
+
+/** A transaction's outputs as the wallet keeps them. */
+export function outputSummaries(tx: Tx): TxoSummary[] {
+  return tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
 }
 
 /** Net effect of a transaction on a set of pubkey hashes: outputs to them minus inputs from them. */
@@ -385,7 +390,7 @@ export class WalletDb {
             revive.delete(r);
           }
         }
-        const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const outputs = outputSummaries(tx);
         const p = this.payments.get(id);
         const inc = this.incoming.get(id);
         const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
@@ -556,7 +561,7 @@ export class WalletDb {
             inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
           }
         }
-        const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+        const outputs = outputSummaries(tx);
         const id = hashToHex(txid(tx));
         const touches = inputs.some((x) => x.pkh !== null && pkhs.has(x.pkh)) || outputs.some((x) => x.pkh !== null && pkhs.has(x.pkh));
         if ((touches || (all && this.payments.get(id))) && (all || !this.history.get(id))) {

@@ -17,7 +17,7 @@ import type { ConsensusParams } from '../shared/core/params.js';
 import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
 import { type CoinView, ValidationError, checkTxInputs, checkTxSanity, checkTxScripts, isFinalTx } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
-import { type IncomingRecord, type TxoSummary, type WalletDb, pkhOf } from './db.js';
+import { type IncomingRecord, type WalletDb, outputSummaries, pkhOf } from './db.js';
 import { opensslVerifier } from '../shared/node/verifier.js';
 
 export interface IncomingContext {
@@ -47,7 +47,7 @@ export type IncomingVerdict =
 export function examineIncoming(db: WalletDb, tx: Tx, c: IncomingContext): IncomingVerdict {
   const raw = encodeTx(tx);
   const id = hashToHex(txid(tx));
-  const outputs: TxoSummary[] = tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() }));
+  const outputs = outputSummaries(tx);
   const toUs = outputs.filter((o) => o.pkh !== null && c.keyset.has(o.pkh));
   if (toUs.length === 0) return { kind: 'not-ours', txid: id };
   if (db.payment(id) || db.incomingRecord(id) || db.historyRecord(id)) return { kind: 'known', txid: id };

@@ -7,7 +7,7 @@ import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { encodeTx, txid } from '../../shared/core/tx.js';
 import { AmountError, formatCoins, parseCoins } from '../amount.js';
-import { type PaymentRecord, pkhOf } from '../db.js';
+import { type PaymentRecord, outputSummaries } from '../db.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
 import { printJson } from '../terminal.js';
@@ -81,7 +81,7 @@ export const send: CliCommand = {
           fee: built.fee.toString(),
           size: raw.length,
           inputs: built.inputs.map((c) => ({ outpoint: c.outpoint, value: c.value, pkh: c.pkh })),
-          outputs: built.tx.outputs.map((o) => ({ pkh: pkhOf(o.scriptPubKey), value: o.value.toString() })),
+          outputs: outputSummaries(built.tx),
         };
         db.putPayment(p);
         return p;
