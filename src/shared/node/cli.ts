@@ -77,6 +77,16 @@ export interface RunOptions {
   readonly description?: string;
 }
 
+/** The version in mvb's package.json (one version for every binary). */
+export function packageVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function sharedOptions(cmd: Command): Command {
@@ -96,6 +106,7 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   const io = o.io ?? processOutput;
   const root = new Command(program);
   if (o.description) root.description(o.description);
+  root.version(packageVersion(), '-V, --version', 'print the mvb version');
   root.exitOverride();
   root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
   if (!commands.some((c) => c.name === '')) sharedOptions(root);
