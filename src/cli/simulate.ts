@@ -119,6 +119,7 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
   const toRef = (text: string, i: number): string => {
     const w = wallets.get(text);
     if (w?.address) return w.address;
+    if (w) throw new CliError(`invalid scenario: payments[${i}].to: ${text} has no address in the devnet's record`, 2);
     let version: number;
     try {
       version = decodeAddress(text).version;

@@ -141,6 +141,16 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   };
 }
 
+/** The names of the networks config.json (or the given file) defines. */
+export function configNetworks(configFile: string | URL = DEFAULT_CONFIG_PATH): string[] {
+  try {
+    const file = JSON.parse(readFileSync(configFile, 'utf8')) as { networks?: unknown };
+    return typeof file.networks === 'object' && file.networks !== null ? Object.keys(file.networks) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Default data directory: the per-user data folder (XDG on Linux), one subfolder per network. */
 export function defaultDataDir(app: 'miner' | 'wallet', network: string): string {
   return join(envPaths('mvb', { suffix: '' }).data, network, app);

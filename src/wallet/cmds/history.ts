@@ -4,10 +4,12 @@ import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
+import { createWalletHint } from '../datadir.js';
 import { withWallet } from '../wallet.js';
 
 export const history: CliCommand = {
   name: 'history',
+  readsDataDir: createWalletHint,
   describe: 'list payments in and out of local addresses, newest first',
   args: ['[name]'],
   async handler([name], _opts, ctx) {

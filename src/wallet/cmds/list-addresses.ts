@@ -7,11 +7,12 @@ import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';
 import { ago, colours, printJson, shortHash, table } from '../terminal.js';
-import { runningSyncPid } from '../datadir.js';
+import { createWalletHint, runningSyncPid } from '../datadir.js';
 import { maturity, withWallet } from '../wallet.js';
 
 export const listAddresses: CliCommand = {
   name: 'list-addresses',
+  readsDataDir: createWalletHint,
   describe: 'list local addresses with balances and pending payments',
   async handler(_args, _opts, ctx) {
     return withWallet(ctx, ({ db, ks, keys }) => {

@@ -11,7 +11,7 @@ import { type PaymentRecord, pkhOf } from '../db.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
 import { printJson } from '../terminal.js';
-import { runningSyncPid } from '../datadir.js';
+import { createWalletHint, runningSyncPid } from '../datadir.js';
 import { withWallet } from '../wallet.js';
 
 function amountArg(text: string, what: string): bigint {
@@ -45,6 +45,7 @@ export function checkFeeCap(fee: bigint, amount: bigint, size: number, s: { maxF
 
 export const send: CliCommand = {
   name: 'send',
+  readsDataDir: createWalletHint,
   describe: 'pay <amount> coins from a local address to a local name or an address',
   args: ['<from>', '<amount>', '<to>'],
   options: [

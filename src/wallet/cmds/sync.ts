@@ -22,7 +22,7 @@ import { type WalletEvent, WalletDb } from '../db.js';
 import { examineIncoming } from '../incoming.js';
 import { localKeys, openKeys } from '../keys.js';
 import { colours, isTerminal, printJson, shortHash } from '../terminal.js';
-import { chainDir } from '../datadir.js';
+import { chainDir, createWalletHint } from '../datadir.js';
 import { txDestinations } from './send.js';
 import { opensslVerifier } from '../../shared/node/verifier.js';
 
@@ -50,6 +50,7 @@ function eventJson(ev: WalletEvent): Record<string, unknown> {
 
 export const sync: CliCommand = {
   name: 'sync',
+  readsDataDir: createWalletHint,
   describe: 'follow the best chain, track payments, rebroadcast pending ones and hear incoming ones (until Ctrl-C)',
   options: [
     { flags: '--once', description: 'catch up with the best chain heard, rebroadcast pending payments once, print a summary and exit' },
