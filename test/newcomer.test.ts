@@ -15,7 +15,7 @@ import { parseScenario, simulate } from '../src/cli/simulate.js';
 import { walletCommands } from '../src/wallet/commands.js';
 import { checkFeeCap } from '../src/wallet/cmds/send.js';
 import { ROOT, removeDir, tempDir } from './kit/procs.js';
-import { Capture } from './kit/wallet-net.js';
+import { Capture, TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
 
 /** Address version bytes as config.json gives them (written out, not imported). */
 const LAN_VERSION = 50;
@@ -131,5 +131,40 @@ describe('newcomer: small surprises', function () {
     assert.equal((await walletCli(['new-address', 'a', '--datadir', w])).code, 0);
     const r = await walletCli(['list-addresses', '--datadir', w, '--json']);
     assert.equal(decodeAddress((JSON.parse(r.out) as { address: string }[])[0]!.address).version, LAN_VERSION);
+  });
+});
+
+describe('newcomer: sync says when it hears no miner', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => (dir = tempDir('newcomer-sync')));
+  afterEach(() => removeDir(dir));
+
+  it('the loop warns within a few status intervals, again while it lasts, and says when a miner is heard again', async () => {
+    const sets = await testNetSets(); // status every 0.1 s: warnings after 0.3 s, repeats every 1.2 s
+    const cap = new Capture();
+    const ac = new AbortController();
+    const running = wallet(dir, sets, ['sync'], { capture: cap, signal: ac.signal });
+    let miner: TestMiner | undefined;
+    try {
+      await cap.waitLine(/^warning: no miner heard for [\d.]+ s on UDP port \d+: is a miner of network devnet running and reachable \(broadcastAddress 127\.255\.255\.255, peers none\)\? A Wi-Fi that isolates clients/);
+      await cap.waitLine(/^warning: still no miner heard for/);
+      miner = await TestMiner.start(sets);
+      await cap.waitLine(/^hearing 1 miner again$/);
+    } finally {
+      ac.abort();
+      assert.equal((await running).code, 0, cap.err);
+      await miner?.stop();
+    }
+  });
+
+  it('--once gives the same hint; --timeout without --once is refused, saying what the loop does', async () => {
+    const sets = await testNetSets();
+    const once = await wallet(dir, sets, ['sync', '--once', '--timeout', '0.3']);
+    assert.equal(once.code, 1);
+    assert.match(once.err, /no miner heard on UDP port \d+ within 0\.3 s: is a miner of network devnet running .* A Wi-Fi that isolates clients/);
+    const loop = await wallet(dir, sets, ['sync', '--timeout', '5']);
+    assert.equal(loop.code, 2);
+    assert.match(loop.err, /--timeout applies to --once only: without --once, sync runs until Ctrl-C and warns while it hears no miner/);
   });
 });
