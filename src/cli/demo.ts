@@ -16,7 +16,7 @@ import { BlockClient } from '../shared/node/net/blockclient.js';
 import type { Status } from '../shared/node/net/protocol.js';
 import { StatusListener } from '../shared/node/net/status-listener.js';
 import { txid } from '../shared/core/tx.js';
-import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, nodeSets } from './devnet.js';
+import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, nodeSets } from './devnet/state.js';
 import { freePorts } from '../shared/node/net/free-ports.js';
 
 interface Proc {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAddress } from '../shared/core/address.js';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { loadSettings } from '../shared/node/config.js';
-import { WALLET_BIN, readState } from './devnet.js';
+import { WALLET_BIN, readState } from './devnet/state.js';
 
 export interface Payment {
   /** A devnet wallet name (wallet-1) or "DATADIR:keyname" for any wallet. */

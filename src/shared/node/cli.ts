@@ -49,6 +49,8 @@ export interface CliCommand {
    * Returns how to create one, for the error.
    */
   readonly readsDataDir?: (datadir: string) => string;
+  /** Subcommands (`mvb devnet start`): the command itself then only groups them. */
+  readonly subcommands?: readonly CliCommand[];
   /** Returns the exit code. Throw CliError for a clear one-line failure. */
   handler(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number>;
 }
@@ -132,27 +134,8 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
   if (!commands.some((c) => c.name === '')) sharedOptions(root);
   let result: Promise<number> | undefined;
-  for (const c of commands) {
-    const cmd = c.name === '' ? root : root.command(c.name).description(c.describe);
-    if (c.name === '') cmd.description(c.describe);
-    for (const a of c.args ?? []) cmd.argument(a);
-    // Shared options live on the program, so they work before or after the command name.
-    if (c.name === '') sharedOptions(cmd);
-    for (const op of c.options ?? []) {
-      const opt = new Option(op.flags, op.description);
-      if (op.default !== undefined) opt.default(op.default);
-      if (op.parser) opt.argParser(op.parser);
-      cmd.addOption(opt);
-    }
-    cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
-    cmd.action((...all: unknown[]) => {
-      const command = all[all.length - 1] as Command;
-      const opts = command.optsWithGlobals();
-      const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
-      result = runHandler(c, args, opts, io, o);
-    });
-  }
+  const run = (c: CliCommand, args: string[], opts: Record<string, unknown>) => (result = runHandler(c, args, opts, io, o));
+  for (const c of commands) addCommand(root, c, io, run);
   try {
     await root.parseAsync(argv as string[], { from: 'user' });
   } catch (e) {
@@ -214,6 +197,30 @@ function reportKnownError(e: unknown, io: Output, scene: ErrorScene): number | u
   return r.exitCode(err);
 }
 
+/** Registers one command (and its subcommands, `mvb devnet start`) under parent. */
+function addCommand(parent: Command, c: CliCommand, io: Output, run: (c: CliCommand, args: string[], opts: Record<string, unknown>) => void): void {
+  const cmd = c.name === '' ? parent : parent.command(c.name).description(c.describe);
+  if (c.name === '') cmd.description(c.describe);
+  for (const a of c.args ?? []) cmd.argument(a);
+  // Shared options live on the program, so they work before or after the command name.
+  if (c.name === '') sharedOptions(cmd);
+  for (const op of c.options ?? []) {
+    const opt = new Option(op.flags, op.description);
+    if (op.default !== undefined) opt.default(op.default);
+    if (op.parser) opt.argParser(op.parser);
+    cmd.addOption(opt);
+  }
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  for (const sub of c.subcommands ?? []) addCommand(cmd, sub, io, run);
+  if (c.subcommands?.length) return;
+  cmd.action((...all: unknown[]) => {
+    const command = all[all.length - 1] as Command;
+    const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
+    run(c, args, command.optsWithGlobals());
+  });
+}
+
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
   const scene: { datadir?: string; network?: string } = {};
   try {
@@ -270,10 +277,9 @@ export function networkOfGenesis(hash: Uint8Array): string | undefined {
 /** Advice for a data directory of another network: name the flag when the network is known. */
 function mismatchAdvice(e: NetworkMismatchError, s: ErrorScene): string {
   const wanted = s.network ?? e.network;
-  const dir = s.datadir ?? 'the data directory';
   const holds = e.storedGenesis ? networkOfGenesis(e.storedGenesis) : undefined;
-  if (holds) return `${dir} belongs to network ${holds}: use --network ${holds} (or leave --network out), or another --datadir for network ${wanted}`;
-  return `use another --datadir than ${dir} for network ${wanted}, or the --network and --set options it was made with`;
+  if (holds) return `${s.datadir ?? 'the data directory'} belongs to network ${holds}: use --network ${holds} (or leave --network out), or another --datadir for network ${wanted}`;
+  return `use another --datadir${s.datadir ? ` than ${s.datadir}` : ''} for network ${wanted}`;
 }
 
 /**
