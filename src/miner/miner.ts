@@ -180,7 +180,9 @@ export class Miner {
       const r = this.chain.processBlock(block, Math.floor(Date.now() / 1000));
       if (r.status === 'accepted' && r.connected.length) {
         this.stats.blocksMined++;
-        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length - 1} transaction(s), ${blockSize(block)} bytes`));
+        const payments = block.txs.length - 1;
+        // Counted as the demo and explorers count them: every transaction, the coinbase included.
+        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`));
         this.onChainUpdate(r, 'self');
       }
     } catch (e) {
