@@ -14,7 +14,7 @@ import { mvbCommands } from '../src/cli/commands.js';
 import { parseScenario, simulate } from '../src/cli/simulate.js';
 import { walletCommands } from '../src/wallet/commands.js';
 import { checkFeeCap } from '../src/wallet/cmds/send.js';
-import { ROOT, removeDir, tempDir } from './kit/procs.js';
+import { ROOT, removeDir, startMiner, stopProc, tempDir, waitFor } from './kit/procs.js';
 import { Capture, TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
 
 /** Address version bytes as config.json gives them (written out, not imported). */
@@ -166,5 +166,39 @@ describe('newcomer: sync says when it hears no miner', function () {
     const loop = await wallet(dir, sets, ['sync', '--timeout', '5']);
     assert.equal(loop.code, 2);
     assert.match(loop.err, /--timeout applies to --once only: without --once, sync runs until Ctrl-C and warns while it hears no miner/);
+  });
+});
+
+describe('newcomer: a late-joining miner catches up before it mines', function () {
+  this.timeout(90_000);
+  let dir: string;
+  beforeEach(() => (dir = tempDir('newcomer-catchup')));
+  afterEach(() => removeDir(dir));
+
+  it('fetches a long chain with a line per thousand blocks at most, then mines on the best tip', async () => {
+    const sets = await testNetSets();
+    const peer = await TestMiner.start(sets);
+    let proc: Awaited<ReturnType<typeof startMiner>> | undefined;
+    try {
+      const LENGTH = 1100;
+      peer.mine(LENGTH, new Uint8Array(20).fill(9));
+      const { statusPort, transactionPort, blockServerPort: _unused, ...rules } = sets as Record<string, unknown>;
+      // One hash a second at trivial difficulty: about a block every two seconds once it may mine.
+      proc = await startMiner({ ports: { statusPort: statusPort as number, transactionPort: transactionPort as number }, datadir: join(dir, 'late'), sets: { ...rules, maxHashrate: 1 } });
+      const p = proc;
+      await waitFor(() => /caught up at height \d+/.test(p.output()), 60_000, () => `never caught up:\n${p.output()}`);
+      await waitFor(() => /mined block/.test(p.output().slice(p.output().indexOf('caught up'))), 30_000, () => `did not mine after catching up:\n${p.output()}`);
+      const out = p.output();
+      const during = out.slice(out.indexOf('catching up'), out.indexOf('caught up'));
+      assert.match(out, /catching up: height \d+ of \d+; mining waits until caught up/);
+      assert.doesNotMatch(during, /mined block/, 'no mining while far behind');
+      const progressLines = during.split('\n').filter((l) => /catching up: height/.test(l)).length;
+      assert.ok(progressLines <= 1 + Math.ceil(LENGTH / 1000), `${progressLines} progress lines`);
+      assert.ok(out.split('\n').filter((l) => /new tip/.test(l)).length <= 3, `no line per block:\n${out}`);
+      assert.ok(Number(/caught up at height (\d+)/.exec(out)![1]) >= LENGTH);
+    } finally {
+      if (proc) await stopProc(proc);
+      await peer.stop();
+    }
   });
 });

@@ -47,6 +47,10 @@ describe('mvb demo', function () {
     assert.match(r.out, new RegExp(`payment  ${txid}`), 'shows the block that carried it');
     const bobRows = [...r.out.matchAll(/bob +\S+ +balance +(\S+) +pending +(\S+)/g)];
     assert.equal(bobRows.at(-1)![1], '12.50000000', 'bob ends with the payment confirmed');
+    // Issue 12: the pending step is shown in every run (the story pauses mining), tables whole.
+    assert.ok(bobRows.some((m) => m[2] === '+12.50000000'), 'bob was shown the payment pending');
+    assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000\n/, 'the two rows together, nothing between them');
+    assert.doesNotMatch(r.out, /A miner was quick/);
     assert.match(r.out, /demo finished in [\d.]+ s/);
   });
 
