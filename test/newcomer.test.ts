@@ -202,3 +202,37 @@ describe('newcomer: a late-joining miner catches up before it mines', function (
     }
   });
 });
+
+describe('newcomer: history groups mined rewards', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => (dir = tempDir('newcomer-history')));
+  afterEach(() => removeDir(dir));
+
+  it('one row per 100 blocks of rewards; --limit N and --all', async () => {
+    const sets = await testNetSets();
+    const peer = await TestMiner.start(sets);
+    try {
+      const made = await wallet(dir, sets, ['new-address', 'alice', '--json']);
+      const pkh = decodeAddress((JSON.parse(made.out) as { address: string }).address).hash160;
+      peer.mine(230, pkh);
+      assert.equal((await wallet(dir, sets, ['sync', '--once'])).code, 0);
+      const grouped = await wallet(dir, sets, ['history']);
+      assert.equal(grouped.code, 0, grouped.err);
+      const groups = grouped.out.split('\n').filter((l) => /mined rewards/.test(l) && !/not shown/.test(l));
+      assert.deepEqual(groups.map((l) => /\s(\d+)-(\d+)\s/.exec(l)?.slice(1).join('-') ?? l), ['200-230', '100-199', '1-99']);
+      assert.match(groups[0]!, /31 mined rewards/);
+      const all = await wallet(dir, sets, ['history', '--all']);
+      assert.equal(all.out.split('\n').filter((l) => /coinbase/.test(l)).length, 230);
+      const two = await wallet(dir, sets, ['history', '--all', '--limit', '2']);
+      assert.equal(two.out.split('\n').filter((l) => /coinbase/.test(l)).length, 230, '--all wins over --limit');
+      const limited = await wallet(dir, sets, ['history', '--limit', '2']);
+      assert.equal(limited.out.split('\n').filter((l) => /mined rewards/.test(l) && !/not shown/.test(l)).length, 2);
+      assert.match(limited.out, /1 older row not shown: --limit N for more, --all for every row/);
+      const json = JSON.parse((await wallet(dir, sets, ['history', '--json'])).out) as unknown[];
+      assert.equal(json.length, 230, 'JSON keeps every row');
+    } finally {
+      await peer.stop();
+    }
+  });
+});
