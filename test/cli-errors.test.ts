@@ -37,7 +37,10 @@ describe('clear errors for wrong command lines', function () {
     ['mvb simulate missing file', MVB_BIN, (d) => ['simulate', join(d, 'nope.json'), '--dir', d], /cannot read scenario/],
     ['mvb simulate not JSON', MVB_BIN, (d) => ['simulate', join(d, 'bad.json'), '--dir', d], /cannot read scenario/],
     ['mvb devnet status without a devnet', MVB_BIN, (d) => ['devnet', 'status', '--dir', join(d, 'none')], /no devnet in/],
-    ['mvb devnet unknown action', MVB_BIN, (d) => ['devnet', 'explode', '--dir', d], /unknown devnet action/],
+    ['mvb devnet unknown action', MVB_BIN, (d) => ['devnet', 'explode', '--dir', d], /unknown command 'explode'/],
+    ['mvb devnet start on lan', MVB_BIN, (d) => ['devnet', 'start', '--network', 'lan', '--dir', join(d, 'dn')], /a devnet runs devnet or classroom, not lan/],
+    ['mvb devnet fund without a devnet', MVB_BIN, (d) => ['devnet', 'fund', 'wallet-1', '5', '--dir', join(d, 'none')], /no devnet in/],
+    ['wallet sync --timeout without --once', WALLET_BIN, (d) => ['--datadir', d, 'sync', '--timeout', '3'], /--timeout applies to --once only/],
     ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown benchmark/],
   ];
   for (const [name, bin, args, why] of cases) {

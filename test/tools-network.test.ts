@@ -44,6 +44,10 @@ describe('mvb demo', function () {
     assert.match(r.out, new RegExp(`payment  ${txid}`), 'shows the block that carried it');
     const bobRows = [...r.out.matchAll(/bob +\S+ +balance +(\S+) +pending +(\S+)/g)];
     assert.equal(bobRows.at(-1)![1], '12.50000000', 'bob ends with the payment confirmed');
+    // Issue 12: the pending step is shown in every run (the story pauses mining), tables whole.
+    assert.ok(bobRows.some((m) => m[2] === '+12.50000000'), 'bob was shown the payment pending');
+    assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000\n/, 'the two rows together, nothing between them');
+    assert.doesNotMatch(r.out, /A miner was quick/);
     assert.match(r.out, /demo finished in [\d.]+ s/);
   });
 
@@ -62,6 +66,30 @@ describe('mvb demo', function () {
     assert.match(out, /interrupted \(Ctrl-C\)/);
     assert.equal(existsSync(dir), false);
     assert.deepEqual(procsMentioning(dir), []);
+  });
+});
+
+describe('mvb devnet start --network classroom', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => (dir = tempDir('classroom')));
+  after(() => {
+    run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
+    removeDir(dir);
+  });
+
+  it('runs the classroom preset: its own addresses, its own genesis, and the datadirs remember it', () => {
+    const r = run([MVB_BIN, 'devnet', 'start', '--network', 'classroom', '--dir', dir, '--miners', '1', '--wallets', '1', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = JSON.parse(r.stdout) as { network: string; nodes: { name: string; address?: string }[] };
+    assert.equal(st.network, 'classroom');
+    assert.match(st.nodes.find((n) => n.name === 'wallet-1')!.address!, /^C/, 'classroom addresses (version 28) start with C');
+    const w = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'list-addresses', '--json']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match((JSON.parse(w.stdout) as { address: string }[])[0]!.address, /^C/);
+    const again = run([MVB_BIN, 'devnet', 'start', '--dir', dir]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already running/);
   });
 });
 
@@ -101,6 +129,25 @@ describe('mvb devnet and mvb simulate', function () {
     assert.deepEqual(rows.map((x) => x.name).sort(), ['miner-1', 'miner-2', 'wallet-1', 'wallet-2']);
     assert.ok(rows.every((x) => x.running));
     assert.ok(rows.filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5));
+  });
+
+  it('fund pays a devnet wallet from the mined rewards of another; a wrong wallet name is named', async () => {
+    const r = run([MVB_BIN, 'devnet', 'fund', 'wallet-2', '7.5', '--dir', dir, '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const f = JSON.parse(r.stdout) as { txid: string; from: string };
+    assert.match(f.txid, /^[0-9a-f]{64}$/);
+    assert.equal(f.from, 'wallet-1', 'wallet-1 holds the most spendable rewards (wallet-2 is the one funded)');
+    await waitFor(
+      () => {
+        const w = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'status', f.txid, '--json']);
+        return w.code === 0 && (JSON.parse(w.stdout) as { status: string }).status === 'confirmed' ? true : undefined;
+      },
+      60_000,
+      () => 'the funding payment did not confirm',
+    );
+    const bad = run([MVB_BIN, 'devnet', 'fund', 'wallet-9', '1', '--dir', dir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /this devnet has no wallet-9 \(it has wallet-1, wallet-2\)/);
   });
 
   it('simulate runs both shipped scenarios to confirmation', () => {

@@ -12,10 +12,12 @@ describe('wallet amounts', () => {
     assert.equal(parseCoins('0.1'), 10_000_000n);
     assert.equal(parseCoins('0.30000000'), 30_000_000n);
     assert.equal(parseCoins('007.5'), 750_000_000n);
+    // Issue 12: ".5" is how many people write half a coin.
+    assert.equal(parseCoins('.5'), 50_000_000n);
   });
 
   it('rejects more than 8 decimals, negatives, exponents and junk', () => {
-    for (const bad of ['1.123456789', '-1', '-0.5', '1e3', '1E-8', 'abc', '', ' 1', '1 ', '1.', '.5', '+1', '0x10', '1,5', '1.2.3', 'NaN', 'Infinity', '21000000.00000001', '99999999999999999999']) {
+    for (const bad of ['1.123456789', '-1', '-0.5', '1e3', '1E-8', 'abc', '', ' 1', '1 ', '1.', '.', '.x', '+1', '0x10', '1,5', '1.2.3', 'NaN', 'Infinity', '21000000.00000001', '99999999999999999999']) {
       assert.throws(() => parseCoins(bad), AmountError, bad);
     }
     assert.throws(() => parseCoins('1.123456789'), /at most 8 decimals/);

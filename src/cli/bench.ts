@@ -63,14 +63,14 @@ export const benchCommand: CliCommand = {
     if (what !== 'mine' && what !== 'verify') throw new CliError(`unknown benchmark "${what}" (available: mine, verify)`, 2);
     const seconds = opts['seconds'] as number;
     if (what === 'verify') {
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be a number from 0 to 3600', 2);
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be more than 0 and at most 3600', 2);
       const v = benchVerify(seconds);
       if (ctx.json) ctx.io.out(JSON.stringify(v));
       else ctx.io.out(`signature verifications per second, one thread: noble-secp256k1 ${v.noblePerSecond}, node:crypto (OpenSSL) ${v.nodeCryptoPerSecond} (${(v.nodeCryptoPerSecond / v.noblePerSecond).toFixed(1)}x)`);
       return 0;
     }
     const threads = (opts['threads'] as number | undefined) ?? availableParallelism();
-    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be a number from 0 to 3600', 2);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new CliError('--seconds must be more than 0 and at most 3600', 2);
     const r = await benchMine(threads, seconds, ctx.signal);
     if (ctx.json) ctx.io.out(JSON.stringify(r));
     else ctx.io.out(`${formatRate(r.hashesPerSecond)} with ${threads} thread(s) over ${r.seconds}s (${r.hashes} header hashes)`);

@@ -2,7 +2,7 @@
 import type { CliCommand } from '../shared/node/cli.js';
 import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
-import { devnetCommand } from './devnet.js';
+import { devnetCommand } from './devnet/index.js';
 import { simulateCommand } from './simulate.js';
 
 export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand];

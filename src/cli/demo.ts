@@ -1,7 +1,11 @@
 // `mvb demo` (`npm run demo`): a whole network on this computer, narrated. Two miners and two
 // wallets (alice, bob) run as real processes on loopback, in a temporary folder, on devnet. Alice
 // earns mining rewards, waits for them to mature, pays bob; we watch the payment go from pending to
-// confirmed. Every process is ended by its PID on success, failure or Ctrl-C.
+// confirmed. The story, not a race, decides when the payment can be mined: the miners are
+// restarted with --no-mine (they still relay and serve blocks) before alice pays, and mine again
+// once both wallets have been shown the payment pending. Every line goes through one writer and
+// each table is printed whole, so a block announcement never lands inside one. Every process is
+// ended by its PID on success, failure or Ctrl-C.
 import type { AddressRow } from '../shared/node/json-rows.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { BlockClient } from '../shared/node/net/blockclient.js';
 import type { Status } from '../shared/node/net/protocol.js';
 import { StatusListener } from '../shared/node/net/status-listener.js';
 import { txid } from '../shared/core/tx.js';
-import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, nodeSets } from './devnet.js';
+import { LOOPBACK_BROADCAST, MINER_BIN, WALLET_BIN, nodeSets } from './devnet/state.js';
 import { freePorts } from '../shared/node/net/free-ports.js';
 
 interface Proc {
@@ -49,6 +53,16 @@ class Demo {
 
   private setArgs(extra: Record<string, number> = {}): string[] {
     return [...this.sets, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].flatMap((s) => ['--set', s]);
+  }
+
+  /** Ends one process the demo started (by its PID) and waits for it. */
+  async stop(p: Proc): Promise<void> {
+    this.procs.splice(this.procs.indexOf(p), 1);
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGTERM');
+    const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+    await p.exited;
+    clearTimeout(t);
   }
 
   start(name: string, bin: string, args: string[], extra: Record<string, number> = {}): Proc {
@@ -114,135 +128,194 @@ class Demo {
   }
 }
 
+
 type Row = AddressRow;
 
+/** The demo's one writer: narration, steps, whole tables. */
+class Narrator {
+  constructor(
+    private readonly io: Output,
+    readonly c: ChalkInstance,
+  ) {}
+  say(text: string): void {
+    this.io.out(text);
+  }
+  step(n: number, title: string, explain: string): void {
+    this.say('');
+    this.say(this.c.bold.cyan(`Step ${n}. ${title}`));
+    for (const line of explain.split('\n')) this.say(this.c.dim(`  ${line}`));
+  }
+  /** Rows of several wallets, printed together (fetched first, so nothing can come between them). */
+  rows(rows: readonly (readonly [string, Row])[]): void {
+    for (const [who, r] of rows) this.say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}`);
+  }
+}
+
+/** What the steps share. */
+interface Story {
+  readonly demo: Demo;
+  readonly n: Narrator;
+  readonly params: Settings['params'];
+  readonly alice: string;
+  readonly bob: string;
+  readonly servers: readonly [number, number];
+  readonly miners: Proc[];
+  aliceAddress: string;
+  bobAddress: string;
+}
+
+const AMOUNT = '12.5';
+
+async function rowsOf(st: Story): Promise<[string, Row][]> {
+  const [a, b] = await Promise.all([st.demo.wallet(st.alice, ['list-addresses', '--json']), st.demo.wallet(st.bob, ['list-addresses', '--json'])]);
+  return [
+    ['alice', (JSON.parse(a) as Row[])[0]!],
+    ['bob', (JSON.parse(b) as Row[])[0]!],
+  ];
+}
+
+async function stepWallets(st: Story): Promise<void> {
+  st.n.step(1, 'Two wallets: alice and bob', 'A wallet keeps secp256k1 keys (PEM files). An address is base58check(version, HASH160(public key)):\nanyone can pay to it, only the key holder can spend.');
+  st.aliceAddress = (JSON.parse(await st.demo.wallet(st.alice, ['new-address', 'alice', '--json'])) as { address: string }).address;
+  st.bobAddress = (JSON.parse(await st.demo.wallet(st.bob, ['new-address', 'bob', '--json'])) as { address: string }).address;
+  st.n.say(`  alice  ${st.aliceAddress}`);
+  st.n.say(`  bob    ${st.bobAddress}`);
+}
+
+/** Starts (or restarts) both miners; mining or only relaying and serving blocks. Resolves once both run. */
+async function startMiners(st: Story, mine: boolean): Promise<void> {
+  await Promise.all(st.miners.splice(0).map((p) => st.demo.stop(p)));
+  const [s1, s2] = st.servers;
+  const common = ['--threads', '1', '--quiet', '--json', ...(mine ? [] : ['--no-mine'])];
+  st.miners.push(st.demo.start('miner-1', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-1'), '--address', st.aliceAddress, ...common], { blockServerPort: s1, maxHashrate: DEMO_HASHRATE }));
+  st.miners.push(st.demo.start('miner-2', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-2'), ...common], { blockServerPort: s2, maxHashrate: DEMO_HASHRATE }));
+  await st.demo.until('the miners to start', 30_000, () => (st.miners.every((p) => p.log.includes('{"height"')) ? true : undefined));
+}
+
+async function stepMiners(st: Story): Promise<void> {
+  const { n, params } = st;
+  n.step(2, 'Two miners', `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${Number(params.subsidy) / 1e8} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`);
+  const seen = new Map<number, string>();
+  await st.demo.listenStatus((s) => {
+    const who = s.blockServerPort === st.servers[0] ? 'miner-1' : s.blockServerPort === st.servers[1] ? 'miner-2' : 'a miner';
+    const tip = hashToHex(s.tipHash);
+    if (s.height === 0 || [...seen.values()].includes(tip)) return;
+    const replaced = seen.get(s.height);
+    seen.set(s.height, tip);
+    // The first to announce a new tip is the one that mined it; the other follows.
+    n.say(`  block ${String(s.height).padStart(3)}  ${tip.slice(0, 24)}…  mined by ${who}${replaced ? n.c.yellow(` (replaces ${replaced.slice(0, 12)}…: a fork, resolved by most work)`) : ''}`);
+  });
+  // Capped hash rates keep blocks about 1.4 s apart.
+  await startMiners(st, true);
+  // The wallets' sync loops follow the chain (checking every block) and rebroadcast pending payments.
+  st.demo.start('alice sync', WALLET_BIN, ['--datadir', st.alice, 'sync']);
+  st.demo.start('bob sync', WALLET_BIN, ['--datadir', st.bob, 'sync']);
+}
+
+async function stepMature(st: Story): Promise<void> {
+  const { params } = st;
+  const mature = params.coinbaseMaturity + 2;
+  st.n.step(3, "Waiting for alice's rewards to mature", `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. Waiting for height ${mature}…`);
+  await st.demo.until(`height ${mature}`, 120_000, () => (st.demo.height() >= mature ? true : undefined));
+  // Which miner found which block is chance: wait until alice can spend.
+  await st.demo.until("alice's rewards to mature", 120_000, async () => {
+    const [[, a]] = await rowsOf(st);
+    return Number(a.balance) - Number(a.immature ?? 0) > Number(AMOUNT) + 1 ? true : undefined;
+  });
+  const rows = await rowsOf(st);
+  st.n.say('');
+  st.n.rows(rows);
+}
+
+async function stepPay(st: Story): Promise<string> {
+  const { n, demo } = st;
+  n.step(4, `alice pays bob ${AMOUNT} coins`, 'First we pause mining: the miners restart with --no-mine (they still take transactions, relay and serve\nblocks), so the payment can wait where we can see it. The wallet picks coins, signs each input (legacy\nsighash, strict-DER low-S ECDSA), stores the payment as pending, then broadcasts it on the transaction\nport. Every miner validates it into its mempool.');
+  await startMiners(st, false);
+  const id = (await demo.wallet(st.alice, ['send', 'alice', AMOUNT, st.bobAddress])).trim();
+  n.say(`  txid ${id}`);
+  await demo.until('the payment in both mempools', 30_000, () => (st.servers.every((p) => (demo.statuses.get(p)?.mempoolSize ?? 0) >= 1) ? true : undefined));
+  // Bob's sync hears the broadcast and checks it against its own chain: a few seconds at most.
+  const rows = await demo.until("bob's wallet to hear the payment", 15_000, async () => {
+    const r = await rowsOf(st);
+    return r[1]![1].pending !== '0.00000000' ? r : undefined;
+  });
+  n.say('');
+  n.say(n.c.dim('  Pending: alice sees the payment going out (amount plus fee) until a block includes it; bob\'s'));
+  n.say(n.c.dim("  wallet sees it coming in: its sync heard the broadcast and found it valid. Both miners hold it."));
+  n.rows(rows);
+  n.say('');
+  return id;
+}
+
+async function fetchBlock(st: Story, hash: string) {
+  return st.demo.until('the block to be served', 30_000, async () => {
+    for (const port of st.servers) {
+      const client = new BlockClient(st.params, '127.0.0.1', port, 10_000);
+      try {
+        await client.connect();
+        const [b] = await client.getBlocks([hexToHash(hash)]);
+        if (b) return b;
+      } catch {
+        /* try the other miner */
+      } finally {
+        client.close();
+      }
+    }
+    return undefined;
+  });
+}
+
+async function stepMined(st: Story, id: string): Promise<void> {
+  const { n, demo } = st;
+  n.step(5, 'Mining again: the payment is confirmed', 'The miners mine again. Restarted, they start with empty mempools: alice\'s sync rebroadcasts the payment\nevery few seconds until a block includes it. The block spreads to the other miner and to both wallets,\neach of which checks it. Every block built on top adds one confirmation.');
+  await startMiners(st, true);
+  const s = await demo.until('the payment to be mined', 120_000, async () => {
+    const x = JSON.parse(await demo.wallet(st.alice, ['status', id, '--json'])) as { status: string; height: number; blockHash: string };
+    if (x.status === 'failed') throw new DemoError(`the payment failed: ${JSON.stringify(x)}`);
+    return x.status === 'confirmed' ? x : undefined;
+  });
+  const block = await fetchBlock(st, s.blockHash);
+  const payments = block.txs.length - 1;
+  n.say(`  confirmed in block ${s.height} ${s.blockHash}`);
+  n.say(`  block ${s.height}: ${block.txs.length} transactions (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`);
+  block.txs.forEach((t, i) => n.say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`));
+  const rows = await demo.until("bob's wallet to see the confirmed payment", 60_000, async () => {
+    const r = await rowsOf(st);
+    return Number(r[1]![1].balance) >= Number(AMOUNT) ? r : undefined;
+  });
+  n.say('');
+  n.rows(rows);
+}
+
 export async function runDemo(io: Output, signal: AbortSignal, color: boolean): Promise<number> {
-  const c: ChalkInstance = new Chalk({ level: color ? 1 : 0 });
+  const n = new Narrator(io, new Chalk({ level: color ? 1 : 0 }));
   const started = Date.now();
-  const say = (text: string) => io.out(text);
-  const step = (n: number, title: string, explain: string) => {
-    say('');
-    say(c.bold.cyan(`Step ${n}. ${title}`));
-    for (const line of explain.split('\n')) say(c.dim(`  ${line}`));
-  };
   const [statusPort, transactionPort, s1, s2] = await freePorts(4);
   const demo = new Demo({ statusPort: statusPort!, transactionPort: transactionPort!, servers: [s1!, s2!] });
   const onAbort = () => void demo.cleanup();
   signal.addEventListener('abort', onAbort, { once: true });
   const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new DemoError('interrupted (Ctrl-C): stopping every process the demo started')), { once: true }));
-  const params = demo.settings.params;
-  const alice = join(demo.dir, 'alice');
-  const bob = join(demo.dir, 'bob');
-  const table = async (who: string, datadir: string) => {
-    const rows = JSON.parse(await demo.wallet(datadir, ['list-addresses', '--json'])) as Row[];
-    for (const r of rows) say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}`);
-    return rows;
-  };
+  const st: Story = { demo, n, params: demo.settings.params, alice: join(demo.dir, 'alice'), bob: join(demo.dir, 'bob'), servers: [s1!, s2!], miners: [], aliceAddress: '', bobAddress: '' };
   try {
     const work = (async () => {
-      say(c.bold('mvb demo: a real proof-of-work network on this computer'));
-      say(c.dim(`Two miners and two wallets run as separate processes on loopback (broadcast ${LOOPBACK_BROADCAST}),`));
-      say(c.dim(`on the devnet network, with their data in ${demo.dir} (removed at the end).`));
-
-      step(1, 'Two wallets: alice and bob', 'A wallet keeps secp256k1 keys (PEM files). An address is base58check(version, HASH160(public key)):\nanyone can pay to it, only the key holder can spend.');
-      const aAddr = (JSON.parse(await demo.wallet(alice, ['new-address', 'alice', '--json'])) as { address: string }).address;
-      const bAddr = (JSON.parse(await demo.wallet(bob, ['new-address', 'bob', '--json'])) as { address: string }).address;
-      say(`  alice  ${aAddr}`);
-      say(`  bob    ${bAddr}`);
-
-      step(2, 'Two miners', `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${Number(params.subsidy) / 1e8} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`);
-      const seen = new Map<number, string>();
-      await demo.listenStatus((s) => {
-        const who = s.blockServerPort === s1 ? 'miner-1' : s.blockServerPort === s2 ? 'miner-2' : 'a miner';
-        const tip = hashToHex(s.tipHash);
-        if (s.height === 0 || [...seen.values()].includes(tip)) return;
-        const replaced = seen.get(s.height);
-        seen.set(s.height, tip);
-        // The first to announce a new tip is the one that mined it; the other follows.
-        say(`  block ${String(s.height).padStart(3)}  ${tip.slice(0, 24)}…  mined by ${who}${replaced ? c.yellow(` (replaces ${replaced.slice(0, 12)}…: a fork, resolved by most work)`) : ''}`);
-      });
-      // Capped hash rates keep blocks about 1.4 s apart, slow enough to see a payment wait in the mempool.
-      demo.start('miner-1', MINER_BIN, ['--datadir', join(demo.dir, 'miner-1'), '--threads', '1', '--address', aAddr, '--quiet'], { blockServerPort: s1!, maxHashrate: DEMO_HASHRATE });
-      demo.start('miner-2', MINER_BIN, ['--datadir', join(demo.dir, 'miner-2'), '--threads', '1', '--quiet'], { blockServerPort: s2!, maxHashrate: DEMO_HASHRATE });
-      // The wallets' sync loops follow the chain (checking every block) and rebroadcast pending payments.
-      demo.start('alice sync', WALLET_BIN, ['--datadir', alice, 'sync']);
-      demo.start('bob sync', WALLET_BIN, ['--datadir', bob, 'sync']);
-
-      const mature = params.coinbaseMaturity + 2;
-      step(3, 'Waiting for alice\'s rewards to mature', `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. Waiting for height ${mature}…`);
-      await demo.until(`height ${mature}`, 120_000, () => (demo.height() >= mature ? true : undefined));
-      say('');
-      await table('alice', alice);
-      await table('bob', bob);
-
-      const amount = '12.5';
-      step(4, `alice pays bob ${amount} coins`, 'The wallet picks coins, signs each input (legacy sighash, strict-DER low-S ECDSA), stores the payment as\npending, then broadcasts it on the transaction port. Every miner validates it into its mempool.');
-      // Which miner found which block is chance: if alice's coins are not mature yet, wait a block.
-      const id = await demo.until('alice\'s rewards to mature', 120_000, async () => {
-        try {
-          return (await demo.wallet(alice, ['send', 'alice', amount, bAddr])).trim();
-        } catch (e) {
-          if (e instanceof DemoError && /not yet mature|insufficient|no spendable/i.test(e.message)) return undefined;
-          throw e;
-        }
-      });
-      say(`  txid ${id}`);
-      // Both tables at once, right after the broadcast, before a miner is likely to have found a block.
-      const [ra, rb] = await Promise.all([demo.wallet(alice, ['list-addresses', '--json']), demo.wallet(bob, ['list-addresses', '--json'])]);
-      const rowA = (JSON.parse(ra) as Row[])[0]!;
-      const rowB = (JSON.parse(rb) as Row[])[0]!;
-      say('');
-      if (rowA.pending !== '0.00000000') {
-        say(c.dim('  Pending: alice sees the payment going out (amount plus fee) until a block includes it;'));
-        say(c.dim('  bob\'s wallet sees it coming in if its sync heard the broadcast and found it valid.'));
-      } else say(c.dim('  A miner was quick: the payment was mined before we could look at it pending.'));
-      for (const [who, r] of [['alice', rowA], ['bob', rowB]] as const) say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}`);
-      say('');
-
-      step(5, 'Mined: the payment is confirmed', 'A miner put the payment in a block; the block spread to the other miner and to both wallets, each of\nwhich checked it. Every block built on top adds one confirmation.');
-      const st = await demo.until('the payment to be mined', 120_000, async () => {
-        const s = JSON.parse(await demo.wallet(alice, ['status', id, '--json'])) as { status: string; height: number; blockHash: string; confirmations: number };
-        if (s.status === 'failed') throw new DemoError(`the payment failed: ${JSON.stringify(s)}`);
-        return s.status === 'confirmed' ? s : undefined;
-      });
-      say(`  confirmed in block ${st.height} ${st.blockHash}`);
-      // Ask the miners for the block (the one that did not mine it may still be fetching it).
-      const block = await demo.until('the block to be served', 30_000, async () => {
-        for (const port of [s1!, s2!]) {
-          const client = new BlockClient(params, '127.0.0.1', port, 10_000);
-          try {
-            await client.connect();
-            const [b] = await client.getBlocks([hexToHash(st.blockHash)]);
-            if (b) return b;
-          } catch {
-            /* try the other miner */
-          } finally {
-            client.close();
-          }
-        }
-        return undefined;
-      });
-      say(`  block ${st.height}: ${block.txs.length} transactions, ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`);
-      block.txs.forEach((t, i) => say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`));
-      await demo.until('bob\'s wallet to see the confirmed payment', 60_000, async () => {
-        const r = JSON.parse(await demo.wallet(bob, ['list-addresses', '--json'])) as Row[];
-        return r[0] && Number(r[0].balance) >= Number(amount) ? true : undefined;
-      });
-      say('');
-      await table('alice', alice);
-      await table('bob', bob);
-
-      step(6, 'Done', 'Stopping every process the demo started and removing its folder.');
+      n.say(n.c.bold('mvb demo: a real proof-of-work network on this computer'));
+      n.say(n.c.dim(`Two miners and two wallets run as separate processes on loopback (broadcast ${LOOPBACK_BROADCAST}),`));
+      n.say(n.c.dim(`on the devnet network, with their data in ${demo.dir} (removed at the end).`));
+      await stepWallets(st);
+      await stepMiners(st);
+      await stepMature(st);
+      await stepMined(st, await stepPay(st));
+      n.step(6, 'Done', 'Stopping every process the demo started and removing its folder.');
       await demo.cleanup();
-      say(c.green(`  demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`));
-      say(c.dim('  Next: `mvb devnet start` keeps a network running; see README.md and docs/GLOSSARY.md.'));
+      n.say(n.c.green(`  demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`));
+      n.say(n.c.dim('  Next: `mvb devnet start` keeps a network running; see README.md and docs/GLOSSARY.md.'));
       return 0;
     })();
     return await Promise.race([work, aborted]);
   } catch (e) {
     await demo.cleanup();
     if (e instanceof DemoError) {
-      io.err(c.red(`demo failed: ${e.message}`));
+      io.err(n.c.red(`demo failed: ${e.message}`));
       return signal.aborted ? 130 : 1;
     }
     throw e;

@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeAddress } from '../shared/core/address.js';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
-import { WALLET_BIN, readState } from './devnet.js';
+import { loadSettings } from '../shared/node/config.js';
+import { WALLET_BIN, readState } from './devnet/state.js';
 
 export interface Payment {
   /** A devnet wallet name (wallet-1) or "DATADIR:keyname" for any wallet. */
@@ -111,9 +113,23 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
     }
     throw new CliError(`invalid scenario: payments[${i}].from: "${text}" is not a wallet of this devnet (${[...wallets.keys()].join(', ') || 'none'}) nor DATADIR:keyname`, 2);
   };
-  // Resolve every entry before sending anything, so a bad scenario sends nothing. A "to" that is
-  // not a devnet wallet is passed to the wallet as it is: an address, checked by `send`.
-  const plan = scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: wallets.get(p.to)?.address ?? p.to }));
+  // Resolve every entry before sending anything, so a bad scenario sends nothing: a "to" that is
+  // not a devnet wallet must be an address of the devnet's network.
+  const addressVersion = state ? loadSettings({ network: state.network }).params.addressVersion : undefined;
+  const toRef = (text: string, i: number): string => {
+    const w = wallets.get(text);
+    if (w?.address) return w.address;
+    if (w) throw new CliError(`invalid scenario: payments[${i}].to: ${text} has no address in the devnet's record`, 2);
+    let version: number;
+    try {
+      version = decodeAddress(text).version;
+    } catch {
+      throw new CliError(`invalid scenario: payments[${i}].to: "${text}" is neither a wallet of this devnet (${[...wallets.keys()].join(', ') || 'none'}) nor an address`, 2);
+    }
+    if (addressVersion !== undefined && version !== addressVersion) throw new CliError(`invalid scenario: payments[${i}].to: ${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`, 2);
+    return text;
+  };
+  const plan = scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: toRef(p.to, i) }));
   const results: PaymentResult[] = plan.map(({ p, i }) => ({ index: i, from: p.from, to: p.to, amount: p.amount, status: 'not sent' }));
   const send = async (x: (typeof plan)[number]) => {
     if (x.p.delay > 0) await sleep(x.p.delay * 1000, undefined, { signal: o.signal });

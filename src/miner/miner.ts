@@ -3,6 +3,7 @@
 // new tip or new transactions; found blocks go through the same validation as anyone else's.
 import { join } from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import cliProgress from 'cli-progress';
 import { decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { DecodeError, hashToHex, toHex } from '../shared/core/bytes.js';
 import { type Block, blockSize } from '../shared/core/block.js';
@@ -34,6 +35,16 @@ export const COINBASE_RESERVED_BYTES = 2000;
 /** The coinbase scriptSig after the BIP34 height: this tag, then a fresh extra nonce per template. */
 export const COINBASE_TAG = new TextEncoder().encode('mvb');
 export const EXTRA_NONCE_BYTES = 8;
+/**
+ * Behind the best header (proof-of-work checked) by more than this many blocks, a miner
+ * is catching up (Core's initial block download): it fetches and validates, and does not mine on
+ * a tip everyone has long left behind.
+ */
+export const CATCH_UP_BLOCKS_BEHIND = 10;
+/** While catching up without a terminal: at most one progress line per this many blocks. */
+export const CATCH_UP_LINE_BLOCKS = 1000;
+/** Catching up with no new block for this long ends (mining resumes on our tip). */
+export const CATCH_UP_STALL_SECONDS = 30;
 
 export interface MinerOptions {
   readonly settings: Settings;
@@ -48,6 +59,8 @@ export interface MinerOptions {
   readonly bindAddress?: string;
   /** Seconds between status lines. */
   readonly statusLineSeconds?: number;
+  /** Draw a progress bar (on stderr) while catching up, instead of a line per thousand blocks. */
+  readonly progressBar?: boolean;
 }
 
 interface Template {
@@ -78,6 +91,10 @@ export class Miner {
   readonly rewardAddress: string;
   readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txBad: 0, ownTxHeard: 0 };
   private readonly c: ChalkInstance;
+  /** Set while far behind (see CATCH_UP_BLOCKS_BEHIND). */
+  private catchUp?: { readonly since: number; readonly fromHeight: number; lastLineHeight: number; progressAt: number; progressHeight: number; bar?: cliProgress.SingleBar };
+  /** After a stalled catch-up: not entered again until a better header than this one arrives. */
+  private stallUntilHeader = -1;
 
   constructor(readonly opts: MinerOptions) {
     const { settings } = opts;
@@ -122,6 +139,7 @@ export class Miner {
     const s = this.opts.settings;
     this.node.on('tx', (raw) => this.onTx(raw));
     this.node.on('update', (u) => this.onChainUpdate(u, 'peer'));
+    this.node.on('status', () => this.checkCatchUp());
     await this.node.start(true);
     this.log(
       `${this.c.bold('mvb miner')} on ${this.c.cyan(s.network)}: height ${this.chain.height}, tip ${hashToHex(this.chain.tip.hash).slice(0, 16)}…, ` +
@@ -149,8 +167,87 @@ export class Miner {
     });
   }
 
+  /** Whether the miner is catching up (far behind what it knows of the best chain). */
+  get catchingUp(): boolean {
+    return this.catchUp !== undefined;
+  }
+
+  /**
+   * How far the chain goes: the decision uses our best header only (headers carry their proof of
+   * work: a status is just a claim, and a classmate announcing a made-up height must not stop every
+   * miner); the display also counts the best tip an unbanned peer announces (headers come 2000 at
+   * a time).
+   */
+  private bestKnown(): { header: number; shown: number } {
+    const header = this.chain.bestHeader().height;
+    let shown = header;
+    for (const p of this.node.activePeers()) if (!this.node.isBanned(p.key)) shown = Math.max(shown, p.status.height);
+    return { header, shown };
+  }
+
+  /** Enters or leaves catching up, and reports progress while in it (a bar, or a line per thousand blocks). */
+  private checkCatchUp(): void {
+    if (this.stopped) return;
+    const height = this.chain.height;
+    const best = this.bestKnown();
+    const cu = this.catchUp;
+    // Entered when far behind, left only at the best header: the last blocks are no line each.
+    const behind = cu ? best.header > height : best.header - height > CATCH_UP_BLOCKS_BEHIND && best.header > this.stallUntilHeader;
+    if (behind && !cu) {
+      this.log(this.c.yellow(`catching up: height ${height} of ${best.shown}; mining waits until caught up`));
+      const bar = this.opts.progressBar
+        ? new cliProgress.SingleBar({ format: 'catching up |{bar}| {value}/{total} blocks', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+        : undefined;
+      bar?.start(best.shown, height);
+      this.catchUp = { since: Date.now(), fromHeight: height, lastLineHeight: height, progressAt: Date.now(), progressHeight: height, bar };
+      this.pool?.idle();
+      this.template = undefined;
+    } else if (cu && behind) {
+      if (height !== cu.progressHeight) {
+        cu.progressHeight = height;
+        cu.progressAt = Date.now();
+      }
+      if (cu.bar) {
+        cu.bar.setTotal(best.shown);
+        cu.bar.update(height);
+      } else if (height - cu.lastLineHeight >= CATCH_UP_LINE_BLOCKS) {
+        cu.lastLineHeight = height;
+        this.log(`catching up: height ${height} of ${best.shown}`);
+      }
+    } else if (cu) {
+      this.endCatchUp();
+      const s = Math.round((Date.now() - cu.since) / 100) / 10;
+      this.log(this.c.green(`caught up at height ${height} (${height - cu.fromHeight} blocks in ${s} s)${this.pool ? '; mining' : ''}`));
+      this.refresh();
+    }
+  }
+
+  /**
+   * Catching up that makes no progress (headers whose blocks nobody serves) must not stop mining
+   * for ever: after CATCH_UP_STALL_SECONDS the miner mines on its own tip again, and says why.
+   */
+  private checkCatchUpStall(): void {
+    const cu = this.catchUp;
+    if (!cu || Date.now() - cu.progressAt < CATCH_UP_STALL_SECONDS * 1000) return;
+    this.endCatchUp();
+    this.log(this.c.yellow(`no progress catching up for ${CATCH_UP_STALL_SECONDS} s (tip ${this.chain.height}, best header ${this.chain.bestHeader().height}): mining on our tip`), 'warn');
+    this.stallUntilHeader = this.chain.bestHeader().height;
+    this.refresh();
+  }
+
+  private endCatchUp(): void {
+    const bar = this.catchUp?.bar;
+    this.catchUp = undefined;
+    bar?.stop();
+  }
+
   private buildTemplate(): void {
     if (this.stopped || !this.pool) return;
+    if (this.catchUp) {
+      this.pool.idle();
+      this.template = undefined;
+      return;
+    }
     const s = this.opts.settings;
     const params = s.params;
     const ctx = this.chain.templateContext();
@@ -180,7 +277,9 @@ export class Miner {
       const r = this.chain.processBlock(block, Math.floor(Date.now() / 1000));
       if (r.status === 'accepted' && r.connected.length) {
         this.stats.blocksMined++;
-        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length - 1} transaction(s), ${blockSize(block)} bytes`));
+        const payments = block.txs.length - 1;
+        // Counted as the demo and explorers count them: every transaction, the coinbase included.
+        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`));
         this.onChainUpdate(r, 'self');
       }
     } catch (e) {
@@ -192,6 +291,9 @@ export class Miner {
 
   private onChainUpdate(u: ChainUpdate, from: 'self' | 'peer'): void {
     const r = this.mempool.update(u);
+    this.checkCatchUp();
+    // While catching up, progress is a bar or a line per thousand blocks, not a line per block.
+    if (this.catchUp) return;
     if (from === 'peer') {
       const tip = this.chain.tip;
       const reorg = u.disconnected.length ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`) : '';
@@ -230,7 +332,8 @@ export class Miner {
   }
 
   statusLine(): void {
-    if (this.stopped) return;
+    this.checkCatchUpStall();
+    if (this.stopped || this.catchUp) return;
     const tip = this.chain.tip;
     const rate = this.pool ? formatRate(this.pool.rate()) : 'not mining';
     const miners = this.node.activePeers().length + 1;
@@ -255,6 +358,7 @@ export class Miner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.endCatchUp();
     for (const t of this.timers) clearInterval(t);
     await this.pool?.close();
     await this.node.stop();

@@ -1,6 +1,6 @@
 // `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
 import { availableParallelism } from 'node:os';
-import { CliError, type CliCommand, integerOption } from '../shared/node/cli.js';
+import { CliError, type CliCommand, integerOption, processOutput } from '../shared/node/cli.js';
 import { Miner } from './miner.js';
 
 export const runMinerCommand: CliCommand = {
@@ -24,6 +24,7 @@ export const runMinerCommand: CliCommand = {
       io: ctx.io,
       color: !ctx.env['NO_COLOR'] && process.stdout.isTTY === true ? undefined : false,
       bindAddress: opts['bind'] as string | undefined,
+      progressBar: ctx.io === processOutput && process.stderr.isTTY === true && !ctx.json,
     });
     try {
       await miner.start();

@@ -8,11 +8,12 @@ export class AmountError extends Error {
   override readonly name = 'AmountError';
 }
 
-const AMOUNT_RE = /^(\d+)(?:\.(\d+))?$/;
+/** Coins: "12", "12.5" or ".5". */
+const AMOUNT_RE = /^(?=\.?\d)(\d*)(?:\.(\d+))?$/;
 
 /**
  * Parses a coin amount such as "12.5" or "0.00000001" into base units. Accepts digits with an
- * optional fraction of at most 8 digits; rejects signs, exponents, spaces, empty parts and anything
+ * optional fraction of at most 8 digits (".5" too); rejects signs, exponents, spaces, empty parts and anything
  * above the 21 million coin limit.
  */
 export function parseCoins(text: string, what = 'amount'): bigint {
@@ -21,7 +22,7 @@ export function parseCoins(text: string, what = 'amount'): bigint {
     if (/^\s*-/.test(text)) throw new AmountError(`invalid ${what} "${text}": must not be negative`);
     throw new AmountError(`invalid ${what} "${text}": expected coins as a decimal number such as 12.5 or 0.00000001`);
   }
-  const whole = m[1]!;
+  const whole = m[1] || '0';
   const frac = m[2] ?? '';
   if (frac.length > DECIMALS) throw new AmountError(`invalid ${what} "${text}": at most ${DECIMALS} decimals (1 base unit = 0.00000001)`);
   if (whole.length > 12) throw new AmountError(`invalid ${what} "${text}": more than 21 million coins`);

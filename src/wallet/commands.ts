@@ -6,6 +6,6 @@ import { listAddresses } from './cmds/list-addresses.js';
 import { newAddress } from './cmds/new-address.js';
 import { send } from './cmds/send.js';
 import { status } from './cmds/status.js';
-import { sync } from './cmds/sync.js';
+import { sync } from './cmds/sync/index.js';
 
 export const walletCommands: readonly CliCommand[] = [newAddress, importKey, listAddresses, send, sync, status, history];

@@ -16,3 +16,8 @@ export function keysDir(datadir: string): string {
 export function runningSyncPid(datadir: string): number | undefined {
   return lockHolder(chainDir(datadir));
 }
+
+/** For commands that read a wallet (CliCommand.readsDataDir): how to create one. */
+export function createWalletHint(datadir: string): string {
+  return `mvb-wallet --datadir ${/^[\w./-]+$/.test(datadir) ? datadir : JSON.stringify(datadir)} new-address NAME`;
+}

@@ -1,8 +1,7 @@
 // Opening the wallet for a short-lived command: keys from DATADIR/keys, the wallet databases in
 // DATADIR/chain opened shared (see db.ts for why that is safe beside a running sync), and the coin
 // index brought up to date with the key set.
-import { NetworkMismatchError } from '../shared/core/chain.js';
-import type { CommandContext } from '../shared/node/cli.js';
+import { type CommandContext, checkStoreNetwork } from '../shared/node/cli.js';
 import type { KeyStore } from '../shared/node/keystore.js';
 import { blocksToMaturity } from '../shared/core/validation.js';
 import { WalletDb } from './db.js';
@@ -20,10 +19,7 @@ export async function withWallet<T>(ctx: CommandContext, f: (w: OpenWallet) => P
   const keys = localKeys(ks, ctx.settings.params.addressVersion);
   const db = WalletDb.openShared(chainDir(ctx.datadir));
   try {
-    const params = ctx.settings.params;
-    if (db.store.getTip() !== undefined && db.store.getBlock(params.genesisHash) === undefined) {
-      throw new NetworkMismatchError(params.name);
-    }
+    checkStoreNetwork(db.store, ctx.settings);
     db.ensureIndex(keys.map((k) => k.pkhHex));
     return await f({ db, ks, keys });
   } finally {

@@ -1,11 +1,11 @@
 // The command-line shell shared by mvb, mvb-miner and mvb-wallet (after Lodestar): each command
 // is one small module (name, arguments, options, handler) registered in one list, and runCli runs
 // a list in-process and returns the exit code, so tests call commands without spawning.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { NetworkMismatchError } from '../core/chain.js';
-import { type Settings, ConfigError, defaultDataDir, loadSettings } from './config.js';
+import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSettings } from './config.js';
 import { KeyError } from './keystore.js';
 import { LockError } from './store/lock.js';
 
@@ -43,6 +43,14 @@ export interface CliCommand {
   /** Positional arguments in commander syntax, e.g. ['<name>', '[file]']. */
   readonly args?: readonly string[];
   readonly options?: readonly OptionSpec[];
+  /**
+   * Reads what an earlier command made (a wallet's keys and chain): a data directory that does not
+   * exist is refused, not created empty (a misspelt --datadir must not look like lost coins).
+   * Returns how to create one, for the error.
+   */
+  readonly readsDataDir?: (datadir: string) => string;
+  /** Subcommands (`mvb devnet start`): the command itself then only groups them. */
+  readonly subcommands?: readonly CliCommand[];
   /** Returns the exit code. Throw CliError for a clear one-line failure. */
   handler(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number>;
 }
@@ -77,6 +85,31 @@ export interface RunOptions {
   readonly description?: string;
 }
 
+/**
+ * A data directory used with another network than the one it belongs to. `holds` is the network
+ * it belongs to, when known; the advice names the flag that fixes it.
+ */
+export class DatadirNetworkError extends CliError {
+  constructor(datadir: string, wanted: string, holds: string | undefined, detail = '') {
+    super(
+      holds
+        ? `${datadir} belongs to network ${holds}, not ${wanted}${detail}: use --network ${holds} (or leave --network out), or pick another --datadir for ${wanted}`
+        : `${datadir} holds another network's chain, not ${wanted}'s${detail}: give the --network (and --set options) it was made with, or pick another --datadir for ${wanted}`,
+      2,
+    );
+  }
+}
+
+/** The version in mvb's package.json (one version for every binary). */
+export function packageVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function sharedOptions(cmd: Command): Command {
@@ -96,31 +129,13 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   const io = o.io ?? processOutput;
   const root = new Command(program);
   if (o.description) root.description(o.description);
+  root.version(packageVersion(), '-V, --version', 'print the mvb version');
   root.exitOverride();
   root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
   if (!commands.some((c) => c.name === '')) sharedOptions(root);
   let result: Promise<number> | undefined;
-  for (const c of commands) {
-    const cmd = c.name === '' ? root : root.command(c.name).description(c.describe);
-    if (c.name === '') cmd.description(c.describe);
-    for (const a of c.args ?? []) cmd.argument(a);
-    // Shared options live on the program, so they work before or after the command name.
-    if (c.name === '') sharedOptions(cmd);
-    for (const op of c.options ?? []) {
-      const opt = new Option(op.flags, op.description);
-      if (op.default !== undefined) opt.default(op.default);
-      if (op.parser) opt.argParser(op.parser);
-      cmd.addOption(opt);
-    }
-    cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
-    cmd.action((...all: unknown[]) => {
-      const command = all[all.length - 1] as Command;
-      const opts = command.optsWithGlobals();
-      const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
-      result = runHandler(c, args, opts, io, o);
-    });
-  }
+  const run = (c: CliCommand, args: string[], opts: Record<string, unknown>) => (result = runHandler(c, args, opts, io, o));
+  for (const c of commands) addCommand(root, c, io, run);
   try {
     await root.parseAsync(argv as string[], { from: 'user' });
   } catch (e) {
@@ -168,7 +183,7 @@ const ERROR_TABLE: readonly ErrorRow<Error>[] = [
   row<NetworkMismatchError>({
     type: NetworkMismatchError,
     exitCode: () => 1,
-    advice: (e, s) => `use another --datadir${s.datadir ? ` than ${s.datadir}` : ''} for network ${s.network ?? e.network}`,
+    advice: mismatchAdvice,
   }),
 ];
 
@@ -182,20 +197,36 @@ function reportKnownError(e: unknown, io: Output, scene: ErrorScene): number | u
   return r.exitCode(err);
 }
 
+/** Registers one command (and its subcommands, `mvb devnet start`) under parent. */
+function addCommand(parent: Command, c: CliCommand, io: Output, run: (c: CliCommand, args: string[], opts: Record<string, unknown>) => void): void {
+  const cmd = c.name === '' ? parent : parent.command(c.name).description(c.describe);
+  if (c.name === '') cmd.description(c.describe);
+  for (const a of c.args ?? []) cmd.argument(a);
+  // Shared options live on the program, so they work before or after the command name.
+  if (c.name === '') sharedOptions(cmd);
+  for (const op of c.options ?? []) {
+    const opt = new Option(op.flags, op.description);
+    if (op.default !== undefined) opt.default(op.default);
+    if (op.parser) opt.argParser(op.parser);
+    cmd.addOption(opt);
+  }
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  for (const sub of c.subcommands ?? []) addCommand(cmd, sub, io, run);
+  if (c.subcommands?.length) return;
+  cmd.action((...all: unknown[]) => {
+    const command = all[all.length - 1] as Command;
+    const args = all.slice(0, c.args?.length ?? 0).map((x) => x as string);
+    run(c, args, command.optsWithGlobals());
+  });
+}
+
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
   const scene: { datadir?: string; network?: string } = {};
   try {
-    const explicitDir = opts['datadir'] as string | undefined;
-    const saved = explicitDir ? readDatadirSettings(explicitDir) : undefined;
-    const settings = loadSettings({
-      configFile: (opts['config'] as string | undefined) ?? saved?.config,
-      network: (opts['network'] as string | undefined) ?? saved?.network,
-      sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
-    });
-    const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+    const { settings, datadir } = settingsFor(c, opts, o);
     scene.datadir = datadir;
     scene.network = settings.network;
-    if (o.app !== 'tool') prepareDataDir(datadir);
     const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
     return await c.handler(args, opts, ctx);
   } catch (e) {
@@ -210,6 +241,78 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
     io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
   }
+}
+
+/**
+ * Refuses a chain store that holds another network's chain (for commands that read a store
+ * without building a Chain, which checks the same). The error carries the genesis of the network
+ * the store holds when it is one of config.json's, so the advice can name its --network.
+ */
+export function checkStoreNetwork(store: { getTip(): Uint8Array | undefined; getBlock(hash: Uint8Array): unknown }, settings: Settings): void {
+  if (store.getTip() === undefined || store.getBlock(settings.params.genesisHash) !== undefined) return;
+  for (const name of configNetworks()) {
+    const genesis = genesisOf(name);
+    if (genesis && store.getBlock(genesis)) throw new NetworkMismatchError(settings.network, genesis);
+  }
+  throw new NetworkMismatchError(settings.network);
+}
+
+function genesisOf(network: string): Uint8Array | undefined {
+  try {
+    return loadSettings({ network }).params.genesisHash;
+  } catch {
+    return undefined; // a network entry that does not load is not the one
+  }
+}
+
+/** The config.json network whose genesis block has this hash, if any. */
+export function networkOfGenesis(hash: Uint8Array): string | undefined {
+  const hex = Buffer.from(hash).toString('hex');
+  return configNetworks().find((n) => {
+    const g = genesisOf(n);
+    return g !== undefined && Buffer.from(g).toString('hex') === hex;
+  });
+}
+
+/** Advice for a data directory of another network: name the flag when the network is known. */
+function mismatchAdvice(e: NetworkMismatchError, s: ErrorScene): string {
+  const wanted = s.network ?? e.network;
+  const holds = e.storedGenesis ? networkOfGenesis(e.storedGenesis) : undefined;
+  if (holds) return `${s.datadir ?? 'the data directory'} belongs to network ${holds}: use --network ${holds} (or leave --network out), or another --datadir for network ${wanted}`;
+  return `use another --datadir${s.datadir ? ` than ${s.datadir}` : ''} for network ${wanted}`;
+}
+
+/**
+ * The settings for a command: config file, the network the data directory remembers (or --network),
+ * then --set. A data directory remembers its network from the command that created it.
+ */
+function settingsFor(c: CliCommand, opts: Record<string, unknown>, o: RunOptions): { settings: Settings; datadir: string } {
+  const explicitDir = opts['datadir'] as string | undefined;
+  const saved = explicitDir ? readDatadirSettings(explicitDir) : undefined;
+  const asked = opts['network'] as string | undefined;
+  if (explicitDir && saved?.network && asked && asked !== saved.network) throw new DatadirNetworkError(explicitDir, asked, saved.network);
+  const settings = loadSettings({
+    configFile: (opts['config'] as string | undefined) ?? saved?.config,
+    network: asked ?? saved?.network,
+    sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
+  });
+  const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
+  if (o.app === 'tool') return { settings, datadir };
+  const existed = existsSync(datadir);
+  if (!existed && c.readsDataDir) {
+    throw new CliError(`no data directory ${datadir} (a misspelt --datadir?); create one with: ${c.readsDataDir(datadir)}`);
+  }
+  prepareDataDir(datadir);
+  if (!existed) writeDatadirSettings(datadir, { network: settings.network });
+  return { settings, datadir };
+}
+
+/** Writes DATADIR/settings.json (atomically: a half-written file must not lose the network). */
+export function writeDatadirSettings(dir: string, v: DatadirSettings): void {
+  const file = join(dir, DATADIR_SETTINGS_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(v, null, 2) + '\n');
+  renameSync(tmp, file);
 }
 
 function fsReason(e: unknown): string {
@@ -283,6 +386,8 @@ export function readDatadirSettings(dir: string): DatadirSettings | undefined {
   }
   try {
     const v = JSON.parse(text) as DatadirSettings;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    if (v.network !== undefined && typeof v.network !== 'string') throw new Error('network must be a name');
     if (v.sets !== undefined && (!Array.isArray(v.sets) || !v.sets.every((x) => typeof x === 'string'))) throw new Error('sets must be a list of key=value strings');
     return v;
   } catch (e) {

@@ -23,6 +23,11 @@ export interface Settings {
   readonly minRelayFeeRate: number;
   /** Base units per byte the wallet pays by default. */
   readonly defaultFeeRate: number;
+  /**
+   * The highest fee `send` pays without --force, as a share of the amount (0.1: a tenth), after
+   * Core's -maxtxfee. A fee at defaultFeeRate is always allowed (tiny payments need it).
+   */
+  readonly maxFee: number;
   readonly mempoolMaxBytes: number;
   readonly minBlockTransactions: number;
   /** Header hashes per second a miner may do in total; 0 = as fast as it can. */
@@ -125,6 +130,7 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     transactionBroadcastIntervalSeconds: num(raw, 'transactionBroadcastIntervalSeconds', 0.05, 3600),
     minRelayFeeRate: num(raw, 'minRelayFeeRate', 0, 1e6),
     defaultFeeRate: num(raw, 'defaultFeeRate', 0, 1e6),
+    maxFee: raw['maxFee'] === undefined ? 0.1 : num(raw, 'maxFee', 0, 1e6),
     mempoolMaxBytes: num(raw, 'mempoolMaxBytes', 1000, 1e10),
     minBlockTransactions: num(raw, 'minBlockTransactions', 0, 1e6),
     maxHashrate: num(raw, 'maxHashrate', 0, 1e12),
@@ -133,6 +139,16 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     peerBanSeconds: num(raw, 'peerBanSeconds', 0, 1e7),
     raw,
   };
+}
+
+/** The names of the networks config.json (or the given file) defines. */
+export function configNetworks(configFile: string | URL = DEFAULT_CONFIG_PATH): string[] {
+  try {
+    const file = JSON.parse(readFileSync(configFile, 'utf8')) as { networks?: unknown };
+    return typeof file.networks === 'object' && file.networks !== null ? Object.keys(file.networks) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Default data directory: the per-user data folder (XDG on Linux), one subfolder per network. */

@@ -7,4 +7,6 @@ export interface AddressRow {
   readonly address: string;
   readonly balance: string;
   readonly pending: string;
+  /** Of the balance: mined rewards not yet spendable (coinbase maturity). */
+  readonly immature: string;
 }

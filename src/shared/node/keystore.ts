@@ -23,6 +23,15 @@ export function checkKeyName(name: string): void {
   }
 }
 
+/**
+ * For a name that is to be created: as checkKeyName, and no ".pem" ending (the file is NAME.pem
+ * already; "x.pem" would make x.pem.pem). Existing keys with such names still open.
+ */
+export function checkNewKeyName(name: string): void {
+  if (/\.pem$/i.test(name)) throw new KeyError(`invalid name "${name}": give the name without ".pem" (the key is saved as ${name.replace(/\.pem$/i, '')}.pem)`);
+  checkKeyName(name);
+}
+
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
 export interface KeyInfo {
@@ -64,6 +73,9 @@ export function secretToPem(secret: Uint8Array, passphrase?: string): { priv: st
 
 /** Reads a private key PEM (PKCS#8, encrypted PKCS#8 or SEC1 "EC PRIVATE KEY") on secp256k1. */
 export function pemToSecret(pem: string, passphrase?: string): Uint8Array {
+  if (/-----BEGIN (EC )?PUBLIC KEY-----/.test(pem) && !/PRIVATE KEY-----/.test(pem)) {
+    throw new KeyError('this is a public key: a wallet needs the private key to spend (a file starting -----BEGIN PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)');
+  }
   let key;
   try {
     key = createPrivateKey({ key: pem, format: 'pem', passphrase });

@@ -1,16 +1,66 @@
 // history [name]: payments in and out of local addresses (or of one), newest first; incoming
-// payments heard by sync and not mined yet show as "in", "pending".
+// payments heard by sync and not mined yet show as "in", "pending". Mined rewards are grouped, one
+// row per REWARD_GROUP_BLOCKS blocks (a miner earns one per block: hundreds would hide the few
+// payments), unless --all; --limit N shows the newest N rows (20 in the table by default).
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
-import { meaning, walletTxs } from '../txview.js';
+import { type TxEntry, type TxMeaning, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
+import { createWalletHint } from '../datadir.js';
 import { withWallet } from '../wallet.js';
+
+/** Mined rewards are grouped by this many blocks of height. */
+export const REWARD_GROUP_BLOCKS = 100;
+/** Table rows shown without --limit or --all. */
+const DEFAULT_TABLE_ROWS = 20;
+
+type Row = { readonly e: TxEntry; readonly m: TxMeaning };
+/** Several mined rewards in one span of heights, shown as one row. */
+export interface RewardGroup {
+  readonly count: number;
+  readonly amount: bigint;
+  readonly fromHeight: number;
+  readonly toHeight: number;
+  readonly names: readonly string[];
+  readonly time: number;
+  /** The newest reward of the group (shown as itself when alone). */
+  readonly first: Row;
+}
+
+const isReward = (r: Row) => r.e.coinbase && r.e.status === 'confirmed' && r.e.height !== null;
+
+/** Neighbouring confirmed rewards (newest first) in one REWARD_GROUP_BLOCKS span and to the same keys become one row. */
+export function groupRewards(rows: readonly Row[]): (Row | RewardGroup)[] {
+  const out: (Row | RewardGroup)[] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    if (isReward(r) && last && 'count' in last && Math.floor(last.fromHeight / REWARD_GROUP_BLOCKS) === Math.floor(r.e.height! / REWARD_GROUP_BLOCKS) && last.names.join() === r.m.names.join()) {
+      out[out.length - 1] = { ...last, count: last.count + 1, amount: last.amount + r.m.amount, fromHeight: r.e.height! };
+    } else if (isReward(r)) {
+      out.push({ count: 1, amount: r.m.amount, fromHeight: r.e.height!, toHeight: r.e.height!, names: r.m.names, time: r.e.time, first: r });
+    } else out.push(r);
+  }
+  return out.map((x) => ('count' in x && x.count === 1 ? x.first : x));
+}
+
+const limitOption = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new CliError('--limit must be a whole number from 1 to 1000000', 2);
+  return n;
+};
 
 export const history: CliCommand = {
   name: 'history',
+  readsDataDir: createWalletHint,
   describe: 'list payments in and out of local addresses, newest first',
   args: ['[name]'],
-  async handler([name], _opts, ctx) {
+  options: [
+    { flags: '--limit <n>', description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`, parser: limitOption },
+    { flags: '--all', description: 'every row: each mined reward on its own, no limit' },
+  ],
+  async handler([name], opts, ctx) {
+    const all = Boolean(opts['all']);
+    const limit = all ? Infinity : ((opts['limit'] as number | undefined) ?? (ctx.json ? Infinity : DEFAULT_TABLE_ROWS));
     return withWallet(ctx, ({ db, keys }) => {
       let scopeKeys = keys;
       if (name !== undefined) {
@@ -27,7 +77,7 @@ export const history: CliCommand = {
       if (ctx.json) {
         printJson(
           ctx,
-          rows.map(({ e, m }) => ({
+          rows.slice(0, limit).map(({ e, m }) => ({
             txid: e.txid,
             status: e.status,
             direction: m.direction,
@@ -46,16 +96,30 @@ export const history: CliCommand = {
         ctx.io.out(name === undefined ? 'no payments yet' : `no payments for ${name} yet`);
         return 0;
       }
+      const lines = all ? rows : groupRewards(rows);
+      const shown = lines.slice(0, limit);
+      const hidden = lines.length - shown.length;
+      printTable(ctx, shown);
       const c = colours(ctx);
-      const t = table(ctx, ['Time', 'Height', 'Dir', 'Amount', 'Counterparty', 'Local', 'Status', 'Txid'], ['left', 'right', 'left', 'right', 'left', 'left', 'left', 'left']);
-      for (const { e, m } of rows) {
-        const amount = m.amount > 0n ? c.green(formatSigned(m.amount)) : m.amount < 0n ? c.red(formatSigned(m.amount)) : formatSigned(m.amount);
-        const st = e.status === 'confirmed' ? e.status : e.status === 'pending' ? c.yellow(e.status) : c.red(e.status);
-        t.push([formatTime(e.time), e.height === null ? '' : String(e.height), m.direction, amount, m.counterparty ?? '', m.names.join(', '), st, shortHash(e.txid)]);
-      }
-      ctx.io.out(t.toString());
+      if (hidden > 0) ctx.io.out(c.dim(`${hidden} older row${hidden === 1 ? '' : 's'} not shown: --limit N for more, --all for every row`));
       ctx.io.out(c.dim('amounts are net for the address(es) shown, fees included; `mvb-wallet status <txid prefix>` for details'));
       return 0;
     });
   },
 };
+
+function printTable(ctx: Parameters<CliCommand['handler']>[2], rows: readonly (Row | RewardGroup)[]): void {
+  const c = colours(ctx);
+  const t = table(ctx, ['Time', 'Height', 'Dir', 'Amount', 'Counterparty', 'Local', 'Status', 'Txid'], ['left', 'right', 'left', 'right', 'left', 'left', 'left', 'left']);
+  for (const r of rows) {
+    if ('count' in r) {
+      t.push([formatTime(r.time), `${r.fromHeight}-${r.toHeight}`, 'in', c.green(formatSigned(r.amount)), `${r.count} mined rewards`, r.names.join(', '), 'confirmed', '']);
+      continue;
+    }
+    const { e, m } = r;
+    const amount = m.amount > 0n ? c.green(formatSigned(m.amount)) : m.amount < 0n ? c.red(formatSigned(m.amount)) : formatSigned(m.amount);
+    const st = e.status === 'confirmed' ? e.status : e.status === 'pending' ? c.yellow(e.status) : c.red(e.status);
+    t.push([formatTime(e.time), e.height === null ? '' : String(e.height), m.direction, amount, m.counterparty ?? '', m.names.join(', '), st, shortHash(e.txid)]);
+  }
+  ctx.io.out(t.toString());
+}

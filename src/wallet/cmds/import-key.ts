@@ -7,7 +7,7 @@ import { encodeAddress } from '../../shared/core/address.js';
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { hash160 } from '../../shared/core/hash.js';
 import { publicKeyOf } from '../../shared/core/ecdsa.js';
-import { checkKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/keystore.js';
+import { checkNewKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/keystore.js';
 import { equalBytes } from '../../shared/core/bytes.js';
 import { formatCoins } from '../amount.js';
 import { getPassphrase, localKeys, openKeys } from '../keys.js';
@@ -22,7 +22,7 @@ export const importKey: CliCommand = {
   async handler([name, file], opts, ctx) {
     const version = ctx.settings.params.addressVersion;
     const ks = openKeys(ctx);
-    checkKeyName(name!);
+    checkNewKeyName(name!);
     const taken = ks.names().find((n) => n.toLowerCase() === name!.toLowerCase());
     if (taken !== undefined) throw new CliError(`a key named "${taken}" already exists`);
     let pem: string;

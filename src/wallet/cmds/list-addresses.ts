@@ -7,11 +7,12 @@ import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';
 import { ago, colours, printJson, shortHash, table } from '../terminal.js';
-import { runningSyncPid } from '../datadir.js';
+import { createWalletHint, runningSyncPid } from '../datadir.js';
 import { maturity, withWallet } from '../wallet.js';
 
 export const listAddresses: CliCommand = {
   name: 'list-addresses',
+  readsDataDir: createWalletHint,
   describe: 'list local addresses with balances and pending payments',
   async handler(_args, _opts, ctx) {
     return withWallet(ctx, ({ db, ks, keys }) => {
@@ -42,7 +43,7 @@ export const listAddresses: CliCommand = {
       if (ctx.json) {
         printJson(
           ctx,
-          rows.map((r) => ({ name: r.key.name, address: r.key.address, balance: formatCoins(r.balance), pending: formatSigned(r.pending) })),
+          rows.map((r) => ({ name: r.key.name, address: r.key.address, balance: formatCoins(r.balance), pending: formatSigned(r.pending), immature: formatCoins(r.immature) })),
         );
         return 0;
       }

@@ -3,7 +3,7 @@
 import { encodeAddress } from '../../shared/core/address.js';
 import { toHex } from '../../shared/core/bytes.js';
 import { type CliCommand, CliError } from '../../shared/node/cli.js';
-import { checkKeyName } from '../../shared/node/keystore.js';
+import { checkNewKeyName } from '../../shared/node/keystore.js';
 import { getPassphrase, openKeys } from '../keys.js';
 import { WalletDb } from '../db.js';
 import { colours, printJson } from '../terminal.js';
@@ -16,7 +16,7 @@ export const newAddress: CliCommand = {
   options: [{ flags: '--encrypt', description: `protect the key with a passphrase (from $MVB_PASSPHRASE, else asked)` }],
   async handler([name], opts, ctx) {
     const ks = openKeys(ctx);
-    checkKeyName(name!);
+    checkNewKeyName(name!);
     const taken = ks.names().find((n) => n.toLowerCase() === name!.toLowerCase());
     if (taken !== undefined) throw new CliError(`a key named "${taken}" already exists`);
     const passphrase = opts['encrypt'] ? await getPassphrase(ctx, `the new key "${name}"`, { confirm: true }) : undefined;

@@ -11,7 +11,7 @@ import { type PaymentRecord, outputSummaries } from '../db.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
 import { printJson } from '../terminal.js';
-import { runningSyncPid } from '../datadir.js';
+import { createWalletHint, runningSyncPid } from '../datadir.js';
 import { withWallet } from '../wallet.js';
 
 function amountArg(text: string, what: string): bigint {
@@ -28,11 +28,30 @@ export function txDestinations(s: { broadcastAddress: string; peers: readonly st
   return [...new Set([s.broadcastAddress, ...s.peers])];
 }
 
+/**
+ * Refuses a fee above the cap (Core's wallet refuses fees above -maxtxfee): more than maxFee times
+ * the amount, and more than the wallet's own fee at defaultFeeRate for this size.
+ */
+export function checkFeeCap(fee: bigint, amount: bigint, size: number, s: { maxFee: number; defaultFeeRate: number }): void {
+  const PPM = 1_000_000n;
+  const shareCap = (amount * BigInt(Math.round(s.maxFee * 1e6))) / PPM;
+  const ownFee = BigInt(Math.ceil(s.defaultFeeRate * size));
+  if (fee <= shareCap || fee <= ownFee) return;
+  const pct = Number((fee * 10_000n) / (amount > 0n ? amount : 1n)) / 100;
+  throw new CliError(
+    `fee ${formatCoins(fee)} is ${pct}% of the amount ${formatCoins(amount)}, above the cap (maxFee ${s.maxFee}: at most ${formatCoins(shareCap > ownFee ? shareCap : ownFee)}); lower --fee, or pass --force to pay it`,
+  );
+}
+
 export const send: CliCommand = {
   name: 'send',
+  readsDataDir: createWalletHint,
   describe: 'pay <amount> coins from a local address to a local name or an address',
   args: ['<from>', '<amount>', '<to>'],
-  options: [{ flags: '--fee <amount>', description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)' }],
+  options: [
+    { flags: '--fee <amount>', description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)' },
+    { flags: '--force', description: 'pay a fee above the maxFee cap (a share of the amount)' },
+  ],
   async handler([fromText, amountText, toText], opts, ctx) {
     const s = ctx.settings;
     const params = s.params;
@@ -66,6 +85,7 @@ export const send: CliCommand = {
           fromName: from.name,
         });
         const raw = encodeTx(built.tx);
+        if (!opts['force']) checkFeeCap(built.fee, amount, raw.length, s);
         const p: PaymentRecord = {
           txid: hashToHex(txid(built.tx)),
           raw: toHex(raw),

@@ -5,6 +5,7 @@ import { type CliCommand, CliError } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { type TxEntry, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson } from '../terminal.js';
+import { createWalletHint } from '../datadir.js';
 import { withWallet } from '../wallet.js';
 
 export function findTx(all: readonly TxEntry[], text: string): TxEntry {
@@ -18,6 +19,7 @@ export function findTx(all: readonly TxEntry[], text: string): TxEntry {
 
 export const status: CliCommand = {
   name: 'status',
+  readsDataDir: createWalletHint,
   describe: 'show whether a payment is pending, confirmed or failed',
   args: ['<txid>'],
   async handler([text], _opts, ctx) {

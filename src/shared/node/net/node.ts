@@ -10,7 +10,7 @@ import type { Settings } from '../config.js';
 import { ValidationError } from '../../core/validation.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
-import { MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
+import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { UdpChannel } from './udp.js';
 
 export interface PeerInfo {
@@ -83,18 +83,18 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     return this.opts.settings;
   }
 
-  /** Opens the ports. listenTransactions: also take transactions on the transaction port (miners). */
-  async start(listenTransactions: boolean): Promise<void> {
+  /**
+   * Opens the ports. transactions: whether to take transactions on the transaction port and emit
+   * them as 'tx': 'required' (miners: failing to listen fails the start), 'optional' (a wallet's
+   * sync, to hear incoming payments: failing to listen is logged as a warning and start goes on;
+   * see listensForTransactions), or 'none'. true and false mean 'required' and 'none'.
+   */
+  async start(transactions: boolean | 'required' | 'optional' | 'none'): Promise<void> {
     const s = this.settings;
     this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => this.onStatusFrame(type, payload, from));
     await this.status.listening();
-    if (listenTransactions) {
-      this.txChannel = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
-        if (type === MsgType.Tx) this.emit('tx', payload, from);
-        else this.txChannel!.drop('type');
-      });
-      await this.txChannel.listening();
-    }
+    const mode = transactions === true ? 'required' : transactions === false ? 'none' : transactions;
+    if (mode !== 'none') await this.openTransactionPort(mode === 'required');
     if (this.opts.serveBlocks) {
       this.server = new BlockServer(s.params, this.chain, {
         port: s.blockServerPort,
@@ -106,6 +106,33 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       this.announce();
       this.statusTimer = setInterval(() => this.announce(), s.statusBroadcastIntervalSeconds * 1000);
     }
+  }
+
+  /** The one transaction socket of this process: every transaction heard is emitted as 'tx'. */
+  private async openTransactionPort(required: boolean): Promise<void> {
+    const s = this.settings;
+    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
+      if (type === MsgType.Tx) this.emit('tx', payload, from);
+      else ch.drop('type');
+    });
+    try {
+      await ch.listening();
+      this.txChannel = ch;
+    } catch (e) {
+      await ch.close();
+      if (required) throw e;
+      this.log('warn', `cannot listen for transactions on UDP port ${s.transactionPort}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Whether the transaction port is open (start with 'optional' may have gone on without it). */
+  get listensForTransactions(): boolean {
+    return this.txChannel !== undefined;
+  }
+
+  /** Counts a transaction heard on our port that its listener could not use (as the channel counts its own drops). */
+  dropTransaction(reason: DropReason): void {
+    this.txChannel?.drop(reason);
   }
 
   /** Datagrams dropped on our ports, by reason. */

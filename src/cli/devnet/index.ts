@@ -1,0 +1,14 @@
+// `mvb devnet`: a local network in the background. Each subcommand is its own module with typed
+// options: start, status, stop, fund.
+import type { CliCommand } from '../../shared/node/cli.js';
+import { fundCommand } from './fund.js';
+import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
+import { stopCommand } from './stop.js';
+
+export const devnetCommand: CliCommand = {
+  name: 'devnet',
+  describe: 'A local network in the background: `start`, `status`, `stop`, `fund`',
+  subcommands: [startCommand, statusCommand, stopCommand, fundCommand],
+  handler: () => Promise.resolve(2), // a group: commander runs a subcommand or prints help
+};

@@ -1,0 +1,33 @@
+// sync's options: one typed record, parsed and bounded in one place.
+import { CliError, type OptionSpec } from '../../../shared/node/cli.js';
+
+export interface SyncOptions {
+  /** Catch up, rebroadcast once, print a summary and exit (else: run until Ctrl-C). */
+  readonly once: boolean;
+  /** --once only: seconds to wait for a first miner, and then for progress while catching up. */
+  readonly timeoutSeconds: number;
+  readonly verbose: boolean;
+}
+
+/** --once's --timeout when none is given. */
+export const DEFAULT_ONCE_TIMEOUT_SECONDS = 10;
+
+export const SYNC_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--once', description: 'catch up with the best chain heard, rebroadcast pending payments once, print a summary and exit' },
+  {
+    flags: '--timeout <seconds>',
+    description: `with --once: give up after this long without hearing a miner, or without progress while catching up (default ${DEFAULT_ONCE_TIMEOUT_SECONDS}); the loop without --once runs until Ctrl-C and warns while it hears no miner`,
+  },
+  { flags: '--verbose', description: 'also log network details' },
+];
+
+export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
+  const once = Boolean(opts['once']);
+  const given = opts['timeout'];
+  if (given !== undefined && !once) {
+    throw new CliError('--timeout applies to --once only: without --once, sync runs until Ctrl-C and warns while it hears no miner', 2);
+  }
+  const timeoutSeconds = given === undefined ? DEFAULT_ONCE_TIMEOUT_SECONDS : Number(given);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86400) throw new CliError(`invalid --timeout "${String(given)}": seconds, more than 0 and at most 86400`, 2);
+  return { once, timeoutSeconds, verbose: Boolean(opts['verbose']) };
+}

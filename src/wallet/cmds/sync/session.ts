@@ -1,0 +1,146 @@
+// What one sync run holds open: the wallet's LMDB chain store (locked: one sync per data
+// directory), the wallet index hooked into its commits, the Chain, and a ChainNode (no block
+// server) that hears miners' status broadcasts, catches up from the one with the most work and,
+// when it can, listens on the transaction port for incoming payments. Plus the questions both
+// run modes ask: which miner announces the best chain, are we caught up, who is this key.
+import { Chain } from '../../../shared/core/chain.js';
+import { encodeAddress } from '../../../shared/core/address.js';
+import { fromHex, hashToHex } from '../../../shared/core/bytes.js';
+import type { CommandContext } from '../../../shared/node/cli.js';
+import type { Settings } from '../../../shared/node/config.js';
+import { type PeerInfo, ChainNode } from '../../../shared/node/net/node.js';
+import { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
+import { opensslVerifier } from '../../../shared/node/verifier.js';
+import type { KeyStore } from '../../../shared/node/keystore.js';
+import { WalletDb } from '../../db.js';
+import { localKeys, openKeys } from '../../keys.js';
+import { chainDir } from '../../datadir.js';
+
+/** Behind by more than this many blocks: a progress bar (on a terminal) instead of a line per block. */
+export const FAR_BEHIND_BLOCKS = 20;
+/** The best heard is saved for `list-addresses` when it changes, and at least this often. */
+const SAVE_BEST_MS = 30_000;
+
+export class SyncSession {
+  readonly settings: Settings;
+  readonly db: WalletDb;
+  readonly chain: Chain;
+  readonly node: ChainNode;
+  readonly startHeight: number;
+  /** A status from some miner has been heard. */
+  heard = false;
+  /** The node's last log line: the likely reason when --once cannot catch up. */
+  lastProblem: string | undefined;
+  private readonly ks: KeyStore;
+  private readonly names = new Map<string, string>();
+  private lastSaved = '';
+  private lastSavedAt = 0;
+
+  private constructor(ctx: CommandContext, db: WalletDb, chain: Chain, log: (level: string, msg: string) => void) {
+    this.settings = ctx.settings;
+    this.db = db;
+    this.chain = chain;
+    this.ks = openKeys(ctx);
+    this.refreshNames();
+    this.startHeight = chain.height;
+    this.node = new ChainNode({
+      settings: ctx.settings,
+      chain,
+      serveBlocks: false,
+      log: (level, msg) => {
+        this.lastProblem = msg;
+        log(level, msg);
+      },
+    });
+  }
+
+  /** Opens the store (taking the sync lock) and the chain; closes the store again if that fails. */
+  static open(ctx: CommandContext, log: (level: string, msg: string) => void): SyncSession {
+    const store = new LmdbChainStore(chainDir(ctx.datadir), 'mvb-wallet sync');
+    const db = new WalletDb(store);
+    try {
+      db.attachHook();
+      const chain = new Chain(ctx.settings.params, store, { verifier: opensslVerifier });
+      return new SyncSession(ctx, db, chain, log);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  get store(): LmdbChainStore {
+    return this.db.store;
+  }
+
+  /** The public key hashes of the wallet's keys now (keys may be added while sync runs). */
+  pkhs(): string[] {
+    return localKeys(this.ks, this.settings.params.addressVersion).map((k) => k.pkhHex);
+  }
+
+  refreshNames(): void {
+    for (const k of localKeys(this.ks, this.settings.params.addressVersion)) this.names.set(k.pkhHex, k.name);
+  }
+
+  /** Local names where known, else addresses. */
+  who(pkhs: readonly string[]): string {
+    return pkhs.map((h) => this.names.get(h) ?? encodeAddress(fromHex(h), this.settings.params.addressVersion)).join(', ');
+  }
+
+  /**
+   * The best chain announced by a miner heard lately. Peers set aside (unreachable, or serving an
+   * invalid branch) still count: --once then reports that it could not catch up rather than claim
+   * to be synced.
+   */
+  best(): PeerInfo | undefined {
+    let b: PeerInfo | undefined;
+    for (const p of this.node.activePeers()) if (!b || p.status.chainWork > b.status.chainWork) b = p;
+    return b;
+  }
+
+  caughtUp(): boolean {
+    const b = this.best();
+    return b === undefined || this.chain.tip.chainWork >= b.status.chainWork;
+  }
+
+  farBehind(): boolean {
+    const b = this.best();
+    return b !== undefined && b.status.height - this.chain.height > FAR_BEHIND_BLOCKS;
+  }
+
+  /** Records the best chain heard, for list-addresses' "synced" column. */
+  saveBest(): void {
+    const b = this.best();
+    if (!b) return;
+    const miners = this.node.activePeers().length;
+    const key = `${b.status.height}:${b.status.chainWork}:${miners}`;
+    if (key === this.lastSaved && Date.now() - this.lastSavedAt < SAVE_BEST_MS) return;
+    this.lastSaved = key;
+    this.lastSavedAt = Date.now();
+    this.db.setBestHeard({ height: b.status.height, chainWork: b.status.chainWork.toString(), tip: hashToHex(b.status.tipHash), peers: miners, at: Date.now() });
+  }
+
+  private nodeStopped?: Promise<void>;
+  private closed = false;
+
+  /** Stops the node, waiting for a fetch in progress (once, however often called). */
+  stopNode(): Promise<void> {
+    this.nodeStopped ??= this.node.stop();
+    return this.nodeStopped;
+  }
+
+  /** Stops the node, then closes the store. */
+  async close(): Promise<void> {
+    await this.stopNode();
+    if (!this.closed) this.db.close();
+    this.closed = true;
+  }
+}
+
+/**
+ * What to check when no miner is heard: the same hint for --once's error and the loop's warning.
+ * Classroom Wi-Fi often isolates clients, so broadcasts never arrive: then peers must be listed.
+ */
+export function noMinerHint(s: Settings): string {
+  const peers = s.peers.length ? s.peers.join(', ') : 'none';
+  return `is a miner of network ${s.network} running and reachable (broadcastAddress ${s.broadcastAddress}, peers ${peers})? A Wi-Fi that isolates clients drops broadcasts: then list the miners' addresses with --set 'peers=["192.168.1.20"]'`;
+}
