@@ -104,6 +104,7 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
     }
     const r = run(WALLET_BIN, ['--datadir', w, '--network', 'devnet', 'list-addresses']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^error: the store holds another network's chain, not devnet's; use another --datadir than .* for network devnet\n$/);
+    // One line that names the flag to use (issue 12: the datadir remembers its network).
+    assert.match(r.stderr, /^error: the store holds another network's chain \(genesis [0-9a-f]{64}\), not devnet's; .* belongs to network lan: use --network lan \(or leave --network out\), or another --datadir for network devnet\n$/);
   });
 });
