@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
-import { ROOT, stopProcGroup, waitFor } from './procs.js';
+import { ROOT, stopProcGroup, waitConverged, waitFor } from './procs.js';
 
 export const AGENT_BIN = join(ROOT, 'dist/test/kit/netns-agent.js');
 
@@ -203,15 +203,7 @@ export class StatusView {
 
   /** Waits until every listed node announces the same tip at height >= minHeight. */
   converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<HeardStatus> {
-    return waitFor(
-      () => {
-        const ss = nodeIds.map((n) => this.latest.get(n));
-        if (ss.some((s) => !s || s.height < minHeight)) return undefined;
-        return ss.every((s) => s!.tip === ss[0]!.tip) ? ss[0] : undefined;
-      },
-      timeoutMs,
-      () => `nodes did not converge at height >= ${minHeight}: ${this.describe(nodeIds)}`,
-    );
+    return waitConverged(nodeIds, (n) => this.latest.get(n), (s) => s.tip, minHeight, timeoutMs);
   }
 }
 

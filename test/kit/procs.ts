@@ -180,21 +180,41 @@ export class StatusWatcher {
 
   /** Waits until every listed node announces the same tip at height >= minHeight. */
   async converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<Status> {
-    return waitFor(
-      () => {
-        const ss = nodeIds.map((n) => this.latest.get(n));
-        if (ss.some((s) => !s || s.height < minHeight)) return undefined;
-        const tip = toHex(ss[0]!.tipHash);
-        return ss.every((s) => toHex(s!.tipHash) === tip) ? ss[0] : undefined;
-      },
-      timeoutMs,
-      () => `nodes did not converge at height >= ${minHeight}: ${nodeIds.map((n) => `${n.slice(0, 6)}@${this.latest.get(n)?.height}:${toHex(this.latest.get(n)?.tipHash ?? new Uint8Array()).slice(0, 8)}`).join(' ')}`,
-    );
+    return waitConverged(nodeIds, (n) => this.latest.get(n), (s) => toHex(s.tipHash), minHeight, timeoutMs);
   }
 
   close(): Promise<void> {
     return this.listener.close();
   }
+}
+
+/**
+ * Waits until every listed node's latest status (statusOf) has the same tip (tipOf) at height >=
+ * minHeight; returns the first node's. The timeout names where each node stands.
+ */
+export function waitConverged<S extends { readonly height: number }>(
+  nodeIds: readonly string[],
+  statusOf: (nodeId: string) => S | undefined,
+  tipOf: (s: S) => string,
+  minHeight: number,
+  timeoutMs: number,
+): Promise<S> {
+  return waitFor(
+    () => {
+      const ss = nodeIds.map(statusOf);
+      if (ss.some((s) => !s || s.height < minHeight)) return undefined;
+      const tip = tipOf(ss[0]!);
+      return ss.every((s) => tipOf(s!) === tip) ? ss[0] : undefined;
+    },
+    timeoutMs,
+    () => {
+      const where = (n: string) => {
+        const s = statusOf(n);
+        return `${n.slice(0, 6)}@${s?.height}:${s ? tipOf(s).slice(0, 8) : ''}`;
+      };
+      return `nodes did not converge at height >= ${minHeight}: ${nodeIds.map(where).join(' ')}`;
+    },
+  );
 }
 
 /** Like waitFor, for conditions that need I/O: one check at a time, every intervalMs. */
