@@ -9,7 +9,6 @@ import {
   type ChainUpdate,
   Chain,
   ValidationError,
-  blockSubsidy,
   blockWork,
   bitsToTarget,
   headerHash,
@@ -34,6 +33,8 @@ import {
 import { ChainUnderTest, STORE_KINDS, type StoreKind, coinsOf, freshChain, stateOf } from './kit/chain-harness.js';
 
 const params = makeTestParams();
+/** The test network's subsidy at these heights (config.json's devnet, no halving before 150): 50 coins, written out. */
+const SUBSIDY = 50n * 100_000_000n;
 
 /** Processes blocks in order; each must be accepted (stored), whether or not it became the tip. */
 function send(chain: Chain, blocks: readonly Block[]): Extract<BlockResult, { status: 'accepted' }>[] {
@@ -260,7 +261,7 @@ describe('chain selection and reorganisation', function () {
     const b5 = gen.block(prefix[3]!, { txs: [transfer(coinbaseCoin(prefix[0]!), bob)] });
     const b6 = gen.block(b5);
     // b7 claims one unit too much: valid header, invalid block.
-    const b7 = gen.block(b6, { coinbaseValue: blockSubsidy(7, params) + 1n });
+    const b7 = gen.block(b6, { coinbaseValue: SUBSIDY + 1n });
     const b8 = gen.block(b7);
     const b9 = gen.block(b8);
     send(chain, [b5, b6]);
@@ -285,7 +286,7 @@ describe('chain selection and reorganisation', function () {
     const { chain, store } = freshChain(params);
     send(chain, prefix);
     const before = stateOf(chain, store);
-    const b5 = gen.block(prefix[3]!, { coinbaseValue: blockSubsidy(5, params) + 1n });
+    const b5 = gen.block(prefix[3]!, { coinbaseValue: SUBSIDY + 1n });
     const b6 = gen.block(b5);
     const b7 = gen.block(b6);
     assert.equal(chain.processBlock(b7, NOW).status, 'orphan');

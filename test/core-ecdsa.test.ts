@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { Point } from '@noble/secp256k1';
 import {
-  CURVE_N,
   DecodeError,
   encodeDer,
   fromHex,
@@ -20,6 +19,9 @@ import {
 } from '../src/shared/core/index.js';
 import { opensslVerifier as verifyDerSha256 } from '../src/shared/node/verifier.js';
 import { loadVector } from './kit/vectors.js';
+
+/** The order of secp256k1's group (SEC 2, section 2.4.1), written out. */
+const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex32 = (h: string): Uint8Array => fromHex(h.padStart(64, '0'));

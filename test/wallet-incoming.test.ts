@@ -3,7 +3,6 @@
 // mined; forged ones are never recorded; a mined double spend, a vanished input or age drops them.
 // Loopback test network (broadcast 127.255.255.255, free ports), an in-process miner-like peer,
 // waits on output lines and events with bounded timeouts.
-import { COIN } from '../src/shared/core/params.js';
 import type { AddressRow } from '../src/shared/node/json-rows.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +20,9 @@ import { outpointKey } from '../src/shared/core/outpoint.js';
 import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db.js';
 import { LOOPBACK_BROADCAST, removeDir, tempDir } from './kit/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
+
+/** Base units per coin (Core's COIN), written out. */
+const COIN = 100_000_000n;
 
 const MINER_PKH = new Uint8Array(20).fill(5);
 

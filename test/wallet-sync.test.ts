@@ -1,6 +1,5 @@
 // The wallet against an in-process miner-like peer on a loopback test network: sync, balances,
 // payments and their life (pending, confirmed, undone by a reorganisation, failed by a conflict).
-import { COIN } from '../src/shared/core/params.js';
 import type { AddressRow } from '../src/shared/node/json-rows.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,6 +17,9 @@ import { MsgType, encodeStatus } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { freePorts, removeDir, tempDir } from './kit/procs.js';
 import { TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
+
+/** Base units per coin (Core's COIN), written out. */
+const COIN = 100_000_000n;
 
 const MINER_PKH = new Uint8Array(20).fill(7);
 
