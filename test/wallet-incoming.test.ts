@@ -16,10 +16,11 @@ import { sendOnce } from '../src/shared/node/net/udp.js';
 import { p2pkhScript } from '../src/shared/core/script.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
-import { outpointKey } from '../src/shared/core/outpoint.js';
+import { displayOutpoint, outpointKey } from '../src/shared/core/outpoint.js';
 import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db.js';
 import { LOOPBACK_BROADCAST, removeDir, tempDir } from './kit/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
+
 
 /** Base units per coin (Core's COIN), written out. */
 const COIN = 100_000_000n;
@@ -206,7 +207,7 @@ describe('wallet: incoming payments heard on the LAN', function () {
     await broadcast(encodeTx(rival));
     await sync.waitLine(new RegExp(`^ignored transaction ${hashToHex(txid(rival))} paying bob: conflicts with incoming payment ${id} heard first$`));
     miner.mine(1, MINER_PKH, { txs: [conflict] });
-    await sync.waitLine(new RegExp(`^dropped incoming payment ${id}: its input [0-9a-f]{64}:${input.vout} was spent by ${cid} in block 13$`));
+    await sync.waitLine(new RegExp(`^dropped incoming payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 13$`));
     const bobRows = await rows(await bob(['list-addresses', '--json']));
     assert.deepEqual([bobRows['bob']!.balance, bobRows['bob']!.pending], ['0.00000000', '0.00000000']);
     const st = await bob(['status', id]);

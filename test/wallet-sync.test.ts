@@ -17,6 +17,7 @@ import { MsgType, encodeStatus } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { freePorts, removeDir, tempDir } from './kit/procs.js';
 import { TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
+import { displayOutpoint } from '../src/shared/core/outpoint.js';
 
 /** Base units per coin (Core's COIN), written out. */
 const COIN = 100_000_000n;
@@ -325,7 +326,7 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     miner.mine(1, MINER_PKH, { txs: [conflict] });
     const r = await w(['sync', '--once']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, new RegExp(`failed: payment ${id}: its input [0-9a-f]{64}:${input.vout} was spent by ${cid} in block 9`));
+    assert.match(r.err, new RegExp(`failed: payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 9`));
     assert.match(r.out, /1 failed now/);
     const st = await status(id);
     assert.equal(st['status'], 'failed');
