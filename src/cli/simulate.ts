@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAddress } from '../shared/core/address.js';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { loadSettings } from '../shared/node/config.js';
-import { WALLET_BIN, readState } from './devnet/state.js';
+import { type DevnetState, WALLET_BIN, readState } from './devnet/state.js';
 
 export interface Payment {
   /** A devnet wallet name (wallet-1) or "DATADIR:keyname" for any wallet. */
@@ -96,11 +96,15 @@ export interface PaymentResult {
   height?: number;
 }
 
-export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?: (l: string) => void; signal?: AbortSignal }): Promise<PaymentResult[]> {
-  const log = o.log ?? (() => {});
-  const state = o.devnetDir ? readState(resolve(o.devnetDir)) : undefined;
-  if (o.devnetDir && !state) throw new CliError(`no devnet in ${resolve(o.devnetDir)} (start one with: mvb devnet start --dir ${o.devnetDir})`);
+type PlannedPayment = { readonly p: Payment; readonly i: number; readonly from: WalletRef; readonly to: string };
+
+/**
+ * Resolves every entry before anything is sent, so a bad scenario sends nothing: a "from" is a
+ * devnet wallet or DATADIR:keyname, a "to" a devnet wallet or an address of the devnet's network.
+ */
+function planPayments(scenario: Scenario, state: DevnetState | undefined): PlannedPayment[] {
   const wallets = new Map((state?.nodes ?? []).filter((n) => n.kind === 'wallet').map((n) => [n.name, n]));
+  const known = () => [...wallets.keys()].join(', ') || 'none';
   const fromRef = (text: string, i: number): WalletRef => {
     const w = wallets.get(text);
     if (w) return { datadir: w.datadir, key: w.name };
@@ -111,10 +115,8 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
       if (!existsSync(join(datadir, 'keys'))) throw new CliError(`invalid scenario: payments[${i}].from: ${datadir} is not a wallet's data directory (no keys folder)`, 2);
       return { datadir, key: text.slice(colon + 1) };
     }
-    throw new CliError(`invalid scenario: payments[${i}].from: "${text}" is not a wallet of this devnet (${[...wallets.keys()].join(', ') || 'none'}) nor DATADIR:keyname`, 2);
+    throw new CliError(`invalid scenario: payments[${i}].from: "${text}" is not a wallet of this devnet (${known()}) nor DATADIR:keyname`, 2);
   };
-  // Resolve every entry before sending anything, so a bad scenario sends nothing: a "to" that is
-  // not a devnet wallet must be an address of the devnet's network.
   const addressVersion = state ? loadSettings({ network: state.network }).params.addressVersion : undefined;
   const toRef = (text: string, i: number): string => {
     const w = wallets.get(text);
@@ -124,42 +126,34 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
     try {
       version = decodeAddress(text).version;
     } catch {
-      throw new CliError(`invalid scenario: payments[${i}].to: "${text}" is neither a wallet of this devnet (${[...wallets.keys()].join(', ') || 'none'}) nor an address`, 2);
+      throw new CliError(`invalid scenario: payments[${i}].to: "${text}" is neither a wallet of this devnet (${known()}) nor an address`, 2);
     }
     if (addressVersion !== undefined && version !== addressVersion) throw new CliError(`invalid scenario: payments[${i}].to: ${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`, 2);
     return text;
   };
-  const plan = scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: toRef(p.to, i) }));
-  const results: PaymentResult[] = plan.map(({ p, i }) => ({ index: i, from: p.from, to: p.to, amount: p.amount, status: 'not sent' }));
-  const send = async (x: (typeof plan)[number]) => {
-    if (x.p.delay > 0) await sleep(x.p.delay * 1000, undefined, { signal: o.signal });
-    const r = results[x.i]!;
-    const out = await runWallet(x.from.datadir, ['send', x.from.key, x.p.amount, x.to, ...(x.p.fee ? ['--fee', x.p.fee] : [])]);
-    r.sentAt = Date.now();
-    if (out.code !== 0) {
-      r.status = 'failed';
-      r.error = out.stderr.trim().split('\n').pop()?.replace(/^error: /, '') ?? `exit ${out.code}`;
-      log(`#${x.i} ${x.p.from} -> ${x.p.to} ${x.p.amount}: refused: ${r.error}`);
-      return;
-    }
-    r.txid = out.stdout.trim().split('\n').pop()!;
-    r.status = 'pending';
-    log(`#${x.i} ${x.p.from} -> ${x.p.to} ${x.p.amount}: sent ${r.txid}`);
-  };
-  for (let k = 0; k < plan.length; ) {
-    if (o.signal?.aborted) break;
-    if (plan[k]!.p.parallel) {
-      let end = k;
-      while (end < plan.length && plan[end]!.p.parallel) end++;
-      await Promise.all(plan.slice(k, end).map(send));
-      k = end;
-    } else {
-      await send(plan[k]!);
-      k++;
-    }
+  return scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: toRef(p.to, i) }));
+}
+
+/** Sends one planned payment (after its delay) through `mvb-wallet send`, recording the outcome. */
+async function sendPayment(x: PlannedPayment, r: PaymentResult, log: (l: string) => void, signal?: AbortSignal): Promise<void> {
+  if (x.p.delay > 0) await sleep(x.p.delay * 1000, undefined, { signal });
+  const out = await runWallet(x.from.datadir, ['send', x.from.key, x.p.amount, x.to, ...(x.p.fee ? ['--fee', x.p.fee] : [])]);
+  r.sentAt = Date.now();
+  if (out.code !== 0) {
+    r.status = 'failed';
+    r.error = out.stderr.trim().split('\n').pop()?.replace(/^error: /, '') ?? `exit ${out.code}`;
+    log(`#${x.i} ${x.p.from} -> ${x.p.to} ${x.p.amount}: refused: ${r.error}`);
+    return;
   }
-  const deadline = Date.now() + scenario.confirmTimeoutSeconds * 1000;
-  while (!o.signal?.aborted && results.some((r) => r.status === 'pending') && Date.now() < deadline) {
+  r.txid = out.stdout.trim().split('\n').pop()!;
+  r.status = 'pending';
+  log(`#${x.i} ${x.p.from} -> ${x.p.to} ${x.p.amount}: sent ${r.txid}`);
+}
+
+/** Asks each sender's wallet about its pending payments every 500 ms until none is pending or the timeout. */
+async function awaitConfirmations(plan: readonly PlannedPayment[], results: PaymentResult[], timeoutSeconds: number, log: (l: string) => void, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (!signal?.aborted && results.some((r) => r.status === 'pending') && Date.now() < deadline) {
     for (const r of results.filter((x) => x.status === 'pending')) {
       const x = plan[r.index]!;
       const out = await runWallet(x.from.datadir, ['status', r.txid!, '--json']);
@@ -178,6 +172,23 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?
     }
     await sleep(500);
   }
+}
+
+export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?: (l: string) => void; signal?: AbortSignal }): Promise<PaymentResult[]> {
+  const log = o.log ?? (() => {});
+  const state = o.devnetDir ? readState(resolve(o.devnetDir)) : undefined;
+  if (o.devnetDir && !state) throw new CliError(`no devnet in ${resolve(o.devnetDir)} (start one with: mvb devnet start --dir ${o.devnetDir})`);
+  const plan = planPayments(scenario, state);
+  const results: PaymentResult[] = plan.map(({ p, i }) => ({ index: i, from: p.from, to: p.to, amount: p.amount, status: 'not sent' }));
+  // In order; a run of entries marked parallel goes out at once.
+  for (let k = 0; k < plan.length; ) {
+    if (o.signal?.aborted) break;
+    let end = k + 1;
+    if (plan[k]!.p.parallel) while (end < plan.length && plan[end]!.p.parallel) end++;
+    await Promise.all(plan.slice(k, end).map((x) => sendPayment(x, results[x.i]!, log, o.signal)));
+    k = end;
+  }
+  await awaitConfirmations(plan, results, scenario.confirmTimeoutSeconds, log, o.signal);
   return results;
 }
 

@@ -2,7 +2,7 @@
 // payments heard by sync and not mined yet show as "in", "pending". Mined rewards are grouped, one
 // row per REWARD_GROUP_BLOCKS blocks (a miner earns one per block: hundreds would hide the few
 // payments), unless --all; --limit N shows the newest N rows (20 in the table by default).
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError, integerOption } from '../../shared/node/cli.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { type TxEntry, type TxMeaning, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
@@ -43,19 +43,13 @@ export function groupRewards(rows: readonly Row[]): (Row | RewardGroup)[] {
   return out.map((x) => ('count' in x && x.count === 1 ? x.first : x));
 }
 
-const limitOption = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new CliError('--limit must be a whole number from 1 to 1000000', 2);
-  return n;
-};
-
 export const history: CliCommand = {
   name: 'history',
   readsDataDir: createWalletHint,
   describe: 'list payments in and out of local addresses, newest first',
   args: ['[name]'],
   options: [
-    { flags: '--limit <n>', description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`, parser: limitOption },
+    { flags: '--limit <n>', description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`, parser: integerOption('--limit', 1, 1_000_000) },
     { flags: '--all', description: 'every row: each mined reward on its own, no limit' },
   ],
   async handler([name], opts, ctx) {
