@@ -23,6 +23,7 @@ import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from '../shared/node/mempool.js';
 import { randomBytes } from 'node:crypto';
 import { opensslVerifier } from '../shared/node/verifier.js';
+import type { EventLog } from '../shared/node/events.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
 
@@ -61,6 +62,8 @@ export interface MinerOptions {
   readonly statusLineSeconds?: number;
   /** Draw a progress bar (on stderr) while catching up, instead of a line per thousand blocks. */
   readonly progressBar?: boolean;
+  /** `--events FILE`: blocks mined, chain updates, transactions accepted (see events.ts). */
+  readonly events?: EventLog;
 }
 
 interface Template {
@@ -124,7 +127,7 @@ export class Miner {
       throw e;
     }
     this.mempool = new Mempool(this.chain, { minRelayFeeRate: settings.minRelayFeeRate, maxBytes: settings.mempoolMaxBytes });
-    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
+    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
     this.node.mempoolSize = () => this.mempool.size;
   }
 
@@ -277,6 +280,8 @@ export class Miner {
       const r = this.chain.processBlock(block, Math.floor(Date.now() / 1000));
       if (r.status === 'accepted' && r.connected.length) {
         this.stats.blocksMined++;
+        this.opts.events?.write('mined', { hash: hashToHex(r.entry.hash), height: t.height });
+        this.opts.events?.update(r, 'self');
         const payments = block.txs.length - 1;
         // Counted as the demo and explorers count them: every transaction, the coinbase included.
         this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`));
@@ -322,6 +327,7 @@ export class Miner {
         this.stats.ownTxHeard++;
         return;
       }
+      this.opts.events?.write('tx', { txid: hashToHex(r.entry.txid) });
       this.log(`mempool +${hashToHex(r.entry.txid).slice(0, 16)}… fee ${r.entry.fee} (${r.entry.feeRate.toFixed(1)}/byte), ${this.mempool.size} waiting`);
       this.refresh();
     } catch (e) {
@@ -363,5 +369,6 @@ export class Miner {
     await this.pool?.close();
     await this.node.stop();
     this.store.close();
+    this.opts.events?.close();
   }
 }

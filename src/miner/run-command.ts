@@ -1,6 +1,7 @@
 // `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
 import { availableParallelism } from 'node:os';
 import { CliError, type CliCommand, integerOption, processOutput } from '../shared/node/cli.js';
+import { openEventLog } from '../shared/node/events.js';
 import { Miner } from './miner.js';
 
 export const runMinerCommand: CliCommand = {
@@ -11,6 +12,7 @@ export const runMinerCommand: CliCommand = {
     { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: integerOption('--threads', 1, 1024) },
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
+    { flags: '--events <file>', description: 'append an event log (JSON lines: blocks heard, mined, connected, reorganisations, transactions) to this file' },
     { flags: '--bind <ip>', description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)' },
   ],
   async handler(_args, opts, ctx) {
@@ -25,6 +27,7 @@ export const runMinerCommand: CliCommand = {
       color: !ctx.env['NO_COLOR'] && process.stdout.isTTY === true ? undefined : false,
       bindAddress: opts['bind'] as string | undefined,
       progressBar: ctx.io === processOutput && process.stderr.isTTY === true && !ctx.json,
+      events: openEventLog(opts['events']),
     });
     try {
       await miner.start();

@@ -8,6 +8,7 @@ import { equalBytes, hashToHex, toHex } from '../../core/bytes.js';
 import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
 import type { Settings } from '../config.js';
 import { ValidationError } from '../../core/validation.js';
+import type { EventLog } from '../events.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
@@ -41,6 +42,8 @@ export interface NodeOptions {
   readonly now?: () => number;
   /** Blocks fetched per GETBLOCKS request. */
   readonly blocksPerRequest?: number;
+  /** `--events FILE`: tips heard and chain updates from peers are logged here. */
+  readonly events?: EventLog;
 }
 
 export interface NodeEvents {
@@ -185,6 +188,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     info.status = st;
     info.lastSeenMs = Date.now();
     this.peers.set(key, info);
+    this.opts.events?.heardTip(st.tipHash, st.height, from.address);
     this.emit('status', info);
     if (st.chainWork > this.chain.tip.chainWork && st.blockServerPort !== 0) void this.syncNow();
   }
@@ -307,6 +311,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         this.stats.blocksFetched++;
         const r = this.chain.processBlock(b, this.now());
         if (r.status !== 'accepted') continue;
+        this.opts.events?.update(r, 'peer');
         if (r.connected.length || r.disconnected.length) this.emit('update', r);
         // An earlier block of this peer's branch failed when the branch was connected.
         if (r.invalid.length) throw r.invalid[0]!.error;

@@ -7,6 +7,8 @@ export interface SyncOptions {
   /** --once only: seconds to wait for a first miner, and then for progress while catching up. */
   readonly timeoutSeconds: number;
   readonly verbose: boolean;
+  /** --events FILE: the node's event log (see shared/node/events.ts). */
+  readonly events?: string;
 }
 
 /** --once's --timeout when none is given. */
@@ -19,6 +21,7 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
     description: `with --once: give up after this long without hearing a miner, or without progress while catching up (default ${DEFAULT_ONCE_TIMEOUT_SECONDS}); the loop without --once runs until Ctrl-C and warns while it hears no miner`,
   },
   { flags: '--verbose', description: 'also log network details' },
+  { flags: '--events <file>', description: 'append an event log (JSON lines: tips heard, blocks connected and disconnected, reorganisations) to this file' },
 ];
 
 export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
@@ -29,5 +32,5 @@ export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
   }
   const timeoutSeconds = given === undefined ? DEFAULT_ONCE_TIMEOUT_SECONDS : Number(given);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86400) throw new CliError(`invalid --timeout "${String(given)}": seconds, more than 0 and at most 86400`, 2);
-  return { once, timeoutSeconds, verbose: Boolean(opts['verbose']) };
+  return { once, timeoutSeconds, verbose: Boolean(opts['verbose']), ...(typeof opts['events'] === 'string' ? { events: opts['events'] } : {}) };
 }

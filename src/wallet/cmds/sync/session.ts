@@ -11,6 +11,7 @@ import type { Settings } from '../../../shared/node/config.js';
 import { type PeerInfo, ChainNode } from '../../../shared/node/net/node.js';
 import { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../../shared/node/verifier.js';
+import { type EventLog, openEventLog } from '../../../shared/node/events.js';
 import type { KeyStore } from '../../../shared/node/keystore.js';
 import { WalletDb } from '../../db.js';
 import { localKeys, openKeys } from '../../keys.js';
@@ -36,7 +37,7 @@ export class SyncSession {
   private lastSaved = '';
   private lastSavedAt = 0;
 
-  private constructor(ctx: CommandContext, db: WalletDb, chain: Chain, log: (level: string, msg: string) => void) {
+  private constructor(ctx: CommandContext, db: WalletDb, chain: Chain, log: (level: string, msg: string) => void, private readonly events?: EventLog) {
     this.settings = ctx.settings;
     this.db = db;
     this.chain = chain;
@@ -47,6 +48,7 @@ export class SyncSession {
       settings: ctx.settings,
       chain,
       serveBlocks: false,
+      events,
       log: (level, msg) => {
         this.lastProblem = msg;
         log(level, msg);
@@ -55,13 +57,13 @@ export class SyncSession {
   }
 
   /** Opens the store (taking the sync lock) and the chain; closes the store again if that fails. */
-  static open(ctx: CommandContext, log: (level: string, msg: string) => void): SyncSession {
+  static open(ctx: CommandContext, log: (level: string, msg: string) => void, eventsFile?: string): SyncSession {
     const store = new LmdbChainStore(chainDir(ctx.datadir), 'mvb-wallet sync');
     const db = new WalletDb(store);
     try {
       db.attachHook();
       const chain = new Chain(ctx.settings.params, store, { verifier: opensslVerifier });
-      return new SyncSession(ctx, db, chain, log);
+      return new SyncSession(ctx, db, chain, log, openEventLog(eventsFile));
     } catch (e) {
       db.close();
       throw e;
@@ -132,6 +134,7 @@ export class SyncSession {
   async close(): Promise<void> {
     await this.stopNode();
     if (!this.closed) this.db.close();
+    this.events?.close();
     this.closed = true;
   }
 }
