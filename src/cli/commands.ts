@@ -4,5 +4,6 @@ import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 import { devnetCommand } from './devnet/index.js';
 import { simulateCommand } from './simulate.js';
+import { labCommand } from './lab.js';
 
-export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand];
+export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand, labCommand];

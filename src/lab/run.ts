@@ -1,0 +1,202 @@
+// One run of an experiment: builds the emulated network, starts a wallet key and a miner on every
+// host (rewards to that host's wallet), a wallet `sync` loop on every host that pays, then plays
+// the schedule (payments, partitions, heals, nodes stopped and started) or the attack, stops
+// everything, and measures from the event logs. Everything it made is removed in `finally`.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliError } from '../shared/node/cli.js';
+import { monotonicMs } from '../shared/node/events.js';
+import { EmulatedNet } from '../shared/node/netns.js';
+import { type Analysis, analyse, readEvents } from './analyse.js';
+import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
+import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
+import { LabProcs, MINER_BIN, type Proc, WALLET_BIN, stopGroup, usage } from './nodes.js';
+
+/** Namespaces of the lab are named mvblab-<pid>-<n>-<role>. */
+export const LAB_PREFIX = 'mvblab';
+/** Expected header hashes per block at the easiest target 0x1f00ffff: 2^256 / (0xffff · 2^224). */
+export const HASHES_PER_EASIEST_BLOCK = 2 ** 32 / 0xffff;
+
+export interface PaymentOutcome {
+  readonly from: string;
+  readonly to: string;
+  readonly amount: string;
+  readonly txid: string | null;
+  /** Heights in the final best chain holding it (exactly one if it was not lost). */
+  readonly minedAt: number[];
+  readonly error?: string;
+}
+
+export interface RunResult {
+  readonly nodes: number;
+  readonly linkDelayMs: number;
+  readonly blockIntervalSeconds: number;
+  readonly durationSeconds: number;
+  readonly analysis: Analysis;
+  readonly payments: PaymentOutcome[];
+  readonly txPropagationMs: number[];
+  readonly usage: { processes: number; cpuSeconds: number; rssMB: number };
+  readonly doubleSpend?: DoubleSpendResult;
+  readonly timeline: string[];
+}
+
+export interface RunContext {
+  readonly x: Experiment;
+  readonly net: EmulatedNet;
+  readonly procs: LabProcs;
+  readonly dir: string;
+  readonly miners: (Proc | undefined)[];
+  readonly walletDirs: string[];
+  readonly addresses: string[];
+  readonly eventFiles: string[];
+  readonly t0: number;
+  readonly signal: AbortSignal;
+  note(msg: string): void;
+  startMiner(i: number): void;
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new CliError('interrupted: everything the lab made was removed', 130);
+}
+
+/** Sleeps up to ms, returning early (and throwing) when the run is interrupted. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    /* aborted */
+  }
+  checkAbort(signal);
+}
+
+async function setup(x: Experiment, dir: string, net: EmulatedNet, procs: LabProcs, signal: AbortSignal, note: (m: string) => void): Promise<RunContext> {
+  const walletDirs = net.hosts.map((h) => join(dir, h.name, 'wallet'));
+  const addresses: string[] = [];
+  for (const [i, h] of net.hosts.entries()) {
+    const r = await procs.wallet(h, walletDirs[i]!, ['new-address', h.name]);
+    const addr = r.out.split(/\s+/)[1];
+    if (r.code !== 0 || !addr) throw new CliError(`could not make a wallet key on ${h.name}: ${r.err || r.out}`);
+    addresses.push(addr);
+  }
+  const eventFiles = net.hosts.map((h) => join(dir, 'events', `${h.name}.jsonl`));
+  mkdirSync(join(dir, 'events'), { recursive: true });
+  const total = HASHES_PER_EASIEST_BLOCK / x.blockIntervalSeconds;
+  const miners: (Proc | undefined)[] = net.hosts.map(() => undefined);
+  const startMiner = (i: number) => {
+    const h = net.hosts[i]!;
+    const share = x.hashShares[i]!;
+    const mine = share > 0 ? ['--set', `maxHashrate=${Math.max(1, Math.round(share * total))}`] : ['--no-mine'];
+    miners[i] = procs.start(`miner ${h.name}`, h, MINER_BIN, ['--datadir', join(dir, h.name, 'miner'), '--threads', '1', '--address', addresses[i]!, '--events', eventFiles[i]!, ...mine]);
+  };
+  const ctx: RunContext = { x, net, procs, dir, miners, walletDirs, addresses, eventFiles, t0: monotonicMs(), signal, note, startMiner };
+  net.hosts.forEach((_, i) => startMiner(i));
+  note(`started ${net.hosts.length} miners (total ${Math.round(total)} H/s, target ${x.blockIntervalSeconds} s per block)`);
+  // Wallet sync loops on the hosts that pay: they follow the chain and rebroadcast pending payments.
+  const payers = new Set(x.payments.map((p) => p.from));
+  for (const i of payers) procs.start(`wallet ${net.hosts[i]!.name}`, net.hosts[i]!, WALLET_BIN, ['--datadir', walletDirs[i]!, 'sync', '--timeout', '600']);
+  return ctx;
+}
+
+/** Sends one payment from its host's wallet; retries while the coins are not yet mature. */
+async function pay(ctx: RunContext, p: Experiment['payments'][number]): Promise<{ txid: string | null; error?: string; t: number }> {
+  const h = ctx.net.hosts[p.from]!;
+  let last = '';
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const t = monotonicMs();
+    const r = await ctx.procs.wallet(h, ctx.walletDirs[p.from]!, ['send', h.name, p.amount, ctx.addresses[p.to]!], 30_000);
+    const id = r.out.split('\n')[0]?.trim() ?? '';
+    if (r.code === 0 && /^[0-9a-f]{64}$/.test(id)) return { txid: id, t };
+    last = (r.err || r.out).split('\n')[0] ?? '';
+    if (!/mature|insufficient|not enough|no coins|funds/i.test(last)) break;
+    await pause(1000, ctx.signal);
+  }
+  return { txid: null, error: last, t: monotonicMs() };
+}
+
+/** Plays events and payments in time order until the duration (or block count) is reached. */
+async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: string | null; error?: string; t: number }[] }> {
+  const { x, net } = ctx;
+  type Item = { at: number; run: () => Promise<void> };
+  const sent: { idx: number; txid: string | null; error?: string; t: number }[] = [];
+  const items: Item[] = [
+    ...x.events.map((e): Item => ({
+      at: e.at,
+      run: async () => {
+        if (e.type === 'partition') await net.partition(e.groups);
+        else if (e.type === 'heal') await net.heal();
+        else if (e.type === 'stop') await stopGroup(ctx.miners[e.host]!, 'SIGTERM');
+        else ctx.startMiner(e.host);
+        ctx.note(e.type === 'partition' ? `partition ${e.groups.map((g) => g.map((i) => net.hosts[i]!.name).join('+')).join(' | ')}` : e.type === 'heal' ? 'heal' : `${e.type} ${net.hosts[e.host]!.name}`);
+      },
+    })),
+    ...x.payments.map((p, idx): Item => ({
+      at: p.at,
+      run: async () => {
+        const r = await pay(ctx, p);
+        sent.push({ idx, ...r });
+        ctx.note(r.txid ? `payment ${net.hosts[p.from]!.name} -> ${net.hosts[p.to]!.name} ${p.amount}: ${r.txid.slice(0, 16)}` : `payment ${idx} failed: ${r.error}`);
+      },
+    })),
+  ].sort((a, b) => a.at - b.at);
+  const running: Promise<void>[] = [];
+  for (;;) {
+    const elapsed = (monotonicMs() - ctx.t0) / 1000;
+    while (items.length && items[0]!.at <= elapsed) running.push(items.shift()!.run());
+    if (elapsed >= x.durationSeconds && !items.length) break;
+    if (x.blocks !== undefined && !items.length) {
+      const heights = ctx.eventFiles.map((f) => lastTipHeight(f));
+      if (Math.max(...heights) >= x.blocks) break;
+    }
+    await pause(250, ctx.signal);
+  }
+  await Promise.all(running);
+  return { sent };
+}
+
+/** The height of the last tip a node logged (0 before any). */
+export function lastTipHeight(file: string): number {
+  const ev = readEvents(file).events;
+  for (let i = ev.length - 1; i >= 0; i--) if (ev[i]!.ev === 'tip') return ev[i]!.height ?? 0;
+  return 0;
+}
+
+/** Runs the experiment once; the network and every process are gone when it returns or throws. */
+export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, log: (msg: string) => void): Promise<RunResult> {
+  checkAbort(signal);
+  const timeline: string[] = [];
+  const net = await EmulatedNet.create(LAB_PREFIX, x.hosts, linkShapes(x));
+  const t0 = monotonicMs();
+  const note = (m: string) => {
+    const line = `${((monotonicMs() - t0) / 1000).toFixed(1).padStart(6)} s  ${m}`;
+    timeline.push(line);
+    log(line);
+  };
+  const sets = [`broadcastAddress=${net.broadcast}`, `targetBlockSeconds=${x.blockIntervalSeconds}`, `retargetInterval=${x.retargetInterval}`, `statusBroadcastIntervalSeconds=${x.statusIntervalSeconds}`, 'transactionBroadcastIntervalSeconds=2'];
+  const procs = new LabProcs(net, sets);
+  try {
+    note(`network ${net.id}: ${x.hosts} hosts on ${net.net24}.0/24, ${x.topology.type}, median link delay ${medianLinkDelay(x)} ms`);
+    const ctx = await setup(x, dir, net, procs, signal, note);
+    let doubleSpend: DoubleSpendResult | undefined;
+    let sent: Awaited<ReturnType<typeof schedule>>['sent'] = [];
+    if (x.attack?.type === 'double-spend') doubleSpend = await runDoubleSpend(ctx, x.attack);
+    else sent = (await schedule(ctx)).sent;
+    const endT = monotonicMs();
+    const use = usage([...procs.pids(), ...(net.switchPid ? [net.switchPid] : [])]);
+    note(`stopping: ${use.processes} processes used ${use.cpuSeconds.toFixed(1)} CPU s, ${use.rssMB} MB resident`);
+    await procs.stopAll();
+    const logs = ctx.eventFiles.map((f) => readEvents(f).events);
+    const analysis = analyse(logs, endT, 2000 + 3 * x.blockIntervalSeconds * 1000);
+    const payments = x.payments.map((p, idx): PaymentOutcome => {
+      const s = sent.find((e) => e.idx === idx);
+      const txid = s?.txid ?? null;
+      return { from: net.hosts[p.from]!.name, to: net.hosts[p.to]!.name, amount: p.amount, txid, minedAt: txid ? analysis.bestChain.txHeights(txid) : [], ...(s?.error ? { error: s.error } : {}) };
+    });
+    const txPropagationMs = sent.flatMap((s) => (s.txid ? logs.flatMap((l) => l.filter((e) => e.ev === 'tx' && e.txid === s.txid).slice(0, 1).map((e) => Math.round(e.t - s.t))) : []));
+    return { nodes: x.hosts, linkDelayMs: medianLinkDelay(x), blockIntervalSeconds: x.blockIntervalSeconds, durationSeconds: Math.round(endT - t0) / 1000, analysis, payments, txPropagationMs, usage: use, doubleSpend, timeline };
+  } finally {
+    await procs.stopAll();
+    const errors = await net.destroy();
+    for (const e of errors) log(`warning: ${e}`);
+  }
+}
