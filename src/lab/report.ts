@@ -30,6 +30,7 @@ export function summary(r: RunResult, name: string) {
     paymentsLost: r.payments.filter((p) => p.txid !== null && p.minedAt.length !== 1).length,
     txPropagationMs: r.txPropagationMs,
     doubleSpend: r.doubleSpend,
+    selfish: r.selfish ? { ...r.selfish, chainShare: round(a.chainShares[r.selfish.miner] ?? 0, 3) } : undefined,
     usage: r.usage,
     published: { deckerWattenhofer2013: DECKER_WATTENHOFER_2013 },
   };
@@ -60,6 +61,7 @@ export function table(s: Summary, shares: readonly number[]): string {
   if (s.doubleSpend) {
     for (const r of s.doubleSpend.rows) t.push([`double spend, q = ${s.doubleSpend.attackerShare}, z = ${r.confirmations}`, `${r.successes}/${r.trials} succeeded; Nakamoto P = ${r.nakamoto}`]);
   }
+  if (s.selfish) t.push([`selfish miner, α = ${s.selfish.alpha}`, `share of best chain ${(s.selfish.chainShare * 100).toFixed(1)} %; Eyal & Sirer R(α, γ=0) = ${(s.selfish.eyalSirerGamma0 * 100).toFixed(1)} %, γ=0.5: ${(s.selfish.eyalSirerGamma05 * 100).toFixed(1)} %; ${s.selfish.publications} publications`]);
   return t.toString();
 }
 

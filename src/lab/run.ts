@@ -11,6 +11,7 @@ import { EmulatedNet } from '../shared/node/netns.js';
 import { type Analysis, analyse, readEvents } from './analyse.js';
 import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
+import { type SelfishResult, runSelfish } from './selfish.js';
 import { LabProcs, MINER_BIN, type Proc, WALLET_BIN, stopGroup, usage } from './nodes.js';
 
 /** Namespaces of the lab are named mvblab-<pid>-<n>-<role>. */
@@ -38,6 +39,7 @@ export interface RunResult {
   readonly txPropagationMs: number[];
   readonly usage: { processes: number; cpuSeconds: number; rssMB: number };
   readonly doubleSpend?: DoubleSpendResult;
+  readonly selfish?: SelfishResult;
   readonly timeline: string[];
 }
 
@@ -172,15 +174,20 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     timeline.push(line);
     log(line);
   };
-  const sets = [`broadcastAddress=${net.broadcast}`, `targetBlockSeconds=${x.blockIntervalSeconds}`, `retargetInterval=${x.retargetInterval}`, `statusBroadcastIntervalSeconds=${x.statusIntervalSeconds}`, 'transactionBroadcastIntervalSeconds=2'];
+  // The hash-rate caps set the interval; the retarget (whole seconds) aims at the nearest one.
+  const sets = [`broadcastAddress=${net.broadcast}`, `targetBlockSeconds=${Math.max(1, Math.round(x.blockIntervalSeconds))}`, `retargetInterval=${x.retargetInterval}`, `statusBroadcastIntervalSeconds=${x.statusIntervalSeconds}`, 'transactionBroadcastIntervalSeconds=2'];
   const procs = new LabProcs(net, sets);
   try {
     note(`network ${net.id}: ${x.hosts} hosts on ${net.net24}.0/24, ${x.topology.type}, median link delay ${medianLinkDelay(x)} ms`);
     const ctx = await setup(x, dir, net, procs, signal, note);
     let doubleSpend: DoubleSpendResult | undefined;
+    let selfish: SelfishResult | undefined;
     let sent: Awaited<ReturnType<typeof schedule>>['sent'] = [];
     if (x.attack?.type === 'double-spend') doubleSpend = await runDoubleSpend(ctx, x.attack);
-    else sent = (await schedule(ctx)).sent;
+    else if (x.attack?.type === 'selfish') {
+      const played = schedule(ctx);
+      [selfish, { sent }] = await Promise.all([runSelfish(ctx, x.attack.miner, played), played]);
+    } else sent = (await schedule(ctx)).sent;
     const endT = monotonicMs();
     const use = usage([...procs.pids(), ...(net.switchPid ? [net.switchPid] : [])]);
     note(`stopping: ${use.processes} processes used ${use.cpuSeconds.toFixed(1)} CPU s, ${use.rssMB} MB resident`);
@@ -193,7 +200,7 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
       return { from: net.hosts[p.from]!.name, to: net.hosts[p.to]!.name, amount: p.amount, txid, minedAt: txid ? analysis.bestChain.txHeights(txid) : [], ...(s?.error ? { error: s.error } : {}) };
     });
     const txPropagationMs = sent.flatMap((s) => (s.txid ? logs.flatMap((l) => l.filter((e) => e.ev === 'tx' && e.txid === s.txid).slice(0, 1).map((e) => Math.round(e.t - s.t))) : []));
-    return { nodes: x.hosts, linkDelayMs: medianLinkDelay(x), blockIntervalSeconds: x.blockIntervalSeconds, durationSeconds: Math.round(endT - t0) / 1000, analysis, payments, txPropagationMs, usage: use, doubleSpend, timeline };
+    return { nodes: x.hosts, linkDelayMs: medianLinkDelay(x), blockIntervalSeconds: x.blockIntervalSeconds, durationSeconds: Math.round(endT - t0) / 1000, analysis, payments, txPropagationMs, usage: use, doubleSpend, selfish, timeline };
   } finally {
     await procs.stopAll();
     const errors = await net.destroy();
