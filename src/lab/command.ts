@@ -76,7 +76,7 @@ export const labRunCommand: CliCommand = {
       }
     }
     if (ctx.json) ctx.io.out(JSON.stringify(runs.length > 1 ? { experiment: x.name, sweep: x.sweep, runs: results } : results[0]));
-    else ctx.io.out(`written: ${join(out, 'result.json')}${runs.length > 1 ? ', sweep.json' : ''}, chart.svg, events/*.jsonl`);
+    else ctx.io.out(runs.length > 1 ? `written: ${join(out, 'sweep.json')}, chart.svg; each run in run-N/` : `written: ${join(out, 'result.json')}, chart.svg, events/*.jsonl`);
     return 0;
   },
 };
