@@ -46,7 +46,7 @@ export async function runSelfish(ctx: RunContext, miner: number, done: Promise<u
     const priv = s.tipHeight - base;
     const pubBlocks = pub.tipHeight - base;
     const lead = priv - pubBlocks;
-    const want = priv > 0 && pubBlocks >= 1 && lead <= 1;
+    const want = priv > 0 && pubBlocks >= 1 && lead >= 0 && lead <= 1;
     if (want !== open) {
       await ctx.net.mute(want ? [] : [miner]);
       open = want;
