@@ -91,7 +91,7 @@ function groupMembers(leaders: readonly number[]): number[] {
   const out: number[] = [];
   for (const name of listProc()) {
     const stat = procStat(name);
-    if (stat && want.has(stat.pgrp)) out.push(name);
+    if (stat && (want.has(stat.pgrp) || want.has(name))) out.push(name);
   }
   return out;
 }
