@@ -53,16 +53,28 @@ export function table(s: Summary, shares: readonly number[]): string {
     ['propagation to connected p50 / p90 / p99', `${s.propagationMs.p50} / ${s.propagationMs.p90} / ${s.propagationMs.p99} ms (${s.propagationMs.samples} samples)`],
     ['status heard p50 / p90 / p99', `${s.heardMs.p50} / ${s.heardMs.p90} / ${s.heardMs.p99} ms`],
     ['reorganisations by depth', Object.entries(s.reorgDepths).map(([d, n]) => `${d}: ${n}`).join(', ') || 'none'],
-    ['share of best chain vs hash power', s.chainShares.map((c, i) => `h${i + 1} ${(c * 100).toFixed(0)}/${(shares[i]! * 100).toFixed(0)}`).join(' ')],
+    ['share of best chain vs hash power (%)', shareCell(s.chainShares, shares)],
     ['Bitcoin 2013 (Decker & Wattenhofer)', `propagation p50 6.5 s, T 600 s, fork rate 1.69 % (model ${pct(staleModel(6.5, 600))})`],
     ['processes, CPU, memory', `${s.usage.processes}, ${s.usage.cpuSeconds.toFixed(1)} CPU s, ${s.usage.rssMB} MB`],
   );
-  if (s.payments.length) t.push(['payments sent / mined once / lost', `${s.payments.filter((p) => p.txid).length} / ${s.payments.filter((p) => p.minedAt.length === 1).length} / ${s.paymentsLost}`]);
+  if (s.payments.length) {
+    t.push(['payments sent / mined once / lost', `${s.payments.filter((p) => p.txid).length} / ${s.payments.filter((p) => p.minedAt.length === 1).length} / ${s.paymentsLost}`]);
+    const back = s.payments.filter((p) => p.returnedByReorg);
+    t.push(['returned to a mempool by a reorganisation', `${back.length}: ${back.map((p) => `${p.from}->${p.to} mined again at ${p.minedAt.join(', ') || 'nowhere'}`).join('; ') || 'none'}`]);
+  }
   if (s.doubleSpend) {
     for (const r of s.doubleSpend.rows) t.push([`double spend, q = ${s.doubleSpend.attackerShare}, z = ${r.confirmations}`, `${r.successes}/${r.trials} succeeded; Nakamoto P = ${r.nakamoto}`]);
   }
   if (s.selfish) t.push([`selfish miner, α = ${s.selfish.alpha}`, `share of best chain ${(s.selfish.chainShare * 100).toFixed(1)} %; Eyal & Sirer R(α, γ=0) = ${(s.selfish.eyalSirerGamma0 * 100).toFixed(1)} %, γ=0.5: ${(s.selfish.eyalSirerGamma05 * 100).toFixed(1)} %; ${s.selfish.publications} publications`]);
   return t.toString();
+}
+
+/** "h1 40/45 h2 ..." (best chain % / hash power %); past 10 hosts only those with blocks in the best chain. */
+function shareCell(chain: readonly number[], power: readonly number[]): string {
+  const cells = chain.map((c, i) => ({ i, c, text: `h${i + 1} ${(c * 100).toFixed(0)}/${(power[i]! * 100).toFixed(0)}` }));
+  if (cells.length <= 10) return cells.map((x) => x.text).join(' ');
+  const some = cells.filter((x) => x.c > 0);
+  return `${some.map((x) => x.text).join(' ')} (the other ${cells.length - some.length}: none)`;
 }
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);

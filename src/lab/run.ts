@@ -26,6 +26,8 @@ export interface PaymentOutcome {
   readonly txid: string | null;
   /** Heights in the final best chain holding it (exactly one if it was not lost). */
   readonly minedAt: number[];
+  /** A reorganisation took it out of a block on some node (it went back to a mempool). */
+  readonly returnedByReorg: boolean;
   readonly error?: string;
 }
 
@@ -197,7 +199,7 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     const payments = x.payments.map((p, idx): PaymentOutcome => {
       const s = sent.find((e) => e.idx === idx);
       const txid = s?.txid ?? null;
-      return { from: net.hosts[p.from]!.name, to: net.hosts[p.to]!.name, amount: p.amount, txid, minedAt: txid ? analysis.bestChain.txHeights(txid) : [], ...(s?.error ? { error: s.error } : {}) };
+      return { from: net.hosts[p.from]!.name, to: net.hosts[p.to]!.name, amount: p.amount, txid, minedAt: txid ? analysis.bestChain.txHeights(txid) : [], returnedByReorg: txid !== null && logs.some((l) => l.some((e) => e.ev === 'disconnected' && e.txids?.includes(txid))), ...(s?.error ? { error: s.error } : {}) };
     });
     const txPropagationMs = sent.flatMap((s) => (s.txid ? logs.flatMap((l) => l.filter((e) => e.ev === 'tx' && e.txid === s.txid).slice(0, 1).map((e) => Math.round(e.t - s.t))) : []));
     return { nodes: x.hosts, linkDelayMs: medianLinkDelay(x), blockIntervalSeconds: x.blockIntervalSeconds, durationSeconds: Math.round(endT - t0) / 1000, analysis, payments, txPropagationMs, usage: use, doubleSpend, selfish, timeline };
