@@ -8,6 +8,7 @@
 // If the branch does not get ahead within giveUpBlocks honest blocks, it is released anyway (the
 // attack fails). Everything is judged from the nodes' event logs.
 import { cpSync, rmSync } from 'node:fs';
+import { CliError } from '../shared/node/cli.js';
 import { type Attack } from './experiment.js';
 import { ReplayedChain, readEvents } from './analyse.js';
 import { pause, type RunContext } from './run.js';
@@ -39,15 +40,20 @@ async function waitUntil<T>(ctx: RunContext, what: string, timeoutMs: number, co
   for (;;) {
     const v = cond();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`double spend: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new CliError(`double spend: timed out waiting for ${what}`);
     await pause(250, ctx.signal);
   }
 }
 
+/** Runs a wallet command; a send whose coins are not mature yet is tried again (up to 2 minutes). */
 async function walletOk(ctx: RunContext, host: number, dir: string, args: string[]): Promise<string> {
-  const r = await ctx.procs.wallet(ctx.net.hosts[host]!, dir, args, 60_000);
-  if (r.code !== 0) throw new Error(`double spend: mvb-wallet ${args.join(' ')} on ${ctx.net.hosts[host]!.name} exited ${r.code}: ${r.err || r.out}`);
-  return r.out.split('\n')[0]!.trim();
+  for (let attempt = 0; ; attempt++) {
+    const r = await ctx.procs.wallet(ctx.net.hosts[host]!, dir, args, 60_000);
+    if (r.code === 0) return r.out.split('\n')[0]!.trim();
+    const why = (r.err || r.out).split('\n')[0] ?? '';
+    if (!/not yet mature/.test(why) || attempt >= 60) throw new CliError(`double spend: mvb-wallet ${args.join(' ')} on ${ctx.net.hosts[host]!.name} exited ${r.code}: ${why}`);
+    await pause(2000, ctx.signal);
+  }
 }
 
 async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number): Promise<DoubleSpendTrial> {

@@ -98,7 +98,7 @@ async function setup(x: Experiment, dir: string, net: EmulatedNet, procs: LabPro
   note(`started ${net.hosts.length} miners (total ${Math.round(total)} H/s, target ${x.blockIntervalSeconds} s per block)`);
   // Wallet sync loops on the hosts that pay: they follow the chain and rebroadcast pending payments.
   const payers = new Set(x.payments.map((p) => p.from));
-  for (const i of payers) procs.start(`wallet ${net.hosts[i]!.name}`, net.hosts[i]!, WALLET_BIN, ['--datadir', walletDirs[i]!, 'sync', '--timeout', '600']);
+  for (const i of payers) procs.start(`wallet ${net.hosts[i]!.name}`, net.hosts[i]!, WALLET_BIN, ['--datadir', walletDirs[i]!, 'sync']);
   return ctx;
 }
 
