@@ -1,7 +1,7 @@
 // `mvb lab run <experiment.json> [--json] [--out DIR]` (the lab app, src/lab/main.ts): builds the experiment's network on this
 // machine, runs real nodes in it, measures from their event logs and writes a table, result.json
 // and chart.svg into DIR (default: a new folder under ./lab-runs). Needs root, iproute2, python3.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { cleanupLeftovers, netnsUnavailable } from '../shared/node/netns.js';
@@ -51,6 +51,7 @@ export const labRunCommand: CliCommand = {
     for (const w of left.warnings) ctx.io.err(`warning: ${w}`);
     if (left.removed.length) ctx.io.err(`removed ${left.removed.length} namespace(s) left by a lab run that was killed`);
     const out = resolve((opts['out'] as string | undefined) ?? join('lab-runs', `${x.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
+    if (existsSync(out) && readdirSync(out).length) throw new CliError(`${out} is not empty: a run writes its nodes' data there; give another --out or remove it`, 2);
     mkdirSync(out, { recursive: true });
     const log = (m: string) => (ctx.json ? ctx.io.err(m) : ctx.io.out(m));
     log(`${x.name}: ${x.description}`);
