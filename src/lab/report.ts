@@ -2,6 +2,7 @@
 // a few lines, points and labels need no library).
 import Table from 'cli-table3';
 import type { RunResult } from './run.js';
+import { percentiles } from './analyse.js';
 import { DECKER_WATTENHOFER_2013, staleModel } from './models.js';
 
 /** The machine-readable summary of one run (`--json` prints this, or a list of them for a sweep). */
@@ -59,6 +60,8 @@ export function table(s: Summary, shares: readonly number[]): string {
   );
   if (s.payments.length) {
     t.push(['payments sent / mined once / lost', `${s.payments.filter((p) => p.txid).length} / ${s.payments.filter((p) => p.minedAt.length === 1).length} / ${s.paymentsLost}`]);
+    const tp = percentiles(s.txPropagationMs);
+    if (tp.count) t.push(['payment propagation (send -> a mempool) p50 / p90', `${tp.p50} / ${tp.p90} ms (${tp.count} samples)`]);
     const back = s.payments.filter((p) => p.returnedByReorg);
     t.push(['returned to a mempool by a reorganisation', `${back.length}: ${back.map((p) => `${p.from}->${p.to} mined again at ${p.minedAt.join(', ') || 'nowhere'}`).join('; ') || 'none'}`]);
   }
