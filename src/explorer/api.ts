@@ -1,0 +1,291 @@
+// The Esplora REST paths (github.com/Blockstream/esplora/blob/master/API.md), one route each: a
+// method, a pattern whose groups are the path parameters, and a handler that checks every
+// parameter (params.ts) before any lookup. Lists are paged with Esplora's page sizes and bounded.
+import { fromHex, hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
+import { encodeBlock } from '../shared/core/block.js';
+import type { ChainEntry } from '../shared/core/chain.js';
+import { encodeHeader } from '../shared/core/header.js';
+import { encodeTx, txid } from '../shared/core/tx.js';
+import { ValidationError } from '../shared/core/validation.js';
+import { DecodeError } from '../shared/core/bytes.js';
+import { merkleBranch } from '../shared/node/annotate.js';
+import type { Explorer } from './explorer.js';
+import { EsploraView } from './esplora.js';
+import { address, bad, hash64, notFound, uint } from './params.js';
+import { mvbRoutes } from './api-mvb.js';
+
+export type Reply =
+  | { readonly kind: 'json'; readonly status?: number; readonly body: unknown }
+  | { readonly kind: 'text'; readonly status?: number; readonly body: string }
+  | { readonly kind: 'bytes'; readonly body: Uint8Array }
+  | { readonly kind: 'events' };
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly pattern: RegExp;
+  handle(m: readonly string[], q: URLSearchParams, body: string): Reply;
+}
+
+/** Esplora's page sizes. */
+export const BLOCKS_PER_PAGE = 10;
+export const TXS_PER_PAGE = 25;
+export const MEMPOOL_TXS_PER_ADDRESS = 50;
+export const MAX_HEIGHT = 0x7fffffff;
+
+const json = (body: unknown): Reply => ({ kind: 'json', body });
+const text = (body: string): Reply => ({ kind: 'text', body });
+
+export class Api {
+  readonly view: EsploraView;
+  readonly routes: Route[];
+
+  constructor(readonly ex: Explorer) {
+    this.view = new EsploraView(ex);
+    const P = '([^/]*)';
+    const r = (method: Route['method'], path: string, handle: Route['handle']): Route => ({ method, pattern: new RegExp(`^/api${path.replaceAll(':p', P)}$`), handle });
+    const c = ex.chain;
+    this.routes = [
+      r('GET', '/blocks/tip/height', () => text(String(c.height))),
+      r('GET', '/blocks/tip/hash', () => text(hashToHex(c.tip.hash))),
+      r('GET', '/blocks', () => json(this.blocksFrom(c.height))),
+      r('GET', '/blocks/:p', (m) => json(this.blocksFrom(Math.min(uint(m[1]!, 'start height', MAX_HEIGHT), c.height)))),
+      r('GET', '/block-height/:p', (m) => text(hashToHex(this.activeAt(uint(m[1]!, 'height', MAX_HEIGHT)).hash))),
+      r('GET', '/block/:p', (m) => this.withBlock(m[1]!, (e, b) => json(this.view.blockJson(e, b)))),
+      r('GET', '/block/:p/header', (m) => text(toHex(encodeHeader(this.entry(m[1]!).header)))),
+      r('GET', '/block/:p/status', (m) => json(this.view.blockStatus(this.entry(m[1]!)))),
+      r('GET', '/block/:p/txids', (m) => this.withBlock(m[1]!, (_e, b) => json(b.txs.map((t) => hashToHex(txid(t)))))),
+      r('GET', '/block/:p/txid/:p', (m) => this.withBlock(m[1]!, (_e, b) => text(hashToHex(txid(b.txs[uint(m[2]!, 'index', b.txs.length - 1)]!))))),
+      r('GET', '/block/:p/txs', (m) => this.blockTxs(m[1]!, '0')),
+      r('GET', '/block/:p/txs/:p', (m) => this.blockTxs(m[1]!, m[2]!)),
+      r('GET', '/block/:p/raw', (m) => this.withBlock(m[1]!, (_e, b) => ({ kind: 'bytes', body: encodeBlock(b) }))),
+      r('GET', '/tx/:p', (m) => {
+        const f = this.tx(m[1]!);
+        return json(this.view.tx(f.tx, f.loc));
+      }),
+      r('GET', '/tx/:p/status', (m) => json(this.view.status(this.tx(m[1]!).loc))),
+      r('GET', '/tx/:p/hex', (m) => text(toHex(encodeTx(this.tx(m[1]!).tx)))),
+      r('GET', '/tx/:p/raw', (m) => ({ kind: 'bytes', body: encodeTx(this.tx(m[1]!).tx) })),
+      r('GET', '/tx/:p/merkle-proof', (m) => this.merkleProof(m[1]!)),
+      r('GET', '/tx/:p/outspend/:p', (m) => {
+        const f = this.tx(m[1]!);
+        const vout = uint(m[2]!, 'output index', 0xffffffff);
+        if (vout >= f.tx.outputs.length) notFound('no such output');
+        return json(this.outspend(hash64(m[1]!, 'txid'), vout));
+      }),
+      r('GET', '/tx/:p/outspends', (m) => {
+        const f = this.tx(m[1]!);
+        const id = hash64(m[1]!, 'txid');
+        return json(f.tx.outputs.map((_o, v) => this.outspend(id, v)));
+      }),
+      r('POST', '/tx', (_m, _q, body) => text(this.postTx(body))),
+      r('GET', '/address/:p', (m) => json(this.addressJson(m[1]!))),
+      r('GET', '/address/:p/txs', (m) => json([...this.addressMempool(m[1]!), ...this.addressChain(m[1]!)])),
+      r('GET', '/address/:p/txs/chain', (m) => json(this.addressChain(m[1]!))),
+      r('GET', '/address/:p/txs/chain/:p', (m) => json(this.addressChain(m[1]!, hash64(m[2]!, 'last seen txid')))),
+      r('GET', '/address/:p/txs/mempool', (m) => json(this.addressMempool(m[1]!))),
+      r('GET', '/address/:p/utxo', (m) => json(this.addressUtxo(m[1]!))),
+      r('GET', '/mempool', () => json(this.mempoolJson())),
+      r('GET', '/mempool/txids', () => json(ex.mempool.all().map((e) => hashToHex(e.txid)))),
+      r('GET', '/mempool/recent', () => json(this.mempoolRecent())),
+      r('GET', '/fee-estimates', () => json(this.feeEstimates())),
+      ...mvbRoutes(this),
+    ];
+  }
+
+  // ---------------------------------------------------------------- lookups that 404
+
+  entry(hashParam: string): ChainEntry {
+    const e = this.ex.chain.getEntry(hexToHash(hash64(hashParam, 'block hash')));
+    if (!e || e.status === 'header') return notFound('Block not found');
+    return e;
+  }
+  activeAt(h: number): ChainEntry {
+    return this.ex.chain.atHeight(h) ?? notFound('Block not found');
+  }
+  withBlock(hashParam: string, f: (e: ChainEntry, b: NonNullable<ReturnType<EsploraView['block']>>) => Reply): Reply {
+    const e = this.entry(hashParam);
+    const b = this.view.block(e.hash) ?? notFound('Block not found');
+    return f(e, b);
+  }
+  tx(idParam: string): NonNullable<ReturnType<EsploraView['findTx']>> {
+    return this.view.findTx(hash64(idParam, 'txid')) ?? notFound('Transaction not found');
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  private blocksFrom(start: number): unknown[] {
+    const out: unknown[] = [];
+    for (let h = start; h >= 0 && out.length < BLOCKS_PER_PAGE; h--) {
+      const e = this.ex.chain.atHeight(h)!;
+      const b = this.view.block(e.hash);
+      if (b) out.push(this.view.blockJson(e, b));
+    }
+    return out;
+  }
+
+  private blockTxs(hashParam: string, startParam: string): Reply {
+    return this.withBlock(hashParam, (e, b) => {
+      const start = uint(startParam, 'start index', 0xffffffff);
+      if (start % TXS_PER_PAGE !== 0) bad(`start index must be a multiple of ${TXS_PER_PAGE}`);
+      if (start >= b.txs.length) bad('start index out of range');
+      const loc = (pos: number) => ({ block: hashToHex(e.hash), height: e.height, pos });
+      const active = this.ex.chain.isActive(e);
+      return json(b.txs.slice(start, start + TXS_PER_PAGE).map((t, i) => this.view.tx(t, active ? loc(start + i) : undefined)));
+    });
+  }
+
+  private merkleProof(idParam: string): Reply {
+    const f = this.tx(idParam);
+    if (!f.loc) return notFound('Transaction not confirmed');
+    const b = this.view.block(hexToHash(f.loc.block))!;
+    return json({ block_height: f.loc.height, merkle: merkleBranch(b.txs.map(txid), f.loc.pos), pos: f.loc.pos });
+  }
+
+  outspend(id: string, vout: number): Record<string, unknown> {
+    const s = this.ex.indexes.spends.get(`${id}:${vout}`);
+    if (s) return { spent: true, txid: s.txid, vin: s.vin, status: this.view.status({ block: s.block, height: s.height, pos: 0 }) };
+    for (const e of this.ex.mempool.all()) {
+      const vin = e.tx.inputs.findIndex((i) => i.vout === vout && hashToHex(i.prevTxid) === id);
+      if (vin >= 0) return { spent: true, txid: hashToHex(e.txid), vin, status: { confirmed: false } };
+    }
+    return { spent: false };
+  }
+
+  private postTx(body: string): string {
+    const hex = body.trim();
+    const max = this.ex.settings.params.maxTxBytes;
+    if (hex.length > 2 * max) bad(`transaction too large: more than ${max} bytes`);
+    if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) bad('TX decode failed: expected the raw transaction in hex');
+    try {
+      return this.ex.submit(fromHex(hex.toLowerCase()));
+    } catch (e) {
+      if (e instanceof DecodeError) return bad(`TX decode failed: ${e.message}`);
+      if (e instanceof ValidationError) return bad(`sendrawtransaction RPC error: ${JSON.stringify({ code: -26, message: e.message })}`);
+      throw e;
+    }
+  }
+
+  pkhOf(addr: string): string {
+    return address(addr, this.ex.settings.params.addressVersion);
+  }
+
+  private addressJson(addr: string): Record<string, unknown> {
+    const pkh = this.pkhOf(addr);
+    const chain = this.ex.indexes.stats.get(pkh) ?? { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
+    const mem = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
+    for (const t of this.addressMempool(addr) as { vin: { prevout: { scriptpubkey_address?: string; value: number } | null }[]; vout: { scriptpubkey_address?: string; value: number }[] }[]) {
+      mem.tx_count++;
+      for (const i of t.vin) if (i.prevout?.scriptpubkey_address === addr) (mem.spent_txo_count++, (mem.spent_txo_sum += i.prevout.value));
+      for (const o of t.vout) if (o.scriptpubkey_address === addr) (mem.funded_txo_count++, (mem.funded_txo_sum += o.value));
+    }
+    return { address: addr, chain_stats: chain, mempool_stats: mem };
+  }
+
+  addressChain(addr: string, after?: string): unknown[] {
+    const ids = this.ex.indexes.addressTxids(this.pkhOf(addr), TXS_PER_PAGE, after) ?? notFound('last seen txid not found in this address’s history');
+    return ids.map((id) => {
+      const f = this.view.findTx(id)!;
+      return this.view.tx(f.tx, f.loc);
+    });
+  }
+
+  addressMempool(addr: string): unknown[] {
+    const pkh = this.pkhOf(addr);
+    const out: unknown[] = [];
+    const entries = this.ex.mempool.all().sort((a, b) => b.seq - a.seq);
+    for (const e of entries) {
+      const j = this.view.tx(e.tx) as { vin: { prevout: { scriptpubkey_address?: string } | null }[]; vout: { scriptpubkey_address?: string }[] };
+      if ([...j.vin.map((i) => i.prevout), ...j.vout].some((o) => o?.scriptpubkey_address !== undefined && this.pkhOf(o.scriptpubkey_address) === pkh)) out.push(j);
+      if (out.length >= MEMPOOL_TXS_PER_ADDRESS) break;
+    }
+    return out;
+  }
+
+  private addressUtxo(addr: string): unknown[] {
+    return this.ex.indexes.addressUtxos(this.pkhOf(addr), 1000).map((u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      status: this.view.status({ block: u.rec.block, height: u.rec.height, pos: 0 }),
+      value: Number(u.rec.value),
+    }));
+  }
+
+  private mempoolJson(): Record<string, unknown> {
+    const all = this.ex.mempool.all().sort((a, b) => b.feeRate - a.feeRate);
+    const histogram: [number, number][] = [];
+    for (const e of all) {
+      const last = histogram[histogram.length - 1];
+      const rate = Math.floor(e.feeRate * 10) / 10;
+      if (last && last[0] === rate) last[1] += e.size;
+      else histogram.push([rate, e.size]);
+    }
+    return { count: all.length, vsize: this.ex.mempool.totalBytes, total_fee: all.reduce((a, e) => a + Number(e.fee), 0), fee_histogram: histogram.slice(0, 100) };
+  }
+
+  private mempoolRecent(): unknown[] {
+    return this.ex.mempool
+      .all()
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, 10)
+      .map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), vsize: e.size, value: e.tx.outputs.reduce((a, o) => a + Number(o.value), 0) }));
+  }
+
+  /** Fee rate (base units per byte) to be in the projected block n, Esplora's targets. */
+  private feeEstimates(): Record<string, number> {
+    const blocks = projectedBlocks(this.ex, 8);
+    const floor = this.ex.settings.minRelayFeeRate;
+    const out: Record<string, number> = {};
+    for (const t of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008]) {
+      const b = blocks[t - 1];
+      out[String(t)] = b && b.full ? Math.max(floor, b.minFeeRate) : floor;
+    }
+    return out;
+  }
+}
+
+export interface ProjectedBlock {
+  readonly txs: { txid: string; fee: number; size: number; feeRate: number }[];
+  readonly txCount: number;
+  readonly bytes: number;
+  readonly fees: number;
+  readonly minFeeRate: number;
+  readonly maxFeeRate: number;
+  /** More waits behind it: a fee rate below minFeeRate waits for a later block. */
+  readonly full: boolean;
+}
+
+/** The pool as the next blocks a miner would build: the first by the miner's own selection, later ones by fee rate. */
+export function projectedBlocks(ex: Explorer, max: number): ProjectedBlock[] {
+  const cap = ex.settings.params.maxBlockBytes - 2000;
+  const first = ex.mempool.select(cap).txs;
+  const chosen = new Set(first.map((e) => e.key));
+  const rest = ex.mempool.all().filter((e) => !chosen.has(e.key)).sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
+  const groups = [first];
+  let cur: typeof first = [];
+  let bytes = 0;
+  for (const e of rest) {
+    if (bytes + e.size > cap && cur.length) {
+      groups.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(e);
+    bytes += e.size;
+  }
+  if (cur.length) groups.push(cur);
+  return groups
+    .filter((g) => g.length)
+    .slice(0, max)
+    .map((g, i, all) => {
+      const rates = g.map((e) => e.feeRate);
+      return {
+        txs: g.slice(0, 200).map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate })),
+        txCount: g.length,
+        bytes: g.reduce((a, e) => a + e.size, 0),
+        fees: g.reduce((a, e) => a + Number(e.fee), 0),
+        minFeeRate: Math.min(...rates),
+        maxFeeRate: Math.max(...rates),
+        full: i < all.length - 1,
+      };
+    });
+}

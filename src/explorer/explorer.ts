@@ -1,0 +1,187 @@
+// The explorer process: a ChainNode without a block server follows the best chain exactly as a
+// wallet's sync does (fully validated, no keys), a Mempool hears the transaction port (every
+// transaction checked against our chain as a miner checks it), the status port tells us every
+// miner's tip, and our indexes (indexes.ts) are written inside the chain's commits. Everything the
+// HTTP side shows is read from here; live changes go out through the event hub.
+import { encodeAddress } from '../shared/core/address.js';
+import { hashToHex } from '../shared/core/bytes.js';
+import { Chain, type ChainEntry, type ChainUpdate } from '../shared/core/chain.js';
+import { p2pkhHash } from '../shared/core/script.js';
+import { type Tx, decodeTx, encodeTx, txid } from '../shared/core/tx.js';
+import { ValidationError } from '../shared/core/validation.js';
+import type { Settings } from '../shared/node/config.js';
+import { Mempool, type MempoolEntry } from '../shared/node/mempool.js';
+import { ChainNode, type LogLevel } from '../shared/node/net/node.js';
+import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
+import { opensslVerifier } from '../shared/node/verifier.js';
+import type { Database } from 'lmdb';
+import { EventHub } from './events.js';
+import { ExplorerIndexes } from './indexes.js';
+
+/** What `mvb mempool` reads from an explorer's datadir: the pool as last seen. */
+export interface PersistedMempoolTx {
+  readonly raw: string;
+  readonly fee: string;
+  readonly size: number;
+  readonly seenAt: number;
+}
+
+export interface ExplorerOptions {
+  readonly settings: Settings;
+  /** The chain store's directory (datadir/chain). */
+  readonly chainDir: string;
+  readonly log?: (level: LogLevel, msg: string) => void;
+}
+
+export class Explorer {
+  readonly store: LmdbChainStore;
+  readonly chain: Chain;
+  readonly node: ChainNode;
+  readonly mempool: Mempool;
+  readonly indexes: ExplorerIndexes;
+  readonly events = new EventHub();
+  private readonly poolDb: Database<PersistedMempoolTx, string>;
+  /** Arrival time of each pool transaction (ms), for /api/mempool/recent. */
+  private readonly seenAt = new Map<string, number>();
+  readonly stats = { txHeard: 0, txUndecodable: 0, txRejected: 0, txAccepted: 0, reorgs: 0 };
+
+  constructor(readonly opts: ExplorerOptions) {
+    const s = opts.settings;
+    this.store = new LmdbChainStore(opts.chainDir, 'mvb explorer');
+    try {
+      this.indexes = new ExplorerIndexes(this.store);
+      this.chain = new Chain(s.params, this.store, { verifier: opensslVerifier });
+      this.indexes.buildIfEmpty((h) => this.chain.atHeight(h), this.chain.height);
+      this.indexes.attach();
+      this.indexes.onReorg = (r) => {
+        this.stats.reorgs++;
+        this.events.publish('reorg', r);
+      };
+      this.poolDb = this.store.openJson<PersistedMempoolTx>('explorer-mempool');
+      this.mempool = new Mempool(this.chain, { minRelayFeeRate: s.minRelayFeeRate, maxBytes: s.mempoolMaxBytes });
+      this.node = new ChainNode({ settings: s, chain: this.chain, serveBlocks: false, log: opts.log });
+    } catch (e) {
+      this.store.close();
+      throw e;
+    }
+    this.node.on('update', (u) => this.onUpdate(u));
+    this.node.on('tx', (raw) => this.onTx(raw));
+    this.node.on('status', (p) => this.events.publish('status', { miner: p.key, height: p.status.height, tip: hashToHex(p.status.tipHash), mempoolSize: p.status.mempoolSize }));
+  }
+
+  get settings(): Settings {
+    return this.opts.settings;
+  }
+
+  async start(): Promise<void> {
+    // A fresh start: the pool persisted last time is stale (its transactions were rebroadcast or mined).
+    this.poolDb.clearSync();
+    await this.node.start(true);
+  }
+
+  async stop(): Promise<void> {
+    this.events.close();
+    await this.node.stop();
+    this.store.close();
+  }
+
+  addressOf(pkh: Uint8Array): string {
+    return encodeAddress(pkh, this.settings.params.addressVersion);
+  }
+
+  /** Who a block pays: its coinbase's first P2PKH output's address. */
+  minerOf(txs: readonly Tx[]): string | null {
+    for (const o of txs[0]?.outputs ?? []) {
+      const pkh = p2pkhHash(o.scriptPubKey);
+      if (pkh) return this.addressOf(pkh);
+    }
+    return null;
+  }
+
+  private onUpdate(u: ChainUpdate): void {
+    const before = new Set(this.mempool.all().map((e) => e.key));
+    this.mempool.update(u);
+    this.syncPoolDb(before);
+    for (const c of u.connected) {
+      this.events.publish('block', { height: c.entry.height, hash: hashToHex(c.entry.hash), txCount: c.block.txs.length, miner: this.minerOf(c.block.txs) });
+    }
+    this.events.publish('mempool', this.poolSummary());
+  }
+
+  private onTx(raw: Uint8Array): void {
+    this.stats.txHeard++;
+    let tx: Tx;
+    try {
+      tx = decodeTx(raw);
+    } catch {
+      this.stats.txUndecodable++;
+      return;
+    }
+    try {
+      this.accept(tx);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      this.stats.txRejected++;
+    }
+  }
+
+  /** Admits a transaction to our pool (throws ValidationError with Core's reason); true if new. */
+  accept(tx: Tx): boolean {
+    const r = this.mempool.accept(tx);
+    if (r.status === 'known') return false;
+    this.stats.txAccepted++;
+    const key = r.entry.key;
+    this.seenAt.set(key, Date.now());
+    this.poolDb.putSync(key, { raw: Buffer.from(r.entry.raw).toString('hex'), fee: r.entry.fee.toString(), size: r.entry.size, seenAt: Date.now() });
+    for (const k of r.evicted) this.forget(k);
+    this.events.publish('tx', { txid: hashToHex(r.entry.txid), fee: Number(r.entry.fee), size: r.entry.size, feeRate: r.entry.feeRate });
+    this.events.publish('mempool', this.poolSummary());
+    return true;
+  }
+
+  /** POST /api/tx: validate, keep, broadcast on the transaction port. Returns the txid. */
+  submit(raw: Uint8Array): string {
+    const tx = decodeTx(raw);
+    this.accept(tx);
+    this.node.broadcastTx(encodeTx(tx));
+    return hashToHex(txid(tx));
+  }
+
+  private forget(key: string): void {
+    this.seenAt.delete(key);
+    this.poolDb.removeSync(key);
+  }
+
+  private syncPoolDb(before: Set<string>): void {
+    const now = new Set(this.mempool.all().map((e) => e.key));
+    for (const k of before) if (!now.has(k)) this.forget(k);
+    for (const e of this.mempool.all()) {
+      if (!before.has(e.key)) {
+        this.seenAt.set(e.key, Date.now());
+        this.poolDb.putSync(e.key, { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
+      }
+    }
+  }
+
+  seenAtOf(e: MempoolEntry): number {
+    return this.seenAt.get(e.key) ?? 0;
+  }
+
+  poolSummary(): { count: number; bytes: number; fees: number } {
+    let fees = 0;
+    for (const e of this.mempool.all()) fees += Number(e.fee);
+    return { count: this.mempool.size, bytes: this.mempool.totalBytes, fees };
+  }
+
+  /** Every header-tree entry not on the active chain (stale or not yet connected), walked iteratively. */
+  offChainEntries(limit: number): ChainEntry[] {
+    const out: ChainEntry[] = [];
+    const stack: ChainEntry[] = [this.chain.atHeight(0)!];
+    while (stack.length && out.length < limit) {
+      const e = stack.pop()!;
+      if (!this.chain.isActive(e)) out.push(e);
+      stack.push(...e.children);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,150 @@
+// The HTTP side: the API routes (api.ts) and the page's three files, read into memory once at start
+// and served from a fixed table (a request path is never joined to a filesystem path, so nothing
+// in a URL can reach outside it). Bounded: URL length, body size, header and request timeouts,
+// connections; every failure is a status with one line of text.
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Api, type Reply } from './api.js';
+import { HttpError } from './params.js';
+
+export const MAX_URL_BYTES = 2048;
+export const MAX_CONNECTIONS = 4096;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const PAGE_DIR = new URL('../../../src/explorer/page/', import.meta.url);
+const PAGE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+export class ExplorerHttp {
+  private readonly server: Server;
+  private readonly page = new Map<string, { body: Buffer; type: string }>();
+  readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0 };
+
+  constructor(
+    private readonly api: Api,
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    for (const [path, f] of Object.entries(PAGE_FILES)) this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
+    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 }, (req, res) => this.onRequest(req, res));
+    this.server.maxConnections = MAX_CONNECTIONS;
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.stats.requests++;
+    const url = req.url ?? '/';
+    if (url.length > MAX_URL_BYTES) return this.fail(res, 414, 'URL too long');
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return this.fail(res, 405, 'method not allowed');
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    if (!path.startsWith('/api/')) {
+      const f = method === 'POST' ? undefined : this.page.get(path === '/index.html' ? '/' : path);
+      if (!f) return this.fail(res, 404, 'not found');
+      res.writeHead(200, { 'content-type': f.type, 'content-length': f.body.length, 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; img-src 'self' data:", 'x-content-type-options': 'nosniff' });
+      res.end(method === 'HEAD' ? undefined : f.body);
+      return;
+    }
+    if (method === 'POST') {
+      this.readBody(req, res, this.api.ex.settings.params.maxTxBytes * 2 + 1024, (body) => this.route('POST', path, query, body, res));
+      return;
+    }
+    this.route('GET', path, query, '', res);
+  }
+
+  private readBody(req: IncomingMessage, res: ServerResponse, max: number, then: (body: string) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        if (!over) this.fail(res, 413, `request body larger than ${max} bytes`, true);
+        over = true;
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!over) then(Buffer.concat(chunks).toString('latin1'));
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  private route(method: 'GET' | 'POST', path: string, query: URLSearchParams, body: string, res: ServerResponse): void {
+    let reply: Reply | undefined;
+    let methodMismatch = false;
+    try {
+      for (const r of this.api.routes) {
+        const m = r.pattern.exec(path);
+        if (!m) continue;
+        if (r.method !== method) {
+          methodMismatch = true;
+          continue;
+        }
+        reply = r.handle(m, query, body);
+        break;
+      }
+    } catch (e) {
+      if (e instanceof HttpError) return this.fail(res, e.status, e.message);
+      this.log(`internal error on ${path}: ${(e as Error)?.stack ?? String(e)}`);
+      return this.fail(res, 500, 'internal error');
+    }
+    if (!reply) return this.fail(res, methodMismatch ? 405 : 404, methodMismatch ? 'method not allowed' : 'not found');
+    this.send(res, reply);
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    const head = { 'access-control-allow-origin': '*', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+    if (reply.kind === 'events') {
+      this.api.ex.events.add(res);
+      return;
+    }
+    let body: Buffer;
+    let type: string;
+    if (reply.kind === 'json') {
+      body = Buffer.from(JSON.stringify(reply.body));
+      type = 'application/json';
+    } else if (reply.kind === 'text') {
+      body = Buffer.from(reply.body);
+      type = 'text/plain; charset=utf-8';
+    } else {
+      body = Buffer.from(reply.body);
+      type = 'application/octet-stream';
+    }
+    res.writeHead(('status' in reply && reply.status) || 200, { ...head, 'content-type': type, 'content-length': body.length });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  private fail(res: ServerResponse, status: number, msg: string, close = false): void {
+    if (status >= 500) this.stats.errors5xx++;
+    else this.stats.errors4xx++;
+    if (res.headersSent) return void res.destroy();
+    const body = Buffer.from(msg.replace(/[\r\n]+/g, ' ') + '\n');
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, 'access-control-allow-origin': '*', ...(close ? { connection: 'close' } : {}) });
+    res.end(body);
+  }
+}

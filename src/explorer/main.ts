@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from '../shared/node/cli.js';
+import { explorerCommands } from './cmds/run.js';
+
+await main('mvb-explorer', explorerCommands, { app: 'tool' });
