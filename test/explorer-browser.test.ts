@@ -1,0 +1,118 @@
+// The page in a real browser (Debian's chromium, driven by playwright-core): the live chain reaches
+// a height and shows a fork, a payment appears in the mempool view and then in a block, a block
+// page shows its header fields and Merkle tree, a transaction page annotates its bytes on hover,
+// and the keyboard reaches the search. Screenshots go to a temporary directory (and, with
+// MVB_README_SCREENSHOT=path, the home view to that file for the README).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import { hashToHex, toHex } from '../src/shared/core/bytes.js';
+import { encodeTx, txid } from '../src/shared/core/tx.js';
+import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
+import { type RunningExplorer, get, startExplorer, waitHeight } from './kit/explorer.js';
+import { removeDir, tempDir } from './kit/procs.js';
+import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('explorer page in Chromium', function () {
+  this.timeout(90_000);
+  let miner: TestMiner;
+  let run: RunningExplorer;
+  let ctx: BrowserContext;
+  let page: Page;
+  let profile: string;
+  let shots: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      // .ci/run installs it; on a machine without it the test cannot run at all.
+      console.log(`    (skipped: ${CHROMIUM} missing; apt-get install chromium)`);
+      this.skip();
+    }
+    const sets = await testNetSets();
+    miner = await TestMiner.start(sets);
+    run = await startExplorer(settingsOf(sets));
+    profile = tempDir('chromium-profile');
+    shots = tempDir('screenshots');
+    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+  });
+  after(async () => {
+    await ctx?.close();
+    await run?.stop();
+    await miner?.stop();
+    if (profile) removeDir(profile);
+  });
+
+  const shot = async (name: string) => {
+    const path = join(shots, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  };
+
+  it('shows the live chain with a fork, a payment in the mempool then in a block, a block page and annotated bytes', async () => {
+    const a = miner.mine(6, alice.pkh);
+    await waitHeight(run.ex, 6);
+    await page.goto(run.url + '/');
+    await page.waitForSelector('#tip-height:text-is("6")', { timeout: 15_000 });
+    await page.waitForSelector('#live:text-is("● live")', { timeout: 15_000 });
+    // Live, without a reload: two blocks, then a fork from 5 that overtakes them.
+    miner.mine(2, alice.pkh);
+    await page.waitForSelector('#tip-height:text-is("8")', { timeout: 15_000 });
+    miner.mine(4, carol.pkh, { parent: miner.chain.atHeight(5)! });
+    await page.waitForSelector('#tip-height:text-is("9")', { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.block-node.stale').length === 3, undefined, { timeout: 15_000 });
+    assert.equal(await page.textContent('#stale-count'), '3');
+    assert.match((await page.textContent('#banner')) ?? '', /Reorganisation at height 5/);
+
+    // A payment: in the mempool view, then in a block.
+    const pay = transfer(coinbaseCoin(a[0]!), bob, 1000n);
+    const id = hashToHex(txid(pay));
+    assert.equal((await get(run.url, '/api/tx', { method: 'POST', body: toHex(encodeTx(pay)) })).status, 200);
+    await page.waitForSelector(`#mempool .mempool-tx[data-txid="${id}"]`, { timeout: 15_000 });
+    await shot('1-mempool');
+    miner.mine(1, alice.pkh, { txs: [pay] });
+    await page.waitForSelector('#tip-height:text-is("10")', { timeout: 15_000 });
+    await page.waitForSelector(`#mempool .mempool-tx[data-txid="${id}"]`, { state: 'detached', timeout: 15_000 });
+    const home = await shot('2-home');
+    if (process.env['MVB_README_SCREENSHOT']) await page.screenshot({ path: process.env['MVB_README_SCREENSHOT'], fullPage: false });
+
+    // The block page, reached by clicking the tip in the tree.
+    await page.click('.block-node.tip');
+    await page.waitForSelector('#header-fields tr[data-field="nonce"]', { timeout: 15_000 });
+    for (const f of ['version', 'prevHash', 'merkleRoot', 'time', 'bits', 'nonce']) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
+    const root = await page.getAttribute('#merkle .mnode.root', 'title');
+    assert.equal(root, run.ex.chain.tip.header.merkleRoot.slice().reverse().reduce((s, b) => s + b.toString(16).padStart(2, '0'), ''));
+    assert.equal(await page.$$eval('#merkle .mnode.leaf', (xs) => xs.length), 2);
+    assert.ok(await page.$(`#block-txs a[href="#/tx/${id}"]`));
+    assert.ok(await page.$('#pow-axis'));
+    await shot('3-block');
+
+    // The transaction page: hovering a byte range names the field.
+    await page.click(`#block-txs a[href="#/tx/${id}"]`);
+    await page.waitForSelector('#hex .field', { timeout: 15_000 });
+    await page.hover('#hex .field[data-name="vin[0].scriptSig.sig.der.r"]');
+    await page.waitForSelector('#field-info:has-text("der.r")', { timeout: 5_000 });
+    await page.hover('#hex .field[data-name="vin[0].scriptSig.pubkey"]');
+    await page.waitForSelector('#field-info:has-text("public key")', { timeout: 5_000 });
+    assert.ok(await page.$('pre.preimage'));
+    await shot('4-tx');
+
+    // Keyboard: / focuses the search, a height and Enter open that block.
+    await page.keyboard.press('Escape');
+    await page.click('h1');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+    await page.keyboard.type('3');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('h1:has-text("Block 3")', { timeout: 15_000 });
+    await page.keyboard.press('l');
+    assert.equal(await page.evaluate(() => document.body.classList.contains('large')), true);
+    assert.ok(existsSync(home));
+    mkdirSync(shots, { recursive: true });
+    console.log(`    screenshots in ${shots}`);
+  });
+});
