@@ -4,7 +4,7 @@
 // miner's tip, and our indexes (indexes.ts) are written inside the chain's commits. Everything the
 // HTTP side shows is read from here; live changes go out through the event hub.
 import { encodeAddress } from '../shared/core/address.js';
-import { hashToHex } from '../shared/core/bytes.js';
+import { fromHex, hashToHex } from '../shared/core/bytes.js';
 import { Chain, type ChainEntry, type ChainUpdate } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import { type Tx, decodeTx, encodeTx, txid } from '../shared/core/tx.js';
@@ -18,7 +18,7 @@ import type { Database } from 'lmdb';
 import { EventHub } from './events.js';
 import { ExplorerIndexes } from './indexes.js';
 
-/** What `mvb mempool` reads from an explorer's datadir: the pool as last seen. */
+/** What `mvb mempool` reads from an explorer's datadir: the pool as last seen, keyed by txid (display order). */
 export interface PersistedMempoolTx {
   readonly raw: string;
   readonly fee: string;
@@ -132,7 +132,7 @@ export class Explorer {
     this.stats.txAccepted++;
     const key = r.entry.key;
     this.seenAt.set(key, Date.now());
-    this.poolDb.putSync(key, { raw: Buffer.from(r.entry.raw).toString('hex'), fee: r.entry.fee.toString(), size: r.entry.size, seenAt: Date.now() });
+    this.poolDb.putSync(hashToHex(r.entry.txid), { raw: Buffer.from(r.entry.raw).toString('hex'), fee: r.entry.fee.toString(), size: r.entry.size, seenAt: Date.now() });
     for (const k of r.evicted) this.forget(k);
     this.events.publish('tx', { txid: hashToHex(r.entry.txid), fee: Number(r.entry.fee), size: r.entry.size, feeRate: r.entry.feeRate });
     this.events.publish('mempool', this.poolSummary());
@@ -149,7 +149,7 @@ export class Explorer {
 
   private forget(key: string): void {
     this.seenAt.delete(key);
-    this.poolDb.removeSync(key);
+    this.poolDb.removeSync(hashToHex(fromHex(key)));
   }
 
   private syncPoolDb(before: Set<string>): void {
@@ -158,7 +158,7 @@ export class Explorer {
     for (const e of this.mempool.all()) {
       if (!before.has(e.key)) {
         this.seenAt.set(e.key, Date.now());
-        this.poolDb.putSync(e.key, { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
+        this.poolDb.putSync(hashToHex(e.txid), { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
       }
     }
   }
