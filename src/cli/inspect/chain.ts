@@ -55,17 +55,16 @@ export const chainCommand: CliCommand = {
   },
 };
 
-/** Column 0 for the best chain; a stale block continues its parent's column, or opens a new one. */
+/** Column 0 for the best chain; a stale block continues its parent's column, else takes the first column free at its height. */
 function assignColumns(active: Row[], off: Row[]): void {
   const byHash = new Map([...active, ...off].map((r) => [r.hash, r]));
-  let next = 1;
   const taken = new Set<string>();
   for (const r of off.sort((a, b) => a.height - b.height)) {
     const p = r.prev ? byHash.get(r.prev) : undefined;
-    const key = p && !p.active ? `${p.column}:${r.height}` : '';
-    if (p && !p.active && !taken.has(key)) r.column = p.column;
-    else r.column = next++;
-    taken.add(`${r.column}:${r.height}`);
+    let col = p && !p.active && !taken.has(`${p.column}:${r.height}`) ? p.column : 1;
+    while (col !== p?.column && taken.has(`${col}:${r.height}`)) col++;
+    r.column = col;
+    taken.add(`${col}:${r.height}`);
   }
 }
 
@@ -73,7 +72,7 @@ function draw(say: (l: string) => void, rows: Row[], tipHeight: number, from: nu
   const cols = Math.max(0, ...rows.map((r) => r.column)) + 1;
   const W = 34;
   const byHash = new Map(rows.map((r) => [r.hash, r]));
-  say(`height  ${'best chain'.padEnd(W)}${cols > 1 ? 'stale branches' : ''}`);
+  say(`height  ${'best chain'.padEnd(W)}${cols > 1 ? 'stale branches' : ''}`.trimEnd());
   for (let h = tipHeight; h >= from; h--) {
     const cells: string[] = Array.from({ length: cols }, () => ''.padEnd(W));
     for (const r of rows.filter((x) => x.height === h)) {
