@@ -12,7 +12,10 @@ import { legacySighash } from '../src/shared/core/sighash.js';
 import { decodeTx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from './kit/explorer.js';
-import { waitFor } from './kit/procs.js';
+import { join } from 'node:path';
+import { Chain } from '../src/shared/core/chain.js';
+import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
+import { removeDir, tempDir, waitFor } from './kit/procs.js';
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
 
 describe('explorer API (in-process, a chain with a fork and a reorganisation)', function () {
@@ -21,10 +24,11 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
   let run: RunningExplorer;
   let base: string;
   let version: number;
+  let sets: Record<string, unknown>;
   const addr = (pkh: Uint8Array) => encodeAddress(pkh, version);
 
   before(async () => {
-    const sets = await testNetSets();
+    sets = await testNetSets();
     miner = await TestMiner.start(sets);
     run = await startExplorer(settingsOf(sets));
     base = run.url;
@@ -180,5 +184,41 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     const miners = await getJson(base, '/api/mvb/miners');
     assert.equal(miners.length, 1);
     assert.equal(miners[0].height, 11);
+  });
+
+  it('builds its indexes when started on a chain that has none (a miner’s copied chain)', async () => {
+    const dir = tempDir('explorer-copied');
+    const store = new LmdbChainStore(join(dir, 'chain'), 'test');
+    const chain = new Chain(run.ex.settings.params, store);
+    for (let h = 1; h <= miner.chain.height; h++) chain.processBlock(miner.chain.getBlock(miner.chain.atHeight(h)!.hash)!, Math.floor(Date.now() / 1000));
+    store.close();
+    const other = await startExplorer(run.ex.settings, dir);
+    try {
+      for (const p of [`/api/address/${addr(bob.pkh)}`, `/api/address/${addr(alice.pkh)}/utxo`, `/api/address/${addr(carol.pkh)}/txs`]) {
+        assert.deepEqual(await getJson(other.url, p), await getJson(base, p), p);
+      }
+    } finally {
+      await other.stop();
+      removeDir(dir);
+    }
+  });
+
+  it('keeps its indexes across a restart on the same datadir', async () => {
+    const dir = run.dir;
+    const before = await getJson(base, `/api/address/${addr(bob.pkh)}/txs`);
+    const reorgs = await getJson(base, '/api/mvb/reorgs');
+    await run.http.close();
+    await run.ex.stop();
+    run = await startExplorer(settingsOf(sets), dir);
+    base = run.url;
+    try {
+      assert.equal((await get(base, '/api/blocks/tip/height')).text, '11');
+      assert.deepEqual(await getJson(base, `/api/address/${addr(bob.pkh)}/txs`), before);
+      assert.deepEqual(await getJson(base, '/api/mvb/reorgs'), reorgs);
+    } finally {
+      await run.stop();
+      removeDir(dir);
+      run = undefined as unknown as RunningExplorer;
+    }
   });
 });

@@ -91,9 +91,9 @@ function tree(api: Api, last: number): Record<string, unknown> {
     tips.set(k, [...(tips.get(k) ?? []), p.key]);
   }
   const node = (e: ChainEntry) => {
-    const b = e.status === 'header' ? undefined : api.view.block(e.hash);
+    const b = e.status === 'header' ? undefined : api.view.summary(e.hash);
     const h = hashToHex(e.hash);
-    return { hash: h, height: e.height, prev: e.parent ? hashToHex(e.parent.hash) : null, active: ex.chain.isActive(e), status: e.status, time: e.header.time, txCount: b?.txs.length ?? null, miner: b ? ex.minerOf(b.txs) : null, tips: tips.get(h) ?? [] };
+    return { hash: h, height: e.height, prev: e.parent ? hashToHex(e.parent.hash) : null, active: ex.chain.isActive(e), status: e.status, time: e.header.time, txCount: b?.txCount ?? null, miner: b?.miner ?? null, tips: tips.get(h) ?? [] };
   };
   const blocks = [];
   for (let h = from; h <= ex.chain.height; h++) blocks.push(node(ex.chain.atHeight(h)!));
@@ -127,7 +127,7 @@ function annotatedTx(api: Api, idParam: string): Record<string, unknown> {
   const raw = encodeTx(f.tx);
   const j = api.view.tx(f.tx, f.loc) as { fee: number; size: number };
   const sighash = f.tx.inputs.map((i, k) => {
-    const prev = api.view.findTx(hashToHex(i.prevTxid))?.tx.outputs[i.vout];
+    const prev = api.view.prevout(i.prevTxid, i.vout);
     return prev ? (sighashView(f.tx, k, prev.scriptPubKey) ?? null) : null;
   });
   const height = api.ex.chain.height;

@@ -6,6 +6,7 @@ import { encodeBlock } from '../shared/core/block.js';
 import type { ChainEntry } from '../shared/core/chain.js';
 import { encodeHeader } from '../shared/core/header.js';
 import { encodeTx, txid } from '../shared/core/tx.js';
+import { p2pkhHash } from '../shared/core/script.js';
 import { ValidationError } from '../shared/core/validation.js';
 import { DecodeError } from '../shared/core/bytes.js';
 import { merkleBranch } from '../shared/node/annotate.js';
@@ -189,13 +190,14 @@ export class Api {
     });
   }
 
+  /** The address's pool transactions, newest first: matched on output and prevout scripts before anything is formatted. */
   addressMempool(addr: string): unknown[] {
     const pkh = this.pkhOf(addr);
+    const pays = (spk: Uint8Array | undefined) => spk !== undefined && p2pkhHash(spk) !== undefined && toHex(p2pkhHash(spk)!) === pkh;
     const out: unknown[] = [];
-    const entries = this.ex.mempool.all().sort((a, b) => b.seq - a.seq);
-    for (const e of entries) {
-      const j = this.view.tx(e.tx) as { vin: { prevout: { scriptpubkey_address?: string } | null }[]; vout: { scriptpubkey_address?: string }[] };
-      if ([...j.vin.map((i) => i.prevout), ...j.vout].some((o) => o?.scriptpubkey_address !== undefined && this.pkhOf(o.scriptpubkey_address) === pkh)) out.push(j);
+    for (const e of this.ex.mempool.all().sort((a, b) => b.seq - a.seq)) {
+      const hit = e.tx.outputs.some((o) => pays(o.scriptPubKey)) || e.tx.inputs.some((i) => pays(this.view.prevout(i.prevTxid, i.vout)?.scriptPubKey));
+      if (hit) out.push(this.view.tx(e.tx));
       if (out.length >= MEMPOOL_TXS_PER_ADDRESS) break;
     }
     return out;

@@ -2,18 +2,20 @@
 // them) built from our chain, indexes and mempool: same field names and types, so Esplora clients
 // work unchanged. Amounts are base units (Esplora's "value" in satoshis; they fit a JS number far
 // below 2^53). Lookups of confirmed transactions go through a small cache of decoded blocks.
-import { hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
+import { Reader, fromHex, hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
 import type { Block } from '../shared/core/block.js';
 import type { ChainEntry } from '../shared/core/chain.js';
 import { bitsToTarget } from '../shared/core/pow.js';
 import { getScriptOp, p2pkhHash } from '../shared/core/script.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import { type Tx, encodeTx, isCoinbase, readTx, txid } from '../shared/core/tx.js';
 import { blockSize } from '../shared/core/block.js';
 import type { Explorer } from './explorer.js';
 import type { TxLocation } from './indexes.js';
 
 /** Decoded blocks kept for lookups (each at most maxBlockBytes). */
 const BLOCK_CACHE_SIZE = 32;
+/** Block summaries (count and miner) kept for the tree view. */
+const MAX_SUMMARIES = 20_000;
 
 const OP_NAMES: Record<number, string> = { 0x00: 'OP_0', 0x6a: 'OP_RETURN', 0x76: 'OP_DUP', 0x87: 'OP_EQUAL', 0x88: 'OP_EQUALVERIFY', 0xa9: 'OP_HASH160', 0xac: 'OP_CHECKSIG', 0xab: 'OP_CODESEPARATOR' };
 
@@ -44,6 +46,7 @@ export interface TxStatus {
 
 export class EsploraView {
   private readonly cache = new Map<string, Block>();
+  private readonly summaries = new Map<string, { txCount: number; miner: string | null }>();
 
   constructor(private readonly ex: Explorer) {}
 
@@ -62,6 +65,25 @@ export class EsploraView {
     return b;
   }
 
+  /**
+   * A block's transaction count and miner, read from its raw bytes without decoding more than the
+   * coinbase (the tree view shows hundreds of blocks; each may be up to maxBlockBytes).
+   */
+  summary(hash: Uint8Array): { txCount: number; miner: string | null } | undefined {
+    const k = toHex(hash);
+    const hit = this.summaries.get(k);
+    if (hit) return hit;
+    const raw = this.ex.store.getRawBlock(hash);
+    if (!raw) return undefined;
+    const r = new Reader(raw);
+    r.bytes(80, 'header');
+    const txCount = r.compactSize('tx count');
+    const out = { txCount, miner: this.ex.minerOf([readTx(r)]) };
+    if (this.summaries.size >= MAX_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value!);
+    this.summaries.set(k, out);
+    return out;
+  }
+
   /** A transaction by txid (display hex): from the pool or the active chain. */
   findTx(id: string): { tx: Tx; loc?: TxLocation } | undefined {
     const pooled = this.ex.mempool.get(hexToHash(id));
@@ -70,6 +92,17 @@ export class EsploraView {
     if (!loc) return undefined;
     const tx = this.block(hexToHash(loc.block))?.txs[loc.pos];
     return tx ? { tx, loc } : undefined;
+  }
+
+  /** The output an input spends: a pool parent's, an unspent coin, or (spent on the best chain) the spend index's copy. */
+  prevout(prevTxid: Uint8Array, vout: number): { value: bigint; scriptPubKey: Uint8Array } | undefined {
+    const parent = this.ex.mempool.get(prevTxid)?.tx.outputs[vout];
+    if (parent) return parent;
+    const coin = this.ex.store.getCoin(prevTxid, vout);
+    if (coin) return coin;
+    const s = this.ex.indexes.spends.get(`${hashToHex(prevTxid)}:${vout}`);
+    if (s && s.script) return { value: BigInt(s.value), scriptPubKey: fromHex(s.script) };
+    return this.findTx(hashToHex(prevTxid))?.tx.outputs[vout];
   }
 
   status(loc: TxLocation | undefined): TxStatus {
@@ -91,7 +124,7 @@ export class EsploraView {
     const vin = tx.inputs.map((i) => {
       let prevout: Record<string, unknown> | null = null;
       if (!cb) {
-        const prev = this.findTx(hashToHex(i.prevTxid))?.tx.outputs[i.vout];
+        const prev = this.prevout(i.prevTxid, i.vout);
         if (prev) {
           prevout = this.output(prev);
           inSum += Number(prev.value);

@@ -105,7 +105,7 @@ export class Explorer {
     for (const c of u.connected) {
       this.events.publish('block', { height: c.entry.height, hash: hashToHex(c.entry.hash), txCount: c.block.txs.length, miner: this.minerOf(c.block.txs) });
     }
-    this.events.publish('mempool', this.poolSummary());
+    this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
   }
 
   private onTx(raw: Uint8Array): void {
@@ -135,7 +135,7 @@ export class Explorer {
     this.poolDb.putSync(hashToHex(r.entry.txid), { raw: Buffer.from(r.entry.raw).toString('hex'), fee: r.entry.fee.toString(), size: r.entry.size, seenAt: Date.now() });
     for (const k of r.evicted) this.forget(k);
     this.events.publish('tx', { txid: hashToHex(r.entry.txid), fee: Number(r.entry.fee), size: r.entry.size, feeRate: r.entry.feeRate });
-    this.events.publish('mempool', this.poolSummary());
+    this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
     return true;
   }
 
@@ -173,8 +173,15 @@ export class Explorer {
     return { count: this.mempool.size, bytes: this.mempool.totalBytes, fees };
   }
 
-  /** Every header-tree entry not on the active chain (stale or not yet connected), walked iteratively. */
+  private offChainMemo?: { tip: ChainEntry; at: number; limit: number; entries: ChainEntry[] };
+
+  /**
+   * Every header-tree entry not on the active chain (stale or not yet connected), walked
+   * iteratively; remembered for a second at the same tip, so a flood of requests walks it once.
+   */
   offChainEntries(limit: number): ChainEntry[] {
+    const m = this.offChainMemo;
+    if (m && m.tip === this.chain.tip && m.limit === limit && Date.now() - m.at < 1000) return m.entries;
     const out: ChainEntry[] = [];
     const stack: ChainEntry[] = [this.chain.atHeight(0)!];
     while (stack.length && out.length < limit) {
@@ -182,6 +189,7 @@ export class Explorer {
       if (!this.chain.isActive(e)) out.push(e);
       stack.push(...e.children);
     }
+    this.offChainMemo = { tip: this.chain.tip, at: Date.now(), limit, entries: out };
     return out;
   }
 }

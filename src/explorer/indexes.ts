@@ -23,6 +23,9 @@ export interface SpendRecord {
   readonly vin: number;
   readonly height: number;
   readonly block: string;
+  /** The output it spent (from the block's undo data), so prevouts resolve without reading the old block. */
+  readonly value: string;
+  readonly script: string;
 }
 export interface AddressStats {
   funded_txo_count: number;
@@ -147,7 +150,7 @@ export class ExplorerIndexes {
         tx.inputs.forEach((inp, vin) => {
           const coin = spent[u++];
           const prev = hashToHex(inp.prevTxid);
-          this.spends.putSync(`${prev}:${inp.vout}`, { txid: id, vin, height, block: hash });
+          this.spends.putSync(`${prev}:${inp.vout}`, { txid: id, vin, height, block: hash, value: coin?.value.toString() ?? '0', script: coin ? Buffer.from(coin.scriptPubKey).toString('hex') : '' });
           const pkh = coin && p2pkhHash(coin.scriptPubKey);
           if (!coin || !pkh) return;
           const p = Buffer.from(pkh).toString('hex');

@@ -15,8 +15,9 @@ export interface RunningExplorer {
   stop(): Promise<void>;
 }
 
-export async function startExplorer(settings: Settings): Promise<RunningExplorer> {
-  const dir = tempDir('explorer');
+/** An explorer on a fresh temporary datadir (or on dir, which stop() then keeps). */
+export async function startExplorer(settings: Settings, keepDir?: string): Promise<RunningExplorer> {
+  const dir = keepDir ?? tempDir('explorer');
   const ex = new Explorer({ settings, chainDir: join(dir, 'chain') });
   const http = new ExplorerHttp(new Api(ex));
   await ex.start();
@@ -29,7 +30,7 @@ export async function startExplorer(settings: Settings): Promise<RunningExplorer
     async stop() {
       await http.close();
       await ex.stop();
-      removeDir(dir);
+      if (!keepDir) removeDir(dir);
     },
   };
 }
