@@ -154,7 +154,8 @@ async function blockPage(hash) {
 /** Hash, target and the network's limit on one log2 axis (0 to 256 bits). */
 function powSvg(p) {
   const W = 900, X = (v) => 20 + (v / 256) * (W - 40);
-  const mark = (v, label, cls, dy) => `<line x1="${X(v)}" x2="${X(v)}" y1="20" y2="60" stroke="${cls}" stroke-width="3"/><text x="${X(v)}" y="${dy}" text-anchor="middle" fill="${cls}">${esc(label)}</text>`;
+  const anchor = (v) => (v > 200 ? 'end' : v < 56 ? 'start' : 'middle');
+  const mark = (v, label, cls, dy) => `<line x1="${X(v)}" x2="${X(v)}" y1="20" y2="60" stroke="${cls}" stroke-width="3"/><text x="${X(v)}" y="${dy}" text-anchor="${anchor(v)}" fill="${cls}">${esc(label)}</text>`;
   const ticks = [0, 32, 64, 96, 128, 160, 192, 224, 256].map((t) => `<line x1="${X(t)}" x2="${X(t)}" y1="36" y2="44" stroke="#999"/><text x="${X(t)}" y="95" text-anchor="middle" fill="#666">2^${t}</text>`).join('');
   return `<svg id="pow-axis" viewBox="0 0 ${W} 100" width="100%" role="img" aria-label="hash 2^${p.log2Hash.toFixed(1)} below target 2^${p.log2Target.toFixed(1)}">
     <rect x="${X(0)}" y="30" width="${X(p.log2Target) - X(0)}" height="20" fill="#dcfce7"/><line x1="${X(0)}" x2="${X(256)}" y1="40" y2="40" stroke="#999"/>${ticks}
