@@ -9,6 +9,8 @@ import { hashToHex } from '../src/shared/core/bytes.js';
 import { alice } from './kit/blockgen.js';
 import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from './kit/explorer.js';
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
+import { waitFor } from './kit/procs.js';
+import { MAX_CLIENTS_PER_ADDRESS } from '../src/explorer/events.js';
 
 const BAD_HASHES = ['', 'zz', '00', 'g'.repeat(64), '0'.repeat(63), '0'.repeat(65), '0'.repeat(10_000).slice(0, 1500), '%00' + '0'.repeat(61), '..', '..%2f..%2fetc%2fpasswd'];
 const BAD_NUMBERS = ['-1', '1e3', '0x10', '99999999999', '18446744073709551616', '1.5', ' 1', '01', 'NaN', 'Infinity', '%31'];
@@ -117,6 +119,23 @@ describe('explorer API under hostile input', function () {
     assert.match(page.text, /<title>mvb explorer<\/title>/);
   });
 
+  it('keeps at most 8 event streams per address, and streams events to them', async () => {
+    const acs = Array.from({ length: 12 }, () => new AbortController());
+    const streams = await Promise.all(acs.map((ac) => fetch(`${base}/api/mvb/events`, { signal: ac.signal })));
+    try {
+      assert.ok(streams.every((r) => r.status === 200 && r.headers.get('content-type')?.startsWith('text/event-stream')));
+      await waitFor(() => run.ex.events.size === MAX_CLIENTS_PER_ADDRESS || undefined, 5000, () => `${run.ex.events.size} streams`);
+      const last = streams[streams.length - 1]!.body!.getReader();
+      miner.mine(1, alice.pkh);
+      let text = '';
+      while (!/event: block/.test(text)) text += new TextDecoder().decode((await last.read()).value);
+      assert.match(text, /event: block\ndata: \{"height":4,/);
+      await waitHeight(run.ex, 4);
+    } finally {
+      for (const ac of acs) ac.abort();
+    }
+  });
+
   it('answers 1 000 concurrent requests, then still works', async () => {
     const paths = ['/api/blocks/tip/height', `/api/block/${tipHash}`, `/api/tx/${txid}`, '/api/mempool', '/api/mvb/tree', '/api/block/zz', '/api/mvb/summary', '/api/blocks'];
     const results = await Promise.all(Array.from({ length: 1000 }, (_x, i) => get(base, paths[i % paths.length]!).then((r) => r.status)));
@@ -124,6 +143,6 @@ describe('explorer API under hostile input', function () {
     for (const s of results) counts[s] = (counts[s] ?? 0) + 1;
     assert.deepEqual(counts, { 200: 875, 400: 125 });
     assert.equal(run.http.stats.errors5xx, 0);
-    assert.equal((await get(base, '/api/blocks/tip/height')).text, '3');
+    assert.equal((await get(base, '/api/blocks/tip/height')).text, '4');
   });
 });

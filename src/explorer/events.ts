@@ -1,10 +1,13 @@
 // Live events to browsers as Server-Sent Events (GET /api/mvb/events): one text/event-stream per
 // client, a comment every HEARTBEAT_MS so proxies and browsers keep it open. Bounded: at most
-// MAX_CLIENTS streams (the oldest is closed for a newcomer), and a client that does not read (its
+// MAX_CLIENTS streams (the oldest is closed for a newcomer), MAX_CLIENTS_PER_ADDRESS from one
+// address (its own oldest goes first), and a client that does not read (its
 // socket buffer above MAX_BUFFERED_BYTES) is dropped rather than buffered for.
 import type { ServerResponse } from 'node:http';
 
 export const MAX_CLIENTS = 64;
+/** Streams one address may hold: a newcomer from it replaces its own oldest, never someone else's. */
+export const MAX_CLIENTS_PER_ADDRESS = 8;
 export const MAX_BUFFERED_BYTES = 256 * 1024;
 export const HEARTBEAT_MS = 15_000;
 
@@ -26,10 +29,10 @@ export class EventHub {
   }
 
   add(res: ServerResponse): void {
-    if (this.clients.size >= MAX_CLIENTS) {
-      const oldest = this.clients.values().next().value!;
-      this.drop(oldest);
-    }
+    const who = res.req.socket.remoteAddress ?? '?';
+    const mine = [...this.clients].filter((c) => c.req.socket.remoteAddress === who);
+    if (mine.length >= MAX_CLIENTS_PER_ADDRESS) this.drop(mine[0]!);
+    else if (this.clients.size >= MAX_CLIENTS) this.drop(this.clients.values().next().value!);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
     this.clients.add(res);

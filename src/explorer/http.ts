@@ -10,6 +10,8 @@ import { HttpError } from './params.js';
 
 export const MAX_URL_BYTES = 2048;
 export const MAX_CONNECTIONS = 4096;
+/** Connections one address may hold at once: no classmate can take them all. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -23,7 +25,7 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class ExplorerHttp {
   private readonly server: Server;
   private readonly page = new Map<string, { body: Buffer; type: string }>();
-  readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0 };
+  readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0, refusedConnections: 0 };
 
   constructor(
     private readonly api: Api,
@@ -32,6 +34,22 @@ export class ExplorerHttp {
     for (const [path, f] of Object.entries(PAGE_FILES)) this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
     this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 }, (req, res) => this.onRequest(req, res));
     this.server.maxConnections = MAX_CONNECTIONS;
+    const perAddress = new Map<string, number>();
+    this.server.on('connection', (sock) => {
+      const who = sock.remoteAddress ?? '?';
+      const n = (perAddress.get(who) ?? 0) + 1;
+      if (n > MAX_CONNECTIONS_PER_ADDRESS) {
+        this.stats.refusedConnections++;
+        sock.destroy();
+        return;
+      }
+      perAddress.set(who, n);
+      sock.once('close', () => {
+        const left = (perAddress.get(who) ?? 1) - 1;
+        if (left > 0) perAddress.set(who, left);
+        else perAddress.delete(who);
+      });
+    });
     this.server.keepAliveTimeout = 5000;
   }
 
