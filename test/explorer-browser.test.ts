@@ -111,6 +111,9 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('h1:has-text("Block 3")', { timeout: 15_000 });
     await page.keyboard.press('l');
     assert.equal(await page.evaluate(() => document.body.classList.contains('large')), true);
+    await page.keyboard.press('h');
+    await page.waitForSelector('#tip-height', { timeout: 15_000 });
+    await shot('5-large-home');
     assert.ok(existsSync(home));
     mkdirSync(shots, { recursive: true });
     console.log(`    screenshots in ${shots}`);

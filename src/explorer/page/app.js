@@ -47,6 +47,7 @@ async function render() {
   view.innerHTML = '<p class="error">No such page.</p>';
 }
 window.addEventListener('hashchange', () => {
+  $('#field-info').hidden = true;
   render();
   view.focus();
 });
@@ -123,7 +124,10 @@ function chainSvg(tree) {
       <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="11" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
   }
   const width = 20 + (tree.height - tree.from + 1) * (W + GAP);
-  return `<svg width="${width}" height="${30 + rows * ROW}" role="img" aria-label="block tree from height ${tree.from} to ${tree.height}">${edges}${nodes}</svg>`;
+  const height = 30 + rows * ROW;
+  // Large type scales the drawing too (its units are fixed, so CSS font size alone would not).
+  const k = document.body.classList.contains('large') ? 1.6 : 1;
+  return `<svg viewBox="0 0 ${width} ${height}" width="${width * k}" height="${height * k}" role="img" aria-label="block tree from height ${tree.from} to ${tree.height}">${edges}${nodes}</svg>`;
 }
 
 // ---------------------------------------------------------------- a block
@@ -259,7 +263,10 @@ function setLarge(on) {
     localStorage.setItem('mvb-large', on ? '1' : '');
   } catch {}
 }
-$('#large').addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+$('#large').addEventListener('click', () => {
+  setLarge(!document.body.classList.contains('large'));
+  if (current.name === 'home') render();
+});
 try {
   setLarge(localStorage.getItem('mvb-large') === '1');
 } catch {}
@@ -268,7 +275,10 @@ document.addEventListener('keydown', (ev) => {
   if (ev.key === '/') {
     ev.preventDefault();
     $('#search').focus();
-  } else if (ev.key === 'l' || ev.key === 'L') setLarge(!document.body.classList.contains('large'));
+  } else if (ev.key === 'l' || ev.key === 'L') {
+    setLarge(!document.body.classList.contains('large'));
+    if (current.name === 'home') render();
+  }
   else if (ev.key === 'h' || ev.key === 'H') location.hash = '#/';
 });
 
