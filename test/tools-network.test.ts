@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVB_BIN, ROOT, WALLET_BIN, removeDir, runNode, tempDir, waitFor } from './kit/procs.js';
+import { MVB_BIN, ROOT, WALLET_BIN, removeDir, runNode, tempDir, waitFor, waitForAsync } from './kit/procs.js';
 
 /** PIDs of running processes whose command line mentions text (to check nothing was left behind). */
 function procsMentioning(text: string): number[] {
@@ -111,6 +111,8 @@ describe('mvb devnet and mvb simulate', function () {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /started miner-1 \(pid \d+\)/);
     assert.match(r.stdout, /mvb-wallet --datadir \S+wallet-2 list-addresses/);
+    const explorerUrl = /explorer: open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(r.stdout)?.[1];
+    assert.ok(explorerUrl, r.stdout);
     const again = run([MVB_BIN, 'devnet', 'start', '--dir', dir]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already running/);
@@ -126,9 +128,15 @@ describe('mvb devnet and mvb simulate', function () {
     const st = run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']);
     assert.equal(st.code, 0, st.stderr);
     const rows = JSON.parse(st.stdout) as { name: string; running: boolean; height?: number }[];
-    assert.deepEqual(rows.map((x) => x.name).sort(), ['miner-1', 'miner-2', 'wallet-1', 'wallet-2']);
+    assert.deepEqual(rows.map((x) => x.name).sort(), ['explorer', 'miner-1', 'miner-2', 'wallet-1', 'wallet-2']);
     assert.ok(rows.every((x) => x.running));
     assert.ok(rows.filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5));
+    // The explorer the devnet started follows the same chain.
+    const height = await waitForAsync(async () => {
+      const h = Number(await (await fetch(`${explorerUrl}api/blocks/tip/height`)).text());
+      return h > 5 ? h : undefined;
+    }, 20_000, () => 'explorer did not reach the miners\' height');
+    assert.ok(height > 5);
   });
 
   it('fund pays a devnet wallet from the mined rewards of another; a wrong wallet name is named', async () => {
@@ -181,10 +189,10 @@ describe('mvb devnet and mvb simulate', function () {
 
   it('stop ends exactly the processes it started', () => {
     const pidsBefore = procsMentioning(dir);
-    assert.equal(pidsBefore.length, 4, 'two miners and two wallet syncs');
+    assert.equal(pidsBefore.length, 5, 'two miners, two wallet syncs and the explorer');
     const r = run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /stopped 4 process\(es\)/);
+    assert.match(r.stdout, /stopped 5 process\(es\)/);
     assert.deepEqual(procsMentioning(dir), []);
     const st = JSON.parse(run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']).stdout) as { running: boolean }[];
     assert.ok(st.every((x) => !x.running));

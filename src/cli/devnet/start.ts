@@ -3,6 +3,7 @@
 // can run side by side; each node's datadir remembers its settings (settings.json), so
 // `mvb-wallet --datadir DIR/wallet-1 ...` just works. --network picks the rules: devnet (1 s
 // blocks, for trying things) or classroom (10 s blocks, the lesson preset).
+import { EXPLORER_BIN } from '../explorer.js';
 import { join, resolve } from 'node:path';
 import { CliError, type CliCommand, integerOption, prepareDataDir } from '../../shared/node/cli.js';
 import { loadSettings } from '../../shared/node/config.js';
@@ -62,7 +63,7 @@ async function startLocked(o: StartOptions & { network: string }, dir: string): 
   const old = readState(dir);
   if (old && old.nodes.some((n) => isOurProcess(n.pid, n.datadir))) throw new CliError(`a devnet is already running in ${dir}; stop it first with: mvb devnet stop --dir ${o.dir}`);
   if (old && old.network !== o.network) throw new CliError(`${dir} holds a ${old.network} devnet; start it with --network ${old.network}, or pick another --dir for ${o.network}`, 2);
-  const [statusPort, transactionPort, ...serverPorts] = await freePorts(2 + o.miners);
+  const [statusPort, transactionPort, httpPort, ...serverPorts] = await freePorts(3 + o.miners);
   const base: Base = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: statusPort!, transactionPort: transactionPort! };
   const state: DevnetState = { network: o.network, ...base, nodes: [], startedAt: new Date().toISOString() };
   const log = o.log ?? (() => {});
@@ -85,9 +86,20 @@ async function startLocked(o: StartOptions & { network: string }, dir: string): 
     n.pid = spawnNode(WALLET_BIN, ['--datadir', n.datadir, 'sync'], n.log);
     log(`started ${n.name} sync (pid ${n.pid}), address ${n.address ?? '?'}`);
   }
+  state.nodes.push(startExplorer(dir, o.network, [...nodeSets(base), ...sets], httpPort!, log));
   writeState(dir, state);
   await waitForMiners(state, base, o.network, sets);
   return state;
+}
+
+/** An explorer following the devnet, its page on a free loopback port. */
+function startExplorer(dir: string, network: string, sets: string[], port: number, log: (l: string) => void): DevnetNode {
+  const datadir = join(dir, 'explorer');
+  writeNodeSettings(datadir, network, sets);
+  const node: DevnetNode = { name: 'explorer', kind: 'explorer', datadir, log: join(dir, 'explorer.log'), url: `http://127.0.0.1:${port}/` };
+  node.pid = spawnNode(EXPLORER_BIN, ['--datadir', datadir, '--http', `127.0.0.1:${port}`], node.log);
+  log(`started explorer (pid ${node.pid}): ${node.url}`);
+  return node;
 }
 
 /** A wallet folder with one key named after it (kept if it exists: a restart keeps its coins). */
@@ -128,6 +140,7 @@ export const startCommand: CliCommand = {
     else {
       ctx.io.out(`${st.network} running in ${resolve(dir)}: status port ${st.statusPort}, transaction port ${st.transactionPort}, broadcast ${st.broadcastAddress}`);
       for (const n of st.nodes.filter((x) => x.kind === 'wallet')) ctx.io.out(`  mvb-wallet --datadir ${n.datadir} list-addresses`);
+      for (const n of st.nodes.filter((x) => x.kind === 'explorer')) ctx.io.out(`  explorer: open ${n.url}`);
       ctx.io.out(`coins for a wallet: mvb devnet fund --dir ${dir} wallet-1 10 (or an address)`);
       ctx.io.out(`logs: ${resolve(dir)}/*.log; stop with: mvb devnet stop --dir ${dir}`);
     }

@@ -30,12 +30,14 @@ export function requireState(dirArg: string): DevnetState {
 
 export interface DevnetNode {
   readonly name: string;
-  readonly kind: 'miner' | 'wallet';
+  readonly kind: 'miner' | 'wallet' | 'explorer';
   readonly datadir: string;
   readonly log: string;
   pid?: number;
   readonly blockServerPort?: number;
   readonly address?: string;
+  /** The explorer's page. */
+  readonly url?: string;
 }
 
 export interface DevnetState {
@@ -70,7 +72,7 @@ export function readState(dir: string): DevnetState | undefined {
   }
   if (typeof s !== 'object' || s === null || !Array.isArray(s.nodes)) damaged('no list of nodes');
   for (const n of s.nodes) {
-    if (typeof n !== 'object' || n === null || typeof n.name !== 'string' || typeof n.datadir !== 'string' || (n.kind !== 'miner' && n.kind !== 'wallet')) damaged('a node without name, kind or datadir');
+    if (typeof n !== 'object' || n === null || typeof n.name !== 'string' || typeof n.datadir !== 'string' || !['miner', 'wallet', 'explorer'].includes(n.kind)) damaged('a node without name, kind or datadir');
     if (n.pid !== undefined && !(Number.isInteger(n.pid) && n.pid > 0)) damaged(`node ${n.name}: bad pid`);
   }
   return s;

@@ -3,7 +3,8 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type CliCommand, CliError, prepareDataDir } from '../../shared/node/cli.js';
+import { existsSync } from 'node:fs';
+import { type CliCommand, CliError, prepareDataDir, writeDatadirSettings } from '../../shared/node/cli.js';
 import { defaultDataDir } from '../../shared/node/config.js';
 import { Api } from '../api.js';
 import { Explorer } from '../explorer.js';
@@ -36,7 +37,10 @@ export const runExplorerCommand: CliCommand = {
   async handler(_args, opts, ctx) {
     const { host, port } = parseHttp(String(opts['http']));
     const datadir = (opts['datadir'] as string | undefined) ?? join(dirname(defaultDataDir('wallet', ctx.settings.network)), 'explorer');
+    const existed = existsSync(datadir);
     prepareDataDir(datadir);
+    // As the miner's and wallet's: a new data directory remembers its network.
+    if (!existed) writeDatadirSettings(datadir, { network: ctx.settings.network });
     const ex = new Explorer({ settings: ctx.settings, chainDir: join(datadir, 'chain'), log: (level, msg) => level === 'warn' && ctx.io.err(`warning: ${msg}`) });
     const http = new ExplorerHttp(new Api(ex), (m) => ctx.io.err(`warning: ${m}`));
     try {
