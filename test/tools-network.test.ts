@@ -49,6 +49,7 @@ describe('mvb demo', function () {
     assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000\n/, 'the two rows together, nothing between them');
     assert.doesNotMatch(r.out, /A miner was quick/);
     assert.match(r.out, /demo finished in [\d.]+ s/);
+    assert.match(r.out.split('Step 1.')[0]!, /Watch it live in a browser: http:\/\/127\.0\.0\.1:\d+\//, 'the explorer URL comes at the start');
   });
 
   it('on Ctrl-C stops every process it started, removes its folder and says so', async () => {

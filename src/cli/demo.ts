@@ -6,6 +6,7 @@
 // once both wallets have been shown the payment pending. Every line goes through one writer and
 // each table is printed whole, so a block announcement never lands inside one. Every process is
 // ended by its PID on success, failure or Ctrl-C.
+import { EXPLORER_BIN } from './explorer.js';
 import type { AddressRow } from '../shared/node/json-rows.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -290,7 +291,7 @@ async function stepMined(st: Story, id: string): Promise<void> {
 export async function runDemo(io: Output, signal: AbortSignal, color: boolean): Promise<number> {
   const n = new Narrator(io, new Chalk({ level: color ? 1 : 0 }));
   const started = Date.now();
-  const [statusPort, transactionPort, s1, s2] = await freePorts(4);
+  const [statusPort, transactionPort, s1, s2, httpPort] = await freePorts(5);
   const demo = new Demo({ statusPort: statusPort!, transactionPort: transactionPort!, servers: [s1!, s2!] });
   const onAbort = () => void demo.cleanup();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -301,6 +302,8 @@ export async function runDemo(io: Output, signal: AbortSignal, color: boolean): 
       n.say(n.c.bold('mvb demo: a real proof-of-work network on this computer'));
       n.say(n.c.dim(`Two miners and two wallets run as separate processes on loopback (broadcast ${LOOPBACK_BROADCAST}),`));
       n.say(n.c.dim(`on the devnet network, with their data in ${demo.dir} (removed at the end).`));
+      demo.start('explorer', EXPLORER_BIN, ['--datadir', join(demo.dir, 'explorer'), '--http', `127.0.0.1:${httpPort}`]);
+      n.say(`Watch it live in a browser: ${n.c.bold(`http://127.0.0.1:${httpPort}/`)} (an explorer, for as long as the demo runs)`);
       await stepWallets(st);
       await stepMiners(st);
       await stepMature(st);
