@@ -11,6 +11,7 @@ import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from '.
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
 import { waitFor } from './kit/procs.js';
 import { MAX_CLIENTS_PER_ADDRESS } from '../src/explorer/events.js';
+import { POST_BURST } from '../src/explorer/http.js';
 
 const BAD_HASHES = ['', 'zz', '00', 'g'.repeat(64), '0'.repeat(63), '0'.repeat(65), '0'.repeat(10_000).slice(0, 1500), '%00' + '0'.repeat(61), '..', '..%2f..%2fetc%2fpasswd'];
 const BAD_NUMBERS = ['-1', '1e3', '0x10', '99999999999', '18446744073709551616', '1.5', ' 1', '01', 'NaN', 'Infinity', '%31'];
@@ -144,5 +145,12 @@ describe('explorer API under hostile input', function () {
     assert.deepEqual(counts, { 200: 875, 400: 125 });
     assert.equal(run.http.stats.errors5xx, 0);
     assert.equal((await get(base, '/api/blocks/tip/height')).text, '4');
+  });
+
+  it('limits how fast one address may post transactions (each costs signature checks)', async () => {
+    const statuses = await Promise.all(Array.from({ length: POST_BURST + 20 }, () => get(base, '/api/tx', { method: 'POST', body: '00' }).then((r) => r.status)));
+    assert.ok(statuses.filter((x) => x === 429).length >= 20 - 1, `429s: ${statuses.join(',')}`);
+    assert.ok(statuses.every((x) => x === 400 || x === 429));
+    assert.equal((await get(base, '/api/blocks/tip/height')).status, 200, 'reads are not limited');
   });
 });

@@ -139,11 +139,14 @@ export class Explorer {
     return true;
   }
 
-  /** POST /api/tx: validate, keep, broadcast on the transaction port. Returns the txid. */
+  /**
+   * POST /api/tx: validate, keep, broadcast on the transaction port. Returns the txid. A
+   * transaction already in the pool is not broadcast again: posting one over and over must not
+   * turn the explorer into a datagram hose (its wallet rebroadcasts it anyway).
+   */
   submit(raw: Uint8Array): string {
     const tx = decodeTx(raw);
-    this.accept(tx);
-    this.node.broadcastTx(encodeTx(tx));
+    if (this.accept(tx)) this.node.broadcastTx(encodeTx(tx));
     return hashToHex(txid(tx));
   }
 

@@ -13,6 +13,11 @@ export const MAX_CONNECTIONS = 4096;
 /** Connections one address may hold at once: no classmate can take them all. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
+/** Transactions one address may post: a burst, then this many per second (each costs signature checks). */
+export const POST_BURST = 50;
+export const POSTS_PER_SECOND = 20;
+/** Addresses whose post allowance is remembered at most (the oldest forgotten first). */
+const MAX_POSTERS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const PAGE_DIR = new URL('../../../src/explorer/page/', import.meta.url);
@@ -25,6 +30,7 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class ExplorerHttp {
   private readonly server: Server;
   private readonly page = new Map<string, { body: Buffer; type: string }>();
+  private readonly posters = new Map<string, { tokens: number; at: number }>();
   readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0, refusedConnections: 0 };
 
   constructor(
@@ -87,10 +93,25 @@ export class ExplorerHttp {
       return;
     }
     if (method === 'POST') {
+      if (!this.mayPost(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
       this.readBody(req, res, this.api.ex.settings.params.maxTxBytes * 2 + 1024, (body) => this.route('POST', path, query, body, res));
       return;
     }
     this.route('GET', path, query, '', res);
+  }
+
+  /** A token bucket per address. */
+  private mayPost(who: string): boolean {
+    const now = Date.now();
+    const b = this.posters.get(who) ?? { tokens: POST_BURST, at: now };
+    b.tokens = Math.min(POST_BURST, b.tokens + ((now - b.at) / 1000) * POSTS_PER_SECOND);
+    b.at = now;
+    this.posters.delete(who);
+    if (this.posters.size >= MAX_POSTERS) this.posters.delete(this.posters.keys().next().value!);
+    this.posters.set(who, b);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse, max: number, then: (body: string) => void): void {
