@@ -120,8 +120,9 @@ export class Explorer {
     try {
       this.accept(tx);
     } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
       this.stats.txRejected++;
+      // Anything else is our bug, not the sender's: say it, and keep listening.
+      if (!(e instanceof ValidationError)) this.opts.log?.('warn', `transaction ${hashToHex(txid(tx))}: ${(e as Error)?.stack ?? String(e)}`);
     }
   }
 
