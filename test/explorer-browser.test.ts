@@ -66,7 +66,7 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('#tip-height:text-is("9")', { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelectorAll('.block-node.stale').length === 3, undefined, { timeout: 15_000 });
     assert.equal(await page.textContent('#stale-count'), '3');
-    assert.match((await page.textContent('#banner')) ?? '', /Reorganisation at height 5/);
+    assert.match((await page.textContent('#banner')) ?? '', /Reorganisation at height 5: 3 block\(s\) left the best chain: 8 \(\w+…\), 7 .*; 4 came in: 6 /);
 
     // A payment: in the mempool view, then in a block.
     const pay = transfer(coinbaseCoin(a[0]!), bob, 1000n);

@@ -309,7 +309,8 @@ events.addEventListener('block', (e) => {
 });
 events.addEventListener('reorg', (e) => {
   const r = JSON.parse(e.data);
-  flash(`Reorganisation at height ${r.forkHeight}: ${r.disconnected.length} block(s) left the best chain, ${r.connected.length} came in.`);
+  const list = (xs) => xs.map((b) => `${b.height} (${short(b.hash, 8)})`).join(', ');
+  flash(`Reorganisation at height ${r.forkHeight}: ${r.disconnected.length} block(s) left the best chain: ${list(r.disconnected)}; ${r.connected.length} came in: ${list(r.connected)}.`);
   refreshSoon();
 });
 for (const name of ['tx', 'mempool']) events.addEventListener(name, () => refreshSoon());
