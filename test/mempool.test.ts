@@ -117,7 +117,7 @@ class Fixture {
   }
 }
 
-const zeroStats = { accepted: 0, rejected: 0, known: 0, evicted: 0, mined: 0, conflicted: 0, returned: 0 };
+const zeroStats = { accepted: 0, rejected: 0, known: 0, evicted: 0, mined: 0, conflicted: 0, returned: 0, recentlyRejected: 0 };
 
 describe('mempool', function () {
   let fx: Fixture;
@@ -272,8 +272,8 @@ describe('mempool', function () {
       const mined = transfer(fx.cb(2), bob, 1000n);
       pool.update(fx.mine([mined]));
       e = expectCode(() => pool.accept(transfer(fx.cb(2), carol, 5000n)), 'bad-txns-inputs-missingorspent');
-      // The mined transaction itself is not taken again.
-      expectCode(() => pool.accept(mined), 'bad-txns-inputs-missingorspent');
+      // The mined transaction itself is not taken again: its outputs are in the UTXO set (Core's "txn-already-known").
+      expectCode(() => pool.accept(mined), 'txn-already-known');
       assert.equal(pool.size, 0);
       assert.deepEqual(pool.stats, { ...zeroStats, rejected: 4 });
     });
@@ -345,9 +345,10 @@ describe('mempool', function () {
   });
 
   describe('size cap', function () {
-    it('evicts the lowest fee rate first, with its descendants', function () {
+    it('evicts the lowest descendant score first (max of own and package fee rate), with its descendants', function () {
       const a = atRate(fx.cb(1), bob, 1);
-      const aChild = atRate(coinOf(a, 0, bob), carol, 8);
+      // a with its child pays (1 + 6) / 2 = 3.5 per byte, below b's 4.
+      const aChild = atRate(coinOf(a, 0, bob), carol, 6);
       const b = atRate(fx.cb(2), bob, 4);
       const d = atRate(fx.cb(3), bob, 6);
       const cap = txSize(a) + txSize(aChild) + txSize(b);

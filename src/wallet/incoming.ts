@@ -14,8 +14,9 @@
 import { encodeAddress } from '../shared/core/address.js';
 import { fromHex, hashToHex, toHex } from '../shared/core/bytes.js';
 import type { ConsensusParams } from '../shared/core/params.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
-import { type CoinView, ValidationError, checkTxInputs, checkTxSanity, checkTxScripts, isFinalTx } from '../shared/core/validation.js';
+import { checkTxForRelay } from '../shared/core/policy.js';
+import { type Tx, encodeTx, txid } from '../shared/core/tx.js';
+import { type CoinView, ValidationError } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
 import { type IncomingRecord, type WalletDb, outputSummaries, pkhOf } from './db.js';
 import { opensslVerifier } from '../shared/node/verifier.js';
@@ -54,13 +55,8 @@ export function examineIncoming(db: WalletDb, tx: Tx, c: IncomingContext): Incom
   const pkhs = [...new Set(toUs.map((o) => o.pkh!))];
   let fee: bigint;
   try {
-    checkTxSanity(tx, c.params);
-    if (isCoinbase(tx)) throw new ValidationError('coinbase', true, 'coinbase transactions are only valid in blocks');
-    if (!isFinalTx(tx, c.tipHeight + 1, c.medianTimePast)) throw new ValidationError('non-final', false);
-    fee = checkTxInputs(tx, c.view, c.tipHeight + 1, c.params);
-    checkTxScripts(tx, c.view, opensslVerifier);
-    const min = BigInt(Math.ceil(c.minRelayFeeRate * raw.length));
-    if (fee < min) throw new ValidationError('min relay fee not met', false, `${fee} < ${min} for ${raw.length} bytes`);
+    // The same relay rules as a miner's mempool (policy.ts), against our own tip.
+    ({ fee } = checkTxForRelay(tx, c.view, { params: c.params, tipHeight: c.tipHeight, medianTimePast: c.medianTimePast, minRelayFeeRate: c.minRelayFeeRate }, opensslVerifier));
   } catch (e) {
     if (e instanceof ValidationError) return { kind: 'invalid', txid: id, pkhs, reason: e.message };
     throw e;

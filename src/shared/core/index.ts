@@ -28,3 +28,4 @@ export * from './outpoint.js';
 export * from './validation.js';
 export * from './chain.js';
 export * from './builder.js';
+export * from './policy.js';

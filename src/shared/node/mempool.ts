@@ -2,20 +2,29 @@
 // outputs of other pool transactions (so a child may follow its unconfirmed parent), with no
 // two spending the same output. As in Core, it re-checks itself when blocks connect or
 // disconnect, takes back the transactions of disconnected blocks, pays at least a minimum relay
-// fee rate, and evicts the lowest fee rate first when full.
+// fee rate, and evicts the lowest (descendant package) fee rate first when full.
+//
+// Hostile input: every entry keeps its ancestor and descendant package (count, bytes, fees)
+// up to date as transactions enter and leave, and Core's package limits (25 transactions,
+// 101 kvB each way: "too-long-mempool-chain") bound every walk over parents and children, which
+// are loops over explicit stacks, never recursion. Rejected txids go into a rolling filter
+// (Core's m_recent_rejects, reset on each new tip), so a replay costs one hash lookup.
 import { hashToHex, toHex } from '../core/bytes.js';
 import { Chain, type ChainUpdate } from '../core/chain.js';
-import { type Tx, encodeTx, isCoinbase, txid } from '../core/tx.js';
+import type { SignatureVerifier } from '../core/ecdsa.js';
 import {
-  type Coin,
-  type CoinView,
-  ValidationError,
-  checkTxInputs,
-  checkTxSanity,
-  checkTxScripts,
-  isFinalTx,
-} from '../core/validation.js';
+  DEFAULT_ANCESTOR_LIMIT,
+  DEFAULT_ANCESTOR_SIZE_LIMIT_KVB,
+  DEFAULT_DESCENDANT_LIMIT,
+  DEFAULT_DESCENDANT_SIZE_LIMIT_KVB,
+  type RelayContext,
+  checkTxFee,
+  checkTxStandalone,
+} from '../core/policy.js';
+import { type Tx, encodeTx, txid } from '../core/tx.js';
+import { type Coin, type CoinView, ValidationError, p2pkhInputError } from '../core/validation.js';
 import { outpointKey } from '../core/outpoint.js';
+import { RollingFilter } from './rolling-filter.js';
 import { opensslVerifier } from './verifier.js';
 
 export interface MempoolEntry {
@@ -25,35 +34,96 @@ export interface MempoolEntry {
   readonly raw: Uint8Array;
   readonly size: number;
   readonly fee: bigint;
-  /** Base units per byte, for ordering only (fees themselves stay bigint). */
+  /** Base units per byte, for display (fees themselves stay bigint). */
   readonly feeRate: number;
   /** Arrival order. */
   readonly seq: number;
   /** Pool transactions this one spends outputs of. */
   readonly parents: Set<string>;
   readonly children: Set<string>;
+  /** This transaction with all its pool ancestors (Core's nCountWithAncestors, nSizeWithAncestors, nModFeesWithAncestors). */
+  ancestorCount: number;
+  ancestorSize: number;
+  ancestorFees: bigint;
+  /** This transaction with all its pool descendants (Core's ...WithDescendants). */
+  descendantCount: number;
+  descendantSize: number;
+  descendantFees: bigint;
 }
+
+/** Core's package limits (-limitancestorcount, -limitancestorsize, ...), sizes in bytes. */
+export interface PackageLimits {
+  readonly ancestorCount: number;
+  readonly ancestorBytes: number;
+  readonly descendantCount: number;
+  readonly descendantBytes: number;
+}
+
+export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
+  ancestorCount: DEFAULT_ANCESTOR_LIMIT,
+  ancestorBytes: DEFAULT_ANCESTOR_SIZE_LIMIT_KVB * 1000,
+  descendantCount: DEFAULT_DESCENDANT_LIMIT,
+  descendantBytes: DEFAULT_DESCENDANT_SIZE_LIMIT_KVB * 1000,
+};
+
+/** Core's m_recent_rejects holds 120 000 txids. */
+export const RECENT_REJECTS_CAPACITY = 120_000;
 
 export interface MempoolOptions {
   /** Base units per byte. */
   readonly minRelayFeeRate: number;
   readonly maxBytes: number;
+  readonly limits?: PackageLimits;
+  /** Signature verifier; default OpenSSL. Pluggable (a cached or worker verifier). */
+  readonly verifier?: SignatureVerifier;
 }
 
 export type AcceptResult = { readonly status: 'accepted'; readonly entry: MempoolEntry; readonly evicted: string[] } | { readonly status: 'known'; readonly entry: MempoolEntry };
+
+/** A transaction that passed the cheap checks (PreChecks), waiting for its signatures to be checked. */
+interface Candidate {
+  readonly tx: Tx;
+  readonly id: Uint8Array;
+  readonly key: string;
+  readonly size: number;
+  readonly fee: bigint;
+  readonly parents: Set<string>;
+  readonly ancestors: MempoolEntry[];
+  /** The scriptPubKey each input spends, for the signature checks. */
+  readonly prevScripts: Uint8Array[];
+}
+
+const reject = (code: string, detail = ''): never => {
+  throw new ValidationError(code, false, detail);
+};
+
+/** a's fee rate above b's (fees / bytes, compared exactly as bigints). */
+const higherRate = (aFees: bigint, aSize: number, bFees: bigint, bSize: number): boolean => aFees * BigInt(bSize) > bFees * BigInt(aSize);
+
+/** Core's descendant score: the eviction order of a full pool, lowest first. */
+const descendantScore = (e: MempoolEntry): number => Math.max(e.feeRate, Number(e.descendantFees) / e.descendantSize);
+
+/** A yield to the event loop: other I/O (status, block server, mining) runs before we go on. */
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Mempool {
   private readonly entries = new Map<string, MempoolEntry>();
   /** outpoint key -> key of the pool transaction spending it. */
   private readonly spends = new Map<string, string>();
+  private readonly recentRejects = new RollingFilter(RECENT_REJECTS_CAPACITY);
+  private readonly limits: PackageLimits;
+  private readonly verifier: SignatureVerifier;
   private bytes = 0;
   private seq = 0;
-  readonly stats = { accepted: 0, rejected: 0, known: 0, evicted: 0, mined: 0, conflicted: 0, returned: 0 };
+  readonly stats = { accepted: 0, rejected: 0, known: 0, evicted: 0, mined: 0, conflicted: 0, returned: 0, recentlyRejected: 0 };
 
   constructor(
     private readonly chain: Chain,
     private readonly opts: MempoolOptions,
-  ) {}
+  ) {
+    this.limits = opts.limits ?? DEFAULT_PACKAGE_LIMITS;
+    this.verifier = opts.verifier ?? opensslVerifier;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -69,6 +139,10 @@ export class Mempool {
   }
   all(): MempoolEntry[] {
     return [...this.entries.values()];
+  }
+  /** True when this txid was refused since the last new tip (a replay is refused at once). */
+  recentlyRejected(id: Uint8Array): boolean {
+    return this.recentRejects.has(toHex(id));
   }
 
   /** Chain UTXOs plus pool outputs, minus outputs pool transactions spend. */
@@ -88,110 +162,236 @@ export class Mempool {
     };
   }
 
+  private relayContext(): RelayContext {
+    const tip = this.chain.tip;
+    return { params: this.chain.params, tipHeight: tip.height, medianTimePast: this.chain.medianTimePast(tip), minRelayFeeRate: this.opts.minRelayFeeRate };
+  }
+
   /**
-   * Validates tx against the tip and the pool and adds it. Throws ValidationError with Core's
-   * reason ("txn-mempool-conflict", "min relay fee not met", "bad-txns-...").
+   * Validates tx against the tip and the pool and adds it, all at once. Throws ValidationError
+   * with Core's reason ("txn-mempool-conflict", "min relay fee not met", "too-long-mempool-chain",
+   * "txn-recently-rejected", "bad-txns-...").
    */
   accept(tx: Tx): AcceptResult {
     const id = txid(tx);
     const key = toHex(id);
+    return this.admit(key, () => {
+      const c = this.preChecks(tx, id, key);
+      this.checkScripts(c, 0, tx.inputs.length);
+      return this.finish(c);
+    }) as AcceptResult;
+  }
+
+  /**
+   * Like accept, but the signature checks run inputsPerSlice at a time with a yield to the event
+   * loop between slices, so one large transaction cannot hold up mining, status or the block
+   * server. The cheap checks run again after the last slice: the pool or the tip may have moved.
+   */
+  async acceptAsync(tx: Tx, inputsPerSlice = 8): Promise<AcceptResult> {
+    const id = txid(tx);
+    const key = toHex(id);
+    const first = this.admit(key, () => this.preChecks(tx, id, key));
+    if (!('prevScripts' in first)) return first;
+    const slice = Math.max(1, inputsPerSlice);
+    for (let k = 0; k < tx.inputs.length; k += slice) {
+      await nextTick();
+      this.admit(key, () => this.checkScripts(first, k, Math.min(tx.inputs.length, k + slice)));
+    }
+    // The signatures hold for these same outpoints whatever happened meanwhile (a txid commits
+    // to its outputs), so only the cheap checks are repeated.
+    return this.admit(key, () => this.finish(this.preChecks(tx, id, key))) as AcceptResult;
+  }
+
+  /**
+   * The frame around every admission step: a transaction already in the pool is 'known', one
+   * refused since the last tip is refused again at once, and a refusal is counted and (unless it
+   * may become valid when a parent arrives) remembered.
+   */
+  private admit<T>(key: string, step: () => T): T | AcceptResult {
     const known = this.entries.get(key);
     if (known) {
       this.stats.known++;
       return { status: 'known', entry: known };
     }
+    if (this.recentRejects.has(key)) {
+      this.stats.recentlyRejected++;
+      reject('txn-recently-rejected', 'refused since the last block');
+    }
     try {
-      const r = this.acceptNew(tx, id, key);
-      // Counted here, not in acceptNew: update() re-admits entries through it without new arrivals.
-      this.stats.accepted++;
+      const r = step();
+      if (typeof r === 'object' && r !== null && (r as { status?: string }).status === 'accepted') this.stats.accepted++;
       return r;
     } catch (e) {
-      if (e instanceof ValidationError) this.stats.rejected++;
+      if (!(e instanceof ValidationError)) throw e;
+      this.stats.rejected++;
+      // Missing inputs may be a parent we have not heard yet (Core keeps such orphans out of the filter too).
+      if (e.code !== 'bad-txns-inputs-missingorspent' && e.code !== 'txn-already-known') this.recentRejects.add(key);
       throw e;
     }
   }
 
   /**
-   * scriptsChecked: the signatures were already verified against these same outputs (a pool
-   * entry re-checked after a block, or a transaction of a disconnected block). A signature's
-   * validity depends only on the transaction and the spent output, so, like Core's script cache,
-   * we skip the costly part.
+   * Core's PreChecks, cheapest first; nothing here verifies a signature.
+   *  1. sane, standard size, not a coinbase, final in the next block (no lookups);
+   *  2. not already mined (its outputs are not in the UTXO set): "txn-already-known";
+   *  3. no input spent by another pool transaction: "txn-mempool-conflict";
+   *  4. every input exists unspent and mature, the fee covers the minimum relay fee rate;
+   *  5. the package limits, ancestors and each ancestor's descendants: "too-long-mempool-chain";
+   *  6. a full pool only takes a fee rate above what it would evict: "mempool full".
    */
-  private acceptNew(tx: Tx, id: Uint8Array, key: string, scriptsChecked = false): AcceptResult {
-    const params = this.chain.params;
-    checkTxSanity(tx, params);
-    if (isCoinbase(tx)) throw new ValidationError('coinbase', true, 'coinbase transactions are only valid in blocks');
-    const tip = this.chain.tip;
-    // Core's policy: final in the next block, by height and by median time past (BIP113).
-    if (!isFinalTx(tx, tip.height + 1, this.chain.medianTimePast(tip))) throw new ValidationError('non-final', false);
+  private preChecks(tx: Tx, id: Uint8Array, key: string): Candidate {
+    const ctx = this.relayContext();
+    const size = checkTxStandalone(tx, ctx); // 1
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      if (this.chain.coins.getCoin(id, vout)) reject('txn-already-known', 'already in a block'); // 2
+    }
     for (const i of tx.inputs) {
-      const other = this.spends.get(outpointKey(i.prevTxid, i.vout));
-      if (other !== undefined) throw new ValidationError('txn-mempool-conflict', false, `input already spent by ${hashToHex(this.entries.get(other)!.txid)}`);
+      const other = this.spends.get(outpointKey(i.prevTxid, i.vout)); // 3
+      if (other !== undefined) reject('txn-mempool-conflict', `input already spent by ${hashToHex(this.entries.get(other)!.txid)}`);
     }
     const view = this.view();
-    const fee = checkTxInputs(tx, view, tip.height + 1, params);
-    if (!scriptsChecked) checkTxScripts(tx, view, opensslVerifier);
-    const raw = encodeTx(tx);
-    const size = raw.length;
-    if (fee < BigInt(Math.ceil(this.opts.minRelayFeeRate * size))) {
-      throw new ValidationError('min relay fee not met', false, `${fee} < ${Math.ceil(this.opts.minRelayFeeRate * size)} for ${size} bytes`);
-    }
+    const fee = checkTxFee(tx, size, view, ctx); // 4
+    const prevScripts = tx.inputs.map((i) => view.getCoin(i.prevTxid, i.vout)!.scriptPubKey);
     const parents = new Set<string>();
     for (const i of tx.inputs) {
       const p = toHex(i.prevTxid);
       if (this.entries.has(p)) parents.add(p);
     }
-    const entry: MempoolEntry = { tx, txid: id, key, raw, size, fee, feeRate: Number(fee) / size, seq: this.seq++, parents, children: new Set() };
-    this.insert(entry);
+    const ancestors = this.checkPackageLimits(parents, size); // 5
+    if (this.bytes + size > this.opts.maxBytes) {
+      const low = this.lowestDescendantScore(); // 6
+      if (low && Number(fee) / size <= low.score) reject('mempool full', 'fee rate too low to enter a full pool');
+    }
+    return { tx, id, key, size, fee, parents, ancestors, prevScripts };
+  }
+
+  /** Core's CalculateMemPoolAncestors with its limits. Returns the ancestors. */
+  private checkPackageLimits(parents: Iterable<string>, size: number): MempoolEntry[] {
+    const L = this.limits;
+    const ancestors = this.ancestorsOf(parents, L.ancestorCount);
+    if (ancestors.length + 1 > L.ancestorCount) reject('too-long-mempool-chain', `too many unconfirmed ancestors [limit: ${L.ancestorCount}]`);
+    let ancestorSize = size;
+    for (const a of ancestors) {
+      ancestorSize += a.size;
+      if (a.descendantCount + 1 > L.descendantCount) reject('too-long-mempool-chain', `too many descendants for tx ${hashToHex(a.txid)} [limit: ${L.descendantCount}]`);
+      if (a.descendantSize + size > L.descendantBytes) reject('too-long-mempool-chain', `exceeds descendant size limit for tx ${hashToHex(a.txid)} [limit: ${L.descendantBytes}]`);
+    }
+    if (ancestorSize > L.ancestorBytes) reject('too-long-mempool-chain', `exceeds ancestor size limit [limit: ${L.ancestorBytes}]`);
+    return ancestors;
+  }
+
+  /** Pool ancestors reachable from these parents, walking an explicit stack; stops after `stopAfter`. */
+  private ancestorsOf(parents: Iterable<string>, stopAfter = Infinity): MempoolEntry[] {
+    const found = new Map<string, MempoolEntry>();
+    const stack = [...parents];
+    while (stack.length && found.size <= stopAfter) {
+      const k = stack.pop()!;
+      const e = found.has(k) ? undefined : this.entries.get(k);
+      if (!e) continue;
+      found.set(k, e);
+      for (const p of e.parents) stack.push(p);
+    }
+    return [...found.values()];
+  }
+
+  /** The entry with its pool descendants (walking an explicit stack). */
+  private withDescendants(key: string): MempoolEntry[] {
+    const found = new Map<string, MempoolEntry>();
+    const stack = [key];
+    while (stack.length) {
+      const k = stack.pop()!;
+      const e = found.has(k) ? undefined : this.entries.get(k);
+      if (!e) continue;
+      found.set(k, e);
+      for (const c of e.children) stack.push(c);
+    }
+    return [...found.values()];
+  }
+
+  /** Core's PolicyScriptChecks for inputs [from, to): each signature against the output it spends. */
+  private checkScripts(c: Candidate, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const err = p2pkhInputError(c.tx, k, c.prevScripts[k]!, { verifier: this.verifier });
+      if (err !== undefined) throw new ValidationError('mandatory-script-verify-flag-failed', true, `(${err}) input ${k}`);
+    }
+  }
+
+  /** Core's Finalize: adds the candidate, updates its ancestors' packages, trims a full pool. */
+  private finish(c: Candidate): AcceptResult {
+    let ancestorSize = c.size;
+    let ancestorFees = c.fee;
+    for (const a of c.ancestors) {
+      ancestorSize += a.size;
+      ancestorFees += a.fee;
+      a.descendantCount++;
+      a.descendantSize += c.size;
+      a.descendantFees += c.fee;
+    }
+    const raw = encodeTx(c.tx);
+    const entry: MempoolEntry = {
+      tx: c.tx, txid: c.id, key: c.key, raw, size: c.size, fee: c.fee, feeRate: Number(c.fee) / c.size, seq: this.seq++,
+      parents: c.parents, children: new Set(),
+      ancestorCount: c.ancestors.length + 1, ancestorSize, ancestorFees,
+      descendantCount: 1, descendantSize: c.size, descendantFees: c.fee,
+    };
+    this.entries.set(entry.key, entry);
+    for (const i of entry.tx.inputs) this.spends.set(outpointKey(i.prevTxid, i.vout), entry.key);
+    for (const p of entry.parents) this.entries.get(p)?.children.add(entry.key);
+    this.bytes += entry.size;
     const evicted = this.trim();
-    if (evicted.includes(key)) {
+    if (evicted.includes(c.key)) {
       // The newcomer itself had the lowest fee rate: it never entered, so it is refused, not evicted.
       this.stats.evicted--;
-      throw new ValidationError('mempool full', false, 'fee rate too low to enter a full pool');
+      reject('mempool full', 'fee rate too low to enter a full pool');
     }
     return { status: 'accepted', entry, evicted };
   }
 
-  private insert(e: MempoolEntry): void {
-    this.entries.set(e.key, e);
-    for (const i of e.tx.inputs) this.spends.set(outpointKey(i.prevTxid, i.vout), e.key);
-    for (const p of e.parents) this.entries.get(p)?.children.add(e.key);
-    this.bytes += e.size;
-  }
-
-  /** Removes a transaction and, with descendants, everything that spends its outputs. Returns removed keys. */
-  private remove(key: string, withDescendants: boolean): string[] {
-    const removed: string[] = [];
-    const stack = [key];
-    while (stack.length) {
-      const k = stack.pop()!;
-      const e = this.entries.get(k);
-      if (!e) continue;
-      this.entries.delete(k);
+  /** Removes a transaction with everything that spends its outputs; surviving ancestors' packages shrink. Returns removed keys. */
+  private removeWithDescendants(key: string): string[] {
+    const doomed = this.withDescendants(key);
+    const gone = new Set(doomed.map((e) => e.key));
+    for (const e of doomed) {
+      for (const a of this.ancestorsOf(e.parents)) {
+        if (gone.has(a.key)) continue;
+        a.descendantCount--;
+        a.descendantSize -= e.size;
+        a.descendantFees -= e.fee;
+      }
+    }
+    for (const e of doomed) {
+      this.entries.delete(e.key);
       this.bytes -= e.size;
       for (const i of e.tx.inputs) {
         const ok = outpointKey(i.prevTxid, i.vout);
-        if (this.spends.get(ok) === k) this.spends.delete(ok);
+        if (this.spends.get(ok) === e.key) this.spends.delete(ok);
       }
-      for (const p of e.parents) this.entries.get(p)?.children.delete(k);
-      for (const c of e.children) {
-        if (withDescendants) stack.push(c);
-        else this.entries.get(c)?.parents.delete(k);
-      }
-      removed.push(k);
+      for (const p of e.parents) this.entries.get(p)?.children.delete(e.key);
     }
-    return removed;
+    return [...gone];
   }
 
-  /** Evicts the lowest fee rate transactions (with their descendants) until under maxBytes. */
+  /**
+   * The entry evicted first: the lowest descendant score, Core's max(own fee rate, fee rate of
+   * it with its descendants), so a parent is not evicted for a cheap child nor kept for a rich
+   * one; the newest first among equals. A scan: it runs only when the pool is full.
+   */
+  private lowestDescendantScore(): { entry: MempoolEntry; score: number } | undefined {
+    let low: { entry: MempoolEntry; score: number } | undefined;
+    for (const e of this.entries.values()) {
+      const score = descendantScore(e);
+      if (!low || score < low.score || (score === low.score && e.seq > low.entry.seq)) low = { entry: e, score };
+    }
+    return low;
+  }
+
+  /** Evicts the lowest descendant-package fee rate first (with its descendants) until under maxBytes. */
   private trim(): string[] {
     const out: string[] = [];
-    if (this.bytes <= this.opts.maxBytes) return out;
-    const byRate = [...this.entries.values()].sort((a, b) => a.feeRate - b.feeRate || b.seq - a.seq);
-    for (const e of byRate) {
-      if (this.bytes <= this.opts.maxBytes) break;
-      if (!this.entries.has(e.key)) continue;
-      const r = this.remove(e.key, true);
+    while (this.bytes > this.opts.maxBytes) {
+      const low = this.lowestDescendantScore();
+      if (!low) break;
+      const r = this.removeWithDescendants(low.entry.key);
       this.stats.evicted += r.length;
       out.push(...r);
     }
@@ -201,9 +401,12 @@ export class Mempool {
   /**
    * Brings the pool in line with a chain change: mined transactions leave, those of disconnected
    * blocks come back, and every remaining entry is checked again against the new tip (conflicts
-   * with mined spends, coinbase maturity after a reorg, finality). Returns what was dropped.
+   * with mined spends, coinbase maturity after a reorg, finality, package limits). Signatures are
+   * not checked again: a signature's validity depends only on the transaction and the spent
+   * output, as Core's script cache knows. Returns what was dropped.
    */
   update(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
+    if (u.connected.length) this.recentRejects.reset(); // Core: a new tip may make them valid
     const minedKeys = new Set<string>();
     for (const c of u.connected) for (const tx of c.block.txs) minedKeys.add(toHex(txid(tx)));
     const returned = Chain.returnedTransactions(u);
@@ -211,31 +414,14 @@ export class Mempool {
     this.entries.clear();
     this.spends.clear();
     this.bytes = 0;
-    let mined = 0;
     let back = 0;
-    const dropped: string[] = [];
     // Returned transactions first (they are older than anything in the pool), in block order.
-    for (const tx of returned) {
-      try {
-        const id = txid(tx);
-        this.acceptNew(tx, id, toHex(id), true);
-        back++;
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-      }
-    }
+    for (const tx of returned) if (this.readmit(tx, txid(tx))) back++;
+    let mined = 0;
+    const dropped: string[] = [];
     for (const e of old) {
-      if (minedKeys.has(e.key)) {
-        mined++;
-        continue;
-      }
-      if (this.entries.has(e.key)) continue;
-      try {
-        this.acceptNew(e.tx, e.txid, e.key, true);
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        dropped.push(e.key);
-      }
+      if (minedKeys.has(e.key)) mined++;
+      else if (!this.entries.has(e.key) && !this.readmit(e.tx, e.txid)) dropped.push(e.key);
     }
     this.stats.mined += mined;
     this.stats.conflicted += dropped.length;
@@ -244,40 +430,108 @@ export class Mempool {
     return { mined, returned: back, dropped };
   }
 
+  /** The cheap checks and insertion, without signatures (already checked) and without counting. */
+  private readmit(tx: Tx, id: Uint8Array): boolean {
+    try {
+      this.finish(this.preChecks(tx, id, toHex(id)));
+      return true;
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      return false;
+    }
+  }
+
   /**
-   * Transactions for a block template, at most maxBytes: highest fee rate first, each preceded by
-   * any pool parents it needs (a child can only follow its parent in a block).
+   * Transactions for a block template, at most maxBytes, as Core's BlockAssembler does it: the
+   * highest ancestor-package fee rate first, each with the ancestors it needs (parents before
+   * children); once a package is in, its descendants' packages shrink by it and are re-queued.
+   * A heap of scores with stale entries skipped: O(n log n) plus bounded package walks.
    */
   select(maxBytes: number): { txs: MempoolEntry[]; fees: bigint; bytes: number } {
+    const heap = new ScoreHeap();
+    for (const e of this.entries.values()) heap.push({ entry: e, fees: e.ancestorFees, size: e.ancestorSize });
+    /** The package still to pay for, per entry whose ancestors were partly chosen. */
+    const modified = new Map<string, { fees: bigint; size: number }>();
     const chosen = new Set<string>();
     const txs: MempoolEntry[] = [];
     let fees = 0n;
     let bytes = 0;
-    const byRate = [...this.entries.values()].sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
-    for (const e of byRate) {
-      if (chosen.has(e.key)) continue;
-      // Ancestors not yet chosen, oldest first.
-      const pkg: MempoolEntry[] = [];
-      const seen = new Set<string>();
-      const visit = (x: MempoolEntry): void => {
-        if (seen.has(x.key) || chosen.has(x.key)) return;
-        seen.add(x.key);
-        for (const p of x.parents) {
-          const pe = this.entries.get(p);
-          if (pe) visit(pe);
-        }
-        pkg.push(x);
-      };
-      visit(e);
-      const pkgBytes = pkg.reduce((n, x) => n + x.size, 0);
-      if (bytes + pkgBytes > maxBytes) continue;
+    let failures = 0;
+    for (let top = heap.pop(); top; top = heap.pop()) {
+      const e = top.entry;
+      const m = modified.get(e.key);
+      if (chosen.has(e.key) || (m && (m.fees !== top.fees || m.size !== top.size))) continue; // stale
+      if (bytes + top.size > maxBytes) {
+        // Core's MAX_CONSECUTIVE_FAILURES: stop trying once the block is nearly full.
+        if (++failures > 1000 && bytes > maxBytes - 4000) break;
+        continue;
+      }
+      failures = 0;
+      const pkg = [e, ...this.ancestorsOf(e.parents).filter((a) => !chosen.has(a.key))].sort((a, b) => a.ancestorCount - b.ancestorCount || a.seq - b.seq);
       for (const x of pkg) {
         chosen.add(x.key);
         txs.push(x);
         fees += x.fee;
+        bytes += x.size;
       }
-      bytes += pkgBytes;
+      for (const x of pkg) {
+        for (const d of this.withDescendants(x.key)) {
+          if (chosen.has(d.key)) continue;
+          const dm = modified.get(d.key) ?? { fees: d.ancestorFees, size: d.ancestorSize };
+          const next = { fees: dm.fees - x.fee, size: dm.size - x.size };
+          modified.set(d.key, next);
+          heap.push({ entry: d, ...next });
+        }
+      }
     }
     return { txs, fees, bytes };
+  }
+}
+
+interface Scored {
+  readonly entry: MempoolEntry;
+  readonly fees: bigint;
+  readonly size: number;
+}
+
+/** A binary max-heap by package fee rate, older first among equals. */
+class ScoreHeap {
+  private readonly a: Scored[] = [];
+
+  private before(x: Scored, y: Scored): boolean {
+    if (higherRate(x.fees, x.size, y.fees, y.size)) return true;
+    if (higherRate(y.fees, y.size, x.fees, x.size)) return false;
+    return x.entry.seq < y.entry.seq;
+  }
+
+  push(s: Scored): void {
+    const a = this.a;
+    a.push(s);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+
+  pop(): Scored | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
   }
 }
