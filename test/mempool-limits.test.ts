@@ -1,0 +1,164 @@
+// The mempool against hostile shapes: Core's package limits on long unconfirmed chains and wide
+// fans ("too-long-mempool-chain"), package fee rates kept as entries come and go, selection by
+// ancestor package (a child paying for its parent), the recent-rejects filter (a replay costs no
+// signature check; a new tip clears it) and admission that yields to the event loop between
+// slices of signature checks.
+import assert from 'node:assert/strict';
+import { type Block, type Tx, type SignatureVerifier, Chain, toHex, txid, txSize } from '../src/shared/core/index.js';
+import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool.js';
+import { opensslVerifier } from '../src/shared/node/verifier.js';
+import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, freshChain, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './helpers/blockgen.js';
+
+const params = makeTestParams();
+const idOf = (tx: Tx): string => toHex(txid(tx));
+
+class Fixture {
+  readonly gen = new BlockGen(params);
+  readonly chain: Chain;
+  readonly blocks: Block[] = [params.genesis];
+  constructor(height = 8) {
+    ({ chain: this.chain } = freshChain(params));
+    for (const b of this.gen.chain(params.genesis, height)) this.process(b);
+  }
+  process(b: Block) {
+    this.blocks.push(b);
+    const r = this.chain.processBlock(b, NOW);
+    assert.equal(r.status, 'accepted');
+    return r as Extract<typeof r, { status: 'accepted' }>;
+  }
+  cb(h: number): Spendable {
+    return coinbaseCoin(this.blocks[h]!);
+  }
+  pool(opts: Partial<MempoolOptions> = {}): Mempool {
+    return new Mempool(this.chain, { minRelayFeeRate: 1, maxBytes: 10_000_000, ...opts });
+  }
+}
+
+/** n transactions, each spending the previous one's only output, paying 1000 each. */
+function unconfirmedChain(from: Spendable, n: number): Tx[] {
+  const out: Tx[] = [];
+  let c = from;
+  for (let i = 0; i < n; i++) {
+    const tx = transfer(c, i % 2 ? bob : alice, 1000n);
+    out.push(tx);
+    c = coinOf(tx, 0, i % 2 ? bob : alice);
+  }
+  return out;
+}
+
+describe('mempool limits and hostile shapes', function () {
+  let fx: Fixture;
+  beforeEach(function () {
+    fx = new Fixture(8);
+  });
+
+  it("takes a chain of unconfirmed transactions up to Core's 25 and refuses the 26th ('too-long-mempool-chain')", function () {
+    const pool = fx.pool();
+    const txs = unconfirmedChain(fx.cb(1), 40);
+    for (const tx of txs.slice(0, 25)) assert.equal(pool.accept(tx).status, 'accepted');
+    const e = expectCode(() => pool.accept(txs[25]!), 'too-long-mempool-chain');
+    assert.equal(e.misbehaving, false);
+    // Its descendants have no parent in the pool: missing inputs, cheaply.
+    expectCode(() => pool.accept(txs[26]!), 'bad-txns-inputs-missingorspent');
+    const last = pool.get(txid(txs[24]!))!;
+    assert.equal(last.ancestorCount, 25);
+    assert.equal(last.ancestorFees, 25_000n);
+    const root = pool.get(txid(txs[0]!))!;
+    assert.equal(root.descendantCount, 25);
+    assert.equal(root.descendantSize, txs.slice(0, 25).reduce((n, t) => n + txSize(t), 0));
+    // A template takes the whole chain, parents first.
+    assert.deepEqual(pool.select(1_000_000).txs.map((x) => x.key), txs.slice(0, 25).map(idOf));
+  });
+
+  it("refuses a 25th child of one parent (descendant limit) and the ancestor byte limit", function () {
+    const pool = fx.pool();
+    const c = fx.cb(1);
+    const fan = spend([c], Array.from({ length: 30 }, () => pay(bob, (c.value - 5000n) / 30n)));
+    pool.accept(fan);
+    for (let k = 0; k < 24; k++) pool.accept(transfer(coinOf(fan, k, bob), carol, 1000n));
+    assert.equal(pool.get(txid(fan))!.descendantCount, 25);
+    expectCode(() => pool.accept(transfer(coinOf(fan, 24, bob), carol, 1000n)), 'too-long-mempool-chain');
+    // Byte limits: a tight ancestor limit refuses the second link.
+    const tight = fx.pool({ limits: { ...DEFAULT_PACKAGE_LIMITS, ancestorBytes: 300 } });
+    const [p, q] = unconfirmedChain(fx.cb(2), 2);
+    tight.accept(p!);
+    expectCode(() => tight.accept(q!), 'too-long-mempool-chain');
+  });
+
+  it('keeps package figures right when a package is evicted and when blocks mine part of a chain', function () {
+    const txs = unconfirmedChain(fx.cb(1), 5);
+    const pool = fx.pool();
+    for (const tx of txs) pool.accept(tx);
+    // Mine the first two: the rest re-enter with smaller ancestor packages.
+    pool.update(fx.process(fx.gen.block(fx.blocks.at(-1)!, { txs: txs.slice(0, 2) })));
+    assert.equal(pool.size, 3);
+    const third = pool.get(txid(txs[2]!))!;
+    assert.equal(third.ancestorCount, 1);
+    assert.equal(third.descendantCount, 3);
+    assert.equal(pool.get(txid(txs[4]!))!.ancestorCount, 3);
+  });
+
+  it('selects by ancestor package: a rich child pulls in its poor parent ahead of a middling stranger', function () {
+    const pool = fx.pool();
+    const parent = transfer(fx.cb(1), bob, 200n); // about 1 per byte
+    const child = transfer(coinOf(parent, 0, bob), carol, 40_000n); // about 200 per byte
+    const stranger = transfer(fx.cb(2), carol, 10_000n); // about 50 per byte
+    for (const tx of [parent, stranger, child]) pool.accept(tx);
+    // Room for two transactions: the parent-child package pays more per byte than the stranger.
+    const room = txSize(parent) + txSize(child) + 10;
+    assert.deepEqual(pool.select(room).txs.map((x) => x.key), [idOf(parent), idOf(child)]);
+    // With room for all, the package first, then the stranger.
+    assert.deepEqual(pool.select(1_000_000).txs.map((x) => x.key), [idOf(parent), idOf(child), idOf(stranger)]);
+  });
+
+  it('remembers a rejected txid: a replay costs no signature check, a new tip clears the filter, missing inputs are not remembered', function () {
+    let checks = 0;
+    const verifier: SignatureVerifier = (...a) => {
+      checks++;
+      return opensslVerifier(...a);
+    };
+    const pool = fx.pool({ verifier });
+    const good = transfer(fx.cb(1), bob, 1000n);
+    const forged = withScriptSig(good, 0, transfer(fx.cb(2), bob, 1000n).inputs[0]!.scriptSig);
+    expectCode(() => pool.accept(forged), 'mandatory-script-verify-flag-failed');
+    const after = checks;
+    assert.ok(after >= 1);
+    for (let i = 0; i < 50; i++) expectCode(() => pool.accept(forged), 'txn-recently-rejected');
+    assert.equal(checks, after, 'no signature checked for a replay');
+    assert.equal(pool.stats.recentlyRejected, 50);
+    assert.ok(pool.recentlyRejected(txid(forged)));
+    // A new tip: checked again (and refused again).
+    pool.update(fx.process(fx.gen.block(fx.blocks.at(-1)!)));
+    assert.ok(!pool.recentlyRejected(txid(forged)));
+    expectCode(() => pool.accept(forged), 'mandatory-script-verify-flag-failed');
+    assert.ok(checks > after);
+    // A child heard before its parent is taken once the parent arrives.
+    const parent = transfer(fx.cb(3), bob, 1000n);
+    const child = transfer(coinOf(parent, 0, bob), carol, 1000n);
+    expectCode(() => pool.accept(child), 'bad-txns-inputs-missingorspent');
+    pool.accept(parent);
+    assert.equal(pool.accept(child).status, 'accepted');
+  });
+
+  it('acceptAsync checks signatures in slices, yielding to the event loop between them, and re-checks conflicts at the end', async function () {
+    const pool = fx.pool();
+    const coins = [1, 2, 3, 4, 5].map((h) => fx.cb(h));
+    const big = spend(coins, [pay(bob, coins.reduce((n, c) => n + c.value, 0n) - 10_000n)]);
+    let ticks = 0;
+    let running = true;
+    const tick = (): void => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await pool.acceptAsync(big, 1);
+    running = false;
+    assert.equal(r.status, 'accepted');
+    assert.ok(ticks >= 4, `the event loop ran between slices (${ticks} turns)`);
+    // A rival spending one of the same coins arrives while the signatures are being checked.
+    const pool2 = fx.pool();
+    const pending = pool2.acceptAsync(big, 1);
+    pool2.accept(transfer(coins[4]!, carol, 1000n));
+    await assert.rejects(pending, (e: Error & { code?: string }) => e.code === 'txn-mempool-conflict');
+  });
+});
