@@ -17,7 +17,9 @@ import { ChainNode } from '../shared/node/net/node.js';
 import { blockSubsidy } from '../shared/core/params.js';
 import { bitsToTarget } from '../shared/core/pow.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-import { decodeTx } from '../shared/core/tx.js';
+import { decodeTx, txid } from '../shared/core/tx.js';
+import { ALREADY_KNOWN_CODES } from '../shared/core/policy.js';
+import { RollingFilter } from '../shared/node/rolling-filter.js';
 import { ValidationError } from '../shared/core/validation.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from '../shared/node/mempool.js';
@@ -26,6 +28,12 @@ import { opensslVerifier } from '../shared/node/verifier.js';
 import type { EventLog } from '../shared/node/events.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
+/** Transactions waiting for admission at most (about 60 MB of the largest ones). */
+const MAX_QUEUED_TXS = 1000;
+/** ...and from one source address. */
+const MAX_QUEUED_TXS_PER_SOURCE = 200;
+/** Signature checks between two yields to the event loop (about 4 ms with OpenSSL). */
+const TX_INPUTS_PER_SLICE = 8;
 
 /**
  * Bytes of a block kept free for the header, the transaction count and the coinbase when the
@@ -92,7 +100,7 @@ export class Miner {
   private stopped = false;
   readonly rewardPkh: Uint8Array;
   readonly rewardAddress: string;
-  readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txBad: 0, ownTxHeard: 0 };
+  readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txKnown: 0, txBad: 0, txQueueFull: 0, ownTxHeard: 0 };
   private readonly c: ChalkInstance;
   /** Set while far behind (see CATCH_UP_BLOCKS_BEHIND). */
   private catchUp?: { readonly since: number; readonly fromHeight: number; lastLineHeight: number; progressAt: number; progressHeight: number; bar?: cliProgress.SingleBar };
@@ -131,7 +139,7 @@ export class Miner {
     this.node.mempoolSize = () => this.mempool.size;
   }
 
-  /** --quiet keeps warnings only; debug lines (each rejected transaction) are not printed. */
+  /** --quiet keeps warnings only (so no line per rejected transaction); debug lines are not printed. */
   private log(line: string, level: 'info' | 'warn' | 'debug' = 'info'): void {
     if (level === 'debug' || (this.opts.quiet && level === 'info')) return;
     const t = new Date().toISOString().slice(11, 19);
@@ -140,7 +148,7 @@ export class Miner {
 
   async start(): Promise<void> {
     const s = this.opts.settings;
-    this.node.on('tx', (raw) => this.onTx(raw));
+    this.node.on('tx', (raw, from) => this.onTx(raw, from.address));
     this.node.on('update', (u) => this.onChainUpdate(u, 'peer'));
     this.node.on('status', () => this.checkCatchUp());
     await this.node.start(true);
@@ -309,8 +317,57 @@ export class Miner {
     this.statusLine();
   }
 
-  private onTx(raw: Uint8Array): void {
+  /**
+   * Transactions wait here for admission, one at a time (Mempool.acceptAsync yields between
+   * slices of signature checks, so mining, status and the block server keep running). Bounded:
+   * when full, newcomers are dropped and counted; the per-source rate limit on the port keeps one
+   * sender from filling it.
+   */
+  private readonly txQueues = new Map<string, Uint8Array[]>();
+  private txQueued = 0;
+  private admitting?: Promise<void>;
+  /** Txids whose refusal was already logged (each reason is logged once per txid). */
+  private readonly loggedRejects = new RollingFilter(20_000);
+
+  private onTx(raw: Uint8Array, source: string): void {
     this.stats.txReceived++;
+    const q = this.txQueues.get(source) ?? [];
+    if (this.txQueued >= MAX_QUEUED_TXS || q.length >= MAX_QUEUED_TXS_PER_SOURCE) {
+      this.stats.txQueueFull++;
+      return;
+    }
+    q.push(raw);
+    this.txQueues.set(source, q);
+    this.txQueued++;
+    this.admitting ??= this.admitQueued().finally(() => (this.admitting = undefined));
+  }
+
+  /** The next transaction, taking sources in turn: a flood from one waits behind everyone else's. */
+  private nextQueued(): Uint8Array | undefined {
+    for (const [source, q] of this.txQueues) {
+      this.txQueues.delete(source);
+      const raw = q.shift();
+      if (q.length) this.txQueues.set(source, q); // to the back of the line
+      if (raw) {
+        this.txQueued--;
+        return raw;
+      }
+    }
+    return undefined;
+  }
+
+  private async admitQueued(): Promise<void> {
+    for (let raw = this.nextQueued(); raw && !this.stopped; raw = this.nextQueued()) {
+      try {
+        await this.admitTx(raw);
+      } catch (e) {
+        // A bug, not the sender's doing: say so and go on with the next.
+        this.log(this.c.red(`transaction admission failed: ${(e as Error).message}`), 'warn');
+      }
+    }
+  }
+
+  private async admitTx(raw: Uint8Array): Promise<void> {
     let tx;
     try {
       tx = decodeTx(raw);
@@ -322,7 +379,7 @@ export class Miner {
       throw e;
     }
     try {
-      const r = this.mempool.accept(tx);
+      const r = await this.mempool.acceptAsync(tx, TX_INPUTS_PER_SLICE);
       if (r.status === 'known') {
         this.stats.ownTxHeard++;
         return;
@@ -332,9 +389,17 @@ export class Miner {
       this.refresh();
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      this.stats.txRejected++;
-      this.log(`rejected transaction: ${e.message}`, 'debug');
+      this.onRejected(hashToHex(txid(tx)), e);
     }
+  }
+
+  /** "Already known / conflicted" (a rebroadcast, a payment already mined) is counted apart from invalid. */
+  private onRejected(id: string, e: ValidationError): void {
+    if (ALREADY_KNOWN_CODES.has(e.code)) this.stats.txKnown++;
+    else this.stats.txRejected++;
+    if (e.code === 'txn-recently-rejected' || this.loggedRejects.has(id)) return;
+    this.loggedRejects.add(id);
+    this.log(this.c.gray(`rejected tx ${id.slice(0, 16)}…: ${e.message}`));
   }
 
   statusLine(): void {
@@ -352,7 +417,13 @@ export class Miner {
   /** Bad input is dropped and counted, never thrown: the counts ride along on the status line. */
   private dropSummary(): string {
     const dropped = Object.values(this.node.dropped()).reduce((a, b) => a + b, 0) + this.stats.txBad;
-    const parts = [dropped ? `${dropped} bad datagrams dropped` : '', this.stats.txRejected ? `${this.stats.txRejected} invalid tx rejected` : '', this.node.stats.bans ? `${this.node.stats.bans} peer(s) ignored` : ''].filter(Boolean);
+    const parts = [
+      dropped ? `${dropped} bad datagrams dropped` : '',
+      this.stats.txRejected ? `${this.stats.txRejected} invalid tx rejected` : '',
+      this.node.stats.bans ? `${this.node.stats.bans} peer(s) ignored` : '',
+      this.stats.txKnown ? `${this.stats.txKnown} tx already known/conflicted` : '',
+      this.stats.txQueueFull ? `${this.stats.txQueueFull} tx dropped (queue full)` : '',
+    ].filter(Boolean);
     return parts.length ? this.c.gray(` (${parts.join(', ')})`) : '';
   }
 
@@ -366,6 +437,7 @@ export class Miner {
     this.stopped = true;
     this.endCatchUp();
     for (const t of this.timers) clearInterval(t);
+    await this.admitting;
     await this.pool?.close();
     await this.node.stop();
     this.store.close();

@@ -12,7 +12,7 @@ import type { EventLog } from '../events.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
-import { UdpChannel } from './udp.js';
+import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
 
 export interface PeerInfo {
   readonly key: string;
@@ -94,7 +94,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
    */
   async start(transactions: boolean | 'required' | 'optional' | 'none'): Promise<void> {
     const s = this.settings;
-    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => this.onStatusFrame(type, payload, from));
+    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: STATUS_RATE_LIMIT }, (type, payload, from) => this.onStatusFrame(type, payload, from));
     await this.status.listening();
     const mode = transactions === true ? 'required' : transactions === false ? 'none' : transactions;
     if (mode !== 'none') await this.openTransactionPort(mode === 'required');
@@ -114,7 +114,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   /** The one transaction socket of this process: every transaction heard is emitted as 'tx'. */
   private async openTransactionPort(required: boolean): Promise<void> {
     const s = this.settings;
-    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
+    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: TX_RATE_LIMIT }, (type, payload, from) => {
       if (type === MsgType.Tx) this.emit('tx', payload, from);
       else ch.drop('type');
     });

@@ -3,6 +3,7 @@
 // valid frame of our network is dropped and counted, never thrown.
 import dgram from 'node:dgram';
 import type { ConsensusParams } from '../../core/params.js';
+import { type RateLimit, SourceRateLimiter } from './rate-limit.js';
 import { type DropReason, FrameError, type MsgType, MAX_DATAGRAM_BYTES, decodeFrame, encodeFrame } from './protocol.js';
 
 export interface UdpOptions {
@@ -11,11 +12,24 @@ export interface UdpOptions {
   readonly peers: readonly string[];
   /** Address to bind; default all interfaces. */
   readonly bindAddress?: string;
+  /** Datagrams accepted per source address; the rest are dropped (counted as 'rate'). */
+  readonly rateLimit?: RateLimit;
 }
+
+/**
+ * Default per-source limits. Honest traffic is far below them (a status every few seconds per
+ * miner, a handful of transactions per send); a flood from one address is cut to them before a
+ * byte of it is hashed.
+ */
+export const STATUS_RATE_LIMIT: RateLimit = { ratePerSecond: 50, burst: 200 };
+export const TX_RATE_LIMIT: RateLimit = { ratePerSecond: 200, burst: 1000 };
+/** Receive buffer asked of the kernel (it caps it at net.core.rmem_max). */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class UdpChannel {
   private readonly socket: dgram.Socket;
-  readonly dropped: Partial<Record<DropReason, number>> = {};
+  readonly dropped: Partial<Record<DropReason | 'rate', number>> = {};
+  private readonly limiter?: SourceRateLimiter;
   received = 0;
   sendErrors = 0;
   private ready: Promise<void>;
@@ -26,7 +40,12 @@ export class UdpChannel {
     onFrame: (type: MsgType, payload: Uint8Array, from: { address: string; port: number }) => void,
   ) {
     this.socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    if (opts.rateLimit) this.limiter = new SourceRateLimiter(opts.rateLimit);
     this.socket.on('message', (msg, rinfo) => {
+      if (this.limiter && !this.limiter.allow(rinfo.address)) {
+        this.drop('rate');
+        return;
+      }
       try {
         const f = decodeFrame(this.params, new Uint8Array(msg.buffer, msg.byteOffset, msg.length), MAX_DATAGRAM_BYTES);
         this.received++;
@@ -44,12 +63,17 @@ export class UdpChannel {
       this.socket.bind(opts.port, opts.bindAddress, () => {
         this.socket.off('error', reject);
         this.socket.setBroadcast(true);
+        try {
+          this.socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+        } catch {
+          /* the kernel's default buffer then */
+        }
         resolve();
       });
     });
   }
 
-  drop(reason: DropReason): void {
+  drop(reason: DropReason | 'rate'): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 
