@@ -35,7 +35,8 @@ export class BlockClient {
     private readonly params: ConsensusParams,
     readonly host: string,
     readonly port: number,
-    private readonly timeoutMs: number,
+    /** Deadline for each whole frame (and the connect); may be raised once the peer proves itself. */
+    public timeoutMs: number,
   ) {
     this.reader = new FrameReader(params, maxPayloadBytes(params));
   }

@@ -1,6 +1,10 @@
 // The TCP block server: answers GETHEADERS (from a block locator) and GETBLOCKS (by hash) so any
-// node can catch up from any point, on any fork. Connections are capped in number, time out when
-// idle, and are closed on the first malformed frame.
+// node can catch up from any point, on any fork. No client can hold what others need:
+// connections are capped in number and per source address, and when full the slowest (the one
+// that has gone longest without completing a request) makes room for the newcomer; each request
+// frame must arrive whole within a deadline (a byte now and then does not keep it open); output
+// waiting on a client that does not read is bounded, and answering always yields to the event
+// loop between blocks. The first malformed frame closes the connection.
 import net from 'node:net';
 import type { Chain } from '../../core/chain.js';
 import { encodeBlock } from '../../core/block.js';
@@ -30,14 +34,33 @@ const MAX_REQUEST_BYTES = 32 * MAX_HASHES_PER_REQUEST + 16;
  * meanwhile: a client that asks without reading (one GETBLOCKS names up to 500 blocks of up to
  * maxBlockBytes) costs the server this much memory, not what it asked for.
  */
-const MAX_UNSENT_BYTES = 2_000_000;
+const MAX_UNSENT_BYTES = 1_000_000;
 /** Parsed requests held per connection before reading from it pauses. */
 const MAX_QUEUED_REQUESTS = 8;
+/** Connections from one source address at most, as a share of maxConnections (at least 2). */
+const PER_SOURCE_SHARE = 0.25;
+/** A connection younger than this is not evicted to make room (a newcomer must get its turn). */
+const MIN_AGE_BEFORE_EVICTION_MS = 1000;
+
+/** What the server tracks per connection. */
+interface Conn {
+  readonly socket: net.Socket;
+  readonly address: string;
+  readonly openedMs: number;
+  /** When it last completed a request frame (or connected). */
+  lastFrameMs: number;
+  /** Set while a partial frame is pending: the whole frame must arrive by then. */
+  frameTimer?: NodeJS.Timeout;
+}
+
+/** A turn of the event loop: status, mining and other connections run between blocks. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class BlockServer {
   private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  readonly stats = { connections: 0, refused: 0, badRequests: 0, timeouts: 0, headersServed: 0, blocksServed: 0 };
+  private readonly conns = new Map<net.Socket, Conn>();
+  private readonly perSource = new Map<string, number>();
+  readonly stats = { connections: 0, refused: 0, evicted: 0, badRequests: 0, timeouts: 0, frameDeadlines: 0, headersServed: 0, blocksServed: 0 };
 
   constructor(
     private readonly params: ConsensusParams,
@@ -45,8 +68,6 @@ export class BlockServer {
     private readonly opts: BlockServerOptions,
   ) {
     this.server = net.createServer((s) => this.onConnection(s));
-    this.server.maxConnections = opts.maxConnections;
-    this.server.on('drop', () => this.stats.refused++);
     this.server.on('error', () => {});
   }
 
@@ -64,18 +85,64 @@ export class BlockServer {
     return (this.server.address() as net.AddressInfo | null)?.port ?? 0;
   }
 
+  private get perSourceCap(): number {
+    return Math.max(2, Math.floor(this.opts.maxConnections * PER_SOURCE_SHARE));
+  }
+
+  /**
+   * Admission: within the source's share, and when the server is full, room made by closing
+   * the slowest connection; a newcomer that fits neither is refused.
+   */
+  private admit(address: string): boolean {
+    if ((this.perSource.get(address) ?? 0) >= this.perSourceCap) return false;
+    if (this.conns.size < this.opts.maxConnections) return true;
+    const now = Date.now();
+    let slowest: Conn | undefined;
+    for (const c of this.conns.values()) {
+      if (now - c.openedMs < MIN_AGE_BEFORE_EVICTION_MS) continue;
+      if (!slowest || c.lastFrameMs < slowest.lastFrameMs) slowest = c;
+    }
+    if (!slowest) return false;
+    this.stats.evicted++;
+    this.forget(slowest);
+    slowest.socket.destroy();
+    return true;
+  }
+
+  private forget(c: Conn): void {
+    if (!this.conns.delete(c.socket)) return;
+    clearTimeout(c.frameTimer);
+    const n = (this.perSource.get(c.address) ?? 1) - 1;
+    if (n > 0) this.perSource.set(c.address, n);
+    else this.perSource.delete(c.address);
+  }
+
   private onConnection(s: net.Socket): void {
-    this.stats.connections++;
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
     s.on('error', () => {});
+    const address = s.remoteAddress ?? '?';
+    if (!this.admit(address)) {
+      this.stats.refused++;
+      s.destroy();
+      return;
+    }
+    this.stats.connections++;
+    const now = Date.now();
+    const conn: Conn = { socket: s, address, openedMs: now, lastFrameMs: now };
+    this.conns.set(s, conn);
+    this.perSource.set(address, (this.perSource.get(address) ?? 0) + 1);
+    s.on('close', () => this.forget(conn));
+    // Idle: nothing read or written for this long (a client that never reads what we send included).
     s.setTimeout(this.opts.timeoutMs, () => {
       this.stats.timeouts++;
       s.destroy();
     });
+    this.serve(conn);
+  }
+
+  /** Reads requests and answers them one at a time, in order (see MAX_UNSENT_BYTES). */
+  private serve(conn: Conn): void {
+    const s = conn.socket;
     const reader = new FrameReader(this.params, MAX_REQUEST_BYTES);
-    // Requests are answered one at a time, in order, each waiting for the client to take what
-    // was sent before (see MAX_UNSENT_BYTES).
     const queue: { type: MsgType; payload: Uint8Array }[] = [];
     let answering = false;
     const bad = () => {
@@ -95,21 +162,43 @@ export class BlockServer {
       }
     };
     s.on('data', (chunk: Buffer) => {
+      let frames;
       try {
-        queue.push(...reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       } catch {
         bad();
         return;
       }
+      this.frameDeadline(conn, frames.length > 0, reader.buffered > 0);
+      queue.push(...frames);
       if (queue.length >= MAX_QUEUED_REQUESTS) s.pause();
       void pump();
     });
   }
 
-  /** Resolves once the socket has taken most of what was written, or has closed. */
-  private drained(s: net.Socket): Promise<void> | undefined {
-    if (s.writableLength <= MAX_UNSENT_BYTES || s.destroyed) return undefined;
-    return new Promise((resolve) => {
+  /** The whole of each request frame must arrive within timeoutMs of its first byte. */
+  private frameDeadline(conn: Conn, completed: boolean, partial: boolean): void {
+    if (completed) {
+      conn.lastFrameMs = Date.now();
+      clearTimeout(conn.frameTimer);
+      conn.frameTimer = undefined;
+    }
+    if (partial && !conn.frameTimer) {
+      conn.frameTimer = setTimeout(() => {
+        this.stats.frameDeadlines++;
+        conn.socket.destroy();
+      }, this.opts.timeoutMs);
+    }
+  }
+
+  /**
+   * Resolves once the socket has taken most of what was written, or has closed; always after
+   * at least one turn of the event loop, so a client asking for many blocks never holds it.
+   */
+  private async drained(s: net.Socket): Promise<void> {
+    await yieldToLoop();
+    if (s.writableLength <= MAX_UNSENT_BYTES || s.destroyed) return;
+    await new Promise<void>((resolve) => {
       const done = () => {
         s.off('drain', done);
         s.off('close', done);
@@ -148,8 +237,16 @@ export class BlockServer {
     }
   }
 
+  /** Open connections, for tests and status. */
+  get connections(): number {
+    return this.conns.size;
+  }
+
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const c of [...this.conns.values()]) {
+      this.forget(c);
+      c.socket.destroy();
+    }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

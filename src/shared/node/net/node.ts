@@ -15,17 +15,31 @@ import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeS
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
 
 export interface PeerInfo {
+  /** What the sender showed us: its source address, the block-server port and node id it claims. */
   readonly key: string;
   readonly address: string;
   readonly port: number;
   status: Status;
   lastSeenMs: number;
+  /** It has served us valid headers or blocks: claimed work is then backed by something. */
+  served: boolean;
 }
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
 /** Peers remembered at most (a LAN has far fewer miners). */
 const MAX_PEERS = 1000;
+/** A peer not heard for this many status intervals is forgotten. */
+const PEER_EXPIRY_INTERVALS = 3;
+/**
+ * How long a peer that never served us may take to answer, at most (a LAN miner answers
+ * GETHEADERS in milliseconds): a listener that accepts and never answers costs this, not the
+ * whole tcpTimeoutSeconds.
+ */
+const UNPROVEN_ANSWER_MS = 3000;
+/** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
+const BACKOFF_BASE_MS = 5000;
+const BACKOFF_MAX_MS = 60_000;
 
 export interface NodeOptions {
   readonly settings: Settings;
@@ -56,8 +70,9 @@ export interface NodeEvents {
 export class ChainNode extends EventEmitter<NodeEvents> {
   readonly nodeId = new Uint8Array(randomBytes(8));
   readonly peers = new Map<string, PeerInfo>();
+  /** Until when a peer key, or a whole source address ("addr:" + address), is set aside. */
   private readonly banned = new Map<string, number>();
-  /** Syncs in a row that timed out, by peer: each sets the peer aside twice as long. */
+  /** Failed syncs in a row, by peer key or source address: each sets it aside twice as long. */
   private readonly failures = new Map<string, number>();
   private status?: UdpChannel;
   private txChannel?: UdpChannel;
@@ -181,16 +196,23 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       this.stats.ownStatusHeard++;
       return;
     }
-    const key = `${from.address}:${st.blockServerPort}`;
+    // Port 0 is no block server: nothing to sync from (and never a peer to choose).
+    if (st.blockServerPort === 0) {
+      this.status!.drop('payload');
+      return;
+    }
+    // Keyed by all the sender showed: a status forged with another peer's address and port but
+    // its own node id is another entry, not an overwrite.
+    const key = `${from.address}:${st.blockServerPort}:${toHex(st.nodeId)}`;
     const prev = this.peers.get(key);
     if (!prev && this.peers.size >= MAX_PEERS) this.forgetOldestPeer();
-    const info: PeerInfo = prev ?? { key, address: from.address, port: st.blockServerPort, status: st, lastSeenMs: 0 };
+    const info: PeerInfo = prev ?? { key, address: from.address, port: st.blockServerPort, status: st, lastSeenMs: 0, served: false };
     info.status = st;
     info.lastSeenMs = Date.now();
     this.peers.set(key, info);
     this.opts.events?.heardTip(st.tipHash, st.height, from.address);
     this.emit('status', info);
-    if (st.chainWork > this.chain.tip.chainWork && st.blockServerPort !== 0) void this.syncNow();
+    if (st.chainWork > this.chain.tip.chainWork) void this.syncNow();
   }
 
   /** Bounds the peer table against a flood of statuses from made-up senders: the one heard from longest ago goes. */
@@ -202,7 +224,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     if (oldest) this.peers.delete(oldest.key);
   }
 
-  isBanned(key: string): boolean {
+  private isSetAside(key: string): boolean {
     const until = this.banned.get(key);
     if (until === undefined) return false;
     if (Date.now() >= until) {
@@ -212,14 +234,35 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     return true;
   }
 
-  /** The peer announcing the most work above ours that is not banned. */
+  /** Set aside: itself, or (never having served us) its whole source address. */
+  isBanned(key: string): boolean {
+    const p = this.peers.get(key);
+    return this.isSetAside(key) || (p !== undefined && !p.served && this.isSetAside(`addr:${p.address}`));
+  }
+
+  /** Forgets peers not heard for a few status intervals. */
+  private expirePeers(): void {
+    const horizon = Date.now() - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
+    for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.peers.delete(p.key);
+  }
+
+  /**
+   * The peer to sync from: among those heard lately, announcing more work than ours and not set
+   * aside, the most work; claimed work never outranks failure, as failed peers are set aside.
+   */
   bestPeer(): PeerInfo | undefined {
+    this.expirePeers();
     let best: PeerInfo | undefined;
     for (const p of this.peers.values()) {
       if (this.isBanned(p.key) || p.status.chainWork <= this.chain.tip.chainWork) continue;
       if (!best || p.status.chainWork > best.status.chainWork) best = p;
     }
     return best;
+  }
+
+  /** Peers announcing more work than our tip that are not set aside (did not fail us lately). */
+  credibleAhead(): PeerInfo[] {
+    return this.activePeers().filter((p) => !this.isBanned(p.key) && p.status.chainWork > this.chain.tip.chainWork);
   }
 
   /**
@@ -252,50 +295,78 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   private ban(peer: PeerInfo, why: string): void {
     this.stats.bans++;
     this.banned.set(peer.key, Date.now() + this.settings.peerBanSeconds * 1000);
-    this.log('warn', `ignoring ${peer.key} for ${this.settings.peerBanSeconds}s: ${why}`);
+    if (!peer.served) this.backOff(peer); // and, briefly, the other entries its address made up
+    this.log('warn', `ignoring ${this.describe(peer)} for ${this.settings.peerBanSeconds}s: ${why}`);
   }
 
   /** Headers first from the peer, then the blocks we lack along the best header chain. */
   async syncFrom(peer: PeerInfo): Promise<boolean> {
-    const client = new BlockClient(this.settings.params, peer.address, peer.port, this.settings.tcpTimeoutSeconds * 1000);
+    const full = this.settings.tcpTimeoutSeconds * 1000;
+    const client = new BlockClient(this.settings.params, peer.address, peer.port, peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS));
     this.client = client;
     const perRequest = this.opts.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
+    // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
+    const claimed = peer.status.chainWork;
     try {
       await client.connect();
       for (let round = 0; !this.stopped; round++) {
         const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
         this.stats.headersFetched += headers.length;
         for (const h of headers) this.chain.acceptHeader(h, this.now());
+        if (headers.length && !peer.served) {
+          peer.served = true; // valid headers (each with its proof of work): it is worth our full patience
+          client.timeoutMs = full;
+        }
         await this.fetchMissingBlocks(client, perRequest);
         if (headers.length < MAX_HEADERS_PER_MESSAGE) break;
       }
       // A peer that announces more work than it then serves (a fake status, or a bogus block
       // server) would otherwise be synced from again at once, forever.
-      if (!this.stopped && this.chain.tip.chainWork < peer.status.chainWork) throw new PeerError(`${peer.key} did not serve the chain it announced`);
+      if (!this.stopped && this.chain.tip.chainWork < claimed) throw new PeerError(`${this.describe(peer)} did not serve the chain it announced`);
+      peer.served = true;
       this.failures.delete(peer.key);
+      this.failures.delete(`addr:${peer.address}`);
+      if (peer.status.chainWork > this.chain.tip.chainWork) this.syncAgain = true; // it moved on meanwhile
       if (this.chain.tip !== startTip) this.emit('synced', peer);
       return true;
     } catch (e) {
-      this.stats.syncErrors++;
-      if (e instanceof ValidationError) {
-        if (e.misbehaving) this.ban(peer, e.message);
-        else this.log('info', `sync with ${peer.key} stopped: ${e.message}`);
-      } else if (e instanceof PeerError) {
-        this.log('info', `sync with ${peer.key} failed: ${e.message}`);
-        // A peer that stops answering is also set aside briefly so others get a chance: 5 s, and
-        // after each timeout in a row twice as long (up to a minute), so a peer that accepts
-        // connections but never answers cannot keep us waiting on it most of the time.
-        const n = e.timedOut ? (this.failures.get(peer.key) ?? 0) + 1 : 0;
-        if (n) this.failures.set(peer.key, n);
-        this.banned.set(peer.key, Date.now() + Math.min(5000 * 2 ** Math.min(Math.max(n - 1, 0), 4), 60_000));
-      } else {
-        this.log('warn', `sync with ${peer.key} failed: ${(e as Error).stack ?? String(e)}`);
-      }
+      this.onSyncFailure(peer, e);
       return false;
     } finally {
       client.close();
     }
+  }
+
+  private describe(peer: PeerInfo): string {
+    return `${peer.address}:${peer.port}`;
+  }
+
+  private onSyncFailure(peer: PeerInfo, e: unknown): void {
+    this.stats.syncErrors++;
+    if (e instanceof ValidationError) {
+      if (e.misbehaving) this.ban(peer, e.message);
+      else this.log('info', `sync with ${this.describe(peer)} stopped: ${e.message}`);
+    } else if (e instanceof PeerError) {
+      this.log('info', `sync with ${this.describe(peer)} failed: ${e.message}`);
+      this.backOff(peer);
+    } else {
+      this.log('warn', `sync with ${this.describe(peer)} failed: ${(e as Error).message ?? String(e)}`);
+      this.backOff(peer);
+    }
+  }
+
+  /**
+   * Sets a peer that did not deliver aside so the next-best is tried at once: 5 s, then twice as
+   * long with each failure in a row, up to a minute. One that never served us is set aside with
+   * its whole source address (all the statuses it forged under other ports and node ids); one
+   * that has served us only by itself (on a LAN many honest nodes may share an address).
+   */
+  private backOff(peer: PeerInfo): void {
+    const key = peer.served ? peer.key : `addr:${peer.address}`;
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    this.banned.set(key, Date.now() + Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS));
   }
 
   private async fetchMissingBlocks(client: BlockClient, perRequest: number): Promise<void> {
@@ -333,7 +404,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
 
   /** Peers heard from in the last few status intervals. */
   activePeers(): PeerInfo[] {
-    const horizon = Date.now() - 3 * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
-    return [...this.peers.values()].filter((p) => p.lastSeenMs >= horizon);
+    this.expirePeers();
+    return [...this.peers.values()];
   }
 }
