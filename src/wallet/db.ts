@@ -153,6 +153,18 @@ export function netFor(inputs: readonly TxoSummary[], outputs: readonly TxoSumma
   return { net: received - spent, spent, received };
 }
 
+/** What the numbered steps of one WalletDb.applyBatch share. */
+interface BatchContext {
+  readonly keyset: ReadonlySet<string>;
+  /** Failed payments that may be pending again once the batch is applied (step 4). */
+  readonly revive: Set<string>;
+  readonly now: number;
+  /** Incoming payments by the outpoints they spend. */
+  readonly incomingBySpend: ReadonlyMap<string, string>;
+  /** Outpoints spent by the connected blocks (step 2), so step 3 tells a spend from a loss. */
+  readonly spentHere: Set<string>;
+}
+
 export class WalletDb {
   private readonly meta;
   private readonly coins;
@@ -325,19 +337,34 @@ export class WalletDb {
     const connected = b.connected ?? [];
     const disconnected = b.disconnected ?? [];
     if (!b.tip && connected.length === 0 && disconnected.length === 0 && b.coins.length === 0) return;
-    const keyset = new Set(this.keyset());
-    const revive = new Set<string>();
-    const now = Date.now();
+    const ctx = this.batchContext();
+    this.applyDisconnected(disconnected, ctx); // 1
+    this.applyConnected(b, connected, ctx); // 2
+    this.applyCoinChanges(b, ctx); // 3
+    this.reviveFailed(ctx); // 4
+    // 5. At every tip change: incoming payments that can no longer confirm as they are (too old, or
+    // an input no longer unspent for any other reason) are dropped, so a stale + never lingers.
+    // Reads here see this transaction's writes: the UTXO set after the batch.
+    if (b.tip) this.pruneIncomingNow(ctx.now);
+    if (b.tip) this.recordTip(b, b.tip, connected); // 6
+  }
+
+  /** What the steps of one applyBatch share. */
+  private batchContext(): BatchContext {
     // Incoming payments by the outpoints they spend (few: payments heard and not mined yet).
     const incomingBySpend = new Map<string, string>();
     for (const r of this.allIncoming()) for (const i of r.inputs) incomingBySpend.set(i.outpoint, r.txid);
-    const dropIncoming = (id: string, reason: 'conflict' | 'missing', detail: string) => {
-      if (!this.incoming.get(id)) return;
-      this.incoming.removeSync(id);
-      this.events.push({ kind: 'incoming-dropped', txid: id, reason, detail });
-    };
+    return { keyset: new Set(this.keyset()), revive: new Set(), now: Date.now(), incomingBySpend, spentHere: new Set() };
+  }
 
-    // 1. Disconnected blocks, newest first.
+  private dropIncoming(id: string, reason: 'conflict' | 'missing', detail: string): void {
+    if (!this.incoming.get(id)) return;
+    this.incoming.removeSync(id);
+    this.events.push({ kind: 'incoming-dropped', txid: id, reason, detail });
+  }
+
+  /** 1. Disconnected blocks, newest first: their payments back to pending, their conflicts may revive. */
+  private applyDisconnected(disconnected: NonNullable<ChainBatch['disconnected']>, ctx: BatchContext): void {
     for (const { entry, block } of disconnected) {
       for (const tx of block.txs) {
         const id = hashToHex(txid(tx));
@@ -353,100 +380,114 @@ export class WalletDb {
           const r = this.reserved.get(outpointKey(inp.prevTxid, inp.vout));
           if (r === undefined || r === id) continue;
           const q = this.payments.get(r);
-          if (q?.status === 'failed' && q.failure?.conflictTxid === id) revive.add(r);
+          if (q?.status === 'failed' && q.failure?.conflictTxid === id) ctx.revive.add(r);
         }
       }
     }
+  }
 
-    // 2. Connected blocks, oldest first. Undo data says what each input spent.
+  /** 2. Connected blocks, oldest first. Undo data says what each input spent. */
+  private applyConnected(b: ChainBatch, connected: NonNullable<ChainBatch['connected']>, ctx: BatchContext): void {
     const undoByHash = new Map(b.undo.map((u) => [toHex(u.hash), u.spent]));
-    const spentHere = new Set<string>();
     for (const { entry, block } of connected) {
       const undo = undoByHash.get(entry.hashHex) ?? [];
-      let u = 0;
+      const cursor = { u: 0 };
       const ref: BlockRef = { hash: hashToHex(entry.hash), height: entry.height, time: entry.header.time };
       block.txs.forEach((tx, i) => {
         const id = hashToHex(txid(tx));
-        const coinbase = i === 0;
-        const inputs: TxoSummary[] = [];
-        if (!coinbase) {
-          for (const inp of tx.inputs) {
-            const k = outpointKey(inp.prevTxid, inp.vout);
-            spentHere.add(k);
-            const coin = undo[u++];
-            inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
-            const inc = incomingBySpend.get(k);
-            if (inc !== undefined && inc !== id) {
-              // A double spend was mined: the incoming payment can never confirm.
-              dropIncoming(inc, 'conflict', `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${entry.height}`);
-            }
-            const r = this.reserved.get(k);
-            if (r === undefined || r === id) continue;
-            const q = this.payments.get(r);
-            if (!q || q.status === 'confirmed') continue;
-            const detail = `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${entry.height}`;
-            this.payments.putSync(r, { ...q, status: 'failed', failure: { kind: 'conflict', detail, conflictTxid: id, at: now } });
-            if (q.status === 'pending') this.events.push({ kind: 'failed', txid: r, detail });
-            revive.delete(r);
-          }
-        }
-        const outputs = outputSummaries(tx);
-        const p = this.payments.get(id);
-        const inc = this.incoming.get(id);
-        const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
-        if (touches || p) this.history.putSync(id, { txid: id, block: ref, coinbase, inputs, outputs });
-        if (inc) {
-          // An incoming payment mined: from now on a confirmed coin and a history entry.
-          this.incoming.removeSync(id);
-          if (!p) {
-            this.events.push({ kind: 'confirmed', txid: id, block: ref, incoming: { amount: BigInt(inc.amount), pkhs: inc.toPkhs } });
-            return;
-          }
-        }
-        if (p) {
-          if (p.status !== 'confirmed') {
-            const { failure: _f, ...rest } = p;
-            this.payments.putSync(id, { ...rest, status: 'confirmed', block: ref });
-            this.events.push({ kind: 'confirmed', txid: id, block: ref });
-          }
-          revive.delete(id);
-        } else if (touches) {
-          const { net } = netFor(inputs, outputs, keyset);
-          if (net > 0n) {
-            const pkhs = [...new Set(outputs.filter((o) => o.pkh !== null && keyset.has(o.pkh)).map((o) => o.pkh!))];
-            this.events.push({ kind: 'received', txid: id, amount: net, pkhs, block: ref, coinbase });
-          }
-        }
+        const inputs = i === 0 ? [] : this.connectInputs(tx, id, entry.height, undo, cursor, ctx);
+        this.connectTx(tx, id, i === 0, inputs, ref, ctx);
       });
     }
+  }
 
-    // 3. The coin index follows the chain's UTXO changes.
+  /** 2a. A connected transaction's inputs: what they spent, and the payments they conflict with. */
+  private connectInputs(tx: Tx, id: string, height: number, undo: readonly { value: bigint; scriptPubKey: Uint8Array }[], cursor: { u: number }, ctx: BatchContext): TxoSummary[] {
+    const inputs: TxoSummary[] = [];
+    for (const inp of tx.inputs) {
+      const k = outpointKey(inp.prevTxid, inp.vout);
+      ctx.spentHere.add(k);
+      const coin = undo[cursor.u++];
+      inputs.push(coin ? { pkh: pkhOf(coin.scriptPubKey), value: coin.value.toString() } : { pkh: null, value: '0' });
+      const inc = ctx.incomingBySpend.get(k);
+      if (inc !== undefined && inc !== id) {
+        // A double spend was mined: the incoming payment can never confirm.
+        this.dropIncoming(inc, 'conflict', `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${height}`);
+      }
+      const r = this.reserved.get(k);
+      if (r === undefined || r === id) continue;
+      const q = this.payments.get(r);
+      if (!q || q.status === 'confirmed') continue;
+      const detail = `its input ${displayOutpoint(inp.prevTxid, inp.vout)} was spent by ${id} in block ${height}`;
+      this.payments.putSync(r, { ...q, status: 'failed', failure: { kind: 'conflict', detail, conflictTxid: id, at: ctx.now } });
+      if (q.status === 'pending') this.events.push({ kind: 'failed', txid: r, detail });
+      ctx.revive.delete(r);
+    }
+    return inputs;
+  }
+
+  /** 2b. A connected transaction: history, our payment or an incoming one confirmed, coins received. */
+  private connectTx(tx: Tx, id: string, coinbase: boolean, inputs: TxoSummary[], ref: BlockRef, ctx: BatchContext): void {
+    const { keyset } = ctx;
+    const outputs = outputSummaries(tx);
+    const p = this.payments.get(id);
+    const inc = this.incoming.get(id);
+    const touches = inputs.some((x) => x.pkh !== null && keyset.has(x.pkh)) || outputs.some((x) => x.pkh !== null && keyset.has(x.pkh));
+    if (touches || p) this.history.putSync(id, { txid: id, block: ref, coinbase, inputs, outputs });
+    if (inc) {
+      // An incoming payment mined: from now on a confirmed coin and a history entry.
+      this.incoming.removeSync(id);
+      if (!p) {
+        this.events.push({ kind: 'confirmed', txid: id, block: ref, incoming: { amount: BigInt(inc.amount), pkhs: inc.toPkhs } });
+        return;
+      }
+    }
+    if (p) {
+      if (p.status !== 'confirmed') {
+        const { failure: _f, ...rest } = p;
+        this.payments.putSync(id, { ...rest, status: 'confirmed', block: ref });
+        this.events.push({ kind: 'confirmed', txid: id, block: ref });
+      }
+      ctx.revive.delete(id);
+    } else if (touches) {
+      const { net } = netFor(inputs, outputs, keyset);
+      if (net > 0n) {
+        const pkhs = [...new Set(outputs.filter((o) => o.pkh !== null && keyset.has(o.pkh)).map((o) => o.pkh!))];
+        this.events.push({ kind: 'received', txid: id, amount: net, pkhs, block: ref, coinbase });
+      }
+    }
+  }
+
+  /** 3. The coin index follows the chain's UTXO changes. */
+  private applyCoinChanges(b: ChainBatch, ctx: BatchContext): void {
     for (const c of b.coins) {
       const k = outpointKey(c.txid, c.vout);
       if (c.coin === null) {
         this.coins.removeSync(k);
-        if (spentHere.has(k)) continue;
-        const inc = incomingBySpend.get(k);
-        if (inc !== undefined) dropIncoming(inc, 'missing', `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`);
+        if (ctx.spentHere.has(k)) continue;
+        const inc = ctx.incomingBySpend.get(k);
+        if (inc !== undefined) this.dropIncoming(inc, 'missing', `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`);
         // Gone without being spent here: the block that created it was disconnected.
         const r = this.reserved.get(k);
         const q = r === undefined ? undefined : this.payments.get(r);
         if (q?.status === 'pending') {
           const detail = `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`;
-          this.payments.putSync(q.txid, { ...q, status: 'failed', failure: { kind: 'missing', detail, at: now } });
+          this.payments.putSync(q.txid, { ...q, status: 'failed', failure: { kind: 'missing', detail, at: ctx.now } });
           this.events.push({ kind: 'failed', txid: q.txid, detail });
         }
       } else {
         const pkh = pkhOf(c.coin.scriptPubKey);
-        if (pkh === null || !keyset.has(pkh)) continue;
+        if (pkh === null || !ctx.keyset.has(pkh)) continue;
         this.coins.putSync(k, { outpoint: k, value: c.coin.value.toString(), height: c.coin.height, coinbase: c.coin.coinbase, pkh });
         const r = this.reserved.get(k);
-        if (r !== undefined && this.payments.get(r)?.status === 'failed') revive.add(r);
+        if (r !== undefined && this.payments.get(r)?.status === 'failed') ctx.revive.add(r);
       }
     }
+  }
 
-    // 4. Failed payments whose inputs are all unspent again (the conflict or the loss was undone).
-    for (const id of revive) {
+  /** 4. Failed payments whose inputs are all unspent again (the conflict or the loss was undone). */
+  private reviveFailed(ctx: BatchContext): void {
+    for (const id of ctx.revive) {
       const q = this.payments.get(id);
       if (q?.status !== 'failed') continue;
       const ok = q.inputs.every((i) => this.coins.get(i.outpoint) !== undefined && (this.reserved.get(i.outpoint) ?? id) === id);
@@ -455,22 +496,17 @@ export class WalletDb {
       this.payments.putSync(id, { ...rest, status: 'pending' });
       this.events.push({ kind: 'revived', txid: id });
     }
+  }
 
-    // 5. At every tip change: incoming payments that can no longer confirm as they are (too old, or
-    // an input no longer unspent for any other reason) are dropped, so a stale + never lingers.
-    // Reads here see this transaction's writes: the UTXO set after the batch.
-    if (b.tip) this.pruneIncomingNow(now);
-
-    // 6. The tip, so commands that do not load the chain know its height.
-    if (b.tip) {
-      const tipHex = toHex(b.tip);
-      const last = connected[connected.length - 1]?.entry;
-      if (last && last.hashHex === tipHex) {
-        this.meta.putSync('tip', { hash: hashToHex(last.hash), height: last.height, time: last.header.time } satisfies TipInfo);
-      } else {
-        const rec = b.entries.find((e) => toHex(e.hash) === tipHex);
-        if (rec) this.meta.putSync('tip', { hash: hashToHex(rec.hash), height: rec.height, time: rec.header.time } satisfies TipInfo);
-      }
+  /** 6. The tip, so commands that do not load the chain know its height. */
+  private recordTip(b: ChainBatch, tip: Uint8Array, connected: NonNullable<ChainBatch['connected']>): void {
+    const tipHex = toHex(tip);
+    const last = connected[connected.length - 1]?.entry;
+    if (last && last.hashHex === tipHex) {
+      this.meta.putSync('tip', { hash: hashToHex(last.hash), height: last.height, time: last.header.time } satisfies TipInfo);
+    } else {
+      const rec = b.entries.find((e) => toHex(e.hash) === tipHex);
+      if (rec) this.meta.putSync('tip', { hash: hashToHex(rec.hash), height: rec.height, time: rec.header.time } satisfies TipInfo);
     }
   }
 

@@ -39,8 +39,8 @@ const MAX_UNSENT_BYTES = 1_000_000;
 const MAX_QUEUED_REQUESTS = 8;
 /** Connections from one source address at most, as a share of maxConnections (at least 2). */
 const PER_SOURCE_SHARE = 0.25;
-/** A connection younger than this is not evicted to make room (a newcomer must get its turn). */
-const MIN_AGE_BEFORE_EVICTION_MS = 1000;
+/** A connection that completed a request this recently is not evicted to make room. */
+const PROTECT_AFTER_FRAME_MS = 250;
 
 /** What the server tracks per connection. */
 interface Conn {
@@ -51,6 +51,8 @@ interface Conn {
   lastFrameMs: number;
   /** Set while a partial frame is pending: the whole frame must arrive by then. */
   frameTimer?: NodeJS.Timeout;
+  /** Its requests are being answered. */
+  busy: boolean;
 }
 
 /** A turn of the event loop: status, mining and other connections run between blocks. */
@@ -90,22 +92,28 @@ export class BlockServer {
   }
 
   /**
-   * Admission: within the source's share, and when the server is full, room made by closing
-   * the slowest connection; a newcomer that fits neither is refused.
+   * Admission: within the source's share; when the server is full, room is made by closing a
+   * connection of the source holding the most (Core's AttemptToEvictConnection: from the
+   * largest group), its slowest one, so long as that source holds more than the newcomer's.
+   * A connection that is being answered or completed a request lately is never the one closed.
+   * A flood from many addresses thus churns among itself while every honest newcomer gets in.
    */
   private admit(address: string): boolean {
-    if ((this.perSource.get(address) ?? 0) >= this.perSourceCap) return false;
+    const mine = this.perSource.get(address) ?? 0;
+    if (mine >= this.perSourceCap) return false;
     if (this.conns.size < this.opts.maxConnections) return true;
     const now = Date.now();
-    let slowest: Conn | undefined;
+    let victim: Conn | undefined;
     for (const c of this.conns.values()) {
-      if (now - c.openedMs < MIN_AGE_BEFORE_EVICTION_MS) continue;
-      if (!slowest || c.lastFrameMs < slowest.lastFrameMs) slowest = c;
+      if (c.busy || now - c.lastFrameMs < PROTECT_AFTER_FRAME_MS) continue;
+      const n = this.perSource.get(c.address) ?? 0;
+      const vn = victim ? (this.perSource.get(victim.address) ?? 0) : -1;
+      if (n > vn || (n === vn && c.lastFrameMs < victim!.lastFrameMs)) victim = c;
     }
-    if (!slowest) return false;
+    if (!victim || (this.perSource.get(victim.address) ?? 0) <= mine) return false;
     this.stats.evicted++;
-    this.forget(slowest);
-    slowest.socket.destroy();
+    this.forget(victim);
+    victim.socket.destroy();
     return true;
   }
 
@@ -127,7 +135,7 @@ export class BlockServer {
     }
     this.stats.connections++;
     const now = Date.now();
-    const conn: Conn = { socket: s, address, openedMs: now, lastFrameMs: now };
+    const conn: Conn = { socket: s, address, openedMs: now, lastFrameMs: now - PROTECT_AFTER_FRAME_MS, busy: false };
     this.conns.set(s, conn);
     this.perSource.set(address, (this.perSource.get(address) ?? 0) + 1);
     s.on('close', () => this.forget(conn));
@@ -150,8 +158,9 @@ export class BlockServer {
       s.destroy();
     };
     const pump = async () => {
-      if (answering) return;
+      if (answering || queue.length === 0) return;
       answering = true;
+      conn.busy = true;
       try {
         for (let f = queue.shift(); f && !s.destroyed; f = queue.shift()) await this.answer(s, f.type, f.payload);
         if (!s.destroyed) s.resume();
@@ -159,6 +168,8 @@ export class BlockServer {
         bad();
       } finally {
         answering = false;
+        conn.busy = false;
+        conn.lastFrameMs = Date.now();
       }
     };
     s.on('data', (chunk: Buffer) => {

@@ -1,0 +1,272 @@
+// A hostile classmate on the LAN, with real miner processes on loopback (devnet, broadcast
+// 127.255.255.255). The attacker sends from other loopback addresses (127.0.0.2 and up: on Linux
+// all of 127/8 is the loopback interface), as a classmate's laptop has an address of its own.
+// Each attack is scaled to run in seconds here; MVB_HOSTILE_FULL=1 (npm run test:hostile) runs
+// the full sizes of issue 8: a 10 000-long unconfirmed chain, 300 slowloris connections, a
+// 10 000/s replay.
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { encodeAddress } from '../src/shared/core/address.js';
+import { hashToHex } from '../src/shared/core/bytes.js';
+import type { Block } from '../src/shared/core/block.js';
+import { p2pkhOutput, signP2pkhTx } from '../src/shared/core/builder.js';
+import type { Settings } from '../src/shared/node/config.js';
+import { publicKeyOf } from '../src/shared/core/ecdsa.js';
+import { hash160 } from '../src/shared/core/hash.js';
+import { headerHash } from '../src/shared/core/header.js';
+import { BlockClient } from '../src/shared/node/net/blockclient.js';
+import { MsgType, encodeFrame, encodeHashes, encodeStatus } from '../src/shared/node/net/protocol.js';
+import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
+import { type MinerProc, type NetPorts, StatusWatcher, WALLET_BIN, netPorts, netSets, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor } from './kit/procs.js';
+import { spawn } from 'node:child_process';
+
+const FULL = process.env['MVB_HOSTILE_FULL'] === '1';
+const secret = new Uint8Array(32).fill(11);
+const pkh = hash160(publicKeyOf(secret));
+
+/** A UDP socket sending from an attacker's own loopback address. */
+async function attackerSocket(address: string): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, address, () => r()));
+  s.setBroadcast(true);
+  return s;
+}
+
+/** The first blocks of a miner's chain, over its block server. */
+async function blocksOf(s: Settings, port: number, count: number): Promise<Block[]> {
+  const c = new BlockClient(s.params, '127.0.0.1', port, 10_000);
+  await c.connect();
+  try {
+    const headers = await c.getHeaders([s.params.genesisHash], count);
+    return await c.getBlocks(headers.map(headerHash));
+  } finally {
+    c.close();
+  }
+}
+
+/** Resident memory of a process we started, from /proc (Linux). */
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** One honest GETHEADERS with a deadline: true when answered within it. */
+async function honestFetch(s: Settings, port: number, deadlineMs: number): Promise<boolean> {
+  const c = new BlockClient(s.params, '127.0.0.1', port, deadlineMs);
+  try {
+    await c.connect();
+    await c.getHeaders([s.params.genesisHash], 10);
+    return true;
+  } catch (e) {
+    if (process.env['MVB_HOSTILE_DEBUG']) console.log(String(e));
+    return false;
+  } finally {
+    c.close();
+  }
+}
+
+describe('hostile peers (real processes, loopback)', function () {
+  this.timeout(180_000);
+  let ports: NetPorts;
+  let settings: Settings;
+  let watcher: StatusWatcher;
+  const procs: MinerProc[] = [];
+  const dirs: string[] = [];
+  const cleanups: (() => void)[] = [];
+
+  beforeEach(async () => {
+    ports = await netPorts();
+    settings = testSettings(ports);
+    watcher = new StatusWatcher(settings);
+    await watcher.start();
+  });
+
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) c();
+    await Promise.all(procs.splice(0).map((p) => stopProc(p)));
+    await watcher.close();
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+
+  async function miner(args: string[] = [], sets: Record<string, unknown> = {}): Promise<MinerProc> {
+    const dir = tempDir('hostile');
+    dirs.push(dir);
+    const m = await startMiner({ ports, datadir: dir, args: ['--address', encodeAddress(pkh, settings.params.addressVersion), ...args], sets });
+    procs.push(m);
+    return m;
+  }
+  const heightOf = (m: MinerProc): number => watcher.of(m.info.nodeId)?.height ?? 0;
+
+  it(`a ${FULL ? '10 000' : '3 000'}-long chain of unconfirmed transactions leaves the miner alive and mining; the 26th is refused once with too-long-mempool-chain`, async () => {
+    const m = await miner();
+    await waitFor(() => heightOf(m) >= settings.params.coinbaseMaturity + 1, 60_000, () => 'no mature coinbase');
+    const [first] = await blocksOf(settings, m.blockServerPort, 1);
+    // Each spends the previous one's output with a rising fee rate.
+    const n = FULL ? 10_000 : 3_000;
+    const chain: Tx[] = [];
+    let prev = { txid: txid(first!.txs[0]!), value: first!.txs[0]!.outputs[0]!.value };
+    for (let i = 0; i < n; i++) {
+      const tx = signP2pkhTx([{ prevTxid: prev.txid, vout: 0, secretKey: secret }], [p2pkhOutput(prev.value - 200n - BigInt(i), pkh)]);
+      chain.push(tx);
+      prev = { txid: txid(tx), value: tx.outputs[0]!.value };
+    }
+    const sock = await attackerSocket('127.0.0.2');
+    cleanups.push(() => sock.close());
+    const h0 = heightOf(m);
+    // Paced below the per-source rate limit, so every one of them reaches the mempool's checks.
+    for (let i = 0; i < n; i++) {
+      sock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(chain[i]!)), ports.transactionPort, '127.0.0.1');
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 250));
+    }
+    const id26 = hashToHex(txid(chain[25]!));
+    await waitFor(() => m.output().includes(`rejected tx ${id26.slice(0, 16)}…: too-long-mempool-chain`), 60_000, () => `no too-long-mempool-chain:\n${m.output().slice(-1500)}`);
+    await waitFor(() => heightOf(m) >= h0 + 3, 60_000, () => 'stopped mining');
+    assert.equal(m.child.exitCode, null, 'alive');
+    assert.equal(m.output().split(`rejected tx ${id26.slice(0, 16)}`).length - 1, 1, 'its reason logged once');
+    assert.ok(!/RangeError|Maximum call stack/.test(m.output()));
+  });
+
+  it(`${FULL ? 300 : 120} slowloris connections from many addresses leave >= 95% of honest fetches answered within 2 s`, async () => {
+    const m = await miner(['--no-mine']);
+    const conns = FULL ? 300 : 120;
+    const socks: net.Socket[] = [];
+    cleanups.push(() => socks.forEach((s) => s.destroy()));
+    const header = encodeFrame(settings.params, MsgType.GetHeaders, new Uint8Array(40)).subarray(0, 17);
+    for (let i = 0; i < conns; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: m.blockServerPort, localAddress: `127.0.0.${10 + (i % 30)}` });
+      s.on('error', () => {});
+      s.on('connect', () => s.write(header));
+      socks.push(s);
+    }
+    const trickle = setInterval(() => socks.forEach((s) => !s.destroyed && s.write(Uint8Array.of(0))), 1000);
+    cleanups.push(() => clearInterval(trickle));
+    // The attackers come back as fast as they are dropped.
+    const reconnect = setInterval(() => {
+      for (let i = 0; i < socks.length; i++) {
+        if (!socks[i]!.destroyed) continue;
+        const s = net.connect({ host: '127.0.0.1', port: m.blockServerPort, localAddress: `127.0.0.${10 + (i % 30)}` });
+        s.on('error', () => {});
+        s.on('connect', () => s.write(header));
+        socks[i] = s;
+      }
+    }, 200);
+    cleanups.push(() => clearInterval(reconnect));
+    await new Promise((r) => setTimeout(r, 1500));
+    const fetches = FULL ? 70 : 40;
+    let answered = 0;
+    for (let i = 0; i < fetches; i++) if (await honestFetch(settings, m.blockServerPort, 2000)) answered++;
+    assert.ok(answered >= Math.ceil(0.95 * fetches), `${answered}/${fetches} honest fetches answered within 2 s`);
+  });
+
+  it('eight forged high-work statuses pointing at listeners that never answer do not stop a fresh node, and sync --once exits 0', async () => {
+    const honest = await miner();
+    await waitFor(() => heightOf(honest) >= 3, 60_000, () => 'honest miner did not mine');
+    // Eight listeners that accept and never answer, and statuses claiming huge work for them.
+    const hanging: net.Server[] = [];
+    const held: net.Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const srv = net.createServer((s) => held.push(s.on('error', () => {})));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.2', () => r()));
+      hanging.push(srv);
+    }
+    const sock = await attackerSocket('127.0.0.2');
+    const forge = () => {
+      for (const srv of hanging) {
+        const st = encodeStatus({ tipHash: randomBytes(32), height: 100_000, chainWork: 1n << 200n, blockServerPort: (srv.address() as net.AddressInfo).port, nodeId: randomBytes(8), mempoolSize: 0 });
+        sock.send(encodeFrame(settings.params, MsgType.Status, st), ports.statusPort, '127.255.255.255');
+      }
+    };
+    forge();
+    const timer = setInterval(forge, 1000);
+    cleanups.push(() => {
+      clearInterval(timer);
+      sock.close();
+      held.forEach((s) => s.destroy());
+      hanging.forEach((s) => s.close());
+    });
+    const fresh = await miner(['--no-mine']);
+    // Within a few status intervals (1 s on devnet) plus one short answer deadline (3 s).
+    const target = heightOf(honest);
+    await waitFor(() => heightOf(fresh) >= target, 20_000, () => `fresh node at ${heightOf(fresh)}, honest at ${heightOf(honest)}:\n${fresh.output().slice(-1500)}`);
+    // A wallet's sync --once finishes, caught up, while the forger keeps sending.
+    const wdir = tempDir('hostile-wallet');
+    dirs.push(wdir);
+    const child = spawn(process.execPath, [WALLET_BIN, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), 'sync', '--once', '--deadline', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0, out);
+    assert.match(out, /^synced: height \d+/m);
+  });
+
+  it(`a zero-fee transaction and a valid one replayed (${FULL ? '10 000' : '2 000'}/s) cost a lookup each; an honest transaction is still taken and mined`, async () => {
+    const m = await miner();
+    await waitFor(() => heightOf(m) >= settings.params.coinbaseMaturity + 3, 60_000, () => 'no mature coinbases');
+    const [b1, b2, b3] = await blocksOf(settings, m.blockServerPort, 3);
+    const coin = (b: Block) => ({ prevTxid: txid(b.txs[0]!), vout: 0, secretKey: secret });
+    const zeroFee = signP2pkhTx([coin(b1!)], [p2pkhOutput(b1!.txs[0]!.outputs[0]!.value, pkh)]);
+    const valid = signP2pkhTx([coin(b2!)], [p2pkhOutput(b2!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
+    const honestTx = signP2pkhTx([coin(b3!)], [p2pkhOutput(b3!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
+    const sock = await attackerSocket('127.0.0.3');
+    cleanups.push(() => sock.close());
+    const zf = encodeFrame(settings.params, MsgType.Tx, encodeTx(zeroFee));
+    const vf = encodeFrame(settings.params, MsgType.Tx, encodeTx(valid));
+    const perTick = FULL ? 100 : 20; // every 10 ms
+    const flood = setInterval(() => {
+      for (let i = 0; i < perTick; i++) sock.send(vf, ports.transactionPort, '127.0.0.1');
+    }, 10);
+    const slow = setInterval(() => sock.send(zf, ports.transactionPort, '127.0.0.1'), 250);
+    cleanups.push(() => {
+      clearInterval(flood);
+      clearInterval(slow);
+    });
+    const h0 = heightOf(m);
+    await new Promise((r) => setTimeout(r, 1000));
+    const honestSock = dgram.createSocket('udp4');
+    cleanups.push(() => honestSock.close());
+    honestSock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(honestTx)), ports.transactionPort, '127.0.0.1');
+    const hid = hashToHex(txid(honestTx));
+    await waitFor(() => m.output().includes(`mempool +${hid.slice(0, 16)}`), 30_000, () => `honest tx not accepted:\n${m.output().slice(-1500)}`);
+    await waitFor(() => heightOf(m) >= h0 + 4, 60_000, () => 'mining stalled under the replay');
+    const zid = hashToHex(txid(zeroFee));
+    assert.equal(m.output().split(`rejected tx ${zid.slice(0, 16)}…: min relay fee not met`).length - 1, 1, 'zero-fee refusal logged once');
+    assert.equal(m.child.exitCode, null);
+  });
+
+  it('30 connections pipelining GETBLOCKS without reading keep the miner under 250 MB and answering others', async () => {
+    const m = await miner();
+    await waitFor(() => heightOf(m) >= 20, 60_000, () => 'no chain to ask for');
+    const headers = await (async () => {
+      const c = new BlockClient(settings.params, '127.0.0.1', m.blockServerPort, 10_000);
+      await c.connect();
+      try {
+        return await c.getHeaders([settings.params.genesisHash], 2000);
+      } finally {
+        c.close();
+      }
+    })();
+    const ask = encodeFrame(settings.params, MsgType.GetBlocks, encodeHashes(headers.map(headerHash)));
+    const socks: net.Socket[] = [];
+    cleanups.push(() => socks.forEach((s) => s.destroy()));
+    for (let i = 0; i < 30; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: m.blockServerPort, localAddress: `127.0.0.${60 + (i % 10)}` });
+      s.on('error', () => {});
+      s.on('connect', () => {
+        for (let k = 0; k < 50; k++) s.write(ask);
+        s.pause(); // never read
+      });
+      socks.push(s);
+    }
+    let peak = 0;
+    for (let i = 0; i < 20; i++) {
+      peak = Math.max(peak, rssBytes(m.child.pid!));
+      assert.ok(await honestFetch(settings, m.blockServerPort, 5000), 'an honest fetch went unanswered');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(peak < 250 * 1024 * 1024, `peak RSS ${Math.round(peak / 1048576)} MB`);
+  });
+});
