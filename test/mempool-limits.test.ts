@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { type Block, type Tx, type SignatureVerifier, Chain, toHex, txid, txSize } from '../src/shared/core/index.js';
 import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool.js';
 import { opensslVerifier } from '../src/shared/node/verifier.js';
-import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, freshChain, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './kit/blockgen.js';
+import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './kit/blockgen.js';
+import { freshChain } from './kit/chain-harness.js';
 
 const params = makeTestParams();
 const idOf = (tx: Tx): string => toHex(txid(tx));

@@ -1,7 +1,10 @@
 // `mvb-miner`: runs the miner daemon until SIGINT/SIGTERM, then shuts down cleanly.
+import { existsSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { CliError, type CliCommand, integerOption, processOutput } from '../shared/node/cli.js';
 import { openEventLog } from '../shared/node/events.js';
+import { DirLock } from '../shared/node/store/lock.js';
 import { Miner } from './miner.js';
 
 export const runMinerCommand: CliCommand = {
@@ -13,9 +16,20 @@ export const runMinerCommand: CliCommand = {
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
     { flags: '--events <file>', description: 'append an event log (JSON lines: blocks heard, mined, connected, reorganisations, transactions) to this file' },
+    { flags: '--resync', description: 'move the chain store aside (e.g. after damage) and rebuild it from the network; keys are kept' },
     { flags: '--bind <ip>', description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)' },
   ],
   async handler(_args, opts, ctx) {
+    if (opts['resync']) {
+      const dir = join(ctx.datadir, 'chain');
+      if (existsSync(dir)) {
+        // Taking the lock proves no miner runs on it; released at once (the store moves away).
+        DirLock.acquire(dir, 'mvb-miner').release();
+        const aside = `${dir}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        renameSync(dir, aside);
+        ctx.io.err(`moved the old chain store to ${aside}; rebuilding from the network`);
+      }
+    }
     const miner = new Miner({
       settings: ctx.settings,
       datadir: ctx.datadir,

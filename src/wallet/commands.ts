@@ -4,8 +4,9 @@ import { history } from './cmds/history.js';
 import { importKey } from './cmds/import-key.js';
 import { listAddresses } from './cmds/list-addresses.js';
 import { newAddress } from './cmds/new-address.js';
+import { resync } from './cmds/resync.js';
 import { send } from './cmds/send.js';
 import { status } from './cmds/status.js';
 import { sync } from './cmds/sync/index.js';
 
-export const walletCommands: readonly CliCommand[] = [newAddress, importKey, listAddresses, send, sync, status, history];
+export const walletCommands: readonly CliCommand[] = [newAddress, importKey, listAddresses, send, sync, resync, status, history];

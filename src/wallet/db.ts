@@ -23,6 +23,8 @@
 // the payment is durable (fsynced) before it is broadcast. A sync running meanwhile sees the new
 // payment at its next rebroadcast round; its own commits cannot interleave with the send's.
 // This avoids an outbox of files and the races of checking one against the other.
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hashToHex, toHex } from '../shared/core/bytes.js';
 import type { ChainBatch } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
@@ -151,6 +153,34 @@ export function netFor(inputs: readonly TxoSummary[], outputs: readonly TxoSumma
   for (const i of inputs) if (i.pkh && pkhs.has(i.pkh)) spent += BigInt(i.value);
   for (const o of outputs) if (o.pkh && pkhs.has(o.pkh)) received += BigInt(o.value);
   return { net: received - spent, spent, received };
+}
+
+/** The payment journal of a chain store directory (DATADIR/chain -> DATADIR/payments.ndjson). */
+export function paymentJournalPath(chainStoreDir: string): string {
+  return join(dirname(chainStoreDir), 'payments.ndjson');
+}
+
+/**
+ * Payments in the journal, the last line for a txid winning; lines that do not parse (a write
+ * cut short by a crash) are skipped. Bounded by the file, which only `send` appends to.
+ */
+export function readPaymentJournal(chainStoreDir: string): PaymentRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(paymentJournalPath(chainStoreDir), 'utf8');
+  } catch {
+    return [];
+  }
+  const byId = new Map<string, PaymentRecord>();
+  for (const line of text.split('\n')) {
+    try {
+      const p = JSON.parse(line) as PaymentRecord;
+      if (typeof p?.txid === 'string' && typeof p.raw === 'string' && Array.isArray(p.inputs)) byId.set(p.txid, p);
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return [...byId.values()];
 }
 
 /** What the numbered steps of one WalletDb.applyBatch share. */
@@ -323,6 +353,21 @@ export class WalletDb {
     if (this.payments.get(p.txid)) throw new Error(`payment ${p.txid} already exists`);
     this.payments.putSync(p.txid, p);
     for (const i of p.inputs) this.reserved.putSync(i.outpoint, p.txid);
+  }
+
+  /**
+   * Appends a stored payment to the payment journal beside the chain store (one JSON line,
+   * fsynced), so `resync` can keep payments when the store itself is damaged. Call after the
+   * write transaction that stored it committed, before broadcasting.
+   */
+  journalPayment(p: PaymentRecord): void {
+    const fd = openSync(paymentJournalPath(this.store.dir), 'a', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(p) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   // ------------------------------------------------------------ the commit hook

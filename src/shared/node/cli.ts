@@ -8,6 +8,7 @@ import { NetworkMismatchError } from '../core/chain.js';
 import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSettings } from './config.js';
 import { KeyError } from './keystore.js';
 import { LockError } from './store/lock.js';
+import { StoreDamagedError, damageReason, isStoreDamage } from './store/damage.js';
 
 export interface Output {
   out(line: string): void;
@@ -232,6 +233,11 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
   } catch (e) {
     const known = reportKnownError(e, io, scene);
     if (known !== undefined) return known;
+    // LMDB's own errors carry no class of theirs: told apart by their MDB_* codes.
+    if (isStoreDamage(e)) {
+      io.err(`error: ${damageLine(e, o.app, scene.datadir)}`);
+      return 3;
+    }
     // A file the command needs cannot be read or written (a damaged or read-only data directory).
     const fe = e as NodeJS.ErrnoException;
     if (typeof fe?.code === 'string' && typeof fe.syscall === 'string' && typeof fe.path === 'string') {
@@ -313,6 +319,19 @@ export function writeDatadirSettings(dir: string, v: DatadirSettings): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(v, null, 2) + '\n');
   renameSync(tmp, file);
+}
+
+/** One line: which store, what LMDB said, and the command that repairs it. */
+function damageLine(e: unknown, app: RunOptions['app'], datadir: string | undefined): string {
+  const store = e instanceof StoreDamagedError ? e.store : datadir ? join(datadir, 'chain') : 'the chain store';
+  const dd = datadir ? ` --datadir ${datadir}` : '';
+  const fix =
+    app === 'miner'
+      ? `run \`mvb-miner${dd} --resync\` to rebuild it from the network (keys are kept)`
+      : app === 'wallet'
+        ? `run \`mvb-wallet${dd} resync\` to rebuild it from the network (keys and payments are kept)`
+        : 'rebuild it with `mvb-wallet resync` or `mvb-miner --resync`';
+  return `the chain store ${store} is damaged (${damageReason(e)}); ${fix}`;
 }
 
 function fsReason(e: unknown): string {
@@ -420,6 +439,20 @@ export function shutdownSignal(): AbortSignal {
 
 /** Main for a bin: runs the commands on process.argv and exits with their code. */
 export async function main(program: string, commands: readonly CliCommand[], o: Omit<RunOptions, 'signal'>): Promise<void> {
+  quietOnClosedPipe();
   const code = await runCli(program, commands, process.argv.slice(2), { ...o, signal: shutdownSignal() });
   process.exitCode = code;
+}
+
+/**
+ * `mvb-wallet list-addresses | head -1`: once the reader has gone, writing to stdout fails with
+ * EPIPE. That is the reader's choice, not an error: end quietly with exit code 0.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
 }

@@ -106,6 +106,7 @@ export const send: CliCommand = {
         db.putPayment(p);
         return p;
       });
+      db.journalPayment(record); // kept outside the store too: `resync` restores it if the store is damaged
       let broadcastError: string | undefined;
       try {
         await sendOnce(params, MsgType.Tx, Buffer.from(record.raw, 'hex'), s.transactionPort, txDestinations(s));

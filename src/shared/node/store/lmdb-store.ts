@@ -6,6 +6,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
 import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
+import { StoreDamagedError, checkLmdbMeta } from './damage.js';
 import { DirLock } from './lock.js';
 import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo } from './records.js';
 import { outpointBytes, parseOutpointBytes } from '../../core/outpoint.js';
@@ -32,6 +33,8 @@ export class LmdbChainStore implements ChainStore {
     mkdirSync(dir, { recursive: true });
     this.lock = opts.lock === false ? undefined : DirLock.acquire(dir, what);
     try {
+      const problem = checkLmdbMeta(`${dir}/chain.mdb/data.mdb`);
+      if (problem) throw new StoreDamagedError(dir, problem);
       this.root = open({ path: `${dir}/chain.mdb`, maxDbs: 16, noSubdir: false, compression: false });
       const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
       this.entries = this.root.openDB<Uint8Array, Uint8Array>({ name: 'entries', ...bin });
