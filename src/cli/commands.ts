@@ -10,5 +10,6 @@ import { mempoolCommand } from './inspect/mempool.js';
 import { txCommand } from './inspect/tx.js';
 import { simulateCommand } from './simulate.js';
 import { labCommand } from './lab.js';
+import { verifyCommand } from './verify.js';
 
-export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand, labCommand, explorerCommand, blockCommand, txCommand, chainCommand, mempoolCommand];
+export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand, labCommand, explorerCommand, blockCommand, txCommand, chainCommand, mempoolCommand, verifyCommand];
