@@ -3,6 +3,7 @@
 // atomically: after a kill -9 the store holds the state before or after a batch, never between.
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { DecodeError } from '../../core/bytes.js';
 import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
 import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
@@ -56,8 +57,18 @@ export class LmdbChainStore implements ChainStore {
     return this.root.openDB<V, string>({ name, encoding: 'json' });
   }
 
+  /** A stored record that does not decode means the store is damaged: say which, never a stack trace. */
+  private decoded<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof DecodeError) throw new StoreDamagedError(this.dir, `a stored ${what} does not decode: ${e.message}`);
+      throw e;
+    }
+  }
+
   *loadEntries(): Iterable<EntryRecord> {
-    for (const { key, value } of this.entries.getRange()) yield decodeEntry(Uint8Array.from(key), value);
+    for (const { key, value } of this.entries.getRange()) yield this.decoded('header entry', () => decodeEntry(Uint8Array.from(key), value));
   }
   getTip(): Uint8Array | undefined {
     const t = this.meta.get('tip');
@@ -65,18 +76,18 @@ export class LmdbChainStore implements ChainStore {
   }
   getBlock(hash: Uint8Array): Block | undefined {
     const b = this.blocks.get(hash);
-    return b ? decodeBlock(b) : undefined;
+    return b ? this.decoded('block', () => decodeBlock(b)) : undefined;
   }
   getRawBlock(hash: Uint8Array): Uint8Array | undefined {
     return this.blocks.get(hash);
   }
   getUndo(hash: Uint8Array): Coin[] | undefined {
     const b = this.undo.get(hash);
-    return b ? decodeUndo(b) : undefined;
+    return b ? this.decoded('undo record', () => decodeUndo(b)) : undefined;
   }
   getCoin(prevTxid: Uint8Array, vout: number): Coin | undefined {
     const b = this.coins.get(outpointBytes(prevTxid, vout));
-    return b ? decodeCoin(b) : undefined;
+    return b ? this.decoded('coin', () => decodeCoin(b)) : undefined;
   }
   /** Every unspent output, for tools and tests. */
   *allCoins(): Iterable<{ txid: Uint8Array; vout: number; coin: Coin }> {

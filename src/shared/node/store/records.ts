@@ -1,6 +1,6 @@
 // Disk formats of the chain store, written with the same Writer/Reader as the wire.
 // Coin layout follows Core's idea (height, coinbase flag, output) in a plain fixed form.
-import { Reader, Writer, bigIntToBytesLE, bytesToBigIntLE } from '../../core/bytes.js';
+import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE } from '../../core/bytes.js';
 import { readHeader, writeHeader } from '../../core/header.js';
 import type { EntryRecord, EntryStatus } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
@@ -22,7 +22,7 @@ export function decodeEntry(hash: Uint8Array, b: Uint8Array): EntryRecord {
   const status = STATUS[r.u8()];
   const seq = r.u32();
   r.end('entry');
-  if (!status) throw new Error('corrupt entry status');
+  if (!status) throw new DecodeError('corrupt entry status');
   return { hash, header, height, chainWork, status, seq };
 }
 
