@@ -10,8 +10,8 @@ import { closeSync, cpSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open } from 'lmdb';
 import { decodeAddress } from '../src/shared/core/address.js';
-import { MVB_BIN, removeDir, tempDir } from './helpers/procs.js';
-import { TestMiner, setArgs, testNetSets, wallet, walletProcess } from './helpers/wallet-net.js';
+import { MVB_BIN, removeDir, setArgs, tempDir } from './kit/procs.js';
+import { TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 
 function overwrite(file: string, offset: number, bytes: Uint8Array): void {
   const fd = openSync(file, 'r+');

@@ -10,7 +10,7 @@ import { hashToHex, toHex } from '../shared/core/bytes.js';
 import { Chain, MemoryChainStore } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import type { Coin } from '../shared/core/validation.js';
-import { outpointKey } from '../shared/core/validation.js';
+import { outpointKey } from '../shared/core/outpoint.js';
 import { type CliCommand, CliError } from '../shared/node/cli.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../shared/node/verifier.js';

@@ -38,7 +38,7 @@ import {
   maxPayloadBytes,
 } from '../../src/shared/node/net/protocol.js';
 import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo } from '../../src/shared/node/store/records.js';
-import { BlockGen, NOW, alice, bob, coinbaseCoin, makeTestParams, transfer } from '../helpers/blockgen.js';
+import { BlockGen, NOW, alice, bob, coinbaseCoin, makeTestParams, transfer } from '../kit/blockgen.js';
 
 /** A case slower than this is a hang. */
 export const CASE_CAP_MS = 2000;

@@ -1,7 +1,7 @@
 // Sends fuzzed datagrams (fuzz.ts: datagrams) to both UDP ports of a real miner process on
 // loopback, from 100 loopback source addresses, and checks it stays alive and announcing.
 import dgram from 'node:dgram';
-import { StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor } from '../helpers/procs.js';
+import { StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor } from '../kit/procs.js';
 import { datagrams } from './fuzz.js';
 
 /** Sends n fuzzed datagrams to both UDP ports of a real miner; returns what it dropped. */
