@@ -24,6 +24,8 @@ import { type MinerProc, type NetPorts, StatusWatcher, WALLET_BIN, netPorts, net
 import { spawn } from 'node:child_process';
 
 const FULL = process.env['MVB_HOSTILE_FULL'] === '1';
+/** The attack's figures, printed beside the test (measurements, not assertions). */
+const figure = (line: string): void => console.log(`      figure: ${line}`);
 const secret = new Uint8Array(32).fill(11);
 const pkh = hash160(publicKeyOf(secret));
 
@@ -127,6 +129,7 @@ describe('hostile peers (real processes, loopback)', function () {
     assert.equal(m.child.exitCode, null, 'alive');
     assert.equal(m.output().split(`rejected tx ${id26.slice(0, 16)}`).length - 1, 1, 'its reason logged once');
     assert.ok(!/RangeError|Maximum call stack/.test(m.output()));
+    figure(`${n} chained transactions sent; miner alive, mempool ${watcher.of(m.info.nodeId)?.mempoolSize ?? '?'}, height ${h0} -> ${heightOf(m)}`);
   });
 
   it(`${FULL ? 300 : 120} slowloris connections from many addresses leave >= 95% of honest fetches answered within 2 s`, async () => {
@@ -158,6 +161,7 @@ describe('hostile peers (real processes, loopback)', function () {
     const fetches = FULL ? 70 : 40;
     let answered = 0;
     for (let i = 0; i < fetches; i++) if (await honestFetch(settings, m.blockServerPort, 2000)) answered++;
+    figure(`${conns} slowloris connections: ${answered}/${fetches} honest fetches answered within 2 s`);
     assert.ok(answered >= Math.ceil(0.95 * fetches), `${answered}/${fetches} honest fetches answered within 2 s`);
   });
 
@@ -187,10 +191,13 @@ describe('hostile peers (real processes, loopback)', function () {
       held.forEach((s) => s.destroy());
       hanging.forEach((s) => s.close());
     });
+    const t0 = Date.now();
     const fresh = await miner(['--no-mine']);
     // Within a few status intervals (1 s on devnet) plus one short answer deadline (3 s).
     const target = heightOf(honest);
     await waitFor(() => heightOf(fresh) >= target, 20_000, () => `fresh node at ${heightOf(fresh)}, honest at ${heightOf(honest)}:\n${fresh.output().slice(-1500)}`);
+    figure(`8 forged statuses: fresh node reached the honest height ${target} ${((Date.now() - t0) / 1000).toFixed(1)} s after starting`);
+    const t1 = Date.now();
     // A wallet's sync --once finishes, caught up, while the forger keeps sending.
     const wdir = tempDir('hostile-wallet');
     dirs.push(wdir);
@@ -201,14 +208,27 @@ describe('hostile peers (real processes, loopback)', function () {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     assert.equal(code, 0, out);
     assert.match(out, /^synced: height \d+/m);
+    figure(`sync --once under the forger: exit ${code} after ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   });
 
-  it(`a zero-fee transaction and a valid one replayed (${FULL ? '10 000' : '2 000'}/s) cost a lookup each; an honest transaction is still taken and mined`, async () => {
+  it(`a 390-input zero-fee transaction replayed 4/s and a valid one (${FULL ? '10 000' : '2 000'}/s) cost a lookup each; an honest transaction is still taken and mined`, async () => {
     const m = await miner();
     await waitFor(() => heightOf(m) >= settings.params.coinbaseMaturity + 3, 60_000, () => 'no mature coinbases');
     const [b1, b2, b3] = await blocksOf(settings, m.blockServerPort, 3);
     const coin = (b: Block) => ({ prevTxid: txid(b.txs[0]!), vout: 0, secretKey: secret });
-    const zeroFee = signP2pkhTx([coin(b1!)], [p2pkhOutput(b1!.txs[0]!.outputs[0]!.value, pkh)]);
+    // 390 coins of the attacker's (a fan-out it pays for), then one zero-fee transaction spending them all.
+    const v1 = b1!.txs[0]!.outputs[0]!.value;
+    const each = (v1 - 100_000n) / 390n;
+    const fan = signP2pkhTx([coin(b1!)], Array.from({ length: 390 }, () => p2pkhOutput(each, pkh)));
+    const fanSock = dgram.createSocket('udp4');
+    cleanups.push(() => fanSock.close());
+    fanSock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(fan)), ports.transactionPort, '127.0.0.1');
+    const fanId = hashToHex(txid(fan)).slice(0, 16);
+    await waitFor(() => m.output().includes(`mempool +${fanId}`), 30_000, () => `fan-out not accepted:\n${m.output().slice(-1500)}`);
+    const hFan = heightOf(m);
+    await waitFor(() => heightOf(m) >= hFan + 2, 30_000, () => 'fan-out not mined');
+    const fanTxid = txid(fan);
+    const zeroFee = signP2pkhTx(Array.from({ length: 390 }, (_, k) => ({ prevTxid: fanTxid, vout: k, secretKey: secret })), [p2pkhOutput(each * 390n, pkh)]);
     const valid = signP2pkhTx([coin(b2!)], [p2pkhOutput(b2!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
     const honestTx = signP2pkhTx([coin(b3!)], [p2pkhOutput(b3!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
     const sock = await attackerSocket('127.0.0.3');
@@ -216,6 +236,13 @@ describe('hostile peers (real processes, loopback)', function () {
     const zf = encodeFrame(settings.params, MsgType.Tx, encodeTx(zeroFee));
     const vf = encodeFrame(settings.params, MsgType.Tx, encodeTx(valid));
     const perTick = FULL ? 100 : 20; // every 10 ms
+    // Block rate before the replay, for the figure.
+    const hb = heightOf(m);
+    const tb = Date.now();
+    await new Promise((r) => setTimeout(r, 8000));
+    const rateBefore = (heightOf(m) - hb) / ((Date.now() - tb) / 1000);
+    const h0 = heightOf(m);
+    const ta = Date.now();
     const flood = setInterval(() => {
       for (let i = 0; i < perTick; i++) sock.send(vf, ports.transactionPort, '127.0.0.1');
     }, 10);
@@ -224,7 +251,6 @@ describe('hostile peers (real processes, loopback)', function () {
       clearInterval(flood);
       clearInterval(slow);
     });
-    const h0 = heightOf(m);
     await new Promise((r) => setTimeout(r, 1000));
     const honestSock = dgram.createSocket('udp4');
     cleanups.push(() => honestSock.close());
@@ -232,6 +258,9 @@ describe('hostile peers (real processes, loopback)', function () {
     const hid = hashToHex(txid(honestTx));
     await waitFor(() => m.output().includes(`mempool +${hid.slice(0, 16)}`), 30_000, () => `honest tx not accepted:\n${m.output().slice(-1500)}`);
     await waitFor(() => heightOf(m) >= h0 + 4, 60_000, () => 'mining stalled under the replay');
+    await new Promise((r) => setTimeout(r, Math.max(0, 8000 - (Date.now() - ta))));
+    const rateDuring = (heightOf(m) - h0) / ((Date.now() - ta) / 1000);
+    figure(`replay ${perTick * 100}/s + zero-fee 4/s: ${rateBefore.toFixed(2)} blocks/s before, ${rateDuring.toFixed(2)} during; honest tx accepted`);
     const zid = hashToHex(txid(zeroFee));
     assert.equal(m.output().split(`rejected tx ${zid.slice(0, 16)}…: min relay fee not met`).length - 1, 1, 'zero-fee refusal logged once');
     assert.equal(m.child.exitCode, null);
@@ -267,6 +296,7 @@ describe('hostile peers (real processes, loopback)', function () {
       assert.ok(await honestFetch(settings, m.blockServerPort, 5000), 'an honest fetch went unanswered');
       await new Promise((r) => setTimeout(r, 100));
     }
+    figure(`30 unread GETBLOCKS pipelines: peak RSS ${Math.round(peak / 1048576)} MB, 20/20 honest fetches answered`);
     assert.ok(peak < 250 * 1024 * 1024, `peak RSS ${Math.round(peak / 1048576)} MB`);
   });
 });
