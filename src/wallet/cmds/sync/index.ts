@@ -35,7 +35,7 @@ export const sync: CliCommand = {
       session.db.pruneIncoming();
       const rebroadcaster = new Rebroadcaster(ctx.settings, session.db, printer, !opts.once);
       const listener = new IncomingListener(session, printer, () => drainEvents(session, printer));
-      const deadline = opts.once ? onceDeadline(session, opts.timeoutSeconds, ctx.signal) : undefined;
+      const deadline = opts.once ? onceDeadline(session, opts.timeoutSeconds, ctx.signal, opts.deadlineSeconds) : undefined;
       followChain(session, printer, { blockLines: !opts.once, after: () => deadline?.check() });
       try {
         await session.node.start('optional');

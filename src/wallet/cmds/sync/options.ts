@@ -6,6 +6,8 @@ export interface SyncOptions {
   readonly once: boolean;
   /** --once only: seconds to wait for a first miner, and then for progress while catching up. */
   readonly timeoutSeconds: number;
+  /** --once only: seconds in all, caught up or not. */
+  readonly deadlineSeconds: number;
   readonly verbose: boolean;
   /** --events FILE: the node's event log (see shared/node/events.ts). */
   readonly events?: string;
@@ -13,6 +15,8 @@ export interface SyncOptions {
 
 /** --once's --timeout when none is given. */
 export const DEFAULT_ONCE_TIMEOUT_SECONDS = 10;
+/** --once's hard --deadline when none is given. */
+export const DEFAULT_ONCE_DEADLINE_SECONDS = 300;
 
 export const SYNC_OPTIONS: readonly OptionSpec[] = [
   { flags: '--once', description: 'catch up with the best chain heard, rebroadcast pending payments once, print a summary and exit' },
@@ -20,6 +24,7 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
     flags: '--timeout <seconds>',
     description: `with --once: give up after this long without hearing a miner, or without progress while catching up (default ${DEFAULT_ONCE_TIMEOUT_SECONDS}); the loop without --once runs until Ctrl-C and warns while it hears no miner`,
   },
+  { flags: '--deadline <seconds>', description: `with --once: stop after this long in all, caught up or not (default ${DEFAULT_ONCE_DEADLINE_SECONDS})` },
   { flags: '--verbose', description: 'also log network details' },
   { flags: '--events <file>', description: 'append an event log (JSON lines: tips heard, blocks connected and disconnected, reorganisations) to this file' },
 ];
@@ -32,5 +37,9 @@ export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
   }
   const timeoutSeconds = given === undefined ? DEFAULT_ONCE_TIMEOUT_SECONDS : Number(given);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86400) throw new CliError(`invalid --timeout "${String(given)}": seconds, more than 0 and at most 86400`, 2);
-  return { once, timeoutSeconds, verbose: Boolean(opts['verbose']), ...(typeof opts['events'] === 'string' ? { events: opts['events'] } : {}) };
+  const givenDeadline = opts['deadline'];
+  if (givenDeadline !== undefined && !once) throw new CliError('--deadline applies to --once only', 2);
+  const deadlineSeconds = givenDeadline === undefined ? DEFAULT_ONCE_DEADLINE_SECONDS : Number(givenDeadline);
+  if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0 || deadlineSeconds > 86400) throw new CliError(`invalid --deadline "${String(givenDeadline)}": seconds, more than 0 and at most 86400`, 2);
+  return { once, timeoutSeconds, deadlineSeconds, verbose: Boolean(opts['verbose']), ...(typeof opts['events'] === 'string' ? { events: opts['events'] } : {}) };
 }

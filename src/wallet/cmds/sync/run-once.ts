@@ -9,6 +9,7 @@ import type { IncomingListener } from './incoming-listener.js';
 import type { SyncPrinter } from './printer.js';
 import type { Rebroadcaster } from './rebroadcaster.js';
 import { type SyncSession, noMinerHint } from './session.js';
+import { DEFAULT_ONCE_DEADLINE_SECONDS } from './options.js';
 
 export type OnceEnd = 'synced' | 'timeout' | 'aborted';
 
@@ -17,7 +18,7 @@ export type OnceEnd = 'synced' | 'timeout' | 'aborted';
  * then without progress (a long catch-up that keeps connecting blocks is not cut off half-way);
  * 'synced' as soon as a miner was heard and we have its work. check() is called on every event.
  */
-export function onceDeadline(session: SyncSession, timeoutSeconds: number, signal: AbortSignal): { done: Promise<OnceEnd>; check: () => void; cancel: () => void } {
+export function onceDeadline(session: SyncSession, timeoutSeconds: number, signal: AbortSignal, deadlineSeconds = DEFAULT_ONCE_DEADLINE_SECONDS): { done: Promise<OnceEnd>; check: () => void; cancel: () => void } {
   let resolveEnd!: (e: OnceEnd) => void;
   const done = new Promise<OnceEnd>((r) => (resolveEnd = r));
   let timer: NodeJS.Timeout | undefined;
@@ -36,7 +37,13 @@ export function onceDeadline(session: SyncSession, timeoutSeconds: number, signa
   const onAbort = () => resolveEnd('aborted');
   signal.addEventListener('abort', onAbort, { once: true });
   arm();
+  // The hard deadline: however peers behave (a status forged every second), --once ends.
+  const hard = setTimeout(() => resolveEnd('timeout'), deadlineSeconds * 1000);
+  // A peer set aside can make us caught up without any new block or status: look every second.
+  const poll = setInterval(check, 1000);
   void done.then(() => {
+    clearTimeout(hard);
+    clearInterval(poll);
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   });
@@ -71,7 +78,7 @@ export async function runOnce(
   if (!out.synced) {
     const b = session.best();
     const why = problem ? `; last problem: ${problem}` : '';
-    throw new CliError(`could not catch up (no progress for ${timeoutSeconds} s): at height ${out.height}, best heard ${b?.status.height ?? '?'} from ${b?.key ?? '?'}${why}`);
+    throw new CliError(`could not catch up (no progress for ${timeoutSeconds} s): at height ${out.height}, best heard ${b?.status.height ?? '?'} from ${b ? `${b.address}:${b.port}` : '?'}${why}`);
   }
   return 0;
 }

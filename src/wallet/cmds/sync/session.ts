@@ -99,9 +99,16 @@ export class SyncSession {
     return b;
   }
 
+  /**
+   * Caught up: no peer that has not failed us announces more work, and the chain we have is
+   * backed by a peer that served it or announces no more than it (a forged status pointing at a
+   * listener that never answers is set aside once it fails, and then does not count).
+   */
   caughtUp(): boolean {
-    const b = this.best();
-    return b === undefined || this.chain.tip.chainWork >= b.status.chainWork;
+    const peers = this.node.activePeers();
+    if (peers.length === 0) return true;
+    const backed = peers.some((p) => p.served || p.status.chainWork <= this.chain.tip.chainWork);
+    return backed && this.node.credibleAhead().length === 0;
   }
 
   farBehind(): boolean {
