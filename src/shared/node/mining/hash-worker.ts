@@ -3,7 +3,7 @@
 // An optional hash-rate cap (devnet) sleeps between chunks.
 import { parentPort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HeaderHasher } from './sha256d.js';
+import { createHeaderHasher } from './sha256d-simd.js';
 
 export interface JobMessage {
   readonly type: 'job';
@@ -31,7 +31,7 @@ function post(m: FromWorker): void {
 }
 
 async function run(j: JobMessage, gen: number): Promise<void> {
-  const hasher = new HeaderHasher(j.header, BigInt('0x' + j.target));
+  const hasher = createHeaderHasher(j.header, BigInt('0x' + j.target));
   const chunk = j.rate > 0 ? Math.max(64, Math.min(65536, Math.floor(j.rate / 20))) : 65536;
   const started = performance.now();
   let done = 0;

@@ -31,13 +31,26 @@ function threeRounds(s: Int32Array, w: readonly number[]): Int32Array {
   return Int32Array.of(a, b, c, d, e, f, g, h);
 }
 
-/** Scans nonces for one 80-byte header (its nonce field is ignored). One instance per job. */
-export class HeaderHasher {
-  private readonly mid = new Int32Array(8);
+/** Which scan loop a hasher runs: the WebAssembly SIMD kernel (4 nonces at once) or plain JS. */
+export type HashKernel = 'wasm-simd' | 'js';
+
+/** Scans the nonces of one 80-byte header (its nonce field is ignored). One instance per job. */
+export interface HeaderHasher {
+  readonly kernel: HashKernel;
+  scan(from: number, to: number): number;
+  hash(nonce: number): Uint8Array;
+}
+
+/** The JavaScript scan: runs everywhere, and is the reference the SIMD kernel is tested against. */
+export class JsHeaderHasher implements HeaderHasher {
+  readonly kernel: HashKernel = 'js';
+  /** SHA-256 state after the header's first 64 bytes. */
+  protected readonly mid = new Int32Array(8);
   private readonly pre = new Int32Array(11);
   /** Target as 8 words, most significant first. */
-  private readonly target = new Uint32Array(8);
-  private readonly tail: number[];
+  protected readonly target = new Uint32Array(8);
+  /** Words 0..2 of the second block (the end of the merkle root, time, bits). */
+  protected readonly tail: number[];
 
   /** header: at least the first 76 bytes; target: the 256-bit target. */
   constructor(header: Uint8Array, target: bigint) {
@@ -51,7 +64,6 @@ export class HeaderHasher {
     for (let i = 0; i < 8; i++) this.target[i] = Number((target >> BigInt(224 - 32 * i)) & 0xffffffffn);
   }
 
-  /** Tries nonces [from, to) (to <= 2^32). Returns the first nonce whose hash is <= target, or -1. */
   scan(from: number, to: number): number {
     const top = this.target[0]!;
     for (let n = from; n < to; ) {
@@ -63,7 +75,8 @@ export class HeaderHasher {
     return -1;
   }
 
-  private meets(hash: Uint8Array): boolean {
+  /** Whether a digest (internal byte order) is <= the target, compared as Core does. */
+  protected meets(hash: Uint8Array): boolean {
     // Compare as Core does: the digest read as a little-endian 256-bit number.
     for (let i = 0; i < 8; i++) {
       const o = 28 - 4 * i;
@@ -74,7 +87,6 @@ export class HeaderHasher {
     return true;
   }
 
-  /** The double SHA-256 of the header with this nonce, internal byte order. */
   hash(nonce: number): Uint8Array {
     const w = new Int32Array(16);
     w[0] = this.tail[0]!;
