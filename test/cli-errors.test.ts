@@ -41,7 +41,8 @@ describe('clear errors for wrong command lines', function () {
     ['mvb devnet start on lan', MVB_BIN, (d) => ['devnet', 'start', '--network', 'lan', '--dir', join(d, 'dn')], /a devnet runs devnet or classroom, not lan/],
     ['mvb devnet fund without a devnet', MVB_BIN, (d) => ['devnet', 'fund', 'wallet-1', '5', '--dir', join(d, 'none')], /no devnet in/],
     ['wallet sync --timeout without --once', WALLET_BIN, (d) => ['--datadir', d, 'sync', '--timeout', '3'], /--timeout applies to --once only/],
-    ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown benchmark/],
+    ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown command 'nothing'/],
+    ['mvb bench bad --threads', MVB_BIN, () => ['bench', 'mine', '--threads', '0'], /--threads must be a whole number from 1 to 256/],
   ];
   for (const [name, bin, args, why] of cases) {
     it(name, () => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { bitsToTarget, decodeHeader, fromHex, hashToNumber, sha256d } from '../src/shared/core/index.js';
 import { JsHeaderHasher } from '../src/shared/node/mining/sha256d.js';
 import { SimdHeaderHasher, createHeaderHasher, simdAvailable } from '../src/shared/node/mining/sha256d-simd.js';
-import { loadVectorText } from './helpers/vectors.js';
+import { loadVectorText } from './kit/vectors.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const NONCES = Number(process.env['MVB_SIMD_NONCES'] ?? 1_000_000);

@@ -1,6 +1,6 @@
 // Every `mvb` command, registered in one list.
 import type { CliCommand } from '../shared/node/cli.js';
-import { benchCommand } from './bench.js';
+import { benchCommand } from './bench/index.js';
 import { demoCommand } from './demo.js';
 import { devnetCommand } from './devnet/index.js';
 import { explorerCommand } from './explorer.js';

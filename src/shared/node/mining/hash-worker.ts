@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHeaderHasher } from './sha256d-simd.js';
+import type { HashKernel } from './sha256d.js';
 
 export interface JobMessage {
   readonly type: 'job';
@@ -15,6 +16,8 @@ export interface JobMessage {
   readonly to: number;
   /** Hashes per second for this thread; 0 = no cap. */
   readonly rate: number;
+  /** Which scan loop: the SIMD kernel where available ('auto'), or one forced (benchmarks). */
+  readonly kernel: HashKernel | 'auto';
 }
 export type ToWorker = JobMessage | { readonly type: 'idle' } | { readonly type: 'exit' };
 export type FromWorker =
@@ -31,7 +34,7 @@ function post(m: FromWorker): void {
 }
 
 async function run(j: JobMessage, gen: number): Promise<void> {
-  const hasher = createHeaderHasher(j.header, BigInt('0x' + j.target));
+  const hasher = createHeaderHasher(j.header, BigInt('0x' + j.target), j.kernel);
   const chunk = j.rate > 0 ? Math.max(64, Math.min(65536, Math.floor(j.rate / 20))) : 65536;
   const started = performance.now();
   let done = 0;

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { FromWorker, ToWorker } from './hash-worker.js';
+import type { HashKernel } from './sha256d.js';
 
 export interface PoolEvents {
   found: [jobId: number, nonce: number];
@@ -18,7 +19,11 @@ export class HashPool extends EventEmitter<PoolEvents> {
   hashes = 0;
   private rateWindow: { t: number; h: number }[] = [];
 
-  constructor(readonly threads: number) {
+  /** kernel: the SIMD kernel where available ('auto', what the miner runs) or one forced. */
+  constructor(
+    readonly threads: number,
+    readonly kernel: HashKernel | 'auto' = 'auto',
+  ) {
     super();
     for (let i = 0; i < threads; i++) {
       const w = new Worker(new URL('./hash-worker.js', import.meta.url));
@@ -56,7 +61,7 @@ export class HashPool extends EventEmitter<PoolEvents> {
     this.workers.forEach((w, i) => {
       const from = i * slice;
       const to = i === n - 1 ? 0x100000000 : from + slice;
-      w.postMessage({ type: 'job', jobId, header, target: targetHex, from, to, rate } satisfies ToWorker);
+      w.postMessage({ type: 'job', jobId, header, target: targetHex, from, to, rate, kernel: this.kernel } satisfies ToWorker);
     });
   }
 
