@@ -24,8 +24,9 @@ import { ValidationError } from '../shared/core/validation.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from '../shared/node/mempool.js';
 import { randomBytes } from 'node:crypto';
-import { opensslVerifier } from '../shared/node/verifier.js';
 import type { EventLog } from '../shared/node/events.js';
+import { availableParallelism } from 'node:os';
+import { BlockSignatureVerifier } from '../shared/node/block-verifier.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
 /** Transactions waiting for admission at most (about 60 MB of the largest ones). */
@@ -92,6 +93,8 @@ export class Miner {
   readonly chain: Chain;
   readonly node: ChainNode;
   readonly mempool: Mempool;
+  /** Signature cache (filled by the mempool) and checking threads for the blocks we fetch. */
+  readonly signatures = BlockSignatureVerifier.create(Math.min(4, availableParallelism()));
   private pool?: HashPool;
   private template?: Template;
   private jobCounter = 0;
@@ -128,14 +131,15 @@ export class Miner {
     this.rewardAddress = encodeAddress(this.rewardPkh, params.addressVersion);
     this.store = new LmdbChainStore(join(opts.datadir, 'chain'), 'miner');
     try {
-      this.chain = new Chain(params, this.store, { verifier: opensslVerifier });
+      this.chain = new Chain(params, this.store, { verifier: this.signatures.cache.verifier });
       this.chain.activateBestChain();
     } catch (e) {
       this.store.close();
+      void this.signatures.close();
       throw e;
     }
-    this.mempool = new Mempool(this.chain, { minRelayFeeRate: settings.minRelayFeeRate, maxBytes: settings.mempoolMaxBytes });
-    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
+    this.mempool = new Mempool(this.chain, { minRelayFeeRate: settings.minRelayFeeRate, maxBytes: settings.mempoolMaxBytes, verifier: this.signatures.cache.verifier });
+    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, signatures: this.signatures, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
     this.node.mempoolSize = () => this.mempool.size;
   }
 
@@ -440,6 +444,7 @@ export class Miner {
     await this.admitting;
     await this.pool?.close();
     await this.node.stop();
+    await this.signatures.close();
     this.store.close();
     this.opts.events?.close();
   }

@@ -178,6 +178,8 @@ export class Chain {
   private readonly orphans = new Map<string, Block>();
   private nextSeq = 0;
   private readonly maxOrphans: number;
+  /** While processBlocks runs: block data and entries held back to go out with the next commit. */
+  private deferred: { entries: EntryRecord[]; blocks: Map<string, { hash: Uint8Array; block: Block }> } | undefined;
 
   constructor(
     readonly params: ConsensusParams,
@@ -223,7 +225,7 @@ export class Chain {
     return this.active[e.height] === e;
   }
   getBlock(hash: Uint8Array): Block | undefined {
-    return this.store.getBlock(hash);
+    return this.deferred?.blocks.get(toHex(hash))?.block ?? this.store.getBlock(hash);
   }
   get coins(): CoinView {
     return this.store;
@@ -348,7 +350,7 @@ export class Chain {
     if (parent.status === 'failed') throw new ValidationError('bad-prevblk', true, 'previous block is invalid');
     checkHeaderContext(header, { height: parent.height, requiredBits: this.requiredBits(parent), medianTimePast: this.medianTimePast(parent) }, nowSeconds);
     const rec: EntryRecord = { hash, header, height: parent.height + 1, chainWork: parent.chainWork + blockWork(header.bits), status: 'header', seq: this.nextSeq++ };
-    this.store.commit({ entries: [rec], blocks: [], undo: [], coins: [] });
+    this.commit({ entries: [rec], blocks: [], undo: [], coins: [] });
     return this.addEntry(rec);
   }
 
@@ -382,6 +384,71 @@ export class Chain {
     return { status: 'accepted', entry, ...merged };
   }
 
+  /**
+   * Catch-up: takes many blocks (in chain order, as fetched) and writes them with ONE store
+   * commit: their data, their connection to the active chain and the new tip go out together, so
+   * a kill -9 leaves the state before or after the whole batch. Same checks and outcome as
+   * processBlock on each in turn: stops at the first block that fails its checks, connects what
+   * came before it, and returns that block's error as `rejected`; a block that fails while being
+   * connected is marked invalid and reported in `invalid`, its valid ancestors connected.
+   */
+  processBlocks(blocks: readonly Block[], nowSeconds: number): ChainUpdate & { readonly rejected?: ValidationError } {
+    const update: ChainUpdate = { connected: [], disconnected: [], invalid: [] };
+    let failure: unknown;
+    this.deferred = { entries: [], blocks: new Map() };
+    try {
+      for (const block of blocks) {
+        try {
+          this.stageBlock(block, nowSeconds);
+        } catch (e) {
+          failure = e;
+          break;
+        }
+      }
+      const u = this.activateBestChain();
+      update.connected.push(...u.connected);
+      update.disconnected.push(...u.disconnected);
+      update.invalid.push(...u.invalid);
+      this.commit({ entries: [], blocks: [], undo: [], coins: [] }, true);
+    } finally {
+      this.deferred = undefined;
+    }
+    if (failure instanceof ValidationError) return { ...update, rejected: failure };
+    if (failure !== undefined) throw failure;
+    return update;
+  }
+
+  /** processBlock's checks and storage without activating: duplicates skipped, orphans kept. */
+  private stageBlock(block: Block, nowSeconds: number): void {
+    const hash = headerHash(block.header);
+    const known = this.index.get(toHex(hash));
+    if (known && known.status !== 'header') {
+      if (known.status === 'failed') throw new ValidationError('duplicate-invalid', true, 'block is marked invalid');
+      return;
+    }
+    checkBlockSanity(block, this.params);
+    if (!known && !this.index.has(toHex(block.header.prevHash))) return this.addOrphan(block);
+    this.storeBlock(block, nowSeconds);
+  }
+
+  /**
+   * Writes a batch. While processBlocks runs, writes that move no tip (new entries, block data,
+   * failure marks) are held back and go out with the next one that does, or with the final flush.
+   */
+  private commit(b: ChainBatch, flush = false): void {
+    const d = this.deferred;
+    if (d && !flush && !b.tip && !b.coins.length && !b.undo.length) {
+      d.entries.push(...b.entries);
+      for (const x of b.blocks) d.blocks.set(toHex(x.hash), x);
+      return;
+    }
+    if (d && (d.entries.length || d.blocks.size)) {
+      b = { ...b, entries: [...d.entries, ...b.entries], blocks: [...d.blocks.values(), ...b.blocks] };
+      this.deferred = { entries: [], blocks: new Map() };
+    }
+    if (b.entries.length || b.blocks.length || b.undo.length || b.coins.length || b.tip) this.store.commit(b);
+  }
+
   private storeBlock(block: Block, nowSeconds: number): ChainEntry {
     const entry = this.acceptHeader(block.header, nowSeconds);
     const parent = entry.parent!;
@@ -393,7 +460,7 @@ export class Chain {
     }
     entry.status = 'data';
     entry.haveChain = parent.haveChain;
-    this.store.commit({ entries: [this.record(entry)], blocks: [{ hash: entry.hash, block }], undo: [], coins: [] });
+    this.commit({ entries: [this.record(entry)], blocks: [{ hash: entry.hash, block }], undo: [], coins: [] });
     if (entry.haveChain) this.spreadHaveChain(entry);
     return entry;
   }
@@ -449,7 +516,7 @@ export class Chain {
       recs.push(this.record(x));
       stack.push(...x.children);
     }
-    this.store.commit({ entries: recs, blocks: [], undo: [], coins: [] });
+    this.commit({ entries: recs, blocks: [], undo: [], coins: [] });
   }
 
   private bestCandidate(): ChainEntry {
@@ -504,13 +571,13 @@ export class Chain {
     const disconnected: ChainUpdate['disconnected'] = [];
     for (let h = this.height; h > fork.height; h--) {
       const e = this.active[h]!;
-      const block = this.store.getBlock(e.hash)!;
+      const block = this.getBlock(e.hash)!;
       this.disconnectBlock(block, e, view);
       disconnected.push({ block, entry: e });
     }
     const connected: ChainUpdate['connected'] = [];
     for (const e of path) {
-      const block = this.store.getBlock(e.hash);
+      const block = this.getBlock(e.hash);
       if (!block) throw new Error(`block data missing for ${hashToHex(e.hash)}`);
       try {
         const spent = this.connectBlock(block, e, view);
@@ -524,7 +591,7 @@ export class Chain {
       connected.push({ block, entry: e });
     }
     batch.coins.push(...view.changes.values());
-    this.store.commit({ ...batch, connected, disconnected });
+    this.commit({ ...batch, connected, disconnected });
     for (const c of connected) c.entry.status = 'valid';
     this.setActive(target);
     return { connected, disconnected };
@@ -576,10 +643,12 @@ export class Chain {
     }
   }
 
+  /** Makes tip's chain the active one, rewriting only the heights above the fork (flat in N). */
   private setActive(tip: ChainEntry): void {
-    const chain: ChainEntry[] = new Array(tip.height + 1);
-    for (let x: ChainEntry | undefined = tip; x; x = x.parent) chain[x.height] = x;
-    this.active = chain;
+    const path: ChainEntry[] = [];
+    for (let x: ChainEntry | undefined = tip; x && this.active[x.height] !== x; x = x.parent) path.push(x);
+    this.active.length = tip.height + 1;
+    for (const x of path) this.active[x.height] = x;
     for (const c of this.candidates) if (c.chainWork <= tip.chainWork) this.candidates.delete(c);
   }
 

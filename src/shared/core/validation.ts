@@ -192,17 +192,22 @@ const SCRIPT_ERR = {
   evalFalse: 'Script evaluated without error but finished with a false/empty top stack element',
 } as const;
 
+/** One signature to verify: the strict-DER signature (no hash type), its sighash's first SHA-256, the key. */
+export interface SignatureCheck {
+  readonly der: Uint8Array;
+  /** SHA-256 of the sighash preimage (the sighash is its SHA-256); absent for Core's constant ONE. */
+  readonly firstHash: Uint8Array | undefined;
+  /** The message hash itself when firstHash is absent (Core's SIGHASH_SINGLE "ONE"). */
+  readonly digest: Uint8Array | undefined;
+  readonly pubkey: Uint8Array;
+}
+
 /**
- * Why a P2PKH spend fails, or undefined when it is valid: the scriptSig pushes exactly a strict-DER
- * signature (with hash type) and a public key whose HASH160 is the output's, and the signature
- * verifies over the legacy sighash. This is what evaluating the two scripts amounts to.
+ * Everything a P2PKH spend needs short of the curve math: the scriptSig pushes exactly a strict-DER
+ * signature (with hash type) and a public key whose HASH160 is the output's. Returns Core's script
+ * error string when that fails, else the signature check to run over the legacy sighash.
  */
-export function p2pkhInputError(
-  tx: Tx,
-  inputIndex: number,
-  prevScriptPubKey: Uint8Array,
-  opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
-): string | undefined {
+export function p2pkhSignatureCheck(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean } = {}): string | SignatureCheck {
   const pkh = p2pkhHash(prevScriptPubKey);
   if (pkh === undefined) return SCRIPT_ERR.nonP2pkh;
   const input = tx.inputs[inputIndex];
@@ -223,11 +228,50 @@ export function p2pkhInputError(
   if (!equalBytes(hash160(pub), pkh)) return SCRIPT_ERR.equalVerify;
   const hashType = sig[sig.length - 1]!;
   const pre = legacySighashPreimage(tx, inputIndex, prevScriptPubKey, hashType);
-  const ok = pre === undefined
-    ? verifyDer(der, legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pub, opts) // Core's constant ONE
-    : (opts.verifier ?? nobleVerifier)(der, sha256(pre), pub, opts);
+  if (pre === undefined) return { der, firstHash: undefined, digest: legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pubkey: pub };
+  return { der, firstHash: sha256(pre), digest: undefined, pubkey: pub };
+}
+
+/**
+ * Why a P2PKH spend fails, or undefined when it is valid: p2pkhSignatureCheck's checks, then the
+ * signature verifies over the legacy sighash. This is what evaluating the two scripts amounts to.
+ */
+export function p2pkhInputError(
+  tx: Tx,
+  inputIndex: number,
+  prevScriptPubKey: Uint8Array,
+  opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
+): string | undefined {
+  const c = p2pkhSignatureCheck(tx, inputIndex, prevScriptPubKey, opts);
+  if (typeof c === 'string') return c;
+  const ok = c.firstHash === undefined
+    ? verifyDer(c.der, c.digest!, c.pubkey, opts) // Core's constant ONE
+    : (opts.verifier ?? nobleVerifier)(c.der, c.firstHash, c.pubkey, opts);
   if (!ok) return SCRIPT_ERR.evalFalse;
   return undefined;
+}
+
+/**
+ * The signature checks transactions will need (a block's, or several blocks' in chain order), for
+ * a verifier to run ahead of connecting them (in parallel, or to fill a cache): every input
+ * whose coin is in `view` or created by an earlier transaction of the list, and that passes the
+ * checks before the curve math. Inputs that fail those are left out: connecting reports them.
+ */
+export function signatureChecks(txs: readonly Tx[], view: CoinView): SignatureCheck[] {
+  const created = new Map<string, Uint8Array>();
+  const out: SignatureCheck[] = [];
+  for (const tx of txs) {
+    if (!isCoinbase(tx)) {
+      tx.inputs.forEach((inp, k) => {
+        const spk = created.get(outpointKey(inp.prevTxid, inp.vout)) ?? view.getCoin(inp.prevTxid, inp.vout)?.scriptPubKey;
+        const c = spk && p2pkhSignatureCheck(tx, k, spk);
+        if (c && typeof c !== 'string' && c.firstHash) out.push(c);
+      });
+    }
+    const id = txid(tx);
+    tx.outputs.forEach((o, vout) => created.set(outpointKey(id, vout), o.scriptPubKey));
+  }
+  return out;
 }
 
 /** True when input inputIndex of tx validly spends a P2PKH output with this scriptPubKey. */

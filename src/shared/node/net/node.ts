@@ -13,6 +13,8 @@ import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
+import type { Block } from '../../core/block.js';
+import type { BlockSignatureVerifier } from '../block-verifier.js';
 
 export interface PeerInfo {
   /** What the sender showed us: its source address, the block-server port and node id it claims. */
@@ -58,6 +60,18 @@ export interface NodeOptions {
   readonly blocksPerRequest?: number;
   /** `--events FILE`: tips heard and chain updates from peers are logged here. */
   readonly events?: EventLog;
+  /** Catching up: blocks connected per store commit (one atomic write per batch). */
+  readonly catchUpBatchBlocks?: number;
+  /** Signature cache and checking threads: blocks' signatures are verified ahead, in parallel. */
+  readonly signatures?: BlockSignatureVerifier;
+}
+
+/** How far a catch-up has come: blocks connected of those needed, and the best header's height. */
+export interface CatchUpProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly height: number;
+  readonly targetHeight: number;
 }
 
 export interface NodeEvents {
@@ -65,6 +79,7 @@ export interface NodeEvents {
   status: [PeerInfo];
   tx: [Uint8Array, { address: string; port: number }];
   synced: [PeerInfo];
+  progress: [CatchUpProgress];
 }
 
 export class ChainNode extends EventEmitter<NodeEvents> {
@@ -369,26 +384,67 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     this.banned.set(key, Date.now() + Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS));
   }
 
+  /**
+   * Fetches the blocks along the best header chain that we lack, blocksPerRequest per request, the next
+   * request in flight while the current blocks are checked and connected. Far behind (more than
+   * one request's worth), blocks are connected catchUpBatchBlocks per store commit, their
+   * signatures verified ahead in worker threads, and progress reported.
+   */
   private async fetchMissingBlocks(client: BlockClient, perRequest: number): Promise<void> {
     const best = this.chain.bestHeader();
     const need: ChainEntry[] = [];
     for (let e: ChainEntry | undefined = best; e && !e.haveChain; e = e.parent) if (e.status === 'header') need.push(e);
     need.reverse();
-    for (let i = 0; i < need.length && !this.stopped; i += perRequest) {
-      const batch = need.slice(i, i + perRequest);
-      const blocks = await client.getBlocks(batch.map((e) => e.hash));
-      if (blocks.length === 0) throw new PeerError(`${client.host}:${client.port} does not have block ${hashToHex(batch[0]!.hash)}`);
-      for (const b of blocks) {
-        this.stats.blocksFetched++;
-        const r = this.chain.processBlock(b, this.now());
-        if (r.status !== 'accepted') continue;
-        this.opts.events?.update(r, 'peer');
-        if (r.connected.length || r.disconnected.length) this.emit('update', r);
-        // An earlier block of this peer's branch failed when the branch was connected.
-        if (r.invalid.length) throw r.invalid[0]!.error;
+    const batchBlocks = need.length > perRequest ? Math.max(1, this.opts.catchUpBatchBlocks ?? 500) : 1;
+    const fetch = (i: number): Promise<Block[]> => {
+      const want = need.slice(i, i + perRequest);
+      const p = client.getBlocks(want.map((e) => e.hash)).then((blocks) => {
+        if (blocks.length === 0) throw new PeerError(`${client.host}:${client.port} does not have block ${hashToHex(want[0]!.hash)}`);
+        if (blocks.length < want.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
+        return blocks;
+      });
+      p.catch(() => {}); // awaited below; this only keeps a failure while we are busy from going unhandled
+      return p;
+    };
+    let next = need.length ? fetch(0) : undefined;
+    let pending: Block[] = [];
+    let done = 0;
+    let loggedAt = performance.now();
+    for (let i = 0; next && !this.stopped; i += perRequest) {
+      const blocks = await next;
+      next = i + perRequest < need.length ? fetch(i + perRequest) : undefined;
+      this.stats.blocksFetched += blocks.length;
+      pending.push(...blocks);
+      if (pending.length < batchBlocks && next) continue;
+      done += pending.length;
+      await this.connectBlocks(pending);
+      pending = [];
+      if (batchBlocks === 1) continue;
+      this.emit('progress', { done, total: need.length, height: this.chain.height, targetHeight: best.height });
+      if (performance.now() - loggedAt > 2000 || done === need.length) {
+        loggedAt = performance.now();
+        this.log('info', `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched)`);
       }
-      if (blocks.length < batch.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
     }
+  }
+
+  /** Connects fetched blocks: one by one when few, else as one batch (one store commit). */
+  private async connectBlocks(blocks: Block[]): Promise<void> {
+    await this.opts.signatures?.preverify(blocks, this.chain.coins);
+    if (blocks.length === 1) {
+      const r = this.chain.processBlock(blocks[0]!, this.now());
+      if (r.status !== 'accepted') return;
+      this.opts.events?.update(r, 'peer');
+      if (r.connected.length || r.disconnected.length) this.emit('update', r);
+      // An earlier block of this peer's branch failed when the branch was connected.
+      if (r.invalid.length) throw r.invalid[0]!.error;
+      return;
+    }
+    const r = this.chain.processBlocks(blocks, this.now());
+    this.opts.events?.update(r, 'peer');
+    if (r.connected.length || r.disconnected.length) this.emit('update', r);
+    if (r.rejected) throw r.rejected;
+    if (r.invalid.length) throw r.invalid[0]!.error;
   }
 
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
