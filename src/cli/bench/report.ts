@@ -48,7 +48,8 @@ export function met(r: Ratio): boolean | undefined {
   return r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value;
 }
 
-function fmt(v: number): string {
+function fmt(v: number, unit = ''): string {
+  if (unit === 'ms') return v >= 100 ? `${v.toFixed(0)} ` : `${v.toPrecision(3)} `;
   if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
   if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(1)} k`;
   if (Math.abs(v) >= 100) return `${v.toFixed(0)} `;
@@ -59,13 +60,13 @@ export function printReport(r: BenchReport, ctx: CommandContext): void {
   if (ctx.json) return ctx.io.out(JSON.stringify(r));
   ctx.io.out(`${r.bench}:`);
   for (const f of r.figures) {
-    const spread = f.runs.length > 1 ? `  (runs: ${f.runs.map((v) => fmt(v).trim()).join(', ')})` : '';
-    ctx.io.out(`  ${f.name.padEnd(44)} ${fmt(f.value)}${f.unit}${spread}`);
+    const spread = f.runs.length > 1 ? `  (runs: ${f.runs.map((v) => fmt(v, f.unit).trim()).join(', ')})` : '';
+    ctx.io.out(`  ${f.name.padEnd(50)} ${fmt(f.value, f.unit)}${f.unit}${spread}`);
   }
   for (const q of r.ratios) {
     const m = met(q);
     const target = q.target ? `  target ${q.target.op} ${q.target.value}x: ${m ? 'met' : 'NOT met'}` : '';
-    ctx.io.out(`  ${q.name.padEnd(44)} ${q.value.toFixed(2)}x${target}`);
+    ctx.io.out(`  ${q.name.padEnd(50)} ${q.value.toFixed(2)}x${target}`);
   }
   for (const n of r.notes) ctx.io.out(`  note: ${n}`);
 }

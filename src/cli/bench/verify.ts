@@ -1,41 +1,110 @@
-// `mvb bench verify`: signature checks per second.
+// `mvb bench verify`: signature checks on the inputs of one block of N one-input transactions.
+// Cold: through the validator's path (the signature cache's verifier, empty: strict-DER and key
+// checks, then OpenSSL) against raw node:crypto verify of the same (key, hash, signature).
+// Threads: the block's checks in 2 worker threads against 1. Cached: connecting the block after
+// a mempool accepted its transactions (every signature in the cache) against connecting it cold.
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { Chain, MemoryChainStore, type SignatureCheck, signatureChecks } from '../../shared/core/index.js';
 import type { CliCommand } from '../../shared/node/cli.js';
-import { publicKeyOf, signDer, verifyDer } from '../../shared/core/ecdsa.js';
-import { opensslVerifier } from '../../shared/node/verifier.js';
-import { sha256 } from '../../shared/core/hash.js';
-import { secondsOption } from './report.js';
+import { Mempool } from '../../shared/node/mempool.js';
+import { SignatureCache } from '../../shared/node/sigcache.js';
+import { type PackedCheck, VerifyPool } from '../../shared/node/verify-pool.js';
+import { type BenchReport, figure, intOption, printReport, ratio, runsOption } from './report.js';
+import { BENCH_NOW, fanOutWorkload, spendBlock } from './workload.js';
 
-/**
- * Signature verifications per second on one thread: noble-secp256k1 (verifyDer) against OpenSSL
- * through node:crypto (opensslVerifier, what the validator uses), over the same signed sighash.
- */
-export function benchVerify(seconds: number): { noblePerSecond: number; nodeCryptoPerSecond: number } {
-  const secret = new Uint8Array(32).fill(5);
-  const pub = publicKeyOf(secret);
-  const preimage = new TextEncoder().encode('mvb bench verify: a legacy sighash preimage stands here');
-  const first = sha256(preimage);
-  const digest = sha256(first);
-  const der = signDer(digest, secret);
-  const run = (f: () => boolean): number => {
-    const end = performance.now() + (seconds * 1000) / 2;
-    let n = 0;
-    while (performance.now() < end) {
-      for (let i = 0; i < 50; i++) if (!f()) throw new Error('verification failed');
-      n += 50;
+export interface VerifyOptions {
+  readonly inputs: number;
+  readonly runs: number;
+}
+
+const SPKI_33 = Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex');
+
+function perSecond(n: number, f: () => void): number {
+  const t0 = performance.now();
+  f();
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function perSecondAsync(n: number, f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return n / ((performance.now() - t0) / 1000);
+}
+
+function rawNodeCrypto(checks: readonly PackedCheck[]): void {
+  for (const c of checks) {
+    const key = createPublicKey({ key: Buffer.concat([SPKI_33, c.pubkey]), format: 'der', type: 'spki' });
+    if (!nodeVerify('sha256', c.firstHash, { key, dsaEncoding: 'der' }, c.der)) throw new Error('raw verify failed');
+  }
+}
+
+function cold(checks: readonly PackedCheck[]): void {
+  const cache = new SignatureCache();
+  for (const c of checks) if (!cache.verifier(c.der, c.firstHash, c.pubkey)) throw new Error('verify failed');
+}
+
+/** Seconds to connect the block on a chain whose cache is warm (mempool accepted its txs) or cold. */
+function connectSeconds(w: ReturnType<typeof fanOutWorkload>, block: ReturnType<typeof spendBlock>, warm: boolean): number {
+  const cache = new SignatureCache();
+  const chain = new Chain(w.params, new MemoryChainStore(), { verifier: cache.verifier });
+  for (const b of w.blocks) chain.processBlock(b, BENCH_NOW);
+  if (warm) {
+    const pool = new Mempool(chain, { minRelayFeeRate: 0, maxBytes: 100_000_000, verifier: cache.verifier });
+    for (const tx of w.spends) pool.accept(tx);
+  }
+  const t0 = performance.now();
+  chain.processBlock(block, BENCH_NOW);
+  return (performance.now() - t0) / 1000;
+}
+
+export async function benchVerify(o: VerifyOptions): Promise<BenchReport> {
+  const w = fanOutWorkload(o.inputs);
+  const block = spendBlock(w.blocks[1]!, 3, w.spends);
+  const view = new Chain(w.params, new MemoryChainStore());
+  for (const b of w.blocks) view.processBlock(b, BENCH_NOW);
+  const checks = signatureChecks(block.txs, view.coins).map((c: SignatureCheck) => ({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash! }));
+  const m = { raw: [] as number[], cold: [] as number[], one: [] as number[], two: [] as number[], coldConnect: [] as number[], warmConnect: [] as number[] };
+  const one = new VerifyPool(1);
+  const two = new VerifyPool(2);
+  try {
+    await one.verify(checks.slice(0, 32));
+    await two.verify(checks.slice(0, 32));
+    for (let r = 0; r < o.runs; r++) {
+      m.raw.push(perSecond(checks.length, () => rawNodeCrypto(checks)));
+      m.cold.push(perSecond(checks.length, () => cold(checks)));
+      m.one.push(await perSecondAsync(checks.length, () => one.verify(checks)));
+      m.two.push(await perSecondAsync(checks.length, () => two.verify(checks)));
+      m.coldConnect.push(connectSeconds(w, block, false) * 1000);
+      m.warmConnect.push(connectSeconds(w, block, true) * 1000);
     }
-    return Math.round(n / (seconds / 2));
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
+  return {
+    bench: 'verify',
+    figures: [
+      figure('raw node:crypto verify, main thread', 'checks/s', m.raw),
+      figure('cold: validator path (cache miss), main thread', 'checks/s', m.cold),
+      figure('worker threads: 1', 'checks/s', m.one),
+      figure('worker threads: 2', 'checks/s', m.two),
+      figure(`connect a block of ${o.inputs} inputs, cold`, 'ms', m.coldConnect),
+      figure(`connect it after the mempool accepted its txs`, 'ms', m.warmConnect),
+    ],
+    ratios: [
+      ratio('cold / raw node:crypto', m.cold, m.raw, { op: '>=', value: 0.9 }),
+      ratio('2 threads / 1 thread', m.two, m.one, { op: '>=', value: 1.8 }),
+      ratio('connect: cold / cached (speed-up)', m.coldConnect, m.warmConnect, { op: '>=', value: 10 }),
+    ],
+    notes: [`${checks.length} signature checks (one block of ${o.inputs} one-input transactions); ${o.runs} run(s)`],
   };
-  return { noblePerSecond: run(() => verifyDer(der, digest, pub)), nodeCryptoPerSecond: run(() => opensslVerifier(der, first, pub)) };
 }
 
 export const benchVerifyCommand: CliCommand = {
   name: 'verify',
-  describe: 'signature verifications per second',
-  options: [secondsOption(4)],
+  describe: 'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold',
+  options: [intOption('--inputs <n>', 'inputs in the block', 2000, 16, 5000), runsOption],
   async handler(_args, opts, ctx) {
-    const v = benchVerify(opts['seconds'] as number);
-    if (ctx.json) ctx.io.out(JSON.stringify(v));
-    else ctx.io.out(`signature verifications per second, one thread: noble-secp256k1 ${v.noblePerSecond}, node:crypto (OpenSSL) ${v.nodeCryptoPerSecond} (${(v.nodeCryptoPerSecond / v.noblePerSecond).toFixed(1)}x)`);
+    printReport(await benchVerify({ inputs: opts['inputs'] as number, runs: opts['runs'] as number }), ctx);
     return 0;
   },
 };

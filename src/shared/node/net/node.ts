@@ -415,9 +415,9 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       next = i + perRequest < need.length ? fetch(i + perRequest) : undefined;
       this.stats.blocksFetched += blocks.length;
       pending.push(...blocks);
-      if (pending.length < batchBlocks && next) continue;
+      if (batchBlocks > 1 && pending.length < batchBlocks && next) continue;
       done += pending.length;
-      await this.connectBlocks(pending);
+      await this.connectBlocks(pending, batchBlocks > 1);
       pending = [];
       if (batchBlocks === 1) continue;
       this.emit('progress', { done, total: need.length, height: this.chain.height, targetHeight: best.height });
@@ -428,16 +428,18 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Connects fetched blocks: one by one when few, else as one batch (one store commit). */
-  private async connectBlocks(blocks: Block[]): Promise<void> {
+  /** Connects fetched blocks: as one batch (one store commit) when catching up, else one by one. */
+  private async connectBlocks(blocks: Block[], asBatch: boolean): Promise<void> {
     await this.opts.signatures?.preverify(blocks, this.chain.coins);
-    if (blocks.length === 1) {
-      const r = this.chain.processBlock(blocks[0]!, this.now());
-      if (r.status !== 'accepted') return;
-      this.opts.events?.update(r, 'peer');
-      if (r.connected.length || r.disconnected.length) this.emit('update', r);
-      // An earlier block of this peer's branch failed when the branch was connected.
-      if (r.invalid.length) throw r.invalid[0]!.error;
+    if (!asBatch) {
+      for (const b of blocks) {
+        const r = this.chain.processBlock(b, this.now());
+        if (r.status !== 'accepted') continue;
+        this.opts.events?.update(r, 'peer');
+        if (r.connected.length || r.disconnected.length) this.emit('update', r);
+        // An earlier block of this peer's branch failed when the branch was connected.
+        if (r.invalid.length) throw r.invalid[0]!.error;
+      }
       return;
     }
     const r = this.chain.processBlocks(blocks, this.now());
