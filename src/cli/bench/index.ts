@@ -4,8 +4,9 @@ import type { CliCommand } from '../../shared/node/cli.js';
 import { benchMineCommand } from './mine.js';
 import { benchVerifyCommand } from './verify.js';
 import { benchConnectCommand } from './connect.js';
+import { benchSyncCommand } from './sync.js';
 
-const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand];
+const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand];
 
 /** An option's key as commander names it: '--no-python' -> 'python', '--max-x' -> 'maxX'. */
 const keyOf = (flags: string): string => flags.split(' ')[0]!.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());

@@ -337,6 +337,25 @@ export class Chain {
    * Validates a header against its parent (proof of work, nBits, time) and adds it to the tree.
    * Returns the existing entry for a known header. Throws ValidationError.
    */
+  /**
+   * Headers-first catch-up: acceptHeader on each in turn, written with one store commit. Stops at
+   * the first header that fails, keeps those before it, then throws that header's error.
+   */
+  acceptHeaders(headers: readonly Header[], nowSeconds: number): ChainEntry[] {
+    const out: ChainEntry[] = [];
+    const outer = this.deferred;
+    this.deferred ??= { entries: [], blocks: new Map() };
+    try {
+      for (const h of headers) out.push(this.acceptHeader(h, nowSeconds));
+    } finally {
+      if (!outer) {
+        this.commit({ entries: [], blocks: [], undo: [], coins: [] }, true);
+        this.deferred = undefined;
+      }
+    }
+    return out;
+  }
+
   acceptHeader(header: Header, nowSeconds: number): ChainEntry {
     const hash = headerHash(header);
     const known = this.index.get(toHex(hash));

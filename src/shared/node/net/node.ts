@@ -11,7 +11,7 @@ import { ValidationError } from '../../core/validation.js';
 import type { EventLog } from '../events.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
-import { type DropReason, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
+import { type DropReason, MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
 import type { Block } from '../../core/block.js';
 import type { BlockSignatureVerifier } from '../block-verifier.js';
@@ -28,6 +28,9 @@ export interface PeerInfo {
 }
 
 export type LogLevel = 'info' | 'warn' | 'debug';
+
+/** Blocks per GETBLOCKS request while catching up. */
+const CATCH_UP_BLOCKS_PER_REQUEST = 128;
 
 /** Peers remembered at most (a LAN has far fewer miners). */
 const MAX_PEERS = 1000;
@@ -328,7 +331,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       for (let round = 0; !this.stopped; round++) {
         const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
         this.stats.headersFetched += headers.length;
-        for (const h of headers) this.chain.acceptHeader(h, this.now());
+        this.chain.acceptHeaders(headers, this.now());
         if (headers.length && !peer.served) {
           peer.served = true; // valid headers (each with its proof of work): it is worth our full patience
           client.timeoutMs = full;
@@ -396,6 +399,8 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     for (let e: ChainEntry | undefined = best; e && !e.haveChain; e = e.parent) if (e.status === 'header') need.push(e);
     need.reverse();
     const batchBlocks = need.length > perRequest ? Math.max(1, this.opts.catchUpBatchBlocks ?? 500) : 1;
+    // Far behind: fewer, larger requests (the server streams them under its own unsent-bytes cap).
+    if (batchBlocks > 1) perRequest = Math.min(MAX_HASHES_PER_REQUEST, Math.max(perRequest, CATCH_UP_BLOCKS_PER_REQUEST));
     const fetch = (i: number): Promise<Block[]> => {
       const want = need.slice(i, i + perRequest);
       const p = client.getBlocks(want.map((e) => e.hash)).then((blocks) => {
