@@ -5,8 +5,9 @@ import { benchMineCommand } from './mine.js';
 import { benchVerifyCommand } from './verify.js';
 import { benchConnectCommand } from './connect.js';
 import { benchSyncCommand } from './sync.js';
+import { benchRestartCommand } from './restart.js';
 
-const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand];
+const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand];
 
 /** An option's key as commander names it: '--no-python' -> 'python', '--max-x' -> 'maxX'. */
 const keyOf = (flags: string): string => flags.split(' ')[0]!.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());

@@ -1,0 +1,67 @@
+// `mvb bench restart`: opening a node's chain store holding N blocks (the LMDB store, then the
+// Chain over it: the header tree loaded from the stored entries in one pass, nothing replayed).
+// The store is built directly from N solved headers marked valid (no block data is needed to
+// open), so the figure is the open itself.
+import { type EntryRecord, Chain, assembleBlock, blockWork, headerHash, makeCoinbase, p2pkhOutput, solveHeader } from '../../shared/core/index.js';
+import type { CliCommand } from '../../shared/node/cli.js';
+import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
+import { withTempStore } from './connect.js';
+import { type BenchReport, figure, intOption, printReport, ratio, runsOption } from './report.js';
+import { BENCH_GENESIS_TIME, benchParams } from './workload.js';
+
+export interface RestartOptions {
+  readonly blocks: number;
+  readonly runs: number;
+}
+
+/** Writes n valid entries on top of genesis (10 000 per commit) and the tip. */
+export function fillStore(store: LmdbChainStore, n: number, params = benchParams()): void {
+  new Chain(params, store); // writes genesis
+  let prev: EntryRecord = { hash: params.genesisHash, header: params.genesis.header, height: 0, chainWork: blockWork(params.genesis.header.bits), status: 'valid', seq: 0 };
+  const cb = makeCoinbase(1, [p2pkhOutput(0n, new Uint8Array(20))]);
+  for (let done = 0; done < n; ) {
+    const entries: EntryRecord[] = [];
+    for (const end = Math.min(n, done + 10_000); done < end; done++) {
+      const b = assembleBlock(prev.hash, [cb], BENCH_GENESIS_TIME + done + 1, params.genesis.header.bits);
+      const header = solveHeader(b.header, 1_000_000)!;
+      prev = { hash: headerHash(header), header, height: prev.height + 1, chainWork: prev.chainWork + blockWork(header.bits), status: 'valid', seq: done + 1 };
+      entries.push(prev);
+    }
+    store.commit({ entries, blocks: [], undo: [], coins: [], tip: prev.hash });
+  }
+}
+
+export async function benchRestart(o: RestartOptions): Promise<BenchReport> {
+  const params = benchParams();
+  const seconds: number[] = [];
+  await withTempStore(async (store) => {
+    fillStore(store, o.blocks, params);
+    const dir = store.dir;
+    store.close();
+    for (let r = 0; r < o.runs; r++) {
+      const t0 = performance.now();
+      const s = new LmdbChainStore(dir, 'mvb bench');
+      const chain = new Chain(params, s);
+      seconds.push((performance.now() - t0) / 1000);
+      const h = chain.height;
+      s.close();
+      if (h !== o.blocks) throw new Error(`opened at height ${h}, expected ${o.blocks}`);
+    }
+  });
+  return {
+    bench: 'restart',
+    figures: [figure(`open a store of ${o.blocks} blocks (store + header tree)`, 's', seconds)],
+    ratios: [ratio('open time / 1 s', seconds, seconds.map(() => 1), { op: '<=', value: 1 })],
+    notes: [`${o.runs} run(s); the store is built fresh from solved headers before the runs`],
+  };
+}
+
+export const benchRestartCommand: CliCommand = {
+  name: 'bench restart',
+  describe: 'opening a chain store of N blocks (default 100 000)',
+  options: [intOption('--blocks <n>', 'blocks in the store', 100_000, 100, 1_000_000), runsOption],
+  async handler(_args, opts, ctx) {
+    printReport(await benchRestart({ blocks: opts['blocks'] as number, runs: opts['runs'] as number }), ctx);
+    return 0;
+  },
+};
