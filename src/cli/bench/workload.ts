@@ -85,7 +85,7 @@ export function chainWorkload(n: number, inputs: number, params = benchParams())
 export function fanOutWorkload(inputs: number, params = benchParams()): { params: ConsensusParams; blocks: Block[]; spends: Tx[] } {
   const PER_TX = 1500; // 34-byte outputs: a fan-out transaction stays under maxTxBytes
   const fans = Math.ceil(inputs / PER_TX);
-  const cb1 = makeCoinbase(1, Array.from({ length: fans }, () => p2pkhOutput(25n * 100_000_000n / BigInt(fans), PKH)), new TextEncoder().encode('bench fan 1'));
+  const cb1 = makeCoinbase(1, Array.from({ length: fans }, () => p2pkhOutput((50n * 100_000_000n) / BigInt(fans), PKH)), new TextEncoder().encode('bench fan 1'));
   const b1 = solved(params.genesisHash, [cb1], BENCH_GENESIS_TIME + 1);
   const fanTxs = Array.from({ length: fans }, (_, f) => {
     const n = Math.min(PER_TX, inputs - f * PER_TX);
