@@ -57,7 +57,7 @@ export async function benchRestart(o: RestartOptions): Promise<BenchReport> {
 }
 
 export const benchRestartCommand: CliCommand = {
-  name: 'bench restart',
+  name: 'restart',
   describe: 'opening a chain store of N blocks (default 100 000)',
   options: [intOption('--blocks <n>', 'blocks in the store', 100_000, 100, 1_000_000), runsOption],
   async handler(_args, opts, ctx) {
