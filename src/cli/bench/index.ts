@@ -6,8 +6,9 @@ import { benchVerifyCommand } from './verify.js';
 import { benchConnectCommand } from './connect.js';
 import { benchSyncCommand } from './sync.js';
 import { benchRestartCommand } from './restart.js';
+import { benchPropagateCommand } from './propagate.js';
 
-const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand];
+const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand, benchPropagateCommand];
 
 /** An option's key as commander names it: '--no-python' -> 'python', '--max-x' -> 'maxX'. */
 const keyOf = (flags: string): string => flags.split(' ')[0]!.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());
