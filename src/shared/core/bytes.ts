@@ -12,7 +12,19 @@ export class DecodeError extends Error {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Character codes of '0'..'9', 'a'..'f'. */
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
 export function toHex(b: Uint8Array): string {
+  // Hashes (the chain's map keys) build one flat string from char codes: no intermediate strings.
+  if (b.length <= 64) {
+    const codes: number[] = new Array<number>(b.length * 2);
+    for (let i = 0; i < b.length; i++) {
+      codes[2 * i] = HEX_CODES[b[i]! >> 4]!;
+      codes[2 * i + 1] = HEX_CODES[b[i]! & 15]!;
+    }
+    return String.fromCharCode(...codes);
+  }
   let s = '';
   for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
   return s;
