@@ -3,6 +3,7 @@
 // verdicts as the OpenSSL verifier; processBlocks connects many blocks in one store commit to the
 // same state as one at a time, and a bad block in a batch leaves its valid ancestors connected.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +155,58 @@ describe('catch-up: many blocks per store commit', function () {
     const r = c.processBlocks([...w.blocks.slice(0, 9), bad, ...w.blocks.slice(10)], BENCH_NOW);
     assert.equal(c.height, 9);
     assert.equal(r.rejected?.code, 'bad-txnmrklroot');
+  });
+
+  it('kill -9 during catch-up batches leaves the store at a batch boundary, its coins those of that height', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mvb-batch-kill-'));
+    const url = (p: string) => JSON.stringify(new URL(`../src/${p}`, import.meta.url).href);
+    const code = [
+      `const { Chain } = await import(${url('shared/core/chain.js')});`,
+      `const { LmdbChainStore } = await import(${url('shared/node/store/lmdb-store.js')});`,
+      `const { opensslVerifier } = await import(${url('shared/node/verifier.js')});`,
+      `const { BENCH_NOW, chainWorkload } = await import(${url('cli/bench/workload.js')});`,
+      `const w = chainWorkload(60, 2);`,
+      `const c = new Chain(w.params, new LmdbChainStore(${JSON.stringify(dir)}), { verifier: opensslVerifier });`,
+      `for (let i = 0; i < 60; i += 5) {`,
+      `  c.processBlocks(w.blocks.slice(i, i + 5), BENCH_NOW);`,
+      `  process.stdout.write(c.height + '\\n');`,
+      `}`,
+      `setInterval(() => {}, 1000);`, // stays until killed
+    ].join('\n');
+    try {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const killedAt = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('child did not report 3 batches in 60 s')), 60_000);
+        let lines = 0;
+        child.stdout.on('data', (d: Buffer) => {
+          lines += d.toString().split('\n').filter(Boolean).length;
+          if (lines >= 3 && child.exitCode === null && !child.killed) {
+            clearTimeout(timer);
+            child.kill('SIGKILL');
+            resolve(lines);
+          }
+        });
+        child.on('exit', (c) => c !== null && reject(new Error(`child exited ${c}`)));
+      });
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+      assert.ok(killedAt >= 3);
+      const store = new LmdbChainStore(dir);
+      try {
+        const c = new Chain(w.params, store, { verifier: opensslVerifier });
+        assert.equal(c.height % 5, 0, `height ${c.height} is a batch boundary`);
+        assert.ok(c.height >= 15);
+        const ref = new MemoryChainStore();
+        const r = new Chain(w.params, ref, { verifier: opensslVerifier });
+        r.processBlocks(w.blocks.slice(0, c.height), BENCH_NOW);
+        assert.equal(c.tip.hashHex, r.tip.hashHex);
+        const coins = [...store.allCoins()].map((x) => `${toHex(x.txid)}:${x.vout}`).sort();
+        assert.deepEqual(coins, [...ref.coins.keys()].sort());
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('on LMDB: the batch is on disk after reopening (one transaction: before or after, never between)', () => {
