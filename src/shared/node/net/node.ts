@@ -13,7 +13,7 @@ import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
-import type { Block } from '../../core/block.js';
+import { type Block, blockSize } from '../../core/block.js';
 import type { BlockSignatureVerifier } from '../block-verifier.js';
 
 export interface PeerInfo {
@@ -29,8 +29,13 @@ export interface PeerInfo {
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
-/** Blocks per GETBLOCKS request while catching up. */
-const CATCH_UP_BLOCKS_PER_REQUEST = 128;
+/**
+ * Blocks per GETBLOCKS request while catching up: fewer round trips, while one answer stays
+ * bounded (64 x maxBlockBytes; a classroom's blocks are mostly far smaller).
+ */
+const CATCH_UP_BLOCKS_PER_REQUEST = 64;
+/** A catch-up batch holds at most this many bytes of blocks before it is connected (memory bound). */
+const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
 
 /** Peers remembered at most (a LAN has far fewer miners). */
 const MAX_PEERS = 1000;
@@ -413,6 +418,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     };
     let next = need.length ? fetch(0) : undefined;
     let pending: Block[] = [];
+    let pendingBytes = 0;
     let done = 0;
     let loggedAt = performance.now();
     for (let i = 0; next && !this.stopped; i += perRequest) {
@@ -420,10 +426,12 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       next = i + perRequest < need.length ? fetch(i + perRequest) : undefined;
       this.stats.blocksFetched += blocks.length;
       pending.push(...blocks);
-      if (batchBlocks > 1 && pending.length < batchBlocks && next) continue;
+      for (const b of blocks) pendingBytes += blockSize(b);
+      if (batchBlocks > 1 && pending.length < batchBlocks && pendingBytes < MAX_CATCH_UP_BATCH_BYTES && next) continue;
       done += pending.length;
       await this.connectBlocks(pending, batchBlocks > 1);
       pending = [];
+      pendingBytes = 0;
       if (batchBlocks === 1) continue;
       this.emit('progress', { done, total: need.length, height: this.chain.height, targetHeight: best.height });
       if (performance.now() - loggedAt > 2000 || done === need.length) {
