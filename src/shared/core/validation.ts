@@ -256,9 +256,10 @@ export function p2pkhInputError(
  * a verifier to run ahead of connecting them (in parallel, or to fill a cache): every input
  * whose coin is in `view` or created by an earlier transaction of the list, and that passes the
  * checks before the curve math. Inputs that fail those are left out: connecting reports them.
+ * `created` (outpoint key -> scriptPubKey) carries the outputs of lists passed before, so the
+ * blocks of a batch can be handed over a few at a time; this call adds its own to it.
  */
-export function signatureChecks(txs: readonly Tx[], view: CoinView): SignatureCheck[] {
-  const created = new Map<string, Uint8Array>();
+export function signatureChecks(txs: readonly Tx[], view: CoinView, created = new Map<string, Uint8Array>()): SignatureCheck[] {
   const out: SignatureCheck[] = [];
   for (const tx of txs) {
     if (!isCoinbase(tx)) {

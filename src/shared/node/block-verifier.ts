@@ -27,11 +27,12 @@ export class BlockSignatureVerifier {
 
   /**
    * Verifies the blocks' signatures in parallel into the cache. view: the coins before the first
-   * block (outputs created by earlier blocks of the list are found in those blocks).
+   * block (outputs created by earlier blocks of the list are found in those blocks); created: the
+   * outputs of blocks handed over before in the same batch (see signatureChecks).
    */
-  async preverify(blocks: readonly Block[], view: CoinView): Promise<void> {
+  async preverify(blocks: readonly Block[], view: CoinView, created?: Map<string, Uint8Array>): Promise<void> {
     const all: CheckToCache[] = [];
-    for (const c of signatureChecks(blocks.flatMap((b) => b.txs), view)) if (c.firstHash) all.push({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash });
+    for (const c of signatureChecks(blocks.flatMap((b) => b.txs), view, created)) if (c.firstHash) all.push({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash });
     const todo = all.filter((c) => !this.cache.has(c));
     this.stats.blocks += blocks.length;
     this.stats.checks += all.length;

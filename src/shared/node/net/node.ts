@@ -419,6 +419,8 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     let next = need.length ? fetch(0) : undefined;
     let pending: Block[] = [];
     let pendingBytes = 0;
+    let checking: Promise<void>[] = [];
+    let created = new Map<string, Uint8Array>();
     let done = 0;
     let loggedAt = performance.now();
     for (let i = 0; next && !this.stopped; i += perRequest) {
@@ -427,11 +429,15 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       this.stats.blocksFetched += blocks.length;
       pending.push(...blocks);
       for (const b of blocks) pendingBytes += blockSize(b);
+      // Signatures are checked in the worker threads as blocks arrive, while the next ones download.
+      // A failed check only leaves the cache unfilled (connecting verifies again), so it is dropped.
+      const sigs = this.opts.signatures;
+      if (batchBlocks > 1 && sigs) checking.push(sigs.preverify(blocks, this.chain.coins, created).catch(() => {}));
       if (batchBlocks > 1 && pending.length < batchBlocks && pendingBytes < MAX_CATCH_UP_BATCH_BYTES && next) continue;
       done += pending.length;
+      await Promise.all(checking);
       await this.connectBlocks(pending, batchBlocks > 1);
-      pending = [];
-      pendingBytes = 0;
+      [pending, pendingBytes, checking, created] = [[], 0, [], new Map()];
       if (batchBlocks === 1) continue;
       this.emit('progress', { done, total: need.length, height: this.chain.height, targetHeight: best.height });
       if (performance.now() - loggedAt > 2000 || done === need.length) {
@@ -441,10 +447,13 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Connects fetched blocks: as one batch (one store commit) when catching up, else one by one. */
+  /**
+   * Connects fetched blocks: as one batch (one store commit) when catching up (their signatures
+   * already checked ahead by the caller), else one by one.
+   */
   private async connectBlocks(blocks: Block[], asBatch: boolean): Promise<void> {
-    await this.opts.signatures?.preverify(blocks, this.chain.coins);
     if (!asBatch) {
+      await this.opts.signatures?.preverify(blocks, this.chain.coins);
       for (const b of blocks) {
         const r = this.chain.processBlock(b, this.now());
         if (r.status !== 'accepted') continue;
