@@ -47,7 +47,7 @@ async function syncOnce(w: Workload, o: ConnectOptions, port: number, source: Ch
     const tip = source.tip;
     const status = { tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork, blockServerPort: port, nodeId: new Uint8Array(8), mempoolSize: 0 };
     try {
-      const ok = await node.syncFrom({ key: `127.0.0.1:${port}`, address: '127.0.0.1', port, status, lastSeenMs: Date.now() });
+      const ok = await node.syncFrom({ key: `127.0.0.1:${port}`, address: '127.0.0.1', port, status, lastSeenMs: Date.now(), served: true });
       if (!ok || chain.height !== w.blocks.length) throw new Error(`sync reached ${chain.height} of ${w.blocks.length} blocks`);
       return t;
     } finally {
