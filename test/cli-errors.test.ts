@@ -42,6 +42,7 @@ describe('clear errors for wrong command lines', function () {
     ['mvb devnet fund without a devnet', MVB_BIN, (d) => ['devnet', 'fund', 'wallet-1', '5', '--dir', join(d, 'none')], /no devnet in/],
     ['wallet sync --timeout without --once', WALLET_BIN, (d) => ['--datadir', d, 'sync', '--timeout', '3'], /--timeout applies to --once only/],
     ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown benchmark/],
+    ['mvb bench mine --seconds 0', MVB_BIN, () => ['bench', 'mine', '--seconds', '0'], /--seconds must be more than 0 and at most 3600/],
   ];
   for (const [name, bin, args, why] of cases) {
     it(name, () => {
