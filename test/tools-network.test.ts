@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVB_BIN, ROOT, WALLET_BIN, removeDir, runNode, tempDir, waitFor, waitForAsync } from './kit/procs.js';
+import { track, trackDevnet, untrackDevnet } from './kit/processes.js';
 
 /** PIDs of running processes whose command line mentions text (to check nothing was left behind). */
 function procsMentioning(text: string): number[] {
@@ -27,7 +28,7 @@ describe('mvb demo', function () {
 
   it('runs the whole story to a confirmed payment, exits 0 and leaves no process or folder behind', async () => {
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+      const child = track(spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT }));
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
@@ -53,7 +54,7 @@ describe('mvb demo', function () {
   });
 
   it('on Ctrl-C stops every process it started, removes its folder and says so', async () => {
-    const child = spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+    const child = track(spawn(process.execPath, [MVB_BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT }));
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -73,9 +74,13 @@ describe('mvb demo', function () {
 describe('mvb devnet start --network classroom', function () {
   this.timeout(60_000);
   let dir: string;
-  before(() => (dir = tempDir('classroom')));
+  before(() => {
+    dir = tempDir('classroom');
+    trackDevnet(dir);
+  });
   after(() => {
     run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
+    untrackDevnet(dir);
     removeDir(dir);
   });
 
@@ -100,10 +105,12 @@ describe('mvb devnet and mvb simulate', function () {
 
   before(() => {
     dir = tempDir('devnet');
+    trackDevnet(dir);
   });
   after(() => {
     // Stop whatever the test started, if an assertion failed first.
     run([MVB_BIN, 'devnet', 'stop', '--dir', dir]);
+    untrackDevnet(dir);
     removeDir(dir);
   });
 

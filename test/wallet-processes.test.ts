@@ -12,6 +12,7 @@ import { outpointKey } from '../src/shared/core/outpoint.js';
 import { WalletDb } from '../src/wallet/db.js';
 import { WALLET_BIN, removeDir, setArgs, stopProc, tempDir, waitFor } from './kit/procs.js';
 import { Capture, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
+import { track } from './kit/processes.js';
 
 const MINER_PKH = new Uint8Array(20).fill(9);
 
@@ -123,7 +124,7 @@ describe('wallet processes sharing a data directory', function () {
     const tx = await miner.waitTx(id);
     miner.mine(1, MINER_PKH, { txs: [tx] });
     miner.mine(4, MINER_PKH);
-    const child = spawn(process.execPath, [WALLET_BIN, 'sync', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } });
+    const child = track(spawn(process.execPath, [WALLET_BIN, 'sync', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } }));
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));

@@ -10,6 +10,7 @@
 import { processAlive } from '../../src/shared/node/store/lock.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { track } from './processes.js';
 import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
@@ -267,7 +268,7 @@ export class NetnsAgent {
   static async start(lan: Lan, host: LanHost, sets: Record<string, unknown>, onStatus: (s: HeardStatus) => void): Promise<NetnsAgent> {
     const [cmd, ...pre] = [...lan.exec(host), process.execPath, AGENT_BIN, JSON.stringify(sets)];
     // A process group of its own, so stop() can end the wrapper and node together.
-    const child = spawn(cmd!, pre, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = track(spawn(cmd!, pre, { stdio: ['pipe', 'pipe', 'pipe'], detached: true }), true);
     let ready = false;
     const agent = new NetnsAgent(host, child, onStatus, () => (ready = true));
     try {
@@ -344,7 +345,7 @@ export class HostCommands {
   run(h: LanHost, argv: readonly string[], o: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<HostRun> {
     const t0 = Date.now();
     const [cmd, ...args] = [...this.lan.exec(h), ...argv];
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(o.env ? { env: o.env } : {}) });
+    const child = track(spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(o.env ? { env: o.env } : {}) }), true);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const p = { child, exited };
     this.running.add(p);

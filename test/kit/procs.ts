@@ -2,6 +2,7 @@
 // child processes (always with broadcastAddress 127.255.255.255), a status listener that records
 // every miner's announced tip, and waits bounded by timeouts instead of sleeps.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { track } from './processes.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,7 @@ export async function startMiner(o: StartMinerOptions): Promise<MinerProc> {
   const args = [MINER_BIN, '--network', 'devnet', '--datadir', o.datadir, '--threads', '1', '--json', ...netSets(o.ports, { blockServerPort: bsp, ...o.sets }), ...(o.args ?? [])];
   const wrapped = (o.wrap?.length ?? 0) > 0;
   const [cmd, ...pre] = wrapped ? [...o.wrap!, process.execPath] : [process.execPath];
-  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...(wrapped ? { detached: true } : {}) });
+  const child = track(spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...(wrapped ? { detached: true } : {}) }), wrapped);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -17,6 +17,7 @@ import { type Tx, decodeTx, txid } from '../../src/shared/core/tx.js';
 import { walletCommands } from '../../src/wallet/commands.js';
 import { LOOPBACK_BROADCAST, WALLET_BIN, freePorts, setArgs } from './procs.js';
 import { EASY_BITS, testGenesisHex } from './genesis.js';
+import { track } from './processes.js';
 
 export { EASY_BITS };
 
@@ -110,10 +111,12 @@ export async function wallet(
 
 /** Runs the built mvb-wallet as a child process. */
 export function walletProcess(datadir: string, sets: Record<string, unknown>, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { child: ChildProcess }> {
-  const child = spawn(process.execPath, [WALLET_BIN, args[0]!, '--datadir', datadir, '--network', 'devnet', ...setArgs(sets), ...args.slice(1)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env },
-  });
+  const child = track(
+    spawn(process.execPath, [WALLET_BIN, args[0]!, '--datadir', datadir, '--network', 'devnet', ...setArgs(sets), ...args.slice(1)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env },
+    }),
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));

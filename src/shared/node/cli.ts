@@ -116,7 +116,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function sharedOptions(cmd: Command): Command {
   return cmd
     .option('--datadir <dir>', 'data directory (default: a per-user folder for the network)')
-    .option('--network <name>', 'network: lan (default) or devnet')
+    .option('--network <name>', 'network: lan (default), classroom or devnet (see the README presets table)')
     .option('--config <file>', 'config file (default: the config.json shipped with mvb)')
     .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
     .option('--json', 'print data as JSON');
