@@ -41,6 +41,15 @@ export interface BuiltPayment {
 
 const feeFor = (rate: number, size: number): bigint => BigInt(Math.ceil(rate * size));
 
+/** Coin order for selection: larger value first, then lower height (more confirmations), then outpoint. */
+export function byValueThenDepth(a: WalletCoin, b: WalletCoin): number {
+  const va = BigInt(a.value);
+  const vb = BigInt(b.value);
+  if (va !== vb) return vb > va ? 1 : -1;
+  if (a.height !== b.height) return a.height - b.height;
+  return a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0;
+}
+
 export function buildPayment(r: PaymentRequest): BuiltPayment {
   const { params } = r;
   const free = r.coins.filter((c) => !r.held.has(c.outpoint));
@@ -52,8 +61,10 @@ export function buildPayment(r: PaymentRequest): BuiltPayment {
     if (m.mature) mature.push(c);
     else immature.push({ coin: c, inBlocks: m.inBlocks });
   }
-  // Largest first: the fewest inputs, the smallest transaction.
-  mature.sort((a, b) => (BigInt(b.value) > BigInt(a.value) ? 1 : BigInt(b.value) < BigInt(a.value) ? -1 : a.outpoint < b.outpoint ? -1 : 1));
+  // Largest first: the fewest inputs, the smallest transaction. Among equal values (mined rewards
+  // all are), the most confirmed first: a payment from deeply buried coins survives a reorganisation
+  // of the last few blocks, so it can always be mined again on the winning branch.
+  mature.sort(byValueThenDepth);
   const matureTotal = mature.reduce((a, c) => a + BigInt(c.value), 0n);
   const minRate = r.minFeeRate;
   const rate = Math.max(r.feeRate, minRate);
