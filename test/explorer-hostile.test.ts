@@ -11,7 +11,9 @@ import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from '.
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
 import { waitFor } from './kit/procs.js';
 import { MAX_CLIENTS_PER_ADDRESS } from '../src/explorer/events.js';
-import { POST_BURST } from '../src/explorer/http.js';
+import { HEARTBEAT_MS } from '../src/explorer/events.js';
+import { Api } from '../src/explorer/api.js';
+import { ExplorerHttp, IDLE_SOCKET_TIMEOUT_MS, POST_BURST } from '../src/explorer/http.js';
 
 const BAD_HASHES = ['', 'zz', '00', 'g'.repeat(64), '0'.repeat(63), '0'.repeat(65), '0'.repeat(10_000).slice(0, 1500), '%00' + '0'.repeat(61), '..', '..%2f..%2fetc%2fpasswd'];
 const BAD_NUMBERS = ['-1', '1e3', '0x10', '99999999999', '18446744073709551616', '1.5', ' 1', '01', 'NaN', 'Infinity', '%31'];
@@ -152,5 +154,29 @@ describe('explorer API under hostile input', function () {
     assert.ok(statuses.filter((x) => x === 429).length >= 20 - 1, `429s: ${statuses.join(',')}`);
     assert.ok(statuses.every((x) => x === 400 || x === 429));
     assert.equal((await get(base, '/api/blocks/tip/height')).status, 200, 'reads are not limited');
+  });
+
+  it('closes a connection that never sends a byte; answers HEAD on the stream and a declared oversize body at once', async () => {
+    assert.ok(IDLE_SOCKET_TIMEOUT_MS > 2 * HEARTBEAT_MS, 'a reading event stream outlives the idle timeout');
+    // A second server on the same explorer, with a short idle timeout so the test need not wait 40 s.
+    const http = new ExplorerHttp(new Api(run.ex), () => {}, 300);
+    const { port } = await http.listen('127.0.0.1', 0);
+    try {
+      const closed = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('close', () => resolve('closed'));
+        s.on('error', () => {});
+        setTimeout(() => (s.destroy(), resolve('still open')), 10_000);
+      });
+      assert.equal(closed, 'closed', 'a silent connection is closed by the server');
+      const head = await rawRequest(port, 'HEAD /api/mvb/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(head, /^HTTP\/1.1 200/);
+      assert.match(head, /text\/event-stream/);
+      const big = await rawRequest(port, 'POST /api/tx HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n00');
+      assert.match(big, /^HTTP\/1.1 413/);
+      assert.match(big, /request body larger than \d+ bytes\n$/);
+    } finally {
+      await http.close();
+    }
   });
 });

@@ -19,6 +19,13 @@ export const POSTS_PER_SECOND = 20;
 /** Addresses whose post allowance is remembered at most (the oldest forgotten first). */
 const MAX_POSTERS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A socket with no traffic either way for this long is closed: Node's headersTimeout only starts
+ * once a request's first byte arrives, so without it a connection that never sends anything is
+ * held for ever (a classmate could fill MAX_CONNECTIONS with them). Above the event streams'
+ * HEARTBEAT_MS, so a reading browser's stream is never cut.
+ */
+export const IDLE_SOCKET_TIMEOUT_MS = 40_000;
 
 const PAGE_DIR = new URL('../../../src/explorer/page/', import.meta.url);
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
@@ -36,6 +43,7 @@ export class ExplorerHttp {
   constructor(
     private readonly api: Api,
     private readonly log: (msg: string) => void = () => {},
+    idleSocketMs = IDLE_SOCKET_TIMEOUT_MS,
   ) {
     for (const [path, f] of Object.entries(PAGE_FILES)) this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
     this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 }, (req, res) => this.onRequest(req, res));
@@ -57,6 +65,8 @@ export class ExplorerHttp {
       });
     });
     this.server.keepAliveTimeout = 5000;
+    // No 'timeout' listener on the server: Node destroys the socket when it fires.
+    this.server.timeout = idleSocketMs;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -94,7 +104,10 @@ export class ExplorerHttp {
     }
     if (method === 'POST') {
       if (!this.mayPost(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
-      this.readBody(req, res, this.api.ex.settings.params.maxTxBytes * 2 + 1024, (body) => this.route('POST', path, query, body, res));
+      const max = this.api.ex.settings.params.maxTxBytes * 2 + 1024;
+      // A declared length over the bound is refused before a byte is read (not after the request timeout).
+      if (Number(req.headers['content-length'] ?? 0) > max) return this.fail(res, 413, `request body larger than ${max} bytes`, true);
+      this.readBody(req, res, max, (body) => this.route('POST', path, query, body, res));
       return;
     }
     this.route('GET', path, query, '', res);
@@ -159,6 +172,8 @@ export class ExplorerHttp {
   private send(res: ServerResponse, reply: Reply): void {
     const head = { 'access-control-allow-origin': '*', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
     if (reply.kind === 'events') {
+      // HEAD asks for the headers only: answer them and end, rather than open a stream that never ends.
+      if (res.req.method === 'HEAD') return void res.writeHead(200, { ...head, 'content-type': 'text/event-stream; charset=utf-8' }).end();
       this.api.ex.events.add(res);
       return;
     }
