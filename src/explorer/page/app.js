@@ -252,7 +252,8 @@ $('#search-form').addEventListener('submit', async (ev) => {
     const r = await api(`/mvb/search/${encodeURIComponent(q)}`);
     location.hash = `#/${r.type}/${r.id}`;
   } catch (e) {
-    view.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    // In the banner, not the view: a live redraw of the page below would wipe it within a block.
+    flash(`Search “${q.length > 70 ? `${q.slice(0, 70)}…` : q}”: ${e.message}`);
   }
 });
 
@@ -275,6 +276,7 @@ document.addEventListener('keydown', (ev) => {
   if (ev.key === '/') {
     ev.preventDefault();
     $('#search').focus();
+    $('#search').select();
   } else if (ev.key === 'l' || ev.key === 'L') {
     setLarge(!document.body.classList.contains('large'));
     if (current.name === 'home') render();
