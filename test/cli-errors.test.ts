@@ -1,5 +1,6 @@
 // Wrong command lines get one clear line on stderr and a non-zero exit, never a stack trace.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
@@ -53,6 +54,19 @@ describe('clear errors for wrong command lines', function () {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     });
   }
+});
+
+describe('a reader that closes early (mvb chain | head)', function () {
+  this.timeout(30_000);
+  it('ends the output quietly: exit 0, no EPIPE stack trace', async () => {
+    const c = spawn(process.execPath, [MVB_BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    c.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => c.on('exit', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
 });
 
 describe('the CLI runner maps error classes to one line and an exit code', function () {
