@@ -1,7 +1,7 @@
 // `mvb lab run <experiment.json> [--json] [--out DIR]` (the lab app, src/lab/main.ts): builds the experiment's network on this
 // machine, runs real nodes in it, measures from their event logs and writes a table, result.json
 // and chart.svg into DIR (default: a new folder under ./lab-runs). Needs root, iproute2, python3.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { cleanupLeftovers, netnsUnavailable } from '../shared/node/netns.js';
@@ -12,16 +12,29 @@ import { LAB_PREFIX, runOnce } from './run.js';
 /** Experiment files are small; anything bigger is refused before parsing. */
 const MAX_EXPERIMENT_BYTES = 1_000_000;
 
+/** The first `max` bytes of a file, read in chunks: a huge file or /dev/zero is never read whole. */
+function readAtMost(file: string, max: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    let n = 0;
+    for (let got = 1; got > 0 && n < max; n += got) got = readSync(fd, buf, n, max - n, null);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function loadExperiment(file: string): Experiment {
   let text: string;
   try {
     if (!existsSync(file)) throw new CliError(`no experiment file ${file}`, 2);
-    text = readFileSync(file, 'utf8');
+    text = readAtMost(file, MAX_EXPERIMENT_BYTES + 1);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
   }
-  if (text.length > MAX_EXPERIMENT_BYTES) throw new CliError(`${file} is over ${MAX_EXPERIMENT_BYTES} bytes`, 2);
+  if (Buffer.byteLength(text) > MAX_EXPERIMENT_BYTES) throw new CliError(`${file} is over ${MAX_EXPERIMENT_BYTES} bytes`, 2);
   let json: unknown;
   try {
     json = JSON.parse(text);
