@@ -33,6 +33,8 @@ describe('lab: models, experiment files, analysis', () => {
     bad({ hosts: 3, hashShares: [0.5, 0.5, 0.5] }, /add up to 1/);
     bad({ hosts: 3, payments: [{ at: 1, from: 'h4', to: 'h1', amount: '1' }] }, /payments\[0\].from: expected a host h1..h3/);
     bad({ hosts: 3, events: [{ at: 1, partition: [['h1']] }] }, /at least two groups/);
+    bad({ hosts: 3, events: [{ at: 1, partition: [['h1', 'h2'], ['h2', 'h3']] }] }, /events\[0\].partition: h2 is in more than one group/);
+    bad({ hosts: 3, events: [{ at: 1, stop: 'h1', start: 'h2' }] }, /events\[0\]: one action per event, got stop and start/);
     bad({ hosts: 3, attack: { type: 'double-spend', attacker: 'h1', merchant: 'h1' } }, /another host/);
     const x = parseExperiment({ hosts: 4, topology: 'ring', link: { delayMs: 30 } }, 'ring');
     assert.equal(x.name, 'ring');

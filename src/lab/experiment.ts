@@ -120,9 +120,16 @@ function parseEvent(c: Checker, v: unknown, i: number): LabEvent {
   const where = `events[${i}]`;
   const o = c.obj(v, where, ['at', 'partition', 'heal', 'stop', 'start']);
   const at = c.num(o['at'], `${where}.at`, 0, 86_400);
+  const actions = ['partition', 'heal', 'stop', 'start'].filter((k) => o[k] !== undefined);
+  if (actions.length > 1) c.fail(where, `one action per event, got ${actions.join(' and ')}`);
   if (o['partition'] !== undefined) {
     const groups = c.list(o['partition'], `${where}.partition`, MAX_HOSTS).map((g, k) => c.list(g, `${where}.partition[${k}]`, MAX_HOSTS).map((h, m) => c.host(h, `${where}.partition[${k}][${m}]`)));
     if (groups.length < 2) c.fail(`${where}.partition`, 'expected at least two groups of hosts');
+    const seen = new Set<number>();
+    for (const h of groups.flat()) {
+      if (seen.has(h)) c.fail(`${where}.partition`, `h${h + 1} is in more than one group`);
+      seen.add(h);
+    }
     return { at, type: 'partition', groups };
   }
   if (o['heal'] === true) return { at, type: 'heal' };
