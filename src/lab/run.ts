@@ -139,7 +139,10 @@ async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: s
       run: async () => {
         const r = await pay(ctx, p);
         sent.push({ idx, ...r });
-        ctx.note(r.txid ? `payment ${net.hosts[p.from]!.name} -> ${net.hosts[p.to]!.name} ${p.amount}: ${r.txid.slice(0, 16)}` : `payment ${idx} failed: ${r.error}`);
+        // A payment due before its coins matured goes out late: say so, or a partition's payments seem sent during it.
+        const late = (r.t - ctx.t0) / 1000 - p.at;
+        const when = late > 2 ? ` (due at ${p.at} s: waited ${late.toFixed(1)} s for mature coins)` : '';
+        ctx.note(r.txid ? `payment ${net.hosts[p.from]!.name} -> ${net.hosts[p.to]!.name} ${p.amount}: ${r.txid.slice(0, 16)}${when}` : `payment ${idx} failed: ${r.error}`);
       },
     })),
   ].sort((a, b) => a.at - b.at);
