@@ -113,6 +113,7 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     assert.deepEqual((await getJson(base, `/api/address/${addr(bob.pkh)}`)).chain_stats.tx_count, 0);
     assert.deepEqual(await getJson(base, `/api/address/${addr(bob.pkh)}/utxo`), []);
     assert.equal((await getJson(base, `/api/tx/${cbId}/outspend/0`)).status.confirmed, false);
+    assert.deepEqual((await getJson(base, `/api/tx/${cbId}/outspends`))[0], { spent: true, txid: id, vin: 0, status: { confirmed: false } });
     assert.equal((await getJson(base, `/api/address/${addr(alice.pkh)}`)).chain_stats.funded_txo_count, 8);
 
     // Mined again on branch B.

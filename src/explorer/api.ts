@@ -76,7 +76,8 @@ export class Api {
       r('GET', '/tx/:p/outspends', (m) => {
         const f = this.tx(m[1]!);
         const id = hash64(m[1]!, 'txid');
-        return json(f.tx.outputs.map((_o, v) => this.outspend(id, v)));
+        const pooled = this.mempoolSpendsOf(id);
+        return json(f.tx.outputs.map((_o, v) => this.outspend(id, v, pooled)));
       }),
       r('POST', '/tx', (_m, _q, body) => text(this.postTx(body))),
       r('GET', '/address/:p', (m) => json(this.addressJson(m[1]!))),
@@ -142,14 +143,22 @@ export class Api {
     return json({ block_height: f.loc.height, merkle: merkleBranch(b.txs.map(txid), f.loc.pos), pos: f.loc.pos });
   }
 
-  outspend(id: string, vout: number): Record<string, unknown> {
+  outspend(id: string, vout: number, pooled = this.mempoolSpendsOf(id)): Record<string, unknown> {
     const s = this.ex.indexes.spends.get(`${id}:${vout}`);
     if (s) return { spent: true, txid: s.txid, vin: s.vin, status: this.view.status({ block: s.block, height: s.height, pos: 0 }) };
-    for (const e of this.ex.mempool.all()) {
-      const vin = e.tx.inputs.findIndex((i) => i.vout === vout && hashToHex(i.prevTxid) === id);
-      if (vin >= 0) return { spent: true, txid: hashToHex(e.txid), vin, status: { confirmed: false } };
-    }
-    return { spent: false };
+    const p = pooled.get(vout);
+    return p ? { spent: true, txid: p.txid, vin: p.vin, status: { confirmed: false } } : { spent: false };
+  }
+
+  /** Pool transactions spending outputs of txid `id`, by output index: one pass over the pool per request, not one per output. */
+  private mempoolSpendsOf(id: string): Map<number, { txid: string; vin: number }> {
+    const prev = hexToHash(id);
+    const out = new Map<number, { txid: string; vin: number }>();
+    for (const e of this.ex.mempool.all())
+      e.tx.inputs.forEach((i, vin) => {
+        if (!out.has(i.vout) && i.prevTxid.every((b, k) => b === prev[k])) out.set(i.vout, { txid: hashToHex(e.txid), vin });
+      });
+    return out;
   }
 
   private postTx(body: string): string {
