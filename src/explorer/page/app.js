@@ -120,7 +120,7 @@ function chainSvg(tree) {
     const cls = `block-node${b.active ? '' : ' stale'}${b.hash === tree.tip ? ' tip' : ''}${b.hash === freshHash ? ' fresh' : ''}`;
     const tips = b.tips.length ? `<text class="miner-tip" x="${x(b)}" y="${y(b) - 5}">▲ ${esc(b.tips.length > 1 ? `${b.tips.length} miners` : b.tips[0])}</text>` : '';
     nodes += `<a href="#/block/${esc(b.hash)}" class="${cls}" data-height="${b.height}" data-hash="${esc(b.hash)}" data-active="${b.active}"><title>block ${b.height} ${esc(b.hash)}${b.miner ? ` mined by ${esc(b.miner)}` : ''}</title>
-      <rect x="${x(b)}" y="${y(b)}" width="${W}" height="${H}" rx="5"/><text x="${x(b) + 6}" y="${y(b) + 18}" font-weight="700">${b.height}</text>
+      <rect x="${x(b)}" y="${y(b)}" width="${W}" height="${H}" rx="5"/><text x="${x(b) + 6}" y="${y(b) + 18}" font-size="16" font-weight="700">${b.height}</text>
       <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="11" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
   }
   const width = 20 + (tree.height - tree.from + 1) * (W + GAP);
