@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { CliError } from '../src/shared/node/cli.js';
 import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../src/lab/experiment.js';
+import { memoryShortfall } from '../src/lab/command.js';
 import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
 import { ReplayedChain, analyse, percentiles } from '../src/lab/analyse.js';
 
@@ -44,6 +45,14 @@ describe('lab: models, experiment files, analysis', () => {
     assert.equal(f(0, 2), undefined);
     assert.equal(f(3, 0)?.delayMs, 30);
     assert.equal(medianLinkDelay(x), 30);
+  });
+
+  it('refuses an experiment whose processes would not fit in free memory, with one line', () => {
+    const x = parseExperiment({ hosts: 250, payments: [{ at: 1, from: 'h1', to: 'h2', amount: '1' }] }, 'big');
+    // 250 miners, 1 paying wallet, the switch: 252 processes of about 75 MB each.
+    assert.equal(memoryShortfall(x, 8e9), '250 hosts run 252 processes, about 18900 MB, and this machine has 8000 MB free: use fewer hosts');
+    assert.equal(memoryShortfall(x, 20e9), undefined);
+    assert.equal(memoryShortfall(parseExperiment({ hosts: 50 }, 's'), 8e9), undefined);
   });
 
   it('a random graph is connected and keeps close to its degree', () => {

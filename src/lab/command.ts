@@ -2,6 +2,7 @@
 // machine, runs real nodes in it, measures from their event logs and writes a table, result.json
 // and chart.svg into DIR (default: a new folder under ./lab-runs). Needs root, iproute2, python3.
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { freemem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CliError, type CliCommand } from '../shared/node/cli.js';
 import { cleanupLeftovers, netnsUnavailable } from '../shared/node/netns.js';
@@ -11,6 +12,17 @@ import { LAB_PREFIX, runOnce } from './run.js';
 
 /** Experiment files are small; anything bigger is refused before parsing. */
 const MAX_EXPERIMENT_BYTES = 1_000_000;
+
+/** Resident memory one node process takes in a run (docs/LAB.md: 5 processes, about 370 MB). */
+export const NODE_PROCESS_BYTES = 75e6;
+
+/** Why this machine cannot hold the experiment's processes (a node each, a wallet per payer, the switch), or undefined. */
+export function memoryShortfall(x: Experiment, freeBytes: number): string | undefined {
+  const processes = x.hosts + new Set(x.payments.map((p) => p.from)).size + (x.attack ? 1 : 0) + 1;
+  const need = processes * NODE_PROCESS_BYTES;
+  if (need <= freeBytes) return undefined;
+  return `${x.hosts} hosts run ${processes} processes, about ${Math.round(need / 1e6)} MB, and this machine has ${Math.round(freeBytes / 1e6)} MB free: use fewer hosts`;
+}
 
 /** The first `max` bytes of a file, read in chunks: a huge file or /dev/zero is never read whole. */
 function readAtMost(file: string, max: number): string {
@@ -60,6 +72,8 @@ export const labRunCommand: CliCommand = {
     const x = loadExperiment(file!);
     const why = netnsUnavailable();
     if (why) throw new CliError(`mvb lab needs Linux network namespaces: ${why}`);
+    const short = memoryShortfall(x, freemem());
+    if (short) throw new CliError(short, 2);
     const left = cleanupLeftovers(LAB_PREFIX);
     for (const w of left.warnings) ctx.io.err(`warning: ${w}`);
     if (left.removed.length) ctx.io.err(`removed ${left.removed.length} namespace(s) left by a lab run that was killed`);
