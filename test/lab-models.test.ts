@@ -37,6 +37,11 @@ describe('lab: models, experiment files, analysis', () => {
     bad({ hosts: 3, events: [{ at: 1, partition: [['h1', 'h2'], ['h2', 'h3']] }] }, /events\[0\].partition: h2 is in more than one group/);
     bad({ hosts: 3, events: [{ at: 1, stop: 'h1', start: 'h2' }] }, /events\[0\]: one action per event, got stop and start/);
     bad({ hosts: 3, attack: { type: 'double-spend', attacker: 'h1', merchant: 'h1' } }, /another host/);
+    // The name names the output folder, written as root: nothing that leaves lab-runs/.
+    bad({ name: '../../../root/x', hosts: 3 }, /name: expected up to 80 letters, digits/);
+    bad({ name: 'a/b', hosts: 3 }, /name: expected/);
+    bad({ name: 7, hosts: 3 }, /name: expected/);
+    assert.equal(parseExperiment({ hosts: 3 }, 'my run (copy)').name, 'my_run__copy_');
     const x = parseExperiment({ hosts: 4, topology: 'ring', link: { delayMs: 30 } }, 'ring');
     assert.equal(x.name, 'ring');
     assert.deepEqual(x.hashShares, [0.25, 0.25, 0.25, 0.25]);

@@ -159,6 +159,16 @@ function parseShares(c: Checker, v: unknown): number[] {
   return shares;
 }
 
+/**
+ * The run's name: it names the output folder (lab-runs/NAME-TIME, written as root), so letters,
+ * digits, '.', '_' and '-' only: "../../etc" or "a/b" would put it elsewhere.
+ */
+function runName(c: Checker, v: unknown, fileName: string): string {
+  if (v === undefined || v === '') return fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment';
+  if (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(v)) c.fail('name', `expected up to 80 letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(v).slice(0, 100)}`);
+  return v;
+}
+
 /** Validates an experiment; errors name the field. */
 export function parseExperiment(json: unknown, fileName: string): Experiment {
   const c0 = new Checker(MAX_HOSTS);
@@ -177,7 +187,7 @@ export function parseExperiment(json: unknown, fileName: string): Experiment {
     return { at: c.num(e['at'], `payments[${i}].at`, 0, 86_400), from: c.host(e['from'], `payments[${i}].from`), to: c.host(e['to'], `payments[${i}].to`), amount: c.amount(e['amount'], `payments[${i}].amount`) };
   });
   return {
-    name: typeof o['name'] === 'string' && o['name'] ? o['name'].slice(0, 80) : fileName,
+    name: runName(c, o['name'], fileName),
     description: typeof o['description'] === 'string' ? o['description'].slice(0, 2000) : '',
     hosts: c.hosts,
     topology: parseTopology(c, o['topology'], link),
