@@ -244,18 +244,10 @@ export class NetnsAgent {
   async stop(graceMs = 5000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.stdin!.end();
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-this.child.pid!, sig);
-      } catch {
-        /* gone */
-      }
-    };
-    const t1 = setTimeout(() => kill('SIGTERM'), graceMs);
-    const t2 = setTimeout(() => kill('SIGKILL'), 2 * graceMs);
+    // SIGTERM to its group after graceMs, SIGKILL graceMs later.
+    const t = setTimeout(() => void stopProcGroup(this, 'SIGTERM', graceMs), graceMs);
     await this.exited;
-    clearTimeout(t1);
-    clearTimeout(t2);
+    clearTimeout(t);
   }
 }
 
