@@ -20,7 +20,8 @@ import { headerHash } from '../src/shared/core/header.js';
 import { BlockClient } from '../src/shared/node/net/blockclient.js';
 import { MsgType, encodeFrame, encodeHashes, encodeStatus } from '../src/shared/node/net/protocol.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
-import { type MinerProc, type NetPorts, StatusWatcher, WALLET_BIN, netPorts, netSets, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor } from './kit/procs.js';
+import { type MinerProc, type NetPorts, type StatusWatcher, WALLET_BIN, netSets, waitFor } from './kit/procs.js';
+import { LoopbackNet } from './kit/loopback-net.js';
 import { spawn } from 'node:child_process';
 
 const FULL = process.env['MVB_HOSTILE_FULL'] === '1';
@@ -72,34 +73,24 @@ async function honestFetch(s: Settings, port: number, deadlineMs: number): Promi
 
 describe('hostile peers (real processes, loopback)', function () {
   this.timeout(180_000);
+  let loop: LoopbackNet;
   let ports: NetPorts;
   let settings: Settings;
   let watcher: StatusWatcher;
-  const procs: MinerProc[] = [];
-  const dirs: string[] = [];
   const cleanups: (() => void)[] = [];
 
   beforeEach(async () => {
-    ports = await netPorts();
-    settings = testSettings(ports);
-    watcher = new StatusWatcher(settings);
-    await watcher.start();
+    loop = await LoopbackNet.open();
+    ({ ports, settings, watcher } = loop);
   });
 
   afterEach(async () => {
     for (const c of cleanups.splice(0)) c();
-    await Promise.all(procs.splice(0).map((p) => stopProc(p)));
-    await watcher.close();
-    for (const d of dirs.splice(0)) removeDir(d);
+    await loop.close();
   });
 
-  async function miner(args: string[] = [], sets: Record<string, unknown> = {}): Promise<MinerProc> {
-    const dir = tempDir('hostile');
-    dirs.push(dir);
-    const m = await startMiner({ ports, datadir: dir, args: ['--address', encodeAddress(pkh, settings.params.addressVersion), ...args], sets });
-    procs.push(m);
-    return m;
-  }
+  const miner = (args: string[] = [], sets: Record<string, unknown> = {}): Promise<MinerProc> =>
+    loop.miner({ address: encodeAddress(pkh, settings.params.addressVersion), args, sets, dirPrefix: 'hostile' });
   const heightOf = (m: MinerProc): number => watcher.of(m.info.nodeId)?.height ?? 0;
 
   it(`a ${FULL ? '10 000' : '2 000'}-long chain of unconfirmed transactions leaves the miner alive and mining; the 26th unconfirmed is refused with too-long-mempool-chain, logged once`, async () => {
@@ -201,8 +192,7 @@ describe('hostile peers (real processes, loopback)', function () {
     figure(`8 forged statuses: fresh node reached the honest height ${target} ${((Date.now() - t0) / 1000).toFixed(1)} s after starting`);
     const t1 = Date.now();
     // A wallet's sync --once finishes, caught up, while the forger keeps sending.
-    const wdir = tempDir('hostile-wallet');
-    dirs.push(wdir);
+    const wdir = loop.tempDir('hostile-wallet');
     const child = spawn(process.execPath, [WALLET_BIN, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), 'sync', '--once', '--deadline', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

@@ -17,7 +17,8 @@ import { BlockClient } from '../src/shared/node/net/blockclient.js';
 import { MsgType, encodeFrame, encodeHeaders, encodeStatus, FrameReader } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
-import { type MinerProc, type NetPorts, StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor, waitForAsync } from './kit/procs.js';
+import { type MinerProc, type NetPorts, StatusWatcher, netPorts, stopProc, testSettings, waitFor, waitForAsync } from './kit/procs.js';
+import { LoopbackNet } from './kit/loopback-net.js';
 
 const secret = new Uint8Array(32).fill(7);
 const pub = publicKeyOf(secret);
@@ -34,34 +35,24 @@ function spendCoinbase(block: Block, fee = 1000n): Tx {
 
 describe('miner network (real processes, loopback)', function () {
   this.timeout(180_000);
+  let loop: LoopbackNet;
   let ports: NetPorts;
   let settings: Settings;
   let watcher: StatusWatcher;
-  const procs: MinerProc[] = [];
-  const dirs: string[] = [];
   let address: string;
 
   beforeEach(async () => {
-    ports = await netPorts();
-    settings = testSettings(ports);
+    loop = await LoopbackNet.open();
+    ({ ports, settings, watcher } = loop);
     address = encodeAddress(pkh, settings.params.addressVersion);
-    watcher = new StatusWatcher(settings);
-    await watcher.start();
   });
 
   afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => stopProc(p)));
-    await watcher.close();
-    for (const d of dirs.splice(0)) removeDir(d);
+    await loop.close();
   });
 
-  async function miner(args: string[] = [], sets: Record<string, unknown> = {}, datadir?: string, p: NetPorts = ports): Promise<MinerProc> {
-    const dir = datadir ?? tempDir('miner');
-    if (!datadir) dirs.push(dir);
-    const m = await startMiner({ ports: p, datadir: dir, args: ['--address', address, ...args], sets });
-    procs.push(m);
-    return m;
-  }
+  const miner = (args: string[] = [], sets: Record<string, unknown> = {}, datadir?: string, p: NetPorts = ports): Promise<MinerProc> =>
+    loop.miner({ address, args, sets, ports: p, ...(datadir === undefined ? {} : { datadir }) });
 
   it('three miners converge on one chain', async () => {
     const ms = await Promise.all([miner(), miner(), miner()]);
@@ -114,8 +105,7 @@ describe('miner network (real processes, loopback)', function () {
   it('two miners that mined apart join and converge on the heaviest chain; the losing branch\'s tx returns to the mempool', async () => {
     // A common history first.
     const a = await miner();
-    const bDir = tempDir('miner-b');
-    dirs.push(bDir);
+    const bDir = loop.tempDir('miner-b');
     let b = await miner(['--no-mine'], {}, bDir);
     await watcher.converged([a.info.nodeId, b.info.nodeId], settings.params.coinbaseMaturity + 2, 60_000);
     await stopProc(b);
@@ -217,13 +207,12 @@ describe('miner network (real processes, loopback)', function () {
   });
 
   it('survives kill -9 mid-mining and continues on the same datadir', async () => {
-    const dir = tempDir('miner-kill');
-    dirs.push(dir);
+    const dir = loop.tempDir('miner-kill');
     let a = await miner([], { maxHashrate: 400000 }, dir);
     await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= 8, 60_000, () => 'no blocks');
     const before = watcher.of(a.info.nodeId)!.height;
     await stopProc(a, 'SIGKILL');
-    procs.splice(procs.indexOf(a), 1);
+    loop.forget(a);
     a = await miner([], {}, dir);
     assert.ok(a.info.height >= before - 1, `restarted at ${a.info.height}, had announced ${before}`);
     await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= before + 1, 60_000, () => 'did not continue');

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EmulatedNet, NetHost } from '../shared/node/netns.js';
+import { stopProcessGroup } from '../shared/node/process-group.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));
@@ -52,7 +53,7 @@ export class LabProcs {
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (err += d));
-    const timer = setTimeout(() => void stopGroup(p, 'SIGTERM'), timeoutMs);
+    const timer = setTimeout(() => void stopProcessGroup(p, 'SIGTERM', STOP_GRACE_MS), timeoutMs);
     const code = await p.exited;
     clearTimeout(timer);
     this.running.delete(p);
@@ -65,25 +66,12 @@ export class LabProcs {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.allSettled([...this.running].map((p) => stopGroup(p, 'SIGTERM')));
+    await Promise.allSettled([...this.running].map((p) => stopProcessGroup(p, 'SIGTERM', STOP_GRACE_MS)));
   }
 }
 
-/** Signals a process group; SIGKILL after graceMs. */
-export async function stopGroup(p: Proc, signal: NodeJS.Signals, graceMs = 8000): Promise<void> {
-  if (p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const kill = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-p.child.pid!, sig);
-    } catch {
-      /* gone */
-    }
-  };
-  kill(signal);
-  const t = setTimeout(() => kill('SIGKILL'), graceMs);
-  await p.exited;
-  clearTimeout(t);
-}
+/** How long a lab process has after SIGTERM before SIGKILL (a miner writes its chain as it stops). */
+export const STOP_GRACE_MS = 8000;
 
 /** Every PID in the process groups of these leaders (from /proc). */
 function groupMembers(leaders: readonly number[]): number[] {

@@ -12,7 +12,8 @@ import { type Analysis, analyse, readEvents } from './analyse.js';
 import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
 import { type SelfishResult, runSelfish } from './selfish.js';
-import { LabProcs, MINER_BIN, type Proc, WALLET_BIN, stopGroup, usage } from './nodes.js';
+import { LabProcs, MINER_BIN, type Proc, STOP_GRACE_MS, WALLET_BIN, usage } from './nodes.js';
+import { stopProcessGroup } from '../shared/node/process-group.js';
 
 /** Namespaces of the lab are named mvblab-<pid>-<n>-<role>. */
 export const LAB_PREFIX = 'mvblab';
@@ -129,7 +130,7 @@ async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: s
       run: async () => {
         if (e.type === 'partition') await net.partition(e.groups);
         else if (e.type === 'heal') await net.heal();
-        else if (e.type === 'stop') await stopGroup(ctx.miners[e.host]!, 'SIGTERM');
+        else if (e.type === 'stop') await stopProcessGroup(ctx.miners[e.host]!, 'SIGTERM', STOP_GRACE_MS);
         else ctx.startMiner(e.host);
         ctx.note(e.type === 'partition' ? `partition ${e.groups.map((g) => g.map((i) => net.hosts[i]!.name).join('+')).join(' | ')}` : e.type === 'heal' ? 'heal' : `${e.type} ${net.hosts[e.host]!.name}`);
       },

@@ -7,51 +7,22 @@
 // (netns-agent.ts) that reports the status broadcasts it hears and fetches chains / sends
 // transactions from inside the namespace on the test's behalf; HostCommands runs short-lived
 // commands (a wallet's) in a host to completion, each bounded by a timeout.
-import { processAlive } from '../../src/shared/node/store/lock.js';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { track } from './processes.js';
 import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
 import { ROOT, stopProcGroup, waitConverged, waitFor } from './procs.js';
+import { NamespaceSet, cleanupLeftovers as cleanupPrefixed, execIn, ip} from '../../src/shared/node/netns-primitives.js';
+
+// Why namespaces cannot be used here (Linux, root and `ip` are needed), and the namespaces that exist.
+export { listNamespaces, netnsUnavailable } from '../../src/shared/node/netns-primitives.js';
 
 export const AGENT_BIN = join(ROOT, 'dist/test/kit/netns-agent.js');
 
 /** Every namespace this harness creates is named `${NETNS_PREFIX}-<pid of the test process>-<n>-<role>`. */
 export const NETNS_PREFIX = 'mvbmh';
-const NAME_RE = new RegExp(`^${NETNS_PREFIX}-(\\d+)-\\d+-(sw|h\\d+)$`);
-
-function ip(args: readonly string[]): string {
-  try {
-    return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-  } catch (e) {
-    const err = e as Error & { stderr?: string; code?: string };
-    const detail = err.code === 'ENOENT' ? 'the `ip` command (iproute2) is not installed' : (err.stderr || err.message).trim();
-    throw new Error(`ip ${args.join(' ')}: ${detail}`);
-  }
-}
-
-/** Why network namespaces cannot be used here, or undefined if they probably can. */
-export function netnsUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
-  const uid = process.getuid?.();
-  if (uid !== 0) return `creating network namespaces needs root, the test runs as uid ${uid}`;
-  try {
-    ip(['-V']);
-    ip(['netns', 'list']);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-
-export function listNamespaces(): string[] {
-  return ip(['netns', 'list'])
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter(Boolean);
-}
 
 /**
  * Deletes namespaces this harness left behind in a run that crashed: only names of our pattern
@@ -59,27 +30,7 @@ export function listNamespaces(): string[] {
  * this run); they are reported instead. Returns what was removed, and warnings.
  */
 export function cleanupLeftovers(): { removed: string[]; warnings: string[] } {
-  const removed: string[] = [];
-  const warnings: string[] = [];
-  for (const name of listNamespaces()) {
-    const m = NAME_RE.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || processAlive(pid)) continue;
-    try {
-      const pids = ip(['netns', 'pids', name]).split('\n').filter(Boolean);
-      if (pids.length) warnings.push(`namespace ${name} from a crashed run still has processes ${pids.join(', ')}; they were left running`);
-    } catch {
-      /* reported by the delete below if it matters */
-    }
-    try {
-      ip(['netns', 'del', name]);
-      removed.push(name);
-    } catch (e) {
-      warnings.push((e as Error).message);
-    }
-  }
-  return { removed, warnings };
+  return cleanupPrefixed(NETNS_PREFIX);
 }
 
 export interface LanHost {
@@ -103,7 +54,7 @@ export class Lan {
   readonly broadcast = `${this.net24}.255`;
   readonly switchNs = `${this.id}-sw`;
   readonly hosts: LanHost[] = [];
-  private readonly created: string[] = [];
+  private readonly namespaces = new NamespaceSet();
   private destroyed = false;
 
   private constructor() {}
@@ -120,20 +71,14 @@ export class Lan {
     return lan;
   }
 
-  private addNs(name: string): void {
-    ip(['netns', 'add', name]);
-    this.created.push(name);
-    ip(['-n', name, 'link', 'set', 'lo', 'up']);
-  }
-
   private build(hostCount: number): void {
     const sw = this.switchNs;
-    this.addNs(sw);
+    this.namespaces.add(sw);
     ip(['-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
     ip(['-n', sw, 'link', 'set', 'br0', 'up']);
     for (let i = 1; i <= hostCount; i++) {
       const host: LanHost = { name: `h${i}`, ns: `${this.id}-h${i}`, ip: `${this.net24}.${i}`, switchPort: `port${i}` };
-      this.addNs(host.ns);
+      this.namespaces.add(host.ns);
       // Both ends are created in the switch namespace and one is moved straight into the host's.
       ip(['-n', sw, 'link', 'add', host.switchPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
       ip(['-n', sw, 'link', 'set', host.switchPort, 'master', 'br0']);
@@ -146,7 +91,7 @@ export class Lan {
 
   /** The command prefix that runs a program inside the host. */
   exec(h: LanHost): string[] {
-    return ['ip', 'netns', 'exec', h.ns];
+    return execIn(h.ns);
   }
 
   /** Pulls the host's cable: its switch port goes down (the host sees NO-CARRIER). */
@@ -162,15 +107,7 @@ export class Lan {
   destroy(): string[] {
     if (this.destroyed) return [];
     this.destroyed = true;
-    const errors: string[] = [];
-    for (const name of this.created.reverse()) {
-      try {
-        ip(['netns', 'del', name]);
-      } catch (e) {
-        errors.push((e as Error).message);
-      }
-    }
-    return errors;
+    return this.namespaces.deleteAll();
   }
 }
 
@@ -307,18 +244,10 @@ export class NetnsAgent {
   async stop(graceMs = 5000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.stdin!.end();
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-this.child.pid!, sig);
-      } catch {
-        /* gone */
-      }
-    };
-    const t1 = setTimeout(() => kill('SIGTERM'), graceMs);
-    const t2 = setTimeout(() => kill('SIGKILL'), 2 * graceMs);
+    // SIGTERM to its group after graceMs, SIGKILL graceMs later.
+    const t = setTimeout(() => void stopProcGroup(this, 'SIGTERM', graceMs), graceMs);
     await this.exited;
-    clearTimeout(t1);
-    clearTimeout(t2);
+    clearTimeout(t);
   }
 }
 

@@ -12,6 +12,7 @@ import { formatSets, loadSettings, type Settings } from '../../src/shared/node/c
 import { freePorts } from '../../src/shared/node/net/free-ports.js';
 import type { Status } from '../../src/shared/node/net/protocol.js';
 import { StatusListener } from '../../src/shared/node/net/status-listener.js';
+import { stopProcessGroup } from '../../src/shared/node/process-group.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');
@@ -132,21 +133,7 @@ export async function stopProc(p: { child: ChildProcess; exited: Promise<number 
  * Like stopProc for a process started in a group of its own (detached, e.g. startMiner's wrap):
  * signals the whole group by its PID, so a wrapper and what it runs end together.
  */
-export async function stopProcGroup(p: { child: ChildProcess; exited: Promise<number | null> }, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null || p.child.pid === undefined) return p.child.pid === undefined ? null : p.exited;
-  const kill = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-p.child.pid!, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  kill(signal);
-  const t = setTimeout(() => kill('SIGKILL'), graceMs);
-  const code = await p.exited;
-  clearTimeout(t);
-  return code;
-}
+export const stopProcGroup = stopProcessGroup;
 
 /** Polls cond every 25 ms until it returns a value, or fails after timeoutMs with describe(). */
 export async function waitFor<T>(cond: () => T | undefined | false, timeoutMs: number, describe: () => string, abortOn?: Promise<unknown>): Promise<T> {

@@ -6,11 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Block, Chain, MemoryChainStore } from '../../shared/core/index.js';
-import type { CliCommand } from '../../shared/node/cli.js';
 import { BlockSignatureVerifier } from '../../shared/node/block-verifier.js';
 import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../shared/node/verifier.js';
-import { type BenchReport, figure, intOption, printReport, ratio, runsOption } from './report.js';
+import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';
 
 export interface ConnectOptions {
@@ -117,12 +116,8 @@ export function connectOptionsOf(opts: Record<string, unknown>): ConnectOptions 
   return { blocks: opts['blocks'] as number, inputs: opts['inputs'] as number, batch: opts['batch'] as number, threads: opts['threads'] as number, runs: opts['runs'] as number };
 }
 
-export const benchConnectCommand: CliCommand = {
-  name: 'connect',
-  describe: 'connecting N blocks with transactions to LMDB: one commit per block vs catch-up batches',
-  options: connectOptions,
-  async handler(_args, opts, ctx) {
-    printReport(await benchConnect(connectOptionsOf(opts)), ctx);
-    return 0;
-  },
-};
+export const benchConnectCommand = benchCommand(
+  { name: 'connect', describe: 'connecting N blocks with transactions to LMDB: one commit per block vs catch-up batches', options: connectOptions },
+  connectOptionsOf,
+  benchConnect,
+);

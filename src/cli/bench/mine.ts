@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CliCommand } from '../../shared/node/cli.js';
 import { HashPool } from '../../shared/node/mining/hashpool.js';
 import type { HashKernel } from '../../shared/node/mining/sha256d.js';
 import { simdAvailable } from '../../shared/node/mining/sha256d-simd.js';
-import { type BenchReport, figure, intOption, printReport, ratio, runsOption, secondsOption } from './report.js';
+import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption, secondsOption } from './report.js';
 
 export interface MineOptions {
   readonly seconds: number;
@@ -101,23 +100,22 @@ export async function benchMine(o: MineOptions): Promise<BenchReport> {
   return { bench: 'mine', figures, ratios, notes };
 }
 
-export const benchMineCommand: CliCommand = {
-  name: 'mine',
-  describe: 'header hashes per second: SIMD kernel on 1 and N threads, JS scan, SHA-NI bound, Python loop',
-  options: [
-    secondsOption(2),
-    runsOption,
-    intOption('--threads <n>', 'threads for the multi-thread figure (default: all cores)', undefined, 1, 256),
-    { flags: '--no-python', description: 'skip the Python baseline' },
-  ],
-  async handler(_args, opts, ctx) {
-    const o: MineOptions = {
-      seconds: opts['seconds'] as number,
-      runs: opts['runs'] as number,
-      threads: (opts['threads'] as number | undefined) ?? availableParallelism(),
-      python: opts['python'] !== false,
-    };
-    printReport(await benchMine(o), ctx);
-    return 0;
+export const benchMineCommand = benchCommand(
+  {
+    name: 'mine',
+    describe: 'header hashes per second: SIMD kernel on 1 and N threads, JS scan, SHA-NI bound, Python loop',
+    options: [
+      secondsOption(2),
+      runsOption,
+      intOption('--threads <n>', 'threads for the multi-thread figure (default: all cores)', undefined, 1, 256),
+      { flags: '--no-python', description: 'skip the Python baseline' },
+    ],
   },
-};
+  (opts): MineOptions => ({
+    seconds: opts['seconds'] as number,
+    runs: opts['runs'] as number,
+    threads: (opts['threads'] as number | undefined) ?? availableParallelism(),
+    python: opts['python'] !== false,
+  }),
+  benchMine,
+);

@@ -4,7 +4,6 @@
 // one node until 3 others have connected it; p50 (and p90) over --count of each. The nodes share
 // this process's event loop, so the figures include their taking turns on one thread.
 import { type Block, Chain, MemoryChainStore, assembleBlock, encodeTx, hashToHex, headerHash, makeCoinbase, p2pkhOutput, solveHeader, txid } from '../../shared/core/index.js';
-import type { CliCommand } from '../../shared/node/cli.js';
 import { loadSettings } from '../../shared/node/config.js';
 import { Mempool } from '../../shared/node/mempool.js';
 import { freePorts } from '../../shared/node/net/free-ports.js';
@@ -13,7 +12,7 @@ import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { decodeTx } from '../../shared/core/tx.js';
 import { SignatureCache } from '../../shared/node/sigcache.js';
-import { type BenchReport, figure, intOption, printReport, ratio } from './report.js';
+import { type BenchReport, benchCommand, figure, intOption, ratio } from './report.js';
 import { BENCH_NOW, fanOutWorkload } from './workload.js';
 
 const BROADCAST = '127.255.255.255';
@@ -114,12 +113,8 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
   };
 }
 
-export const benchPropagateCommand: CliCommand = {
-  name: 'propagate',
-  describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)',
-  options: [intOption('--count <n>', 'transactions and blocks to time', 50, 5, 1000)],
-  async handler(_args, opts, ctx) {
-    printReport(await benchPropagate(opts['count'] as number), ctx);
-    return 0;
-  },
-};
+export const benchPropagateCommand = benchCommand(
+  { name: 'propagate', describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)', options: [intOption('--count <n>', 'transactions and blocks to time', 50, 5, 1000)] },
+  (opts) => opts['count'] as number,
+  benchPropagate,
+);

@@ -1,7 +1,7 @@
 // What every `mvb bench ...` returns and how it is printed: figures (each with its unit) and
 // ratios to the reference measured in the same run, with the issue's target where it states one.
 // Figures are medians over --runs runs; the spread is kept so a loaded machine shows.
-import { CliError, type CommandContext, type OptionSpec, integerOption } from '../../shared/node/cli.js';
+import { type CliCommand, CliError, type CommandContext, type OptionSpec, integerOption } from '../../shared/node/cli.js';
 
 export interface Figure {
   readonly name: string;
@@ -69,6 +69,20 @@ export function printReport(r: BenchReport, ctx: CommandContext): void {
     ctx.io.out(`  ${q.name.padEnd(50)} ${q.value.toFixed(2)}x${target}`);
   }
   for (const n of r.notes) ctx.io.out(`  note: ${n}`);
+}
+
+/**
+ * A bench as a command: optionsOf reads the parsed options, run measures and the report is printed
+ * (with --json as one JSON line). Exits 0: a target not met is reported, not a failure.
+ */
+export function benchCommand<O>(spec: { name: string; describe: string; options: readonly OptionSpec[] }, optionsOf: (opts: Record<string, unknown>) => O, run: (o: O) => Promise<BenchReport>): CliCommand {
+  return {
+    ...spec,
+    async handler(_args, opts, ctx) {
+      printReport(await run(optionsOf(opts)), ctx);
+      return 0;
+    },
+  };
 }
 
 /** A whole number option bounded to [lo, hi], refused with one clear line otherwise. */

@@ -4,10 +4,9 @@
 // open), so the figure is the open itself.
 import { type EntryRecord, Chain, assembleBlock, blockWork, headerHash, makeCoinbase, p2pkhOutput, solveHeader } from '../../shared/core/index.js';
 import { spawnSync } from 'node:child_process';
-import type { CliCommand } from '../../shared/node/cli.js';
 import type { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
 import { withTempStore } from './connect.js';
-import { type BenchReport, figure, intOption, printReport, ratio, runsOption } from './report.js';
+import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_GENESIS_TIME, benchParams } from './workload.js';
 
 export interface RestartOptions {
@@ -75,12 +74,8 @@ export async function benchRestart(o: RestartOptions): Promise<BenchReport> {
   };
 }
 
-export const benchRestartCommand: CliCommand = {
-  name: 'restart',
-  describe: 'opening a chain store of N blocks (default 100 000)',
-  options: [intOption('--blocks <n>', 'blocks in the store', 100_000, 100, 1_000_000), runsOption],
-  async handler(_args, opts, ctx) {
-    printReport(await benchRestart({ blocks: opts['blocks'] as number, runs: opts['runs'] as number }), ctx);
-    return 0;
-  },
-};
+export const benchRestartCommand = benchCommand(
+  { name: 'restart', describe: 'opening a chain store of N blocks (default 100 000)', options: [intOption('--blocks <n>', 'blocks in the store', 100_000, 100, 1_000_000), runsOption] },
+  (opts) => ({ blocks: opts['blocks'] as number, runs: opts['runs'] as number }),
+  benchRestart,
+);

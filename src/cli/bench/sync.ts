@@ -4,7 +4,6 @@
 // (one commit per batch, signatures verified ahead in worker threads). Per-block cost of the
 // first and last 1 000 blocks from the node's update events.
 import { type Block, Chain } from '../../shared/core/index.js';
-import type { CliCommand } from '../../shared/node/cli.js';
 import { loadSettings } from '../../shared/node/config.js';
 import { BlockSignatureVerifier } from '../../shared/node/block-verifier.js';
 import { BlockServer } from '../../shared/node/net/blockserver.js';
@@ -12,7 +11,7 @@ import { ChainNode } from '../../shared/node/net/node.js';
 import type { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../shared/node/verifier.js';
 import { type ConnectOptions, type Timeline, connectOptions, connectOptionsOf, firstLast, withTempStore } from './connect.js';
-import { type BenchReport, figure, printReport, ratio } from './report.js';
+import { type BenchReport, benchCommand, figure, ratio } from './report.js';
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';
 
 /** Serves the workload's chain from a block server on 127.0.0.1 while f runs. */
@@ -86,12 +85,8 @@ export async function benchSync(o: ConnectOptions, w = chainWorkload(o.blocks, o
   };
 }
 
-export const benchSyncCommand: CliCommand = {
-  name: 'sync',
-  describe: 'a fresh node syncing N blocks over loopback: one commit per block vs catch-up batches',
-  options: connectOptions,
-  async handler(_args, opts, ctx) {
-    printReport(await benchSync(connectOptionsOf(opts)), ctx);
-    return 0;
-  },
-};
+export const benchSyncCommand = benchCommand(
+  { name: 'sync', describe: 'a fresh node syncing N blocks over loopback: one commit per block vs catch-up batches', options: connectOptions },
+  connectOptionsOf,
+  benchSync,
+);

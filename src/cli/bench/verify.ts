@@ -5,11 +5,10 @@
 // a mempool accepted its transactions (every signature in the cache) against connecting it cold.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { Chain, MemoryChainStore, type SignatureCheck, signatureChecks } from '../../shared/core/index.js';
-import type { CliCommand } from '../../shared/node/cli.js';
 import { Mempool } from '../../shared/node/mempool.js';
 import { SignatureCache } from '../../shared/node/sigcache.js';
 import { type PackedCheck, VerifyPool } from '../../shared/node/verify-pool.js';
-import { type BenchReport, figure, intOption, printReport, ratio, runsOption } from './report.js';
+import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, fanOutWorkload, spendBlock } from './workload.js';
 
 export interface VerifyOptions {
@@ -99,12 +98,12 @@ export async function benchVerify(o: VerifyOptions): Promise<BenchReport> {
   };
 }
 
-export const benchVerifyCommand: CliCommand = {
-  name: 'verify',
-  describe: 'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold',
-  options: [intOption('--inputs <n>', 'inputs in the block', 2000, 16, 5000), runsOption],
-  async handler(_args, opts, ctx) {
-    printReport(await benchVerify({ inputs: opts['inputs'] as number, runs: opts['runs'] as number }), ctx);
-    return 0;
+export const benchVerifyCommand = benchCommand(
+  {
+    name: 'verify',
+    describe: 'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold',
+    options: [intOption('--inputs <n>', 'inputs in the block', 2000, 16, 5000), runsOption],
   },
-};
+  (opts) => ({ inputs: opts['inputs'] as number, runs: opts['runs'] as number }),
+  benchVerify,
+);

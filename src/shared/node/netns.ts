@@ -9,13 +9,15 @@
 // python3.) A pair that is not linked exchanges no IP packet, which makes any topology (ring,
 // random graph, explicit links) out of one subnet with real broadcast; ARP passes unshaped.
 // Partitions and muting (a host's UDP dropped: its broadcasts unheard) change while it runs.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
-import { processAlive } from './store/lock.js';
+import { NamespaceSet, NetnsError, execIn, ipBatch, netnsUnavailable as namespacesUnavailable, run } from './netns-primitives.js';
+
+export { NetnsError, cleanupLeftovers, listNamespaces } from './netns-primitives.js';
 
 /** One direction of a link: what netem does to packets from one host to another. */
 export interface LinkShape {
@@ -30,71 +32,9 @@ export const UNSHAPED: LinkShape = { delayMs: 0, jitterMs: 0, lossPercent: 0, ra
 /** At most this many hosts on one emulated subnet (a /24, .1 to .250). */
 export const MAX_HOSTS = 250;
 
-export class NetnsError extends Error {
-  override readonly name = 'NetnsError';
-}
-
-function run(cmd: string, args: readonly string[], input?: string): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: 60_000, ...(input === undefined ? {} : { input }) });
-  } catch (e) {
-    const err = e as Error & { stderr?: string; code?: string };
-    const detail = err.code === 'ENOENT' ? `the \`${cmd}\` command (iproute2) is not installed` : (err.stderr || err.message).trim().split('\n').slice(0, 3).join('; ');
-    throw new NetnsError(`${cmd} ${args.slice(0, 6).join(' ')}: ${detail}`);
-  }
-}
-
-export const ip = (args: readonly string[]): string => run('ip', args);
-
 /** Why emulated networks cannot be built here, or undefined if they probably can. */
 export function netnsUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
-  const uid = process.getuid?.();
-  if (uid !== 0) return `network namespaces need root (this runs as uid ${uid}); try sudo`;
-  try {
-    ip(['-V']);
-    run('tc', ['-V']);
-    ip(['netns', 'list']);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-
-export function listNamespaces(): string[] {
-  return ip(['netns', 'list'])
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter(Boolean);
-}
-
-/** Processes (PIDs) running inside a namespace. */
-export function namespacePids(ns: string): number[] {
-  return ip(['netns', 'pids', ns]).split('\n').filter(Boolean).map(Number);
-}
-
-/**
- * Deletes namespaces named `<prefix>-<pid>-...` whose creating process is gone (a run that was
- * killed with SIGKILL). Processes still inside are reported, not ended: this run did not start
- * them. Returns what was removed and warnings.
- */
-export function cleanupLeftovers(prefix: string): { removed: string[]; warnings: string[] } {
-  const re = new RegExp(`^${prefix}-(\\d+)-`);
-  const removed: string[] = [];
-  const warnings: string[] = [];
-  for (const name of listNamespaces()) {
-    const m = re.exec(name);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
-    try {
-      const pids = namespacePids(name);
-      if (pids.length) warnings.push(`namespace ${name} from a crashed run still has processes ${pids.join(', ')}; they were left running`);
-      ip(['netns', 'del', name]);
-      removed.push(name);
-    } catch (e) {
-      warnings.push((e as Error).message);
-    }
-  }
-  return { removed, warnings };
+  return namespacesUnavailable(['tc']);
 }
 
 export interface NetHost {
@@ -122,7 +62,7 @@ export class EmulatedNet {
   readonly hosts: NetHost[] = [];
   /** shapes[i][j]: packets from host i to host j; undefined = not linked (dropped). */
   private shapes: (LinkShape | undefined)[][] = [];
-  private readonly created: string[] = [];
+  private readonly namespaces = new NamespaceSet();
   private switchProc?: ChildProcess;
   private switchExited?: Promise<void>;
   private replies: ((line: string) => void)[] = [];
@@ -154,26 +94,20 @@ export class EmulatedNet {
     return net;
   }
 
-  private addNs(name: string): void {
-    ip(['netns', 'add', name]);
-    this.created.push(name);
-    ip(['-n', name, 'link', 'set', 'lo', 'up']);
-  }
-
   private build(hostCount: number): void {
     const sw = this.switchNs;
-    this.addNs(sw);
+    this.namespaces.add(sw);
     const batch: string[] = [];
     for (let i = 0; i < hostCount; i++) {
       const host: NetHost = { index: i, name: `h${i + 1}`, ns: `${this.id}-h${i + 1}`, ip: `${this.net24}.${i + 1}`, switchPort: `port${i + 1}` };
-      this.addNs(host.ns);
+      this.namespaces.add(host.ns);
       // Both ends are made in the switch namespace, one moved straight into the host's.
       batch.push(`link add ${host.switchPort} type veth peer name eth0 netns ${host.ns}`, `link set ${host.switchPort} up`);
       this.hosts.push(host);
     }
-    run('ip', ['-n', sw, '-batch', '-'], batch.join('\n') + '\n');
+    ipBatch(sw, batch);
     for (const h of this.hosts) {
-      run('ip', ['-n', h.ns, '-batch', '-'], `addr add ${h.ip}/24 broadcast ${this.broadcast} dev eth0\nlink set eth0 up\n`);
+      ipBatch(h.ns, [`addr add ${h.ip}/24 broadcast ${this.broadcast} dev eth0`, 'link set eth0 up']);
       // Frames leave the host whole and checksummed, so the switch can forward them as they are.
       run('ip', ['netns', 'exec', h.ns, 'python3', SWITCH_SCRIPT, '--offload-off', 'eth0']);
     }
@@ -270,13 +204,12 @@ export class EmulatedNet {
 
   /** The command prefix that runs a program inside host h. */
   exec(h: NetHost): string[] {
-    return ['ip', 'netns', 'exec', h.ns];
+    return execIn(h.ns);
   }
 
   /** Namespaces this network made that still exist. */
   remaining(): string[] {
-    const live = new Set(listNamespaces());
-    return this.created.filter((n) => live.has(n));
+    return this.namespaces.remaining();
   }
 
   /**
@@ -286,7 +219,6 @@ export class EmulatedNet {
   async destroy(): Promise<string[]> {
     if (this.destroyed) return [];
     this.destroyed = true;
-    const errors: string[] = [];
     const sw = this.switchProc;
     if (sw && sw.exitCode === null && sw.signalCode === null) {
       sw.stdin!.end();
@@ -294,13 +226,7 @@ export class EmulatedNet {
       await this.switchExited;
       clearTimeout(t);
     }
-    for (const name of [...this.created].reverse()) {
-      try {
-        ip(['netns', 'del', name]);
-      } catch (e) {
-        errors.push((e as Error).message);
-      }
-    }
+    const errors = this.namespaces.deleteAll();
     rmSync(this.scratch, { recursive: true, force: true });
     return errors;
   }
