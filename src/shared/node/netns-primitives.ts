@@ -29,7 +29,7 @@ export function ipBatch(ns: string, lines: readonly string[]): string {
 
 /**
  * Why network namespaces cannot be used here, or undefined if they probably can: needs Linux,
- * root and `ip`, plus each of tools (each asked for `-V`).
+ * root and `ip`, plus each of tools (each asked for `-V`; the lab asks for python3, its switch).
  */
 export function netnsUnavailable(tools: readonly string[] = []): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
