@@ -10,15 +10,17 @@ import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { encodeTx, txid } from '../src/shared/core/tx.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
-import { type RunningExplorer, get, startExplorer, waitHeight } from './kit/explorer.js';
+import { type RunningExplorer, get, waitHeight } from './kit/explorer.js';
+import { ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, HEADER_FIELDS, type PageNet, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
 import { removeDir, tempDir } from './kit/procs.js';
-import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
+import type { TestMiner } from './kit/wallet-net.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('explorer page in Chromium', function () {
   this.timeout(90_000);
+  let net: PageNet | undefined;
   let miner: TestMiner;
   let run: RunningExplorer;
   let ctx: BrowserContext;
@@ -32,9 +34,8 @@ describe('explorer page in Chromium', function () {
       console.log(`    (skipped: ${CHROMIUM} missing; apt-get install chromium)`);
       this.skip();
     }
-    const sets = await testNetSets();
-    miner = await TestMiner.start(sets);
-    run = await startExplorer(settingsOf(sets));
+    net = await startPageNet();
+    ({ miner, run } = net);
     profile = tempDir('chromium-profile');
     shots = tempDir('screenshots');
     ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
@@ -42,8 +43,7 @@ describe('explorer page in Chromium', function () {
   });
   after(async () => {
     await ctx?.close();
-    await run?.stop();
-    await miner?.stop();
+    await net?.stop();
     if (profile) removeDir(profile);
   });
 
@@ -60,7 +60,7 @@ describe('explorer page in Chromium', function () {
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 400/.test(m.text())) problems.push(`console: ${m.text()} ${m.location().url}`);
+      if (m.type() === 'error' && !EXPECTED_CONSOLE_ERROR.test(m.text())) problems.push(`console: ${m.text()} ${m.location().url}`);
     });
     await page.goto(run.url + '/');
     await page.waitForSelector('#tip-height:text-is("6")', { timeout: 15_000 });
@@ -89,9 +89,9 @@ describe('explorer page in Chromium', function () {
     // The block page, reached by clicking the tip in the tree.
     await page.click('.block-node.tip');
     await page.waitForSelector('#header-fields tr[data-field="nonce"]', { timeout: 15_000 });
-    for (const f of ['version', 'prevHash', 'merkleRoot', 'time', 'bits', 'nonce']) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
+    for (const f of HEADER_FIELDS) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
     const root = await page.getAttribute('#merkle .mnode.root', 'title');
-    assert.equal(root, run.ex.chain.tip.header.merkleRoot.slice().reverse().reduce((s, b) => s + b.toString(16).padStart(2, '0'), ''));
+    assert.equal(root, tipMerkleRootHex(run));
     assert.equal(await page.$$eval('#merkle .mnode.leaf', (xs) => xs.length), 2);
     assert.ok(await page.$(`#block-txs a[href="#/tx/${id}"]`));
     assert.ok(await page.$('#pow-axis'));
@@ -100,10 +100,10 @@ describe('explorer page in Chromium', function () {
     // The transaction page: hovering a byte range names the field.
     await page.click(`#block-txs a[href="#/tx/${id}"]`);
     await page.waitForSelector('#hex .field', { timeout: 15_000 });
-    await page.hover('#hex .field[data-name="vin[0].scriptSig.sig.der.r"]');
-    await page.waitForSelector('#field-info:has-text("der.r")', { timeout: 5_000 });
-    await page.hover('#hex .field[data-name="vin[0].scriptSig.pubkey"]');
-    await page.waitForSelector('#field-info:has-text("public key")', { timeout: 5_000 });
+    for (const f of ANNOTATED_FIELDS) {
+      await page.hover(`#hex .field[data-name="${f.name}"]`);
+      await page.waitForSelector(`#field-info:has-text("${f.shows}")`, { timeout: 5_000 });
+    }
     assert.ok(await page.$('pre.preimage'));
     await shot('4-tx');
 
