@@ -6,6 +6,10 @@ import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../sr
 import { memoryShortfall } from '../src/lab/command.js';
 import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
 import { ReplayedChain, analyse, percentiles } from '../src/lab/analyse.js';
+import { activeChainTxids } from '../src/lab/run.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('lab: models, experiment files, analysis', () => {
   it("Nakamoto's catch-up probability reproduces the white paper's table (section 11) to 7 decimals", () => {
@@ -90,5 +94,18 @@ describe('lab: models, experiment files, analysis', () => {
     assert.deepEqual(a.reorgDepths, { 1: 1 });
     assert.deepEqual(a.propagationSamples, [300, 400]);
     assert.deepEqual(percentiles([1, 2, 3, 4]), { p50: 2, p90: 4, p99: 4, count: 4 });
+  });
+
+  it('settling: a txid is in a node\'s active chain while it joined more blocks than it left', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mvb-test-lab-settle-'));
+    try {
+      const f = join(dir, 'h1.jsonl');
+      const ev = (o: object) => JSON.stringify({ t: 1, ...o });
+      const lines = [ev({ ev: 'connected', txids: ['a', 'b'] }), ev({ ev: 'disconnected', txids: ['b'] }), ev({ ev: 'connected', txids: ['c'] }), ev({ ev: 'disconnected', txids: ['c'] }), ev({ ev: 'connected', txids: ['c'] }), ev({ ev: 'tip', height: 3 })];
+      writeFileSync(f, lines.join('\n') + '\n');
+      assert.deepEqual([...activeChainTxids(f)].sort(), ['a', 'c']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

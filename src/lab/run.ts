@@ -162,6 +162,36 @@ async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: s
   return { sent };
 }
 
+/** After the last scheduled item, at most this long for every sent payment to settle (ms). */
+export const SETTLE_MS = 30_000;
+
+/** The txids a node's log leaves in its active chain: each joined in more blocks than it left. */
+export function activeChainTxids(file: string): Set<string> {
+  const depth = new Map<string, number>();
+  for (const e of readEvents(file).events) {
+    const step = e.ev === 'connected' ? 1 : e.ev === 'disconnected' ? -1 : 0;
+    if (step !== 0) for (const id of e.txids ?? []) depth.set(id, (depth.get(id) ?? 0) + step);
+  }
+  return new Set([...depth].filter(([, d]) => d > 0).map(([id]) => id));
+}
+
+/**
+ * Waits (bounded by SETTLE_MS) until every sent payment is in the active chain of every running
+ * miner, so the outcome measures what the network did, not how the last seconds fell (a payment
+ * returned by a late reorganisation is mined again within a few blocks). Returns the time waited.
+ */
+async function settlePayments(ctx: RunContext, txids: readonly string[]): Promise<number> {
+  const t0 = monotonicMs();
+  const running = (p: Proc | undefined) => p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
+  const files = ctx.eventFiles.filter((_, i) => running(ctx.miners[i]));
+  const settled = () => files.every((f) => {
+    const active = activeChainTxids(f);
+    return txids.every((id) => active.has(id));
+  });
+  while (!settled() && monotonicMs() - t0 < SETTLE_MS) await pause(500, ctx.signal);
+  return monotonicMs() - t0;
+}
+
 /** The height of the last tip a node logged (0 before any). */
 export function lastTipHeight(file: string): number {
   const ev = readEvents(file).events;
@@ -194,6 +224,11 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
       const played = schedule(ctx);
       [selfish, { sent }] = await Promise.all([runSelfish(ctx, x.attack.miner, played), played]);
     } else sent = (await schedule(ctx)).sent;
+    const txids = sent.flatMap((e) => (e.txid ? [e.txid] : []));
+    if (txids.length > 0 && !doubleSpend) {
+      const waited = await settlePayments(ctx, txids);
+      if (waited >= 1000) ctx.note(`payments settled after ${(waited / 1000).toFixed(1)} s more${waited >= SETTLE_MS ? ' (limit reached: some are in no active chain)' : ''}`);
+    }
     const endT = monotonicMs();
     const use = usage([...procs.pids(), ...(net.switchPid ? [net.switchPid] : [])]);
     note(`stopping: ${use.processes} processes used ${use.cpuSeconds.toFixed(1)} CPU s, ${use.rssMB} MB resident`);
