@@ -11,8 +11,8 @@ import { Chain, MemoryChainStore } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import type { Coin } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
-import { type CliCommand, CliError } from '../shared/node/cli.js';
-import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
+import { type CliCommand, CliError, checkStoreNetwork } from '../shared/node/cli.js';
+import { LmdbChainStore, chainStoreExists } from '../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../shared/node/verifier.js';
 
 /** Mismatches listed at most (the count is always complete). */
@@ -92,11 +92,19 @@ export const verifyCommand: CliCommand = {
   name: 'verify',
   describe: 're-derive the UTXO set and indexes of a data directory from its stored blocks and compare',
   args: ['<datadir>'],
+  datadirArg: 0,
   async handler(args, _opts, ctx) {
     const dir = join(args[0]!, 'chain');
+    // Read-only: a missing or empty store is reported, never created (nor given a genesis).
+    if (!chainStoreExists(dir)) throw new CliError(`no chain store in ${dir} (a misspelt data directory?)`);
     const store = new LmdbChainStore(dir, 'mvb verify', { lock: false });
     const r: Report = { lines: [], problems: 0 };
     try {
+      if (store.getTip() === undefined) {
+        ctx.io.out(`${dir}: no blocks stored yet, nothing to verify`);
+        return 0;
+      }
+      checkStoreNetwork(store, ctx.settings);
       const mem = replay(store, r, ctx.settings.params);
       compareCoins(store, mem, r);
       compareWalletIndex(store, mem, r);

@@ -2,7 +2,6 @@
 // lock, read only: LMDB lets any number of readers in beside the running node), the chain as a
 // read-only view, and transaction lookups (the explorer's index when the datadir has one, else
 // a walk down the best chain).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeAddress } from '../../shared/core/address.js';
 import { hashToHex, hexToHash } from '../../shared/core/bytes.js';
@@ -11,7 +10,7 @@ import { p2pkhHash } from '../../shared/core/script.js';
 import { type Tx, txid } from '../../shared/core/tx.js';
 import { type CommandContext, CliError } from '../../shared/node/cli.js';
 import { ChainView, type ViewEntry } from '../../shared/node/store/chain-view.js';
-import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
+import { LmdbChainStore, chainStoreExists } from '../../shared/node/store/lmdb-store.js';
 
 export interface OpenDatadir {
   readonly store: LmdbChainStore;
@@ -22,7 +21,7 @@ export interface OpenDatadir {
 /** Opens DIR/chain shared; a clear error when there is no chain there. */
 export function openDatadir(ctx: CommandContext): OpenDatadir {
   const dir = join(ctx.datadir, 'chain');
-  if (!existsSync(join(dir, 'chain.mdb'))) throw new CliError(`no chain in ${ctx.datadir}: give the --datadir of a miner, wallet or explorer`);
+  if (!chainStoreExists(dir)) throw new CliError(`no chain in ${ctx.datadir}: give the --datadir of a miner, wallet or explorer`);
   const store = new LmdbChainStore(dir, 'mvb inspect', { lock: false });
   try {
     const view = new ChainView(store);

@@ -50,6 +50,11 @@ export interface CliCommand {
    * Returns how to create one, for the error.
    */
   readonly readsDataDir?: (datadir: string) => string;
+  /**
+   * The index of a positional argument that names a data directory (`mvb verify <datadir>`): it is
+   * read as --datadir would be, so the network that directory remembers applies.
+   */
+  readonly datadirArg?: number;
   /** Subcommands (`mvb devnet start`): the command itself then only groups them. */
   readonly subcommands?: readonly CliCommand[];
   /** Returns the exit code. Throw CliError for a clear one-line failure. */
@@ -225,7 +230,8 @@ function addCommand(parent: Command, c: CliCommand, io: Output, run: (c: CliComm
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
   const scene: { datadir?: string; network?: string } = {};
   try {
-    const { settings, datadir } = settingsFor(c, opts, o);
+    const named = c.datadirArg !== undefined ? args[c.datadirArg] : undefined;
+    const { settings, datadir } = settingsFor(c, named !== undefined && opts['datadir'] === undefined ? { ...opts, datadir: named } : opts, o);
     scene.datadir = datadir;
     scene.network = settings.network;
     const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };

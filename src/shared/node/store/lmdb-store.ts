@@ -1,7 +1,7 @@
 // The chain store on disk: LMDB through the `lmdb` package. Reads are synchronous, which suits the
 // pure core's synchronous ChainStore interface, and transactionSync commits a whole ChainBatch
 // atomically: after a kill -9 the store holds the state before or after a batch, never between.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { DecodeError } from '../../core/bytes.js';
 import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
@@ -13,6 +13,11 @@ import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUnd
 import { outpointBytes, parseOutpointBytes } from '../../core/outpoint.js';
 
 type Bin = Database<Uint8Array, Uint8Array>;
+
+/** Whether DIR holds a chain store (read-only commands refuse a directory that does not, rather than create one). */
+export function chainStoreExists(dir: string): boolean {
+  return existsSync(`${dir}/chain.mdb/data.mdb`);
+}
 
 export class LmdbChainStore implements ChainStore {
   readonly root: RootDatabase;
