@@ -45,6 +45,7 @@ describe('clear errors for wrong command lines', function () {
     ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown command 'nothing'/],
     ['mvb bench bad --threads', MVB_BIN, () => ['bench', 'mine', '--threads', '0'], /--threads must be a whole number from 1 to 256/],
     ['mvb bench mine --seconds 0', MVB_BIN, () => ['bench', 'mine', '--seconds', '0'], /--seconds must be a number above 0 and at most 600/],
+    ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4500/],
     ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero is over 1000000 bytes/],
   ];
   for (const [name, bin, args, why] of cases) {

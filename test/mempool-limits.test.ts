@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { type Block, type Tx, type SignatureVerifier, Chain, toHex, txid, txSize } from '../src/shared/core/index.js';
 import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool.js';
 import { opensslVerifier } from '../src/shared/node/verifier.js';
+import { BlockSignatureVerifier } from '../src/shared/node/block-verifier.js';
 import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './kit/blockgen.js';
 import { freshChain } from './kit/chain-harness.js';
 
@@ -33,6 +34,29 @@ class Fixture {
   pool(opts: Partial<MempoolOptions> = {}): Mempool {
     return new Mempool(this.chain, { minRelayFeeRate: 1, maxBytes: 10_000_000, ...opts });
   }
+  /** Mines txs in a block on the tip. */
+  mine(txs: readonly Tx[]) {
+    return this.process(this.gen.block(this.blocks[this.blocks.length - 1]!, { txs }));
+  }
+}
+
+/** A small deterministic generator (xorshift32), so a failing case can be run again. */
+function prng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+/** What the tests compare of two pools: every entry's packages, and the template order. */
+function poolShape(pool: Mempool): string[] {
+  const rows = pool.all().map((e) => `${e.key} a${e.ancestorCount}/${e.ancestorSize}/${e.ancestorFees} d${e.descendantCount}/${e.descendantSize}/${e.descendantFees} p${[...e.parents].sort()} c${[...e.children].sort()}`);
+  return [...rows.sort(), `template ${pool.select(1_000_000).txs.map((e) => e.key)}`, `bytes ${pool.totalBytes}`];
 }
 
 /** n transactions, each spending the previous one's only output, paying 1000 each. */
@@ -141,6 +165,55 @@ describe('mempool limits and hostile shapes', function () {
     assert.equal(pool.accept(child).status, 'accepted');
   });
 
+  it('after blocks that extend the tip, the pool is exactly what re-admitting its survivors to an empty pool gives (20 random cases)', function () {
+    this.timeout(60_000);
+    for (let seed = 1; seed <= 20; seed++) {
+      fx = new Fixture(16);
+      const rnd = prng(seed);
+      const pool = fx.pool();
+      // A random forest of unconfirmed transactions with two outputs each, over ten coinbases.
+      const coins: Spendable[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((h) => fx.cb(h));
+      const accepted: Tx[] = [];
+      for (let i = 0; i < 40 && coins.length; i++) {
+        const c = coins.splice(rnd(coins.length), 1)[0]!;
+        const fee = BigInt(300 + rnd(5000));
+        const half = (c.value - fee) / 2n;
+        const tx = spend([c], [pay(bob, half), pay(alice, c.value - fee - half)]);
+        pool.accept(tx);
+        accepted.push(tx);
+        coins.push(coinOf(tx, 0, bob), coinOf(tx, 1, alice));
+      }
+      // A block: some pool transactions with their pool ancestors (parents first), and a rival
+      // spending the coin of another.
+      const chosen = new Set<string>();
+      const withAncestors = (tx: Tx): void => {
+        for (const i of tx.inputs) {
+          const parent = accepted.find((t) => idOf(t) === toHex(i.prevTxid));
+          if (parent) withAncestors(parent);
+        }
+        chosen.add(idOf(tx));
+      };
+      for (let k = 0; k < 3; k++) withAncestors(accepted[rnd(accepted.length)]!);
+      const blockTxs = accepted.filter((t) => chosen.has(idOf(t)));
+      const victim = accepted.filter((t) => !chosen.has(idOf(t)) && !t.inputs.some((i) => chosen.has(toHex(i.prevTxid))))[0];
+      if (victim) {
+        const parentTx = accepted.find((t) => idOf(t) === toHex(victim.inputs[0]!.prevTxid));
+        const c = parentTx ? coinOf(parentTx, victim.inputs[0]!.vout, victim.inputs[0]!.vout === 0 ? bob : alice) : fx.cb(fx.blocks.findIndex((b) => idOf(b.txs[0]!) === toHex(victim.inputs[0]!.prevTxid)));
+        if (!parentTx || chosen.has(idOf(parentTx))) blockTxs.push(transfer(c, carol, 777n));
+      }
+      const r = pool.update(fx.mine(blockTxs));
+      // The reference: the same survivors admitted in arrival order to a fresh pool on the new tip.
+      const reference = fx.pool();
+      for (const tx of accepted) {
+        if (pool.has(txid(tx))) reference.accept(tx);
+      }
+      assert.deepEqual(poolShape(pool), poolShape(reference), `seed ${seed}`);
+      assert.equal(r.mined, blockTxs.filter((t) => accepted.includes(t)).length, `seed ${seed}`);
+      // Nothing that should have stayed was dropped: every other survivor re-enters the reference too.
+      for (const tx of accepted) if (!pool.has(txid(tx)) && !chosen.has(idOf(tx))) assert.ok(r.dropped.includes(idOf(tx)), `seed ${seed}: ${idOf(tx)} vanished`);
+    }
+  });
+
   it('acceptAsync checks signatures in slices, yielding to the event loop between them, and re-checks conflicts at the end', async function () {
     const pool = fx.pool();
     const coins = [1, 2, 3, 4, 5].map((h) => fx.cb(h));
@@ -161,5 +234,29 @@ describe('mempool limits and hostile shapes', function () {
     const pending = pool2.acceptAsync(big, 1);
     pool2.accept(transfer(coins[4]!, carol, 1000n));
     await assert.rejects(pending, (e: Error & { code?: string }) => e.code === 'txn-mempool-conflict');
+  });
+
+  it('with checking threads, acceptAsync verifies signatures off the event loop: the verifier there only reads the cache; a bad one is still refused with Core\'s code', async function () {
+    const sigs = BlockSignatureVerifier.create(2);
+    fx = new Fixture(14);
+    try {
+      const pool = fx.pool({ verifier: sigs.cache.verifier, preverify: (c) => sigs.preverifyChecks(c, 1) });
+      const coins = [1, 2, 3, 4, 5].map((h) => fx.cb(h));
+      const big = spend(coins, [pay(bob, coins.reduce((n, c) => n + c.value, 0n) - 10_000n)]);
+      assert.equal((await pool.acceptAsync(big)).status, 'accepted');
+      assert.equal(sigs.stats.parallel, 5, 'all five checked in the threads');
+      assert.deepEqual([sigs.cache.stats.hits, sigs.cache.stats.misses], [5, 0], 'none verified on the event loop');
+      // A signature of another message under the right key: the threads say no, the event loop's
+      // verifier checks that one input itself and refuses with the consensus code.
+      const good = spend([fx.cb(6), fx.cb(7)], [pay(carol, fx.cb(6).value + fx.cb(7).value - 10_000n)]);
+      const forged = withScriptSig(good, 1, transfer(fx.cb(8), bob, 1000n).inputs[0]!.scriptSig);
+      await assert.rejects(pool.acceptAsync(forged), (e: Error & { code?: string }) => e.code === 'mandatory-script-verify-flag-failed');
+      assert.equal(sigs.cache.stats.misses, 1, 'only the failing input verified on the event loop');
+      // Threads that fail cost time only: the verdicts are the event loop's own.
+      const broken = fx.pool({ verifier: sigs.cache.verifier, preverify: () => Promise.reject(new Error('threads gone')) });
+      assert.equal((await broken.acceptAsync(good)).status, 'accepted');
+    } finally {
+      await sigs.close();
+    }
   });
 });

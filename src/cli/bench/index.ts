@@ -7,8 +7,9 @@ import { benchConnectCommand } from './connect.js';
 import { benchSyncCommand } from './sync.js';
 import { benchRestartCommand } from './restart.js';
 import { benchPropagateCommand } from './propagate.js';
+import { benchMempoolCommand } from './mempool.js';
 
-const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand, benchPropagateCommand];
+const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand, benchPropagateCommand, benchMempoolCommand];
 
 /** An option's key as commander names it: '--no-python' -> 'python', '--max-x' -> 'maxX'. */
 const keyOf = (flags: string): string => flags.split(' ')[0]!.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());

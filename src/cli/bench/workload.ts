@@ -105,3 +105,10 @@ export function spendBlock(parent: Block, height: number, spends: readonly Tx[])
   const cb = makeCoinbase(height, [p2pkhOutput(50n * 100_000_000n, PKH)], new TextEncoder().encode(`bench spend ${height}`));
   return solved(headerHash(parent.header), [cb, ...spends], parent.header.time + 1);
 }
+
+/** One transaction spending every output of `tx` into one: as many signature checks as outputs. */
+export function consolidation(tx: Tx): Tx {
+  const id = txid(tx);
+  const total = tx.outputs.reduce((a, o) => a + o.value, 0n);
+  return signP2pkhTx(tx.outputs.map((_, vout) => ({ prevTxid: id, vout, secretKey: SECRET })), [p2pkhOutput(total - 100_000n, PKH)]);
+}

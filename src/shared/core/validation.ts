@@ -242,7 +242,14 @@ export function p2pkhInputError(
   prevScriptPubKey: Uint8Array,
   opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
 ): string | undefined {
-  const c = p2pkhSignatureCheck(tx, inputIndex, prevScriptPubKey, opts);
+  return signatureCheckError(p2pkhSignatureCheck(tx, inputIndex, prevScriptPubKey, opts), opts);
+}
+
+/**
+ * The second half of p2pkhInputError, for a check prepared ahead (p2pkhSignatureCheck): its
+ * script error, or the curve math's verdict (SCRIPT_ERR_EVAL_FALSE when the signature does not verify).
+ */
+export function signatureCheckError(c: string | SignatureCheck, opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {}): string | undefined {
   if (typeof c === 'string') return c;
   const ok = c.firstHash === undefined
     ? verifyDer(c.der, c.digest!, c.pubkey, opts) // Core's constant ONE

@@ -5,7 +5,7 @@
 // it again while connecting and reports the failure with Core's reason, so this step can only
 // save time, never change a verdict. The core stays synchronous and pure.
 import type { Block } from '../core/block.js';
-import { type CoinView, signatureChecks } from '../core/validation.js';
+import { type CoinView, type SignatureCheck, signatureChecks } from '../core/validation.js';
 import { SignatureCache } from './sigcache.js';
 import { type PackedCheck as CheckToCache, VerifyPool } from './verify-pool.js';
 
@@ -31,13 +31,22 @@ export class BlockSignatureVerifier {
    * outputs of blocks handed over before in the same batch (see signatureChecks).
    */
   async preverify(blocks: readonly Block[], view: CoinView, created?: Map<string, Uint8Array>): Promise<void> {
-    const all: CheckToCache[] = [];
-    for (const c of signatureChecks(blocks.flatMap((b) => b.txs), view, created)) if (c.firstHash) all.push({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash });
-    const todo = all.filter((c) => !this.cache.has(c));
     this.stats.blocks += blocks.length;
+    await this.preverifyChecks(signatureChecks(blocks.flatMap((b) => b.txs), view, created));
+  }
+
+  /**
+   * Verifies in worker threads, into the cache, the checks it does not hold yet; with fewer than
+   * minParallel of those, does nothing (verifying them on the caller's thread when they are needed
+   * costs less than the round trip). The mempool hands a transaction's checks here before its own.
+   */
+  async preverifyChecks(checks: readonly SignatureCheck[], minParallel = MIN_PARALLEL_CHECKS): Promise<void> {
+    const all: CheckToCache[] = [];
+    for (const c of checks) if (c.firstHash) all.push({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash });
+    const todo = all.filter((c) => !this.cache.has(c));
     this.stats.checks += all.length;
     this.stats.cached += all.length - todo.length;
-    if (!this.pool || todo.length < MIN_PARALLEL_CHECKS) return;
+    if (!this.pool || todo.length < Math.max(1, minParallel)) return;
     this.stats.parallel += todo.length;
     const ok = await this.pool.verify(todo);
     todo.forEach((c, i) => ok[i] && this.cache.add(c));

@@ -5,7 +5,8 @@
 //   ev    heard | mined | connected | disconnected | tip | reorg | tx
 // and the block hash (display order hex) or txid. Events:
 //   heard        {hash, height, from}          a status announcing a tip we had not heard of
-//   mined        {hash, height}                this miner found the block
+//   mined        {hash, height, hashes}        this miner found the block; hashes: header hashes its
+//                                              threads had tried since it started (a work meter)
 //   connected    {hash, height, source, txids} a block joined our active chain (source self|peer)
 //   disconnected {hash, height, txids}         a block left our active chain in a reorganisation
 //   tip          {hash, height}                the active chain's tip after an update

@@ -22,8 +22,9 @@ import {
   checkTxStandalone,
 } from '../core/policy.js';
 import { type Tx, encodeTx, txid } from '../core/tx.js';
-import { type Coin, type CoinView, ValidationError, p2pkhInputError } from '../core/validation.js';
+import { type Coin, type CoinView, type SignatureCheck, ValidationError, p2pkhSignatureCheck, signatureCheckError } from '../core/validation.js';
 import { outpointKey } from '../core/outpoint.js';
+import { BinaryHeap } from './binary-heap.js';
 import { RollingFilter } from './rolling-filter.js';
 import { opensslVerifier } from './verifier.js';
 
@@ -76,6 +77,12 @@ export interface MempoolOptions {
   readonly limits?: PackageLimits;
   /** Signature verifier; default OpenSSL. Pluggable (a cached or worker verifier). */
   readonly verifier?: SignatureVerifier;
+  /**
+   * Signatures checked ahead, off the event loop: worker threads that put the ones that verify
+   * into the cache `verifier` reads (BlockSignatureVerifier.preverifyChecks). It can only save
+   * time: acceptAsync still asks `verifier` for every verdict, and a failure here is ignored.
+   */
+  readonly preverify?: (checks: readonly SignatureCheck[]) => Promise<void>;
 }
 
 export type AcceptResult = { readonly status: 'accepted'; readonly entry: MempoolEntry; readonly evicted: string[] } | { readonly status: 'known'; readonly entry: MempoolEntry };
@@ -103,6 +110,11 @@ const higherRate = (aFees: bigint, aSize: number, bFees: bigint, bSize: number):
 /** Core's descendant score: the eviction order of a full pool, lowest first. */
 const descendantScore = (e: MempoolEntry): number => Math.max(e.feeRate, Number(e.descendantFees) / e.descendantSize);
 
+/** Input k's script failed (Core's script error string): a consensus failure, as Core reports it. */
+const scriptFailure = (err: string, k: number): never => {
+  throw new ValidationError('mandatory-script-verify-flag-failed', true, `(${err}) input ${k}`);
+};
+
 /** A yield to the event loop: other I/O (status, block server, mining) runs before we go on. */
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -111,6 +123,8 @@ export class Mempool {
   /** outpoint key -> key of the pool transaction spending it. */
   private readonly spends = new Map<string, string>();
   private readonly recentRejects = new RollingFilter(RECENT_REJECTS_CAPACITY);
+  /** Every entry by descendant score, for a full pool's eviction (stale items skipped as they surface). */
+  private readonly evictionQueue = new BinaryHeap<EvictionItem>(evictedFirst);
   private readonly limits: PackageLimits;
   private readonly verifier: SignatureVerifier;
   private bytes = 0;
@@ -177,25 +191,36 @@ export class Mempool {
     const key = toHex(id);
     return this.admit(key, () => {
       const c = this.preChecks(tx, id, key);
-      this.checkScripts(c, 0, tx.inputs.length);
+      const checks: SignatureCheck[] = [];
+      this.prepareChecks(c, 0, tx.inputs.length, checks);
+      this.verifyChecks(checks, 0, tx.inputs.length);
       return this.finish(c);
     }) as AcceptResult;
   }
 
   /**
-   * Like accept, but the signature checks run inputsPerSlice at a time with a yield to the event
-   * loop between slices, so one large transaction cannot hold up mining, status or the block
-   * server. The cheap checks run again after the last slice: the pool or the tip may have moved.
+   * Like accept, but one large transaction cannot hold up mining, status or the block server:
+   * once the cheap checks pass, its inputs' script checks and sighashes (step 1) and the verdicts
+   * (step 3) are taken inputsPerSlice at a time with a yield to the event loop between slices,
+   * and in between (step 2) the curve math goes to `preverify`'s threads when there are some.
+   * The cheap checks run again at the end: the pool or the tip may have moved meanwhile.
    */
   async acceptAsync(tx: Tx, inputsPerSlice = 8): Promise<AcceptResult> {
     const id = txid(tx);
     const key = toHex(id);
     const first = this.admit(key, () => this.preChecks(tx, id, key));
     if (!('prevScripts' in first)) return first;
+    const n = tx.inputs.length;
     const slice = Math.max(1, inputsPerSlice);
-    for (let k = 0; k < tx.inputs.length; k += slice) {
+    const checks: SignatureCheck[] = [];
+    for (let k = 0; k < n; k += slice) {
       await nextTick();
-      this.admit(key, () => this.checkScripts(first, k, Math.min(tx.inputs.length, k + slice)));
+      this.admit(key, () => this.prepareChecks(first, k, Math.min(n, k + slice), checks)); // 1
+    }
+    await this.opts.preverify?.(checks).catch(() => undefined); // 2
+    for (let k = 0; k < n; k += slice) {
+      await nextTick();
+      this.admit(key, () => this.verifyChecks(checks, k, Math.min(n, k + slice))); // 3
     }
     // The signatures hold for these same outpoints whatever happened meanwhile (a txid commits
     // to its outputs), so only the cheap checks are repeated.
@@ -308,11 +333,23 @@ export class Mempool {
     return [...found.values()];
   }
 
-  /** Core's PolicyScriptChecks for inputs [from, to): each signature against the output it spends. */
-  private checkScripts(c: Candidate, from: number, to: number): void {
+  /**
+   * Core's PolicyScriptChecks, first half, for inputs [from, to): everything short of the curve
+   * math (script shapes, strict DER, low S, the key's hash, the sighash), appended to `out`.
+   */
+  private prepareChecks(c: Candidate, from: number, to: number, out: SignatureCheck[]): void {
     for (let k = from; k < to; k++) {
-      const err = p2pkhInputError(c.tx, k, c.prevScripts[k]!, { verifier: this.verifier });
-      if (err !== undefined) throw new ValidationError('mandatory-script-verify-flag-failed', true, `(${err}) input ${k}`);
+      const check = p2pkhSignatureCheck(c.tx, k, c.prevScripts[k]!);
+      if (typeof check === 'string') return scriptFailure(check, k);
+      out.push(check);
+    }
+  }
+
+  /** ...and second half: inputs [from, to) of the prepared checks through the verifier. */
+  private verifyChecks(checks: readonly SignatureCheck[], from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const err = signatureCheckError(checks[k]!, { verifier: this.verifier });
+      if (err !== undefined) scriptFailure(err, k);
     }
   }
 
@@ -335,6 +372,8 @@ export class Mempool {
       descendantCount: 1, descendantSize: c.size, descendantFees: c.fee,
     };
     this.entries.set(entry.key, entry);
+    for (const a of c.ancestors) this.queueForEviction(a);
+    this.queueForEviction(entry);
     for (const i of entry.tx.inputs) this.spends.set(outpointKey(i.prevTxid, i.vout), entry.key);
     for (const p of entry.parents) this.entries.get(p)?.children.add(entry.key);
     this.bytes += entry.size;
@@ -351,38 +390,74 @@ export class Mempool {
   private removeWithDescendants(key: string): string[] {
     const doomed = this.withDescendants(key);
     const gone = new Set(doomed.map((e) => e.key));
+    const shrunk = new Set<MempoolEntry>();
     for (const e of doomed) {
       for (const a of this.ancestorsOf(e.parents)) {
         if (gone.has(a.key)) continue;
         a.descendantCount--;
         a.descendantSize -= e.size;
         a.descendantFees -= e.fee;
+        shrunk.add(a);
       }
     }
-    for (const e of doomed) {
-      this.entries.delete(e.key);
-      this.bytes -= e.size;
-      for (const i of e.tx.inputs) {
-        const ok = outpointKey(i.prevTxid, i.vout);
-        if (this.spends.get(ok) === e.key) this.spends.delete(ok);
-      }
-      for (const p of e.parents) this.entries.get(p)?.children.delete(e.key);
-    }
+    for (const e of doomed) this.unlink(e);
+    for (const a of shrunk) this.queueForEviction(a);
     return [...gone];
+  }
+
+  /** Takes an entry out of the indexes (its packages' figures are the caller's business). */
+  private unlink(e: MempoolEntry): void {
+    this.entries.delete(e.key);
+    this.bytes -= e.size;
+    for (const i of e.tx.inputs) {
+      const ok = outpointKey(i.prevTxid, i.vout);
+      if (this.spends.get(ok) === e.key) this.spends.delete(ok);
+    }
+    for (const p of e.parents) this.entries.get(p)?.children.delete(e.key);
+    for (const c of e.children) this.entries.get(c)?.parents.delete(e.key);
+  }
+
+  /**
+   * A mined transaction leaves alone: its pool descendants no longer count it among their
+   * ancestors. (A block holds parents before children, so its pool ancestors left before it.)
+   */
+  private removeMined(e: MempoolEntry): void {
+    for (const d of this.withDescendants(e.key)) {
+      if (d === e) continue;
+      d.ancestorCount--;
+      d.ancestorSize -= e.size;
+      d.ancestorFees -= e.fee;
+    }
+    for (const a of this.ancestorsOf(e.parents)) {
+      a.descendantCount--;
+      a.descendantSize -= e.size;
+      a.descendantFees -= e.fee;
+      this.queueForEviction(a);
+    }
+    this.unlink(e);
+  }
+
+  /** (Re)files an entry under its current descendant score; rebuilds the queue once stale items outnumber live ones. */
+  private queueForEviction(e: MempoolEntry): void {
+    if (this.evictionQueue.size > 2 * this.entries.size + 1024) {
+      this.evictionQueue.clear();
+      for (const x of this.entries.values()) this.evictionQueue.push({ entry: x, score: descendantScore(x) });
+      return;
+    }
+    this.evictionQueue.push({ entry: e, score: descendantScore(e) });
   }
 
   /**
    * The entry evicted first: the lowest descendant score, Core's max(own fee rate, fee rate of
    * it with its descendants), so a parent is not evicted for a cheap child nor kept for a rich
-   * one; the newest first among equals. A scan: it runs only when the pool is full.
+   * one; the newest first among equals. From the eviction queue, skipping what went stale.
    */
-  private lowestDescendantScore(): { entry: MempoolEntry; score: number } | undefined {
-    let low: { entry: MempoolEntry; score: number } | undefined;
-    for (const e of this.entries.values()) {
-      const score = descendantScore(e);
-      if (!low || score < low.score || (score === low.score && e.seq > low.entry.seq)) low = { entry: e, score };
+  private lowestDescendantScore(): EvictionItem | undefined {
+    for (let top = this.evictionQueue.peek(); top; top = this.evictionQueue.peek()) {
+      if (this.entries.get(top.entry.key) === top.entry && descendantScore(top.entry) === top.score) return top;
+      this.evictionQueue.pop();
     }
-    return low;
+    return undefined;
   }
 
   /** Evicts the lowest descendant-package fee rate first (with its descendants) until under maxBytes. */
@@ -399,20 +474,59 @@ export class Mempool {
   }
 
   /**
-   * Brings the pool in line with a chain change: mined transactions leave, those of disconnected
-   * blocks come back, and every remaining entry is checked again against the new tip (conflicts
-   * with mined spends, coinbase maturity after a reorg, finality, package limits). Signatures are
-   * not checked again: a signature's validity depends only on the transaction and the spent
-   * output, as Core's script cache knows. Returns what was dropped.
+   * Brings the pool in line with a chain change: mined transactions leave, and so do those that
+   * conflict with the blocks' spends, with their descendants; after a reorganisation, those of
+   * the disconnected blocks come back and every entry is checked again. Returns what was dropped.
    */
   update(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
     if (u.connected.length) this.recentRejects.reset(); // Core: a new tip may make them valid
+    const r = u.disconnected.length ? this.rebuildAfterReorg(u) : this.removeForBlocks(u);
+    this.stats.mined += r.mined;
+    this.stats.conflicted += r.dropped.length;
+    this.stats.returned += r.returned;
+    return r;
+  }
+
+  /**
+   * Core's removeForBlock, for blocks that extend the tip: each mined transaction leaves (its
+   * descendants' ancestor packages shrink by it), then any pool transaction spending what the
+   * blocks spent leaves with its descendants. Nothing else changes for the rest: their coins are
+   * still unspent and only older, and a transaction final at the next height stays final.
+   * O(transactions in the blocks), whatever the pool's size.
+   */
+  private removeForBlocks(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
+    let mined = 0;
+    const dropped: string[] = [];
+    for (const c of u.connected) {
+      for (const tx of c.block.txs) {
+        const e = this.entries.get(toHex(txid(tx)));
+        if (e) {
+          this.removeMined(e);
+          mined++;
+        }
+        for (const i of tx.inputs) {
+          const rival = this.spends.get(outpointKey(i.prevTxid, i.vout));
+          if (rival !== undefined) dropped.push(...this.removeWithDescendants(rival));
+        }
+      }
+    }
+    return { mined, returned: 0, dropped };
+  }
+
+  /**
+   * After a reorganisation everything is checked again against the new tip (conflicts with the
+   * new branch's spends, coinbase maturity, finality, package limits), the disconnected blocks'
+   * transactions first. Signatures are not checked again: a signature's validity depends only on
+   * the transaction and the spent output, as Core's script cache knows.
+   */
+  private rebuildAfterReorg(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
     const minedKeys = new Set<string>();
     for (const c of u.connected) for (const tx of c.block.txs) minedKeys.add(toHex(txid(tx)));
     const returned = Chain.returnedTransactions(u);
     const old = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
     this.entries.clear();
     this.spends.clear();
+    this.evictionQueue.clear();
     this.bytes = 0;
     let back = 0;
     // Returned transactions first (they are older than anything in the pool), in block order.
@@ -423,9 +537,6 @@ export class Mempool {
       if (minedKeys.has(e.key)) mined++;
       else if (!this.entries.has(e.key) && !this.readmit(e.tx, e.txid)) dropped.push(e.key);
     }
-    this.stats.mined += mined;
-    this.stats.conflicted += dropped.length;
-    this.stats.returned += back;
     // Only those that re-entered: a disconnected block's transaction invalid on the new branch is not returned.
     return { mined, returned: back, dropped };
   }
@@ -448,7 +559,7 @@ export class Mempool {
    * A heap of scores with stale entries skipped: O(n log n) plus bounded package walks.
    */
   select(maxBytes: number): { txs: MempoolEntry[]; fees: bigint; bytes: number } {
-    const heap = new ScoreHeap();
+    const heap = new BinaryHeap<Scored>(higherPackageRate);
     for (const e of this.entries.values()) heap.push({ entry: e, fees: e.ancestorFees, size: e.ancestorSize });
     /** The package still to pay for, per entry whose ancestors were partly chosen. */
     const modified = new Map<string, { fees: bigint; size: number }>();
@@ -494,44 +605,18 @@ interface Scored {
   readonly size: number;
 }
 
-/** A binary max-heap by package fee rate, older first among equals. */
-class ScoreHeap {
-  private readonly a: Scored[] = [];
+/** Template order: the higher package fee rate first, the older first among equals. */
+const higherPackageRate = (x: Scored, y: Scored): boolean => {
+  if (higherRate(x.fees, x.size, y.fees, y.size)) return true;
+  if (higherRate(y.fees, y.size, x.fees, x.size)) return false;
+  return x.entry.seq < y.entry.seq;
+};
 
-  private before(x: Scored, y: Scored): boolean {
-    if (higherRate(x.fees, x.size, y.fees, y.size)) return true;
-    if (higherRate(y.fees, y.size, x.fees, x.size)) return false;
-    return x.entry.seq < y.entry.seq;
-  }
-
-  push(s: Scored): void {
-    const a = this.a;
-    a.push(s);
-    for (let i = a.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (!this.before(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-
-  pop(): Scored | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length && last) {
-      a[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
+interface EvictionItem {
+  readonly entry: MempoolEntry;
+  /** descendantScore(entry) when pushed: stale once the entry's packages changed. */
+  readonly score: number;
 }
+
+/** Eviction order: the lowest descendant score first, the newest first among equals. */
+const evictedFirst = (x: EvictionItem, y: EvictionItem): boolean => x.score < y.score || (x.score === y.score && x.entry.seq > y.entry.seq);
