@@ -430,13 +430,15 @@ export class Miner {
 
   /** Bad input is dropped and counted, never thrown: the counts ride along on the status line. */
   private dropSummary(): string {
-    const dropped = Object.values(this.node.dropped()).reduce((a, b) => a + b, 0) + this.stats.txBad;
+    const { rate = 0, ...malformed } = this.node.dropped();
+    const dropped = Object.values(malformed).reduce((a, b) => a + b, 0) + this.stats.txBad;
     const parts = [
       dropped ? `${dropped} bad datagrams dropped` : '',
       this.stats.txRejected ? `${this.stats.txRejected} invalid tx rejected` : '',
       this.node.stats.bans ? `${this.node.stats.bans} peer(s) ignored` : '',
       this.stats.txKnown ? `${this.stats.txKnown} tx already known/conflicted` : '',
       this.stats.txQueueFull ? `${this.stats.txQueueFull} tx dropped (queue full)` : '',
+      rate ? `${rate} datagrams over a sender's rate limit dropped` : '',
     ].filter(Boolean);
     return parts.length ? this.c.gray(` (${parts.join(', ')})`) : '';
   }
