@@ -238,7 +238,7 @@ describe('mempool limits and hostile shapes', function () {
 
   it('with checking threads, acceptAsync verifies signatures off the event loop: the verifier there only reads the cache; a bad one is still refused with Core\'s code', async function () {
     const sigs = BlockSignatureVerifier.create(2);
-    fx = new Fixture(14);
+    fx = new Fixture(20);
     try {
       const pool = fx.pool({ verifier: sigs.cache.verifier, preverify: (c) => sigs.preverifyChecks(c, 1) });
       const coins = [1, 2, 3, 4, 5].map((h) => fx.cb(h));
@@ -252,11 +252,34 @@ describe('mempool limits and hostile shapes', function () {
       const forged = withScriptSig(good, 1, transfer(fx.cb(8), bob, 1000n).inputs[0]!.scriptSig);
       await assert.rejects(pool.acceptAsync(forged), (e: Error & { code?: string }) => e.code === 'mandatory-script-verify-flag-failed');
       assert.equal(sigs.cache.stats.misses, 1, 'only the failing input verified on the event loop');
+      // A forged first input ends it there, as in Core: one check, not one per input.
+      const wideCoins = [9, 10, 11, 12, 13, 14].map((h) => fx.cb(h));
+      const wide = spend(wideCoins, [pay(carol, wideCoins.reduce((n, c) => n + c.value, 0n) - 10_000n)]);
+      const forgedFirst = withScriptSig(wide, 0, transfer(fx.cb(8), bob, 1000n).inputs[0]!.scriptSig);
+      const threadChecks = sigs.stats.parallel;
+      await assert.rejects(pool.acceptAsync(forgedFirst), (e: Error & { code?: string; detail?: string }) => e.code === 'mandatory-script-verify-flag-failed' && /input 0$/.test(e.detail ?? ''));
+      assert.deepEqual([sigs.stats.parallel - threadChecks, sigs.cache.stats.misses], [1, 2], 'input 0 alone was checked');
       // Threads that fail cost time only: the verdicts are the event loop's own.
       const broken = fx.pool({ verifier: sigs.cache.verifier, preverify: () => Promise.reject(new Error('threads gone')) });
       assert.equal((await broken.acceptAsync(good)).status, 'accepted');
     } finally {
       await sigs.close();
     }
+  });
+
+  it('acceptAsync of a transaction that enters the pool, or is mined, while its signatures are checked: known, or refused as already mined', async function () {
+    fx = new Fixture(10);
+    const coins = [1, 2, 3, 4, 5].map((h) => fx.cb(h));
+    const big = spend(coins, [pay(bob, coins.reduce((n, c) => n + c.value, 0n) - 10_000n)]);
+    const pool = fx.pool();
+    const pending = pool.acceptAsync(big, 1);
+    pool.accept(big);
+    assert.equal((await pending).status, 'known');
+    // In the pool and mined before the checks are done: its outputs are in the UTXO set.
+    const other = fx.pool();
+    const later = other.acceptAsync(big, 1);
+    other.accept(big);
+    other.update(fx.mine([big]));
+    await assert.rejects(later, (e: Error & { code?: string }) => e.code === 'txn-already-known');
   });
 });

@@ -150,12 +150,34 @@ export async function waitFor<T>(cond: () => T | undefined | false, timeoutMs: n
 }
 
 /** Listens on a test network's status port and keeps each node's latest status. */
+/** Arrival times kept per node for StatusWatcher.longestSilence (an hour of 1-second statuses, and then some). */
+const MAX_HEARD_TIMES = 10_000;
+
 export class StatusWatcher {
   private readonly listener: StatusListener;
   readonly latest = new Map<string, Status & { address: string }>();
+  private readonly heardAt = new Map<string, number[]>();
 
   constructor(settings: Settings) {
-    this.listener = new StatusListener(settings.params, settings.statusPort, (s, from) => this.latest.set(toHex(s.nodeId), { ...s, address: from.address }));
+    this.listener = new StatusListener(settings.params, settings.statusPort, (s, from) => {
+      const id = toHex(s.nodeId);
+      this.latest.set(id, { ...s, address: from.address });
+      const times = this.heardAt.get(id) ?? [];
+      if (times.push(Date.now()) > MAX_HEARD_TIMES) times.shift();
+      this.heardAt.set(id, times);
+    });
+  }
+
+  /** The longest time (ms) between two statuses of a node, or from `from` to its first one, within [from, to]. */
+  longestSilence(nodeId: string, from: number, to: number): number {
+    let last = from;
+    let longest = 0;
+    for (const t of this.heardAt.get(nodeId) ?? []) {
+      if (t < from || t > to) continue;
+      longest = Math.max(longest, t - last);
+      last = t;
+    }
+    return Math.max(longest, to - last);
   }
 
   start(): Promise<void> {

@@ -112,3 +112,13 @@ export function consolidation(tx: Tx): Tx {
   const total = tx.outputs.reduce((a, o) => a + o.value, 0n);
   return signP2pkhTx(tx.outputs.map((_, vout) => ({ prevTxid: id, vout, secretKey: SECRET })), [p2pkhOutput(total - 100_000n, PKH)]);
 }
+
+/** The fan-out's output `i` (as numbered by `spends`) paid on in one output of `value`; the rest is the fee. */
+export function respend(fanOut: { blocks: readonly Block[] }, i: number, value: bigint): Tx {
+  let k = i;
+  for (const fan of fanOut.blocks[1]!.txs.slice(1)) {
+    if (k < fan.outputs.length) return signP2pkhTx([{ prevTxid: txid(fan), vout: k, secretKey: SECRET }], [p2pkhOutput(value, PKH)]);
+    k -= fan.outputs.length;
+  }
+  throw new RangeError(`the fan-out has no output ${i}`);
+}

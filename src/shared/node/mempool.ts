@@ -191,19 +191,18 @@ export class Mempool {
     const key = toHex(id);
     return this.admit(key, () => {
       const c = this.preChecks(tx, id, key);
-      const checks: SignatureCheck[] = [];
-      this.prepareChecks(c, 0, tx.inputs.length, checks);
-      this.verifyChecks(checks, 0, tx.inputs.length);
+      for (let k = 0; k < tx.inputs.length; k++) this.checkInput(c, k);
       return this.finish(c);
     }) as AcceptResult;
   }
 
   /**
-   * Like accept, but one large transaction cannot hold up mining, status or the block server:
-   * once the cheap checks pass, its inputs' script checks and sighashes (step 1) and the verdicts
-   * (step 3) are taken inputsPerSlice at a time with a yield to the event loop between slices,
-   * and in between (step 2) the curve math goes to `preverify`'s threads when there are some.
-   * The cheap checks run again at the end: the pool or the tip may have moved meanwhile.
+   * Like accept, but one large transaction cannot hold up mining, status or the block server.
+   * Once the cheap checks pass, the inputs go in batches of 1, 2, 4, 8, ... inputs: each batch's
+   * script checks and sighashes (1), its curve math in `preverify`'s threads when there are some
+   * (2), then its verdicts (3), steps 1 and 3 inputsPerSlice inputs per turn of the event loop.
+   * The first failing input ends it, as in Core, so a forged signature costs at most the inputs
+   * before it again (a forged first input: one check). The cheap checks run again at the end: the pool or the tip may have moved.
    */
   async acceptAsync(tx: Tx, inputsPerSlice = 8): Promise<AcceptResult> {
     const id = txid(tx);
@@ -212,19 +211,28 @@ export class Mempool {
     if (!('prevScripts' in first)) return first;
     const n = tx.inputs.length;
     const slice = Math.max(1, inputsPerSlice);
-    const checks: SignatureCheck[] = [];
-    for (let k = 0; k < n; k += slice) {
-      await nextTick();
-      this.admit(key, () => this.prepareChecks(first, k, Math.min(n, k + slice), checks)); // 1
-    }
-    await this.opts.preverify?.(checks).catch(() => undefined); // 2
-    for (let k = 0; k < n; k += slice) {
-      await nextTick();
-      this.admit(key, () => this.verifyChecks(checks, k, Math.min(n, k + slice))); // 3
+    for (let from = 0, batch = 1; from < n; from += batch, batch *= 2) {
+      const to = Math.min(n, from + batch);
+      const checks: (string | SignatureCheck)[] = [];
+      let known = await this.inSlices(key, from, to, slice, (a, b) => this.prepareChecks(first, a, b, checks)); // 1
+      if (known) return known;
+      await this.opts.preverify?.(checks.filter((c) => typeof c !== 'string')).catch(() => undefined); // 2
+      known = await this.inSlices(key, from, to, slice, (a, b) => this.verifyChecks(checks, from, a, b)); // 3
+      if (known) return known;
     }
     // The signatures hold for these same outpoints whatever happened meanwhile (a txid commits
     // to its outputs), so only the cheap checks are repeated.
     return this.admit(key, () => this.finish(this.preChecks(tx, id, key))) as AcceptResult;
+  }
+
+  /** step(a, b) over inputs [from, to) in slices, a turn of the event loop before each; stops with 'known' if the tx entered the pool meanwhile. */
+  private async inSlices(key: string, from: number, to: number, slice: number, step: (a: number, b: number) => void): Promise<AcceptResult | undefined> {
+    for (let a = from; a < to; a += slice) {
+      await nextTick();
+      const r = this.admit(key, () => step(a, Math.min(to, a + slice)));
+      if (r) return r;
+    }
+    return undefined;
   }
 
   /**
@@ -333,22 +341,25 @@ export class Mempool {
     return [...found.values()];
   }
 
-  /**
-   * Core's PolicyScriptChecks, first half, for inputs [from, to): everything short of the curve
-   * math (script shapes, strict DER, low S, the key's hash, the sighash), appended to `out`.
-   */
-  private prepareChecks(c: Candidate, from: number, to: number, out: SignatureCheck[]): void {
-    for (let k = from; k < to; k++) {
-      const check = p2pkhSignatureCheck(c.tx, k, c.prevScripts[k]!);
-      if (typeof check === 'string') return scriptFailure(check, k);
-      out.push(check);
-    }
+  /** Core's PolicyScriptChecks for input k, at once: the script checks, the sighash, the curve math. */
+  private checkInput(c: Candidate, k: number): void {
+    const err = signatureCheckError(p2pkhSignatureCheck(c.tx, k, c.prevScripts[k]!), { verifier: this.verifier });
+    if (err !== undefined) scriptFailure(err, k);
   }
 
-  /** ...and second half: inputs [from, to) of the prepared checks through the verifier. */
-  private verifyChecks(checks: readonly SignatureCheck[], from: number, to: number): void {
+  /**
+   * The same in two halves, for acceptAsync. First, inputs [from, to): everything short of the
+   * curve math (script shapes, strict DER, low S, the key's hash, the sighash), appended to
+   * `out` as the check to run or the script error (reported in input order by the second half).
+   */
+  private prepareChecks(c: Candidate, from: number, to: number, out: (string | SignatureCheck)[]): void {
+    for (let k = from; k < to; k++) out.push(p2pkhSignatureCheck(c.tx, k, c.prevScripts[k]!));
+  }
+
+  /** ...then inputs [from, to) in order: a script error, or the curve math through the verifier; checks[0] is input `first`'s. */
+  private verifyChecks(checks: readonly (string | SignatureCheck)[], first: number, from: number, to: number): void {
     for (let k = from; k < to; k++) {
-      const err = signatureCheckError(checks[k]!, { verifier: this.verifier });
+      const err = signatureCheckError(checks[k - first]!, { verifier: this.verifier });
       if (err !== undefined) scriptFailure(err, k);
     }
   }
