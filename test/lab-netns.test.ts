@@ -75,18 +75,25 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
   });
 
   it('a partition and its heal: the losing side reorganises and no payment is lost', async () => {
+    // Timed so that the assertions do not hang on luck. h4 is cut off with 40 % of the hash power
+    // for 25 s, so it mines a branch of its own (fewer than 2 blocks: e^-10 * 11 ≈ 0.05 %). It pays
+    // 2 s into the partition, when its mature coins (5 confirmations) all predate it, unless it mined
+    // none of the ~14 blocks before (0.6^14 ≈ 0.08 %): then a coin of its own branch could mature
+    // and die with that branch, as a Bitcoin coinbase spent within a reorganisation deeper than its
+    // maturity would.
     const r = await lab('partition', {
       hosts: 4,
       link: { delayMs: 20 },
+      hashShares: [0.2, 0.2, 0.2, 0.4],
       blockIntervalSeconds: 1,
       retargetInterval: 1000,
-      durationSeconds: 45,
+      durationSeconds: 60,
       payments: [
         { at: 10, from: 'h1', to: 'h2', amount: '2' },
-        { at: 16, from: 'h4', to: 'h1', amount: '3' },
-        { at: 18, from: 'h1', to: 'h3', amount: '1' },
+        { at: 15, from: 'h1', to: 'h3', amount: '1' },
+        { at: 22, from: 'h4', to: 'h1', amount: '3' },
       ],
-      events: [{ at: 13, partition: [['h1', 'h2', 'h3'], ['h4']] }, { at: 28, heal: true }],
+      events: [{ at: 20, partition: [['h1', 'h2', 'h3'], ['h4']] }, { at: 45, heal: true }],
     });
     note(`reorganisations ${JSON.stringify(r.reorgDepths)}, payments ${r.payments.map((p: any) => `${p.from}->${p.to} at ${JSON.stringify(p.minedAt)}`).join(', ')}`);
     assert.equal(r.payments.length, 3);
