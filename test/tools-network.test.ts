@@ -133,12 +133,18 @@ describe('mvb devnet and mvb simulate', function () {
       90_000,
       () => 'wallet-1 got no rewards',
     );
-    const st = run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']);
-    assert.equal(st.code, 0, st.stderr);
-    const rows = JSON.parse(st.stdout) as { name: string; running: boolean; height?: number }[];
+    type Row = { name: string; running: boolean; height?: number };
+    const status = (): Row[] => {
+      const st = run([MVB_BIN, 'devnet', 'status', '--dir', dir, '--json']);
+      assert.equal(st.code, 0, st.stderr);
+      return JSON.parse(st.stdout) as Row[];
+    };
+    const rows = status();
     assert.deepEqual(rows.map((x) => x.name).sort(), ['explorer', 'miner-1', 'miner-2', 'wallet-1', 'wallet-2']);
     assert.ok(rows.every((x) => x.running));
-    assert.ok(rows.filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5));
+    // Both miners follow the chain wallet-1's rewards are on (one may still be fetching the last blocks).
+    let last = rows;
+    await waitFor(() => (last = status()).filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5) || undefined, 30_000, () => `miner heights: ${JSON.stringify(last)}`);
     // The explorer the devnet started follows the same chain.
     const height = await waitForAsync(async () => {
       const h = Number(await (await fetch(`${explorerUrl}api/blocks/tip/height`)).text());
