@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The lab's link emulator: an Ethernet switch in user space for kernels without sch_netem.
 
-`mvb lab` runs it inside the switch namespace of an emulated network (src/shared/node/netns.ts):
+`mvb lab` runs it inside the switch namespace of an emulated network (src/lab/netns.ts):
   python3 lab-switch.py CONFIG.json        (switch: forwards frames between the host ports)
   python3 lab-switch.py --offload-off IF   (in a host: checksum/segmentation offload off on IF)
 CONFIG is {"ports": ["port1", ...], "shapes": [[shape|null, ...], ...], "seed": N} where

@@ -1,7 +1,7 @@
 // The heap under the mempool's template and eviction orders: whatever goes in comes out in the
 // caller's order, ties kept apart by the caller's tie-break, across interleaved pushes and pops.
 import assert from 'node:assert/strict';
-import { BinaryHeap } from '../src/shared/node/binary-heap.js';
+import { BinaryHeap } from '../src/shared/node/mempool/binary-heap.js';
 
 describe('BinaryHeap', () => {
   it('pops in order for 200 random interleavings of pushes and pops (values with ties, a tie-break by arrival)', () => {

@@ -17,7 +17,7 @@ import {
   toHex,
   verifyDer,
 } from '../src/shared/core/index.js';
-import { opensslVerifier as verifyDerSha256 } from '../src/shared/node/verifier.js';
+import { opensslVerifier as verifyDerSha256 } from '../src/shared/node/verify/verifier.js';
 import { loadVector } from './kit/vectors.js';
 
 /** The order of secp256k1's group (SEC 2, section 2.4.1), written out. */

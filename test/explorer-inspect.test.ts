@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { encodeTx, txid } from '../src/shared/core/tx.js';
-import { runCli } from '../src/shared/node/cli.js';
+import { runCli } from '../src/shared/node/cli/runner.js';
 import { mvbCommands } from '../src/cli/commands.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, startExplorer, waitHeight } from './kit/explorer.js';

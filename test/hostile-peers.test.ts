@@ -13,7 +13,7 @@ import { encodeAddress } from '../src/shared/core/address.js';
 import { hashToHex } from '../src/shared/core/bytes.js';
 import type { Block } from '../src/shared/core/block.js';
 import { p2pkhOutput, signP2pkhTx } from '../src/shared/core/builder.js';
-import type { Settings } from '../src/shared/node/config.js';
+import type { Settings } from '../src/shared/node/cli/config.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { hash160 } from '../src/shared/core/hash.js';
 import { headerHash } from '../src/shared/core/header.js';

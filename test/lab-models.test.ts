@@ -1,7 +1,7 @@
 // The lab's pure pieces: the published formulas against the published numbers, experiment
 // validation, topologies and the event-log replay (no root needed).
 import assert from 'node:assert/strict';
-import { CliError } from '../src/shared/node/cli.js';
+import { CliError } from '../src/shared/node/cli/runner.js';
 import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../src/lab/experiment.js';
 import { memoryShortfall } from '../src/lab/command.js';
 import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';

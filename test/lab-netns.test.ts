@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../src/shared/node/cli.js';
-import { listNamespaces, netnsUnavailable } from '../src/shared/node/netns.js';
+import { runCli } from '../src/shared/node/cli/runner.js';
+import { listNamespaces, netnsUnavailable } from '../src/lab/netns.js';
 import { labCommands } from '../src/lab/command.js';
 import { LAB_PREFIX } from '../src/lab/run.js';
 

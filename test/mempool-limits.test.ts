@@ -5,9 +5,9 @@
 // slices of signature checks.
 import assert from 'node:assert/strict';
 import { type Block, type Tx, type SignatureVerifier, Chain, toHex, txid, txSize } from '../src/shared/core/index.js';
-import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool.js';
-import { opensslVerifier } from '../src/shared/node/verifier.js';
-import { BlockSignatureVerifier } from '../src/shared/node/block-verifier.js';
+import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool/pool.js';
+import { opensslVerifier } from '../src/shared/node/verify/verifier.js';
+import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier.js';
 import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './kit/blockgen.js';
 import { freshChain } from './kit/chain-harness.js';
 

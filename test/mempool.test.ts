@@ -17,7 +17,7 @@ import {
   txid,
   Chain,
 } from '../src/shared/core/index.js';
-import { Mempool, type MempoolEntry, type MempoolOptions } from '../src/shared/node/mempool.js';
+import { Mempool, type MempoolEntry, type MempoolOptions } from '../src/shared/node/mempool/pool.js';
 import {
   type Key,
   type Spendable,

@@ -12,7 +12,7 @@ import { encodeAddress } from '../src/shared/core/address.js';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { outpointKey } from '../src/shared/core/outpoint.js';
 import { type Block } from '../src/shared/core/block.js';
-import { loadSettings, type Settings } from '../src/shared/node/config.js';
+import { loadSettings, type Settings } from '../src/shared/node/cli/config.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { hash160 } from '../src/shared/core/hash.js';
 import { headerHash } from '../src/shared/core/header.js';

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Block, type ChainBatch, Chain, MemoryChainStore, assembleBlock, signatureChecks, solveHeader, toHex } from '../src/shared/core/index.js';
-import { SignatureCache } from '../src/shared/node/sigcache.js';
-import { VerifyPool } from '../src/shared/node/verify-pool.js';
-import { BlockSignatureVerifier } from '../src/shared/node/block-verifier.js';
-import { Mempool } from '../src/shared/node/mempool.js';
-import { opensslVerifier } from '../src/shared/node/verifier.js';
+import { SignatureCache } from '../src/shared/node/verify/sigcache.js';
+import { VerifyPool } from '../src/shared/node/verify/pool.js';
+import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier.js';
+import { Mempool } from '../src/shared/node/mempool/pool.js';
+import { opensslVerifier } from '../src/shared/node/verify/verifier.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { BENCH_NOW, chainWorkload, fanOutWorkload, spendBlock } from '../src/cli/bench/workload.js';
 
@@ -163,7 +163,7 @@ describe('catch-up: many blocks per store commit', function () {
     const code = [
       `const { Chain } = await import(${url('shared/core/chain.js')});`,
       `const { LmdbChainStore } = await import(${url('shared/node/store/lmdb-store.js')});`,
-      `const { opensslVerifier } = await import(${url('shared/node/verifier.js')});`,
+      `const { opensslVerifier } = await import(${url('shared/node/verify/verifier.js')});`,
       `const { BENCH_NOW, chainWorkload } = await import(${url('cli/bench/workload.js')});`,
       `const w = chainWorkload(60, 2);`,
       `const c = new Chain(w.params, new LmdbChainStore(${JSON.stringify(dir)}), { verifier: opensslVerifier });`,

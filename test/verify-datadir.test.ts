@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { Chain } from '../src/shared/core/chain.js';
-import { loadSettings } from '../src/shared/node/config.js';
+import { loadSettings } from '../src/shared/node/cli/config.js';
 import { MVB_BIN, WALLET_BIN, removeDir, runNode, tempDir } from './kit/procs.js';
 
 const LOOPBACK = ['--set', 'broadcastAddress=127.255.255.255'];

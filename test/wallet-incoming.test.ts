@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodeAddress } from '../src/shared/core/address.js';
 import { p2pkhOutput, signP2pkhTx } from '../src/shared/core/builder.js';
 import { fromHex, hashToHex } from '../src/shared/core/bytes.js';
-import { KeyStore } from '../src/shared/node/keystore.js';
+import { KeyStore } from '../src/shared/node/store/keystore.js';
 import { MsgType } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { p2pkhScript } from '../src/shared/core/script.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeAddress, encodeAddress } from '../src/shared/core/address.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { hash160 } from '../src/shared/core/hash.js';
-import { pemToSecret } from '../src/shared/node/keystore.js';
+import { pemToSecret } from '../src/shared/node/store/keystore.js';
 import { removeDir, tempDir } from './kit/procs.js';
 import { wallet } from './kit/wallet-net.js';
 

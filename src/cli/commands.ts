@@ -1,5 +1,5 @@
 // Every `mvb` command, registered in one list.
-import type { CliCommand } from '../shared/node/cli.js';
+import type { CliCommand } from '../shared/node/cli/runner.js';
 import { benchCommand } from './bench/index.js';
 import { demoCommand } from './demo.js';
 import { devnetCommand } from './devnet/index.js';

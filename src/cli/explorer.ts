@@ -3,7 +3,7 @@
 // miners; SIGINT/SIGTERM are passed on and its exit code is ours.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CliCommand } from '../shared/node/cli.js';
+import type { CliCommand } from '../shared/node/cli/runner.js';
 
 export const EXPLORER_BIN = fileURLToPath(new URL('../explorer/main.js', import.meta.url));
 

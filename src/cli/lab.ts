@@ -3,7 +3,7 @@
 // everything it made before it exits.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CliCommand } from '../shared/node/cli.js';
+import type { CliCommand } from '../shared/node/cli/runner.js';
 
 export const LAB_BIN = fileURLToPath(new URL('../lab/main.js', import.meta.url));
 

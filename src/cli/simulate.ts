@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAddress } from '../shared/core/address.js';
-import { CliError, type CliCommand } from '../shared/node/cli.js';
-import { loadSettings } from '../shared/node/config.js';
+import { CliError, type CliCommand } from '../shared/node/cli/runner.js';
+import { loadSettings } from '../shared/node/cli/config.js';
 import { type DevnetState, WALLET_BIN, readState } from './devnet/state.js';
 
 export interface Payment {

@@ -11,9 +11,9 @@ import { Chain, MemoryChainStore } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
 import type { Coin } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
-import { type CliCommand, CliError, checkStoreNetwork } from '../shared/node/cli.js';
+import { type CliCommand, CliError, checkStoreNetwork } from '../shared/node/cli/runner.js';
 import { LmdbChainStore, chainStoreExists } from '../shared/node/store/lmdb-store.js';
-import { opensslVerifier } from '../shared/node/verifier.js';
+import { opensslVerifier } from '../shared/node/verify/verifier.js';
 
 /** Mismatches listed at most (the count is always complete). */
 const MAX_LISTED = 5;

@@ -9,11 +9,11 @@ import { Chain, type ChainEntry, type ChainUpdate } from '../shared/core/chain.j
 import { p2pkhHash } from '../shared/core/script.js';
 import { type Tx, decodeTx, encodeTx, txid } from '../shared/core/tx.js';
 import { ValidationError } from '../shared/core/validation.js';
-import type { Settings } from '../shared/node/config.js';
-import { Mempool, type MempoolEntry } from '../shared/node/mempool.js';
+import type { Settings } from '../shared/node/cli/config.js';
+import { Mempool, type MempoolEntry } from '../shared/node/mempool/pool.js';
 import { ChainNode, type LogLevel } from '../shared/node/net/node.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-import { opensslVerifier } from '../shared/node/verifier.js';
+import { opensslVerifier } from '../shared/node/verify/verifier.js';
 import type { Database } from 'lmdb';
 import { EventHub } from './events.js';
 import { ExplorerIndexes } from './indexes.js';

@@ -4,8 +4,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { CliError, type CliCommand } from '../shared/node/cli.js';
-import { cleanupLeftovers, netnsUnavailable } from '../shared/node/netns.js';
+import { CliError, type CliCommand } from '../shared/node/cli/runner.js';
+import { cleanupLeftovers, netnsUnavailable } from './netns.js';
 import { type Experiment, parseExperiment } from './experiment.js';
 import { runChart, summary, sweepChart, table, type Summary } from './report.js';
 import { LAB_PREFIX, runOnce } from './run.js';

@@ -8,7 +8,7 @@
 // If the branch does not get ahead within giveUpBlocks honest blocks, it is released anyway (the
 // attack fails). Everything is judged from the nodes' event logs.
 import { cpSync, rmSync } from 'node:fs';
-import { CliError } from '../shared/node/cli.js';
+import { CliError } from '../shared/node/cli/runner.js';
 import { type Attack } from './experiment.js';
 import { ReplayedChain, readEvents } from './analyse.js';
 import { pause, type RunContext } from './run.js';

@@ -1,8 +1,8 @@
 // An experiment file (experiments/*.json), validated into one typed value before anything is built.
 // Every field is bounded: hosts, times, delays, rates, counts. An invalid file is refused with one
 // line naming the field.
-import { CliError } from '../shared/node/cli.js';
-import { type LinkShape, MAX_HOSTS } from '../shared/node/netns.js';
+import { CliError } from '../shared/node/cli/runner.js';
+import { type LinkShape, MAX_HOSTS } from './netns.js';
 
 export type Topology =
   | { readonly type: 'mesh' }

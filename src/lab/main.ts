@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The lab app: `mvb lab ...` runs this (src/cli/lab.ts), as `mvb-lab` would.
-import { main } from '../shared/node/cli.js';
+import { main } from '../shared/node/cli/runner.js';
 import { labCommands } from './command.js';
 
 await main('mvb lab', labCommands, { app: 'tool', description: 'mvb network lab: real nodes over emulated links (needs root, iproute2, python3)' });

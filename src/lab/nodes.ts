@@ -4,8 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EmulatedNet, NetHost } from '../shared/node/netns.js';
-import { stopProcessGroup } from '../shared/node/process-group.js';
+import type { EmulatedNet, NetHost } from './netns.js';
+import { stopProcessGroup } from './process-group.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));

@@ -5,15 +5,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError } from '../shared/node/cli.js';
+import { CliError } from '../shared/node/cli/runner.js';
 import { monotonicMs } from '../shared/node/events.js';
-import { EmulatedNet } from '../shared/node/netns.js';
+import { EmulatedNet } from './netns.js';
 import { type Analysis, analyse, readEvents } from './analyse.js';
 import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
 import { type SelfishResult, runSelfish } from './selfish.js';
 import { LabProcs, MINER_BIN, type Proc, STOP_GRACE_MS, WALLET_BIN, usage } from './nodes.js';
-import { stopProcessGroup } from '../shared/node/process-group.js';
+import { stopProcessGroup } from './process-group.js';
 
 /** Namespaces of the lab are named mvblab-<pid>-<n>-<role>. */
 export const LAB_PREFIX = 'mvblab';

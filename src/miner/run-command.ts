@@ -2,7 +2,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { CliError, type CliCommand, integerOption, processOutput } from '../shared/node/cli.js';
+import { CliError, type CliCommand, integerOption, processOutput } from '../shared/node/cli/runner.js';
 import { openEventLog } from '../shared/node/events.js';
 import { DirLock } from '../shared/node/store/lock.js';
 import { Miner } from './miner.js';

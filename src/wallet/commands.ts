@@ -1,5 +1,5 @@
 // Every `mvb-wallet` command, registered in one list (one module per command, Lodestar style).
-import type { CliCommand } from '../shared/node/cli.js';
+import type { CliCommand } from '../shared/node/cli/runner.js';
 import { history } from './cmds/history.js';
 import { importKey } from './cmds/import-key.js';
 import { listAddresses } from './cmds/list-addresses.js';

@@ -19,7 +19,7 @@ import { type Tx, encodeTx, txid } from '../shared/core/tx.js';
 import { type CoinView, ValidationError } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
 import { type IncomingRecord, type WalletDb, outputSummaries, pkhOf } from './db.js';
-import { opensslVerifier } from '../shared/node/verifier.js';
+import { opensslVerifier } from '../shared/node/verify/verifier.js';
 
 export interface IncomingContext {
   readonly params: ConsensusParams;

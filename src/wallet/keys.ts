@@ -4,8 +4,8 @@
 import { keysDir } from './datadir.js';
 import { ADDRESS_BYTES, AddressError, MAX_ADDRESS_CHARS, decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { equalBytes, toHex } from '../shared/core/bytes.js';
-import { type CommandContext, CliError, processOutput } from '../shared/node/cli.js';
-import { KEY_NAME_RE, type KeyInfo, KeyStore } from '../shared/node/keystore.js';
+import { type CommandContext, CliError, processOutput } from '../shared/node/cli/runner.js';
+import { KEY_NAME_RE, type KeyInfo, KeyStore } from '../shared/node/store/keystore.js';
 
 export const PASSPHRASE_ENV = 'MVB_PASSPHRASE';
 

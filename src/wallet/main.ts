@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../shared/node/cli.js';
+import { main } from '../shared/node/cli/runner.js';
 import { walletCommands } from './commands.js';
 
 await main('mvb-wallet', walletCommands, {

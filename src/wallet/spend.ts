@@ -2,7 +2,7 @@
 // payment holds, a change output back to the sender, and the fee: either given, or the fee rate
 // times the size of the signed transaction, found by signing again until the fee covers the size.
 import { p2pkhOutput, signP2pkhTx } from '../shared/core/builder.js';
-import { CliError } from '../shared/node/cli.js';
+import { CliError } from '../shared/node/cli/runner.js';
 import type { ConsensusParams } from '../shared/core/params.js';
 import { p2pkhScript } from '../shared/core/script.js';
 import { type Tx, txSize } from '../shared/core/tx.js';
@@ -11,7 +11,7 @@ import { outpointKey, parseOutpointKey } from '../shared/core/outpoint.js';
 import { formatCoins } from './amount.js';
 import type { WalletCoin } from './db.js';
 import { maturity } from './wallet.js';
-import { opensslVerifier } from '../shared/node/verifier.js';
+import { opensslVerifier } from '../shared/node/verify/verifier.js';
 
 export interface PaymentRequest {
   readonly params: ConsensusParams;

@@ -3,7 +3,7 @@
 // for hashes, times and ages.
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import { type CommandContext, processOutput } from '../shared/node/cli.js';
+import { type CommandContext, processOutput } from '../shared/node/cli/runner.js';
 
 /** Whether output goes to an interactive terminal (not captured, not piped). */
 export function isTerminal(ctx: CommandContext): boolean {

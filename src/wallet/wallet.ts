@@ -1,8 +1,8 @@
 // Opening the wallet for a short-lived command: keys from DATADIR/keys, the wallet databases in
 // DATADIR/chain opened shared (see db.ts for why that is safe beside a running sync), and the coin
 // index brought up to date with the key set.
-import { type CommandContext, checkStoreNetwork } from '../shared/node/cli.js';
-import type { KeyStore } from '../shared/node/keystore.js';
+import { type CommandContext, checkStoreNetwork } from '../shared/node/cli/runner.js';
+import type { KeyStore } from '../shared/node/store/keystore.js';
 import { blocksToMaturity } from '../shared/core/validation.js';
 import { WalletDb } from './db.js';
 import { type LocalKey, localKeys, openKeys } from './keys.js';

@@ -20,7 +20,7 @@ import { decodeHeader, encodeHeader } from '../../src/shared/core/header.js';
 import { parsePushes } from '../../src/shared/core/script.js';
 import { decodeTx, encodeTx } from '../../src/shared/core/tx.js';
 import { ValidationError } from '../../src/shared/core/validation.js';
-import { Mempool } from '../../src/shared/node/mempool.js';
+import { Mempool } from '../../src/shared/node/mempool/pool.js';
 import {
   FrameReader,
   MAX_DATAGRAM_BYTES,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Api } from '../../src/explorer/api.js';
 import { Explorer } from '../../src/explorer/explorer.js';
 import { ExplorerHttp } from '../../src/explorer/http.js';
-import type { Settings } from '../../src/shared/node/config.js';
+import type { Settings } from '../../src/shared/node/cli/config.js';
 import { removeDir, tempDir, waitFor } from './procs.js';
 
 export interface RunningExplorer {

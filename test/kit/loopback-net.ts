@@ -1,7 +1,7 @@
 // One loopback test network for one test: fresh ports, devnet settings on them (broadcast
 // 127.255.255.255), a status watcher listening on them, and every miner and data folder the test
 // made through it, all ended and removed by close() (call it in afterEach).
-import type { Settings } from '../../src/shared/node/config.js';
+import type { Settings } from '../../src/shared/node/cli/config.js';
 import { type MinerProc, type NetPorts, StatusWatcher, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings } from './procs.js';
 
 export class LoopbackNet {

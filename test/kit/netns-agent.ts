@@ -12,7 +12,7 @@
 import { createInterface } from 'node:readline';
 import { fromHex, hashToHex, toHex } from '../../src/shared/core/bytes.js';
 import { encodeBlock } from '../../src/shared/core/block.js';
-import { formatSets, loadSettings } from '../../src/shared/node/config.js';
+import { formatSets, loadSettings } from '../../src/shared/node/cli/config.js';
 import { type Block } from '../../src/shared/core/block.js';
 import { StatusListener } from '../../src/shared/node/net/status-listener.js';
 import { fetchChain } from './chain-fetch.js';

@@ -14,10 +14,10 @@ import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
 import { ROOT, stopProcGroup, waitConverged, waitFor } from './procs.js';
-import { NamespaceSet, cleanupLeftovers as cleanupPrefixed, execIn, ip} from '../../src/shared/node/netns-primitives.js';
+import { NamespaceSet, cleanupLeftovers as cleanupPrefixed, execIn, ip} from '../../src/lab/netns-primitives.js';
 
 // Why namespaces cannot be used here (Linux, root and `ip` are needed), and the namespaces that exist.
-export { listNamespaces, netnsUnavailable } from '../../src/shared/node/netns-primitives.js';
+export { listNamespaces, netnsUnavailable } from '../../src/lab/netns-primitives.js';
 
 export const AGENT_BIN = join(ROOT, 'dist/test/kit/netns-agent.js');
 

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toHex } from '../../src/shared/core/bytes.js';
-import { formatSets, loadSettings, type Settings } from '../../src/shared/node/config.js';
+import { formatSets, loadSettings, type Settings } from '../../src/shared/node/cli/config.js';
 import { freePorts } from '../../src/shared/node/net/free-ports.js';
 import type { Status } from '../../src/shared/node/net/protocol.js';
 import { StatusListener } from '../../src/shared/node/net/status-listener.js';
-import { stopProcessGroup } from '../../src/shared/node/process-group.js';
+import { stopProcessGroup } from '../../src/lab/process-group.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');

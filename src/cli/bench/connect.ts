@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Block, Chain, MemoryChainStore } from '../../shared/core/index.js';
-import { BlockSignatureVerifier } from '../../shared/node/block-verifier.js';
+import { BlockSignatureVerifier } from '../../shared/node/verify/block-verifier.js';
 import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
-import { opensslVerifier } from '../../shared/node/verifier.js';
+import { opensslVerifier } from '../../shared/node/verify/verifier.js';
 import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';
 

@@ -1,6 +1,6 @@
 // `mvb bench`: every benchmark as a subcommand with typed options, registered in one list;
 // `mvb bench all` runs each in turn with its defaults.
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import { benchMineCommand } from './mine.js';
 import { benchVerifyCommand } from './verify.js';
 import { benchConnectCommand } from './connect.js';

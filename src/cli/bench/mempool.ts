@@ -3,8 +3,8 @@
 // pool's update after a block: one that extends the tip (Core's removeForBlock, the common case)
 // against a one-block reorganisation (every entry checked again, as after any reorganisation).
 import { Chain, MemoryChainStore, type Tx } from '../../shared/core/index.js';
-import { Mempool } from '../../shared/node/mempool.js';
-import { SignatureCache } from '../../shared/node/sigcache.js';
+import { Mempool } from '../../shared/node/mempool/pool.js';
+import { SignatureCache } from '../../shared/node/verify/sigcache.js';
 import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, fanOutWorkload, respend, spendBlock } from './workload.js';
 

@@ -4,14 +4,14 @@
 // one node until 3 others have connected it; p50 (and p90) over --count of each. The nodes share
 // this process's event loop, so the figures include their taking turns on one thread.
 import { type Block, Chain, MemoryChainStore, assembleBlock, encodeTx, hashToHex, headerHash, makeCoinbase, p2pkhOutput, solveHeader, txid } from '../../shared/core/index.js';
-import { loadSettings } from '../../shared/node/config.js';
-import { Mempool } from '../../shared/node/mempool.js';
+import { loadSettings } from '../../shared/node/cli/config.js';
+import { Mempool } from '../../shared/node/mempool/pool.js';
 import { freePorts } from '../../shared/node/net/free-ports.js';
 import { ChainNode } from '../../shared/node/net/node.js';
 import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { decodeTx } from '../../shared/core/tx.js';
-import { SignatureCache } from '../../shared/node/sigcache.js';
+import { SignatureCache } from '../../shared/node/verify/sigcache.js';
 import { type BenchReport, benchCommand, figure, intOption, ratio } from './report.js';
 import { BENCH_NOW, fanOutWorkload } from './workload.js';
 

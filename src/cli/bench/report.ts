@@ -1,7 +1,7 @@
 // What every `mvb bench ...` returns and how it is printed: figures (each with its unit) and
 // ratios to the reference measured in the same run, with the issue's target where it states one.
 // Figures are medians over --runs runs; the spread is kept so a loaded machine shows.
-import { type CliCommand, CliError, type CommandContext, type OptionSpec, integerOption } from '../../shared/node/cli.js';
+import { type CliCommand, CliError, type CommandContext, type OptionSpec, integerOption } from '../../shared/node/cli/runner.js';
 
 export interface Figure {
   readonly name: string;

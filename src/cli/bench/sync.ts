@@ -4,12 +4,12 @@
 // (one commit per batch, signatures verified ahead in worker threads). Per-block cost of the
 // first and last 1 000 blocks from the node's update events.
 import { type Block, Chain } from '../../shared/core/index.js';
-import { loadSettings } from '../../shared/node/config.js';
-import { BlockSignatureVerifier } from '../../shared/node/block-verifier.js';
+import { loadSettings } from '../../shared/node/cli/config.js';
+import { BlockSignatureVerifier } from '../../shared/node/verify/block-verifier.js';
 import { BlockServer } from '../../shared/node/net/blockserver.js';
 import { ChainNode } from '../../shared/node/net/node.js';
 import type { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
-import { opensslVerifier } from '../../shared/node/verifier.js';
+import { opensslVerifier } from '../../shared/node/verify/verifier.js';
 import { type ConnectOptions, type Timeline, connectOptions, connectOptionsOf, firstLast, withTempStore } from './connect.js';
 import { type BenchReport, benchCommand, figure, ratio } from './report.js';
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';

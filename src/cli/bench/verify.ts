@@ -8,10 +8,10 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Chain, MemoryChainStore, type SignatureCheck, signatureChecks } from '../../shared/core/index.js';
-import { BlockSignatureVerifier } from '../../shared/node/block-verifier.js';
-import { Mempool } from '../../shared/node/mempool.js';
-import { SignatureCache } from '../../shared/node/sigcache.js';
-import { type PackedCheck, VerifyPool } from '../../shared/node/verify-pool.js';
+import { BlockSignatureVerifier } from '../../shared/node/verify/block-verifier.js';
+import { Mempool } from '../../shared/node/mempool/pool.js';
+import { SignatureCache } from '../../shared/node/verify/sigcache.js';
+import { type PackedCheck, VerifyPool } from '../../shared/node/verify/pool.js';
 import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, consolidation, fanOutWorkload, spendBlock } from './workload.js';
 

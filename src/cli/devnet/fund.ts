@@ -3,8 +3,8 @@
 // rewards (never the one being funded) with the real `mvb-wallet send`, whose sync loop then
 // rebroadcasts it until a miner includes it.
 import type { AddressRow } from '../../shared/node/json-rows.js';
-import { CliError, type CliCommand } from '../../shared/node/cli.js';
-import { loadSettings } from '../../shared/node/config.js';
+import { CliError, type CliCommand } from '../../shared/node/cli/runner.js';
+import { loadSettings } from '../../shared/node/cli/config.js';
 import { DIR_OPTION, type DevnetNode, requireState, runWallet } from './state.js';
 
 export interface Funded {

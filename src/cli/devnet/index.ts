@@ -1,6 +1,6 @@
 // `mvb devnet`: a local network in the background. Each subcommand is its own module with typed
 // options: start, status, stop, fund.
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import { fundCommand } from './fund.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';

@@ -5,8 +5,8 @@
 // blocks, for trying things) or classroom (10 s blocks, the lesson preset).
 import { EXPLORER_BIN } from '../explorer.js';
 import { join, resolve } from 'node:path';
-import { CliError, type CliCommand, integerOption, prepareDataDir } from '../../shared/node/cli.js';
-import { loadSettings } from '../../shared/node/config.js';
+import { CliError, type CliCommand, integerOption, prepareDataDir } from '../../shared/node/cli/runner.js';
+import { loadSettings } from '../../shared/node/cli/config.js';
 import { DirLock, LockError } from '../../shared/node/store/lock.js';
 import {
   DEVNET_NETWORKS,

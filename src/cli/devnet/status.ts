@@ -1,8 +1,8 @@
 // `mvb devnet status`: each node of the devnet, whether it runs, and each miner's tip as it
 // announces it (heard on the status port for a couple of status intervals).
 import { hashToHex } from '../../shared/core/bytes.js';
-import type { CliCommand } from '../../shared/node/cli.js';
-import { loadSettings } from '../../shared/node/config.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
+import { loadSettings } from '../../shared/node/cli/config.js';
 import type { Status } from '../../shared/node/net/protocol.js';
 import { DIR_OPTION, isOurProcess, listenStatus, nodeSets, requireState } from './state.js';
 

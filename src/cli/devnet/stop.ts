@@ -1,6 +1,6 @@
 // `mvb devnet stop`: ends exactly the processes `start` started: PIDs recorded in DIR/devnet.json,
 // each checked against its command line (a recycled PID is not ours). Data stays.
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import { resolve } from 'node:path';
 import { DIR_OPTION, type DevnetNode, isOurProcess, requireState, writeState } from './state.js';
 

@@ -4,7 +4,7 @@ import { hashToHex, toHex } from '../../shared/core/bytes.js';
 import { encodeHeader } from '../../shared/core/header.js';
 import { encodeTx, isCoinbase, txid } from '../../shared/core/tx.js';
 import { headerFields } from '../../shared/node/annotate.js';
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import { coins, findBlock, minerOf, openDatadir } from './datadir.js';
 
 export const blockCommand: CliCommand = {

@@ -2,7 +2,7 @@
 // and each stale branch in a column of its own (where it forked from), who mined each block, and
 // the reorganisations an explorer's datadir recorded.
 import { hashToHex } from '../../shared/core/bytes.js';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import type { ViewEntry } from '../../shared/node/store/chain-view.js';
 import { minerOf, openDatadir, short } from './datadir.js';
 

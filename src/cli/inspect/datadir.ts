@@ -8,7 +8,7 @@ import { hashToHex, hexToHash } from '../../shared/core/bytes.js';
 import type { Block } from '../../shared/core/block.js';
 import { p2pkhHash } from '../../shared/core/script.js';
 import { type Tx, txid } from '../../shared/core/tx.js';
-import { type CommandContext, CliError } from '../../shared/node/cli.js';
+import { type CommandContext, CliError } from '../../shared/node/cli/runner.js';
 import { ChainView, type ViewEntry } from '../../shared/node/store/chain-view.js';
 import { LmdbChainStore, chainStoreExists } from '../../shared/node/store/lmdb-store.js';
 

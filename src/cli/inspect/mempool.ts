@@ -2,7 +2,7 @@
 // pending and incoming payments), highest fee rate first.
 import { encodeAddress } from '../../shared/core/address.js';
 import { p2pkhHash } from '../../shared/core/script.js';
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import { coins, openDatadir } from './datadir.js';
 import { pooledTxs } from './pool.js';
 

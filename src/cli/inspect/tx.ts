@@ -6,7 +6,7 @@ import { hashToHex, toHex } from '../../shared/core/bytes.js';
 import { p2pkhHash } from '../../shared/core/script.js';
 import { encodeTx, isCoinbase } from '../../shared/core/tx.js';
 import { sighashView, txFields } from '../../shared/node/annotate.js';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { type FoundTx, coins, findTx, openDatadir } from './datadir.js';
 import { pooledTxs } from './pool.js';
 

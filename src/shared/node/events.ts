@@ -17,7 +17,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { hashToHex } from '../core/bytes.js';
 import type { ChainUpdate } from '../core/chain.js';
 import { txid } from '../core/tx.js';
-import { CliError } from './cli.js';
+import { CliError } from './cli/runner.js';
 
 /** Default cap on one log's size: a long lab run writes a few MB. */
 export const EVENT_LOG_MAX_BYTES = 256 * 1024 * 1024;

@@ -4,10 +4,10 @@
 // payments made to it before the import show up.
 import { readFileSync } from 'node:fs';
 import { encodeAddress } from '../../shared/core/address.js';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { hash160 } from '../../shared/core/hash.js';
 import { publicKeyOf } from '../../shared/core/ecdsa.js';
-import { checkNewKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/keystore.js';
+import { checkNewKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/store/keystore.js';
 import { equalBytes } from '../../shared/core/bytes.js';
 import { formatCoins } from '../amount.js';
 import { getPassphrase, localKeys, openKeys } from '../keys.js';

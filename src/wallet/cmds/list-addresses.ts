@@ -2,7 +2,7 @@
 // pending payments will change (- outgoing, + incoming: payments this wallet made between its own
 // addresses, and payments from anyone that this wallet's sync heard on the LAN and validated
 // against its own chain, see incoming.ts), totals, and how far the local chain has synced.
-import type { CliCommand } from '../../shared/node/cli.js';
+import type { CliCommand } from '../../shared/node/cli/runner.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../amount.js';
 import { netFor } from '../db.js';

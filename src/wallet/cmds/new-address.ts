@@ -2,8 +2,8 @@
 // atomically, never overwriting), optionally encrypted with a passphrase; prints its address.
 import { encodeAddress } from '../../shared/core/address.js';
 import { toHex } from '../../shared/core/bytes.js';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
-import { checkNewKeyName } from '../../shared/node/keystore.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
+import { checkNewKeyName } from '../../shared/node/store/keystore.js';
 import { getPassphrase, openKeys } from '../keys.js';
 import { WalletDb } from '../db.js';
 import { colours, printJson } from '../terminal.js';

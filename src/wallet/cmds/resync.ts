@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
 import { type PaymentRecord, WalletDb, readPaymentJournal } from '../db.js';
 import { chainDir, runningSyncPid } from '../datadir.js';

@@ -2,7 +2,7 @@
 // same write transaction that chose its coins (durable before anything leaves the machine), then
 // broadcasts it once on the transaction port. `sync` rebroadcasts it until it is mined.
 import { hashToHex, toHex } from '../../shared/core/bytes.js';
-import { type CliCommand, CliError } from '../../shared/node/cli.js';
+import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { encodeTx, txid } from '../../shared/core/tx.js';

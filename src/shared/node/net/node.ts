@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { equalBytes, hashToHex, toHex } from '../../core/bytes.js';
 import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../cli/config.js';
 import { ValidationError } from '../../core/validation.js';
 import type { EventLog } from '../events.js';
 import { BlockClient, PeerError } from './blockclient.js';
@@ -14,7 +14,7 @@ import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
 import { type Block, blockSize } from '../../core/block.js';
-import type { BlockSignatureVerifier } from '../block-verifier.js';
+import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 
 export interface PeerInfo {
   /** What the sender showed us: its source address, the block-server port and node id it claims. */

@@ -6,7 +6,7 @@
 // payments until mined (incoming-listener.ts). Pending payments are rebroadcast
 // (rebroadcaster.ts). Runs until Ctrl-C (run-forever.ts), or with --once until caught up with the
 // best chain heard (run-once.ts).
-import type { CliCommand } from '../../../shared/node/cli.js';
+import type { CliCommand } from '../../../shared/node/cli/runner.js';
 import { createWalletHint } from '../../datadir.js';
 import { followChain } from './follow.js';
 import { IncomingListener } from './incoming-listener.js';

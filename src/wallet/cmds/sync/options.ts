@@ -1,5 +1,5 @@
 // sync's options: one typed record, parsed and bounded in one place.
-import { CliError, type OptionSpec } from '../../../shared/node/cli.js';
+import { CliError, type OptionSpec } from '../../../shared/node/cli/runner.js';
 
 export interface SyncOptions {
   /** Catch up, rebroadcast once, print a summary and exit (else: run until Ctrl-C). */

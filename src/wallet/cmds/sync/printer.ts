@@ -3,7 +3,7 @@
 // terminal while far behind. The bar is stopped before any final line, so the two never share one.
 import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
-import type { CommandContext } from '../../../shared/node/cli.js';
+import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import { formatCoins, formatSigned } from '../../amount.js';
 import type { WalletEvent } from '../../db.js';
 import { colours, isTerminal, shortHash } from '../../terminal.js';

@@ -3,7 +3,7 @@
 // transactionBroadcastIntervalSeconds, --once once at the end.
 import { MsgType } from '../../../shared/node/net/protocol.js';
 import { sendOnce } from '../../../shared/node/net/udp.js';
-import type { Settings } from '../../../shared/node/config.js';
+import type { Settings } from '../../../shared/node/cli/config.js';
 import type { WalletDb } from '../../db.js';
 import { txDestinations } from '../send.js';
 import type { SyncPrinter } from './printer.js';

@@ -2,7 +2,7 @@
 // it picks up new keys, prunes stale incoming payments, prints queued events and rebroadcasts
 // pending payments. While it hears no miner it says so within a few status intervals, and again
 // while that lasts: a classroom Wi-Fi that isolates clients looks exactly like this.
-import type { CommandContext } from '../../../shared/node/cli.js';
+import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import { drainEvents, showProgress } from './follow.js';
 import type { IncomingListener } from './incoming-listener.js';
 import type { SyncPrinter } from './printer.js';

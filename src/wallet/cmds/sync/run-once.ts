@@ -2,7 +2,7 @@
 // pending payments once, print a summary and exit: 0 synced, 1 no miner heard or could not catch
 // up, 130 interrupted.
 import { hashToHex } from '../../../shared/core/bytes.js';
-import { type CommandContext, CliError } from '../../../shared/node/cli.js';
+import { type CommandContext, CliError } from '../../../shared/node/cli/runner.js';
 import { printJson, shortHash } from '../../terminal.js';
 import { drainEvents, showProgress } from './follow.js';
 import type { IncomingListener } from './incoming-listener.js';

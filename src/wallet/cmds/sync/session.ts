@@ -6,13 +6,13 @@
 import { Chain } from '../../../shared/core/chain.js';
 import { encodeAddress } from '../../../shared/core/address.js';
 import { fromHex, hashToHex } from '../../../shared/core/bytes.js';
-import type { CommandContext } from '../../../shared/node/cli.js';
-import type { Settings } from '../../../shared/node/config.js';
+import type { CommandContext } from '../../../shared/node/cli/runner.js';
+import type { Settings } from '../../../shared/node/cli/config.js';
 import { type PeerInfo, ChainNode } from '../../../shared/node/net/node.js';
 import { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
-import { opensslVerifier } from '../../../shared/node/verifier.js';
+import { opensslVerifier } from '../../../shared/node/verify/verifier.js';
 import { type EventLog, openEventLog } from '../../../shared/node/events.js';
-import type { KeyStore } from '../../../shared/node/keystore.js';
+import type { KeyStore } from '../../../shared/node/store/keystore.js';
 import { WalletDb } from '../../db.js';
 import { localKeys, openKeys } from '../../keys.js';
 import { chainDir } from '../../datadir.js';

@@ -4,11 +4,11 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { NetworkMismatchError } from '../core/chain.js';
+import { NetworkMismatchError } from '../../core/chain.js';
 import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSettings } from './config.js';
-import { KeyError } from './keystore.js';
-import { LockError } from './store/lock.js';
-import { StoreDamagedError, damageReason, isStoreDamage } from './store/damage.js';
+import { KeyError } from '../store/keystore.js';
+import { LockError } from '../store/lock.js';
+import { StoreDamagedError, damageReason, isStoreDamage } from '../store/damage.js';
 
 export interface Output {
   out(line: string): void;
@@ -109,7 +109,7 @@ export class DatadirNetworkError extends CliError {
 /** The version in mvb's package.json (one version for every binary). */
 export function packageVersion(): string {
   try {
-    const v = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version;
+    const v = (JSON.parse(readFileSync(new URL('../../../../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version;
     return typeof v === 'string' ? v : 'unknown';
   } catch {
     return 'unknown';

@@ -6,10 +6,10 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as secp from '@noble/secp256k1';
-import { encodeAddress } from '../core/address.js';
-import { equalBytes } from '../core/bytes.js';
-import { hash160 } from '../core/hash.js';
-import { isValidSecretKey, publicKeyOf } from '../core/ecdsa.js';
+import { encodeAddress } from '../../core/address.js';
+import { equalBytes } from '../../core/bytes.js';
+import { hash160 } from '../../core/hash.js';
+import { isValidSecretKey, publicKeyOf } from '../../core/ecdsa.js';
 
 export class KeyError extends Error {
   override readonly name = 'KeyError';

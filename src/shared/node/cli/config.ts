@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
-import { type ConsensusParams, type NetworkConfig, makeParams } from '../core/params.js';
+import { type ConsensusParams, type NetworkConfig, makeParams } from '../../core/params.js';
 
-export const DEFAULT_CONFIG_PATH = new URL('../../../../config.json', import.meta.url);
+export const DEFAULT_CONFIG_PATH = new URL('../../../../../config.json', import.meta.url);
 
 export interface Settings {
   readonly network: string;

@@ -4,10 +4,10 @@
 // then finds them all. A check that fails or times out is simply not cached: the core verifies
 // it again while connecting and reports the failure with Core's reason, so this step can only
 // save time, never change a verdict. The core stays synchronous and pure.
-import type { Block } from '../core/block.js';
-import { type CoinView, type SignatureCheck, signatureChecks } from '../core/validation.js';
+import type { Block } from '../../core/block.js';
+import { type CoinView, type SignatureCheck, signatureChecks } from '../../core/validation.js';
 import { SignatureCache } from './sigcache.js';
-import { type PackedCheck as CheckToCache, VerifyPool } from './verify-pool.js';
+import { type PackedCheck as CheckToCache, VerifyPool } from './pool.js';
 
 /** Below this many uncached checks, verifying on the caller's thread is cheaper than a round trip. */
 const MIN_PARALLEL_CHECKS = 16;

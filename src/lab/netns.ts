@@ -51,7 +51,7 @@ export interface NetHost {
 let netCounter = 0;
 
 /** scripts/lab-switch.py, from dist/src/shared/node/ or src/shared/node/. */
-export const SWITCH_SCRIPT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../../scripts/lab-switch.py' : '../../../scripts/lab-switch.py', import.meta.url));
+export const SWITCH_SCRIPT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../scripts/lab-switch.py' : '../../scripts/lab-switch.py', import.meta.url));
 
 /** A switched /24 of hosts in network namespaces with a shape per ordered pair. */
 export class EmulatedNet {

@@ -2,7 +2,7 @@
 // (the same verifier the validator uses) and answers one byte per check, 1 = valid.
 import { parentPort } from 'node:worker_threads';
 import { opensslVerifier } from './verifier.js';
-import { unpackChecks } from './verify-pool.js';
+import { unpackChecks } from './pool.js';
 
 export interface VerifyRequest {
   readonly id: number;

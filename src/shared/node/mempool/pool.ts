@@ -9,9 +9,9 @@
 // 101 kvB each way: "too-long-mempool-chain") bound every walk over parents and children, which
 // are loops over explicit stacks, never recursion. Rejected txids go into a rolling filter
 // (Core's m_recent_rejects, reset on each new tip), so a replay costs one hash lookup.
-import { hashToHex, toHex } from '../core/bytes.js';
-import { Chain, type ChainUpdate } from '../core/chain.js';
-import type { SignatureVerifier } from '../core/ecdsa.js';
+import { hashToHex, toHex } from '../../core/bytes.js';
+import { Chain, type ChainUpdate } from '../../core/chain.js';
+import type { SignatureVerifier } from '../../core/ecdsa.js';
 import {
   DEFAULT_ANCESTOR_LIMIT,
   DEFAULT_ANCESTOR_SIZE_LIMIT_KVB,
@@ -20,13 +20,13 @@ import {
   type RelayContext,
   checkTxFee,
   checkTxStandalone,
-} from '../core/policy.js';
-import { type Tx, encodeTx, txid } from '../core/tx.js';
-import { type Coin, type CoinView, type SignatureCheck, ValidationError, p2pkhSignatureCheck, signatureCheckError } from '../core/validation.js';
-import { outpointKey } from '../core/outpoint.js';
+} from '../../core/policy.js';
+import { type Tx, encodeTx, txid } from '../../core/tx.js';
+import { type Coin, type CoinView, type SignatureCheck, ValidationError, p2pkhSignatureCheck, signatureCheckError } from '../../core/validation.js';
+import { outpointKey } from '../../core/outpoint.js';
 import { BinaryHeap } from './binary-heap.js';
 import { RollingFilter } from './rolling-filter.js';
-import { opensslVerifier } from './verifier.js';
+import { opensslVerifier } from '../verify/verifier.js';
 
 export interface MempoolEntry {
   readonly tx: Tx;

@@ -3,7 +3,7 @@
 // is one flag per check. Every request has a deadline: a thread that does not answer in time
 // is replaced and its share reported unverified (the caller then verifies on its own thread).
 import { Worker } from 'node:worker_threads';
-import type { VerifyRequest, VerifyResponse } from './verify-worker.js';
+import type { VerifyRequest, VerifyResponse } from './worker.js';
 
 export interface PackedCheck {
   readonly der: Uint8Array;
@@ -68,7 +68,7 @@ export class VerifyPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./verify-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./worker.js', import.meta.url));
     const slot: Slot = { worker, waiting: new Map() };
     worker.on('message', (m: VerifyResponse) => {
       slot.waiting.get(m.id)?.(m.ok);

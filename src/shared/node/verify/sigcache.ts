@@ -5,8 +5,8 @@
 // the oldest entries go first. Hand `verifier` to the core (chain, mempool) wherever signatures
 // are checked; the cache fills on every successful check, or ahead of time through `add`.
 import { createHash, randomBytes } from 'node:crypto';
-import type { SignatureVerifier } from '../core/ecdsa.js';
-import type { SignatureCheck } from '../core/validation.js';
+import type { SignatureVerifier } from '../../core/ecdsa.js';
+import type { SignatureCheck } from '../../core/validation.js';
 import { opensslVerifier } from './verifier.js';
 
 /** Entries kept by default: ~100 bytes each, so ~20 MB; a LAN chain's recent signatures fit. */

@@ -3,7 +3,7 @@
 // namespace made through them is named `<prefix>-<pid of the creating process>-<n>-<role>` (role
 // `sw` or `h<i>`), which is what lets a later run find and remove what a crashed run left behind.
 import { execFileSync } from 'node:child_process';
-import { processAlive } from './store/lock.js';
+import { processAlive } from '../shared/node/store/lock.js';
 
 export class NetnsError extends Error {
   override readonly name = 'NetnsError';

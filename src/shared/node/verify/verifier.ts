@@ -1,7 +1,7 @@
 // The fast signature verifier the node layer hands to the core: OpenSSL through node:crypto.
 // The core stays pure (noble only); processes that verify many signatures pass this one in.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { type SignatureVerifier, checkedSignature } from '../core/ecdsa.js';
+import { type SignatureVerifier, checkedSignature } from '../../core/ecdsa.js';
 
 /** DER prefix of a SubjectPublicKeyInfo for a compressed / uncompressed secp256k1 key (RFC 5480). */
 const SPKI_33 = Uint8Array.from([0x30, 0x36, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a, 0x03, 0x22, 0x00]);
