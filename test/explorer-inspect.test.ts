@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { encodeTx, txid } from '../src/shared/core/tx.js';
 import { runCli } from '../src/shared/node/cli/runner.js';
-import { mvbCommands } from '../src/cli/commands.js';
+import { mvbCommands } from '../src/tools/commands.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, startExplorer, waitHeight } from './kit/explorer.js';
 import { MVB_BIN, removeDir, setArgs, tempDir, waitFor } from './kit/procs.js';

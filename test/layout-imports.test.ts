@@ -31,7 +31,7 @@ export function importsOf(source: string): string[] {
   return specs;
 }
 
-/** 'core', 'node' or the app folder name ('miner', 'wallet', 'cli', ...) a src/ path belongs to. */
+/** 'core', 'node' or the app folder name ('miner', 'wallet', 'tools', ...) a src/ path belongs to. */
 function layerOf(file: string): string {
   const parts = relative(SRC, file).split('/');
   if (parts[0] === 'shared') return parts[1] === 'core' || parts[1] === 'node' ? parts[1] : 'shared-other';
@@ -63,7 +63,7 @@ describe('layout: the import arrows of src/', () => {
 
   it('finds the layers it checks', () => {
     const layers = new Set(files.map(layerOf));
-    for (const l of ['core', 'node', 'miner', 'wallet', 'cli']) assert.ok(layers.has(l), `no files in layer ${l}`);
+    for (const l of ['core', 'node', 'miner', 'wallet', 'tools']) assert.ok(layers.has(l), `no files in layer ${l}`);
   });
 
   it('every import in src/ follows the layering (core pure, node over core, apps over both, never each other)', () => {

@@ -14,7 +14,7 @@ import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier
 import { Mempool } from '../src/shared/node/mempool/pool.js';
 import { opensslVerifier } from '../src/shared/node/verify/verifier.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
-import { BENCH_NOW, chainWorkload, fanOutWorkload, spendBlock } from '../src/cli/bench/workload.js';
+import { BENCH_NOW, chainWorkload, fanOutWorkload, spendBlock } from '../src/tools/bench/workload.js';
 
 class CountingStore extends MemoryChainStore {
   commits = 0;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MVB = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/src/cli/mvb.js');
+const MVB = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/src/tools/mvb.js');
 /** Each child, and whether it leads a process group of its own (spawned detached). */
 const children = new Map<ChildProcess, boolean>();
 const devnets = new Set<string>();

@@ -17,7 +17,7 @@ import { stopProcessGroup } from '../../src/lab/process-group.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MINER_BIN = join(ROOT, 'dist/src/miner/main.js');
 export const WALLET_BIN = join(ROOT, 'dist/src/wallet/main.js');
-export const MVB_BIN = join(ROOT, 'dist/src/cli/mvb.js');
+export const MVB_BIN = join(ROOT, 'dist/src/tools/mvb.js');
 export const LOOPBACK_BROADCAST = '127.255.255.255';
 
 export { freePorts };
