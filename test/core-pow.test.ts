@@ -1,7 +1,7 @@
 // Compact nBits and the retarget rule, against numbers from Bitcoin Core's
 // arith_uint256_tests.cpp (bignum_SetCompact) and pow_tests.cpp (get_next_work*).
 import assert from 'node:assert/strict';
-import { bitsToTarget, decodeCompact, nextBits, targetToBits } from '../src/shared/core/index.js';
+import { bitsToTarget, decodeCompact, difficulty, formatDifficulty, nextBits, targetToBits } from '../src/shared/core/index.js';
 import { loadVector } from './kit/vectors.js';
 
 interface CompactFile {
@@ -68,4 +68,34 @@ describe('core: retarget (Bitcoin Core pow_tests.cpp)', () => {
       assert.equal(got, num(v.expectedNextBits), `got 0x${got.toString(16)}`);
     });
   }
+});
+
+describe("core: difficulty (Bitcoin Core's GetDifficulty, blockchain_tests.cpp)", () => {
+  // Bitcoin Core src/test/blockchain_tests.cpp: nBits and the difficulty it must give (mainnet, difficulty 1 = 0x1d00ffff).
+  const MAINNET_POW_LIMIT = BigInt('0x00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
+  const CORE_CASES: [bits: number, expected: number][] = [
+    [0x1f111111, 0.000001],
+    [0x1ef88f6f, 0.000016],
+    [0x1df88f6f, 0.004023],
+    [0x1cf88f6f, 1.029916],
+    [0x12345678, 5913134931067755359633408.0],
+  ];
+
+  it('matches Core within its 10^-5 tolerance (relative, for the very high target)', () => {
+    let checked = 0;
+    for (const [bits, expected] of CORE_CASES) {
+      const d = difficulty(bits, MAINNET_POW_LIMIT);
+      const tolerance = Math.max(0.00001, expected * 1e-12);
+      assert.ok(Math.abs(d - expected) <= tolerance, `0x${bits.toString(16)}: ${d}, Core ${expected}`);
+      checked++;
+    }
+    assert.equal(checked, CORE_CASES.length);
+  });
+
+  it('is 1 at the genesis target, 0 for a zero mantissa, and formats with 6 significant digits', () => {
+    assert.equal(difficulty(0x1d00ffff, MAINNET_POW_LIMIT), 1);
+    assert.equal(difficulty(0, MAINNET_POW_LIMIT), 0);
+    assert.equal(formatDifficulty(difficulty(0x1cf88f6f, MAINNET_POW_LIMIT)), '1.02992');
+    assert.equal(formatDifficulty(difficulty(0x1f111111, MAINNET_POW_LIMIT)), '8.94056e-7'); // 0xffff / 0x111111 / 256^2
+  });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { encodeAddress } from '../src/shared/core/address.js';
 import { fromHex, toHex } from '../src/shared/core/bytes.js';
+import { difficulty, formatDifficulty } from '../src/shared/core/pow.js';
 import { decodeTx, encodeTx } from '../src/shared/core/tx.js';
 import { alice, bob, coinOf, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from './kit/explorer.js';
@@ -49,5 +50,17 @@ describe('explorer with a real miner: POST /api/tx is broadcast, mined and shown
     assert.ok(block.includes(id));
     const bobStats = await getJson(base, `/api/address/${encodeAddress(bob.pkh, settings.params.addressVersion)}`);
     assert.equal(bobStats.chain_stats.funded_txo_sum, Number(cb.outputs[0]!.value) - 2000);
+  });
+
+  it('the miner’s status line and the explorer show the same difficulty for the same block', async () => {
+    // A status line: "height N tip <16 hex>… difficulty D ..." (miner/miner.ts statusLine).
+    const line = await waitFor(() => /height (\d+) tip ([0-9a-f]{16})… difficulty (\S+)/.exec(miner!.output()) ?? undefined, 30_000, () => `no status line:\n${miner!.output()}`);
+    const [, height, tipPrefix, shown] = line;
+    await waitHeight(run!.ex, Number(height), 30_000);
+    const hash = (await get(run!.url, `/api/block-height/${height}`)).text;
+    assert.ok(hash.startsWith(tipPrefix!), `block ${height}: explorer ${hash}, miner ${tipPrefix}`);
+    const block = await getJson<{ difficulty: number; bits: number }>(run!.url, `/api/block/${hash}`);
+    assert.equal(block.difficulty, difficulty(block.bits, testSettings(await netPorts()).params.powLimit));
+    assert.equal(formatDifficulty(block.difficulty), shown);
   });
 });

@@ -5,7 +5,7 @@
 import { Reader, fromHex, hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
 import type { Block } from '../shared/core/block.js';
 import type { ChainEntry } from '../shared/core/chain.js';
-import { bitsToTarget } from '../shared/core/pow.js';
+import { difficulty } from '../shared/core/pow.js';
 import { getScriptOp, p2pkhHash } from '../shared/core/script.js';
 import { type Tx, encodeTx, isCoinbase, readTx, txid } from '../shared/core/tx.js';
 import { blockSize } from '../shared/core/block.js';
@@ -166,9 +166,3 @@ export class EsploraView {
   }
 }
 
-/** Difficulty relative to the network's proof-of-work limit (Core's GetDifficulty, with powLimit as difficulty 1). */
-export function difficulty(bits: number, powLimit: bigint): number {
-  const t = bitsToTarget(bits);
-  if (t === 0n) return 0;
-  return Number((powLimit * 1_000_000n) / t) / 1_000_000;
-}

@@ -15,7 +15,7 @@ import { encodeHeader } from '../shared/core/header.js';
 import { KeyStore } from '../shared/node/store/keystore.js';
 import { ChainNode } from '../shared/node/net/node.js';
 import { blockSubsidy } from '../shared/core/params.js';
-import { bitsToTarget } from '../shared/core/pow.js';
+import { bitsToTarget, difficulty, formatDifficulty } from '../shared/core/pow.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { decodeTx, txid } from '../shared/core/tx.js';
 import { ALREADY_KNOWN_CODES } from '../shared/core/policy.js';
@@ -86,11 +86,6 @@ interface Template {
   readonly height: number;
 }
 
-export function difficulty(bits: number, powLimit: bigint): number {
-  // Relative to the easiest target this network allows, as Bitcoin's is relative to 0x1d00ffff.
-  const t = bitsToTarget(bits);
-  return t === 0n ? 0 : Number((powLimit * 1000n) / t) / 1000;
-}
 
 
 export class Miner {
@@ -423,7 +418,7 @@ export class Miner {
     const rate = this.pool ? formatRate(this.pool.rate()) : 'not mining';
     const miners = this.node.activePeers().length + 1;
     this.log(
-      `height ${this.c.bold(String(tip.height))} tip ${hashToHex(tip.hash).slice(0, 16)}… difficulty ${difficulty(this.chain.requiredBits(tip), this.chain.params.powLimit)} ` +
+      `height ${this.c.bold(String(tip.height))} tip ${hashToHex(tip.hash).slice(0, 16)}… difficulty ${formatDifficulty(difficulty(tip.header.bits, this.chain.params.powLimit))} ` +
         `${rate} mempool ${this.mempool.size} miners ${miners}${this.dropSummary()}`,
     );
   }

@@ -66,6 +66,28 @@ export function blockWork(bits: number): bigint {
   return (1n << 256n) / (target + 1n);
 }
 
+/**
+ * Core's GetDifficulty (rpc/blockchain.cpp), on nBits as Core computes it: the mantissa of
+ * difficulty 1 over this mantissa (sign bit ignored), times 256 per byte of exponent between them.
+ * Difficulty 1 is powLimit in compact form, as Core's is 0x1d00ffff (mantissa 0xffff, exponent 29).
+ * A zero mantissa gives 0 (Core would divide by zero). The explorer's API returns this number; people
+ * read formatDifficulty's.
+ */
+export function difficulty(bits: number, powLimit: bigint): number {
+  const one = targetToBits(powLimit);
+  const mantissa = bits & 0x00ffffff;
+  if (mantissa === 0) return 0;
+  let d = (one & 0x00ffffff) / mantissa;
+  for (let shift = (bits >>> 24) & 0xff; shift < one >>> 24; shift++) d *= 256;
+  for (let shift = (bits >>> 24) & 0xff; shift > one >>> 24; shift--) d /= 256;
+  return d;
+}
+
+/** The one way a difficulty is shown to a person: 6 significant digits, no exponent below 10^21. */
+export function formatDifficulty(d: number): string {
+  return String(Number(d.toPrecision(6)));
+}
+
 /** CheckProofOfWork: nBits is a valid target no easier than powLimit, and hash <= target. */
 export function checkProofOfWork(hashAsNumber: bigint, bits: number, powLimit: bigint): boolean {
   const { target, negative, overflow } = decodeCompact(bits);
