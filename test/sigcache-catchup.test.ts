@@ -164,7 +164,7 @@ describe('catch-up: many blocks per store commit', function () {
       `const { Chain } = await import(${url('shared/core/chain.js')});`,
       `const { LmdbChainStore } = await import(${url('shared/node/store/lmdb-store.js')});`,
       `const { opensslVerifier } = await import(${url('shared/node/verify/verifier.js')});`,
-      `const { BENCH_NOW, chainWorkload } = await import(${url('cli/bench/workload.js')});`,
+      `const { BENCH_NOW, chainWorkload } = await import(${url('tools/bench/workload.js')});`,
       `const w = chainWorkload(60, 2);`,
       `const c = new Chain(w.params, new LmdbChainStore(${JSON.stringify(dir)}), { verifier: opensslVerifier });`,
       `for (let i = 0; i < 60; i += 5) {`,

@@ -8,7 +8,9 @@ import { bitsToTarget } from '../shared/core/pow.js';
 import { hashToNumber } from '../shared/core/header.js';
 import { encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
-import { type Api, type Reply, type Route, MAX_HEIGHT, projectedBlocks } from './api.js';
+import type { Lookups } from './lookups.js';
+import { projectedBlocks } from './projected.js';
+import { type Reply, type Route, MAX_HEIGHT } from './route.js';
 import { HttpError, address, hash64, notFound, queryUint, uint } from './params.js';
 
 /** Blocks in the tree view at most, and off-chain blocks walked at most. */
@@ -25,7 +27,7 @@ function log2(n: bigint): number {
   return Math.log2(Number(n >> BigInt(shift))) + shift;
 }
 
-export function mvbRoutes(api: Api): Route[] {
+export function mvbRoutes(api: Lookups): Route[] {
   const ex = api.ex;
   const r = (path: string, handle: Route['handle']): Route => ({ method: 'GET', pattern: new RegExp(`^/api/mvb${path.replaceAll(':p', '([^/]*)')}$`), handle });
   return [
@@ -50,7 +52,7 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-function summary(api: Api): Record<string, unknown> {
+function summary(api: Lookups): Record<string, unknown> {
   const ex = api.ex;
   const off = ex.offChainEntries(MAX_OFF_CHAIN);
   return {
@@ -65,7 +67,7 @@ function summary(api: Api): Record<string, unknown> {
   };
 }
 
-function miners(api: Api): unknown[] {
+function miners(api: Lookups): unknown[] {
   const active = new Set(api.ex.node.activePeers().map((p) => p.key));
   return [...api.ex.node.peers.values()].map((p) => ({
     key: p.key,
@@ -82,7 +84,7 @@ function miners(api: Api): unknown[] {
 }
 
 /** The last `last` heights of the active chain, every off-chain block at those heights, and which miner's tip each is. */
-function tree(api: Api, last: number): Record<string, unknown> {
+function tree(api: Lookups, last: number): Record<string, unknown> {
   const ex = api.ex;
   const from = Math.max(0, ex.chain.height - last + 1);
   const tips = new Map<string, string[]>();
@@ -102,7 +104,7 @@ function tree(api: Api, last: number): Record<string, unknown> {
   return { height: ex.chain.height, tip: hashToHex(ex.chain.tip.hash), from, blocks };
 }
 
-function annotatedBlock(api: Api, hashParam: string): Record<string, unknown> {
+function annotatedBlock(api: Lookups, hashParam: string): Record<string, unknown> {
   const e = api.entry(hashParam);
   const b = api.view.block(e.hash) ?? notFound('Block not found');
   const target = bitsToTarget(e.header.bits);
@@ -122,7 +124,7 @@ function annotatedBlock(api: Api, hashParam: string): Record<string, unknown> {
   };
 }
 
-function annotatedTx(api: Api, idParam: string): Record<string, unknown> {
+function annotatedTx(api: Lookups, idParam: string): Record<string, unknown> {
   const f = api.tx(idParam);
   const raw = encodeTx(f.tx);
   const j = api.view.tx(f.tx, f.loc) as { fee: number; size: number };
@@ -142,7 +144,7 @@ function annotatedTx(api: Api, idParam: string): Record<string, unknown> {
   };
 }
 
-function search(api: Api, q: string): { type: string; id: string } {
+function search(api: Lookups, q: string): { type: string; id: string } {
   if (/^[0-9]{1,10}$/.test(q)) return { type: 'block', id: hashToHex(api.activeAt(uint(q, 'height', MAX_HEIGHT)).hash) };
   if (/^[0-9a-fA-F]{64}$/.test(q)) {
     const id = q.toLowerCase();

@@ -3,7 +3,6 @@
 // parameter (params.ts) before any lookup. Lists are paged with Esplora's page sizes and bounded.
 import { fromHex, hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
 import { encodeBlock } from '../shared/core/block.js';
-import type { ChainEntry } from '../shared/core/chain.js';
 import { encodeHeader } from '../shared/core/header.js';
 import { encodeTx, txid } from '../shared/core/tx.js';
 import { p2pkhHash } from '../shared/core/script.js';
@@ -11,37 +10,25 @@ import { ValidationError } from '../shared/core/validation.js';
 import { DecodeError } from '../shared/core/bytes.js';
 import { merkleBranch } from '../shared/node/annotate.js';
 import type { Explorer } from './explorer.js';
-import { EsploraView } from './esplora.js';
+import { Lookups } from './lookups.js';
+import { projectedBlocks } from './projected.js';
+import { type Reply, type Route, MAX_HEIGHT } from './route.js';
 import { address, bad, hash64, notFound, uint } from './params.js';
 import { mvbRoutes } from './api-mvb.js';
-
-export type Reply =
-  | { readonly kind: 'json'; readonly status?: number; readonly body: unknown }
-  | { readonly kind: 'text'; readonly status?: number; readonly body: string }
-  | { readonly kind: 'bytes'; readonly body: Uint8Array }
-  | { readonly kind: 'events' };
-
-export interface Route {
-  readonly method: 'GET' | 'POST';
-  readonly pattern: RegExp;
-  handle(m: readonly string[], q: URLSearchParams, body: string): Reply;
-}
 
 /** Esplora's page sizes. */
 export const BLOCKS_PER_PAGE = 10;
 export const TXS_PER_PAGE = 25;
 export const MEMPOOL_TXS_PER_ADDRESS = 50;
-export const MAX_HEIGHT = 0x7fffffff;
 
 const json = (body: unknown): Reply => ({ kind: 'json', body });
 const text = (body: string): Reply => ({ kind: 'text', body });
 
-export class Api {
-  readonly view: EsploraView;
+export class Api extends Lookups {
   readonly routes: Route[];
 
-  constructor(readonly ex: Explorer) {
-    this.view = new EsploraView(ex);
+  constructor(ex: Explorer) {
+    super(ex);
     const P = '([^/]*)';
     const r = (method: Route['method'], path: string, handle: Route['handle']): Route => ({ method, pattern: new RegExp(`^/api${path.replaceAll(':p', P)}$`), handle });
     const c = ex.chain;
@@ -92,25 +79,6 @@ export class Api {
       r('GET', '/fee-estimates', () => json(this.feeEstimates())),
       ...mvbRoutes(this),
     ];
-  }
-
-  // ---------------------------------------------------------------- lookups that 404
-
-  entry(hashParam: string): ChainEntry {
-    const e = this.ex.chain.getEntry(hexToHash(hash64(hashParam, 'block hash')));
-    if (!e || e.status === 'header') return notFound('Block not found');
-    return e;
-  }
-  activeAt(h: number): ChainEntry {
-    return this.ex.chain.atHeight(h) ?? notFound('Block not found');
-  }
-  withBlock(hashParam: string, f: (e: ChainEntry, b: NonNullable<ReturnType<EsploraView['block']>>) => Reply): Reply {
-    const e = this.entry(hashParam);
-    const b = this.view.block(e.hash) ?? notFound('Block not found');
-    return f(e, b);
-  }
-  tx(idParam: string): NonNullable<ReturnType<EsploraView['findTx']>> {
-    return this.view.findTx(hash64(idParam, 'txid')) ?? notFound('Transaction not found');
   }
 
   // ---------------------------------------------------------------- handlers
@@ -252,51 +220,4 @@ export class Api {
     }
     return out;
   }
-}
-
-export interface ProjectedBlock {
-  readonly txs: { txid: string; fee: number; size: number; feeRate: number }[];
-  readonly txCount: number;
-  readonly bytes: number;
-  readonly fees: number;
-  readonly minFeeRate: number;
-  readonly maxFeeRate: number;
-  /** More waits behind it: a fee rate below minFeeRate waits for a later block. */
-  readonly full: boolean;
-}
-
-/** The pool as the next blocks a miner would build: the first by the miner's own selection, later ones by fee rate. */
-export function projectedBlocks(ex: Explorer, max: number): ProjectedBlock[] {
-  const cap = ex.settings.params.maxBlockBytes - 2000;
-  const first = ex.mempool.select(cap).txs;
-  const chosen = new Set(first.map((e) => e.key));
-  const rest = ex.mempool.all().filter((e) => !chosen.has(e.key)).sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
-  const groups = [first];
-  let cur: typeof first = [];
-  let bytes = 0;
-  for (const e of rest) {
-    if (bytes + e.size > cap && cur.length) {
-      groups.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(e);
-    bytes += e.size;
-  }
-  if (cur.length) groups.push(cur);
-  return groups
-    .filter((g) => g.length)
-    .slice(0, max)
-    .map((g, i, all) => {
-      const rates = g.map((e) => e.feeRate);
-      return {
-        txs: g.slice(0, 200).map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate })),
-        txCount: g.length,
-        bytes: g.reduce((a, e) => a + e.size, 0),
-        fees: g.reduce((a, e) => a + Number(e.fee), 0),
-        minFeeRate: Math.min(...rates),
-        maxFeeRate: Math.max(...rates),
-        full: i < all.length - 1,
-      };
-    });
 }

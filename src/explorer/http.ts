@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Api, type Reply } from './api.js';
+import type { Api } from './api.js';
+import type { Reply } from './route.js';
 import { HttpError } from './params.js';
 
 export const MAX_URL_BYTES = 2048;

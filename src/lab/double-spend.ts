@@ -11,7 +11,7 @@ import { cpSync, rmSync } from 'node:fs';
 import { CliError } from '../shared/node/cli/runner.js';
 import { type Attack } from './experiment.js';
 import { ReplayedChain, readEvents } from './analyse.js';
-import { pause, type RunContext } from './run.js';
+import { pause, type RunContext } from './context.js';
 import { nakamotoCatchUp } from './models.js';
 
 export interface DoubleSpendTrial {

@@ -4,10 +4,10 @@
 // everything, and measures from the event logs. Everything it made is removed in `finally`.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../shared/node/cli/runner.js';
 import { monotonicMs } from '../shared/node/events.js';
 import { EmulatedNet } from './netns.js';
+import { type RunContext, checkAbort, pause } from './context.js';
 import { type Analysis, analyse, readEvents } from './analyse.js';
 import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
@@ -44,35 +44,6 @@ export interface RunResult {
   readonly doubleSpend?: DoubleSpendResult;
   readonly selfish?: SelfishResult;
   readonly timeline: string[];
-}
-
-export interface RunContext {
-  readonly x: Experiment;
-  readonly net: EmulatedNet;
-  readonly procs: LabProcs;
-  readonly dir: string;
-  readonly miners: (Proc | undefined)[];
-  readonly walletDirs: string[];
-  readonly addresses: string[];
-  readonly eventFiles: string[];
-  readonly t0: number;
-  readonly signal: AbortSignal;
-  note(msg: string): void;
-  startMiner(i: number): void;
-}
-
-function checkAbort(signal: AbortSignal): void {
-  if (signal.aborted) throw new CliError('interrupted: everything the lab made was removed', 130);
-}
-
-/** Sleeps up to ms, returning early (and throwing) when the run is interrupted. */
-export async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch {
-    /* aborted */
-  }
-  checkAbort(signal);
 }
 
 async function setup(x: Experiment, dir: string, net: EmulatedNet, procs: LabProcs, signal: AbortSignal, note: (m: string) => void): Promise<RunContext> {

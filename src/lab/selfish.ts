@@ -10,7 +10,7 @@
 // When the honest chain is longer the miner switches to it by itself (it is an honest node's
 // code). Once its branch is public (or abandoned) the gate closes again.
 import { ReplayedChain, readEvents } from './analyse.js';
-import { pause, type RunContext } from './run.js';
+import { pause, type RunContext } from './context.js';
 import { eyalSirerRevenue } from './models.js';
 
 export interface SelfishResult {

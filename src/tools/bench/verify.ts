@@ -11,7 +11,8 @@ import { Chain, MemoryChainStore, type SignatureCheck, signatureChecks } from '.
 import { BlockSignatureVerifier } from '../../shared/node/verify/block-verifier.js';
 import { Mempool } from '../../shared/node/mempool/pool.js';
 import { SignatureCache } from '../../shared/node/verify/sigcache.js';
-import { type PackedCheck, VerifyPool } from '../../shared/node/verify/pool.js';
+import { VerifyPool } from '../../shared/node/verify/pool.js';
+import type { PackedCheck } from '../../shared/node/verify/protocol.js';
 import { type BenchReport, benchCommand, figure, intOption, ratio, runsOption } from './report.js';
 import { BENCH_NOW, consolidation, fanOutWorkload, spendBlock } from './workload.js';
 

@@ -7,7 +7,8 @@
 import type { Block } from '../../core/block.js';
 import { type CoinView, type SignatureCheck, signatureChecks } from '../../core/validation.js';
 import { SignatureCache } from './sigcache.js';
-import { type PackedCheck as CheckToCache, VerifyPool } from './pool.js';
+import { VerifyPool } from './pool.js';
+import type { PackedCheck as CheckToCache } from './protocol.js';
 
 /** Below this many uncached checks, verifying on the caller's thread is cheaper than a round trip. */
 const MIN_PARALLEL_CHECKS = 16;

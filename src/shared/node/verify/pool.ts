@@ -3,46 +3,7 @@
 // is one flag per check. Every request has a deadline: a thread that does not answer in time
 // is replaced and its share reported unverified (the caller then verifies on its own thread).
 import { Worker } from 'node:worker_threads';
-import type { VerifyRequest, VerifyResponse } from './worker.js';
-
-export interface PackedCheck {
-  readonly der: Uint8Array;
-  readonly firstHash: Uint8Array;
-  readonly pubkey: Uint8Array;
-}
-
-/** [der length][der][pubkey length][pubkey][32-byte firstHash] per check. */
-export function packChecks(checks: readonly PackedCheck[]): Uint8Array {
-  let size = 0;
-  for (const c of checks) size += 2 + c.der.length + c.pubkey.length + 32;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of checks) {
-    if (c.der.length > 255 || c.pubkey.length > 255 || c.firstHash.length !== 32) throw new RangeError('signature check out of bounds');
-    out[o++] = c.der.length;
-    out.set(c.der, o);
-    o += c.der.length;
-    out[o++] = c.pubkey.length;
-    out.set(c.pubkey, o);
-    o += c.pubkey.length;
-    out.set(c.firstHash, o);
-    o += 32;
-  }
-  return out;
-}
-
-export function unpackChecks(b: Uint8Array): PackedCheck[] {
-  const out: PackedCheck[] = [];
-  for (let o = 0; o < b.length; ) {
-    const der = b.subarray(o + 1, o + 1 + b[o]!);
-    o += 1 + der.length;
-    const pubkey = b.subarray(o + 1, o + 1 + b[o]!);
-    o += 1 + pubkey.length;
-    out.push({ der, pubkey, firstHash: b.subarray(o, o + 32) });
-    o += 32;
-  }
-  return out;
-}
+import { type PackedCheck, type VerifyRequest, type VerifyResponse, packChecks } from './protocol.js';
 
 interface Slot {
   worker: Worker;

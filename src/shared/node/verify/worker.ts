@@ -2,16 +2,7 @@
 // (the same verifier the validator uses) and answers one byte per check, 1 = valid.
 import { parentPort } from 'node:worker_threads';
 import { opensslVerifier } from './verifier.js';
-import { unpackChecks } from './pool.js';
-
-export interface VerifyRequest {
-  readonly id: number;
-  readonly packed: Uint8Array;
-}
-export interface VerifyResponse {
-  readonly id: number;
-  readonly ok: Uint8Array;
-}
+import { type VerifyRequest, type VerifyResponse, unpackChecks } from './protocol.js';
 
 const port = parentPort!;
 port.on('message', (m: VerifyRequest) => {

@@ -1,0 +1,51 @@
+// The mempool as the next blocks a miner would build (mempool.space's projected blocks), for the
+// page's mempool view (/api/mvb/mempool/blocks).
+import { hashToHex } from '../shared/core/bytes.js';
+import type { Explorer } from './explorer.js';
+
+export interface ProjectedBlock {
+  readonly txs: { txid: string; fee: number; size: number; feeRate: number }[];
+  readonly txCount: number;
+  readonly bytes: number;
+  readonly fees: number;
+  readonly minFeeRate: number;
+  readonly maxFeeRate: number;
+  /** More waits behind it: a fee rate below minFeeRate waits for a later block. */
+  readonly full: boolean;
+}
+
+/** The pool as the next blocks a miner would build: the first by the miner's own selection, later ones by fee rate. */
+export function projectedBlocks(ex: Explorer, max: number): ProjectedBlock[] {
+  const cap = ex.settings.params.maxBlockBytes - 2000;
+  const first = ex.mempool.select(cap).txs;
+  const chosen = new Set(first.map((e) => e.key));
+  const rest = ex.mempool.all().filter((e) => !chosen.has(e.key)).sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
+  const groups = [first];
+  let cur: typeof first = [];
+  let bytes = 0;
+  for (const e of rest) {
+    if (bytes + e.size > cap && cur.length) {
+      groups.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(e);
+    bytes += e.size;
+  }
+  if (cur.length) groups.push(cur);
+  return groups
+    .filter((g) => g.length)
+    .slice(0, max)
+    .map((g, i, all) => {
+      const rates = g.map((e) => e.feeRate);
+      return {
+        txs: g.slice(0, 200).map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate })),
+        txCount: g.length,
+        bytes: g.reduce((a, e) => a + e.size, 0),
+        fees: g.reduce((a, e) => a + Number(e.fee), 0),
+        minFeeRate: Math.min(...rates),
+        maxFeeRate: Math.max(...rates),
+        full: i < all.length - 1,
+      };
+    });
+}

@@ -1,0 +1,17 @@
+// What an API route is and what it answers (JSON, text, bytes or an event stream), shared by the
+// Esplora routes (api.ts), mvb's own (api-mvb.ts) and the HTTP layer that serves them (http.ts).
+
+export type Reply =
+  | { readonly kind: 'json'; readonly status?: number; readonly body: unknown }
+  | { readonly kind: 'text'; readonly status?: number; readonly body: string }
+  | { readonly kind: 'bytes'; readonly body: Uint8Array }
+  | { readonly kind: 'events' };
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly pattern: RegExp;
+  handle(m: readonly string[], q: URLSearchParams, body: string): Reply;
+}
+
+/** The largest height a query may name (Core's heights are int32). */
+export const MAX_HEIGHT = 0x7fffffff;
