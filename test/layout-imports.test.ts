@@ -1,65 +1,32 @@
 // The layers of src/ (docs/ARCHITECTURE.md): every import in src/ is read and checked against
-// what its folder may import. A new arrow that breaks the layering fails here.
+// what its folder may import. A new arrow that breaks the layering fails here. The rule is
+// scripts/lint/layers.ts, the same one `npm run lint` applies.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cyclePath, cyclicComponents, importGraph } from '../scripts/lint/cycles.js';
+import { importsOf, layerOf as layerOfIn, sourceFiles, violation as violationIn } from '../scripts/lint/layers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 
-/** Every .ts file under dir, walked iteratively. */
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  const todo = [dir];
-  while (todo.length > 0) {
-    const d = todo.pop()!;
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) todo.push(p);
-      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
-    }
-  }
-  return out.sort();
-}
-
-/** The module specifiers a file imports or re-exports, static and dynamic. */
-export function importsOf(source: string): string[] {
-  const specs: string[] = [];
-  const re = /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s+['"]([^'"]+)['"]|(?:^|[\s;])import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
-  for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3])!);
-  return specs;
-}
-
-/** 'core', 'node' or the app folder name ('miner', 'wallet', 'tools', ...) a src/ path belongs to. */
-function layerOf(file: string): string {
-  const parts = relative(SRC, file).split('/');
-  if (parts[0] === 'shared') return parts[1] === 'core' || parts[1] === 'node' ? parts[1] : 'shared-other';
-  return parts[0]!;
-}
-
-const CORE_PACKAGES = new Set(['@noble/secp256k1', '@noble/hashes', '@scure/base']);
-
-/** Why an import breaks the layering, or undefined when it is allowed. */
-function violation(file: string, spec: string): string | undefined {
-  const from = layerOf(file);
-  if (!spec.startsWith('.')) {
-    if (from !== 'core') return undefined;
-    const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-    return CORE_PACKAGES.has(pkg) ? undefined : `core imports the package ${spec}`;
-  }
-  const target = resolve(dirname(file), spec);
-  if (!target.startsWith(SRC + '/')) return `imports ${spec}, outside src/`;
-  const to = layerOf(target);
-  if (from === 'shared-other' || to === 'shared-other') return 'src/shared holds only core/ and node/';
-  if (from === 'core') return to === 'core' ? undefined : `core imports ${to}`;
-  if (from === 'node') return to === 'core' || to === 'node' ? undefined : `node imports the app ${to}`;
-  if (to === 'core' || to === 'node' || to === from) return undefined;
-  return `the app ${from} imports the app ${to}`;
-}
+const layerOf = (file: string): string => layerOfIn(SRC, file);
+const violation = (file: string, spec: string): string | undefined => violationIn(SRC, file, spec);
 
 describe('layout: the import arrows of src/', () => {
   const files = sourceFiles(SRC);
+
+  it('at most 6 source files sit directly in src/shared/node (the rest in topic folders)', () => {
+    const root = files.filter((f) => relative(join(SRC, 'shared/node'), f).split('/').length === 1);
+    assert.ok(root.length > 0 && root.length <= 6, root.map((f) => relative(SRC, f)).join(', '));
+  });
+
+  it('no import cycle among the files of src/ (type-only imports count)', () => {
+    const graph = importGraph(files);
+    assert.equal(graph.size, files.length);
+    assert.deepEqual(cyclicComponents(graph).map((c) => cyclePath(graph, c, ROOT)), []);
+  });
 
   it('finds the layers it checks', () => {
     const layers = new Set(files.map(layerOf));
