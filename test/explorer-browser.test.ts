@@ -14,6 +14,7 @@ import { type RunningExplorer, get, waitHeight } from './kit/explorer.js';
 import { ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, HEADER_FIELDS, type PageNet, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
 import { removeDir, tempDir } from './kit/procs.js';
 import type { TestMiner } from './kit/wallet-net.js';
+import { skipBecause } from './kit/skip.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -31,8 +32,7 @@ describe('explorer page in Chromium', function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) {
       // .ci/run installs it; on a machine without it the test cannot run at all.
-      console.log(`    (skipped: ${CHROMIUM} missing; apt-get install chromium)`);
-      this.skip();
+      skipBecause(this, `${CHROMIUM} missing (apt-get install chromium)`);
     }
     net = await startPageNet();
     ({ miner, run } = net);

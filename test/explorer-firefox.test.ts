@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { HEADER_FIELDS, ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, type PageNet, minePayment, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
 import { removeDir, tempDir } from './kit/procs.js';
+import { skipBecause } from './kit/skip.js';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 
@@ -71,8 +72,7 @@ describe('explorer page in Firefox', function () {
   before(async function () {
     if (!existsSync(FIREFOX)) {
       // .ci/run installs it; on a machine without it the test cannot run at all.
-      console.log(`    (skipped: ${FIREFOX} missing; apt-get install firefox-esr)`);
-      this.skip();
+      skipBecause(this, `${FIREFOX} missing (apt-get install firefox-esr)`);
     }
     net = await startPageNet();
     profile = tempDir('firefox-profile');

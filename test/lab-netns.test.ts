@@ -12,6 +12,7 @@ import { runCli } from '../src/shared/node/cli/runner.js';
 import { listNamespaces, netnsUnavailable } from '../src/lab/netns.js';
 import { labCommands } from '../src/lab/command.js';
 import { LAB_PREFIX } from '../src/lab/run.js';
+import { skipBecause } from './kit/skip.js';
 
 const note = (msg: string) => console.log(`      · ${msg}`);
 
@@ -34,8 +35,7 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
   let dir: string;
   before(function () {
     if (why) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
+      skipBecause(this, why);
     }
     dir = mkdtempSync(join(tmpdir(), 'mvb-lab-test-'));
   });

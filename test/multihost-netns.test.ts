@@ -77,6 +77,7 @@ const note = (msg: string) => console.log(`      · ${msg}`);
 /** Why the suite cannot run for this user, if so: namespaces need root. */
 const NOT_ROOT = typeof process.getuid === 'function' && process.getuid() !== 0 ? 'skipped: needs root to create network namespaces (CI runs it as root; sudo npm test here)' : undefined;
 
+if (NOT_ROOT) console.log(`SKIP multi-host network: ${NOT_ROOT}`);
 (NOT_ROOT ? describe.skip : describe)(`multi-host network (3 network namespaces on a bridge, subnet broadcast; miners and a wallet)${NOT_ROOT ? ` [${NOT_ROOT}]` : ''}`, function () {
   this.timeout(180_000);
   let lan: Lan | undefined;
