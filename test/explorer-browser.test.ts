@@ -12,7 +12,7 @@ import { encodeTx, txid } from '../src/shared/core/tx.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, waitHeight } from './kit/explorer.js';
 import { ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, HEADER_FIELDS, type PageNet, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
-import { removeDir, tempDir } from './kit/procs.js';
+import { removeDir, tempDir, waitForAsync } from './kit/procs.js';
 import type { TestMiner } from './kit/wallet-net.js';
 import { skipBecause } from './kit/skip.js';
 
@@ -70,7 +70,7 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('#tip-height:text-is("8")', { timeout: 15_000 });
     miner.mine(4, carol.pkh, { parent: miner.chain.atHeight(5)! });
     await page.waitForSelector('#tip-height:text-is("9")', { timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.block-node.stale').length === 3, undefined, { timeout: 15_000 });
+    await waitForAsync(async () => (await page.locator('.block-node.stale').count()) === 3, 15_000, () => 'the tree never showed 3 stale blocks');
     assert.equal(await page.textContent('#stale-count'), '3');
     assert.match((await page.textContent('#banner')) ?? '', /Reorganisation at height 5: 3 block\(s\) left the best chain: 8 \(\w+…\), 7 .*; 4 came in: 6 /);
 
@@ -92,7 +92,7 @@ describe('explorer page in Chromium', function () {
     for (const f of HEADER_FIELDS) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
     const root = await page.getAttribute('#merkle .mnode.root', 'title');
     assert.equal(root, tipMerkleRootHex(run));
-    assert.equal(await page.$$eval('#merkle .mnode.leaf', (xs) => xs.length), 2);
+    assert.equal(await page.locator('#merkle .mnode.leaf').count(), 2);
     assert.ok(await page.$(`#block-txs a[href="#/tx/${id}"]`));
     assert.ok(await page.$('#pow-axis'));
     await shot('3-block');
@@ -111,12 +111,12 @@ describe('explorer page in Chromium', function () {
     await page.keyboard.press('Escape');
     await page.click('h1');
     await page.keyboard.press('/');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+    assert.equal(await page.locator('#search:focus').count(), 1);
     await page.keyboard.type('3');
     await page.keyboard.press('Enter');
     await page.waitForSelector('h1:has-text("Block 3")', { timeout: 15_000 });
     await page.keyboard.press('l');
-    assert.equal(await page.evaluate(() => document.body.classList.contains('large')), true);
+    assert.equal(await page.locator('body.large').count(), 1);
     await page.keyboard.press('h');
     await page.waitForSelector('#tip-height', { timeout: 15_000 });
     await shot('5-large-home');

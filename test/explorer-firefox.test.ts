@@ -3,13 +3,14 @@
 // fields and Merkle tree, a transaction page names the field under a hovered or focused byte range,
 // and nothing is thrown or logged as an error. Firefox gets a fresh profile whose prefs turn off
 // every background connection, and is only ever sent to the explorer on 127.0.0.1. A screenshot goes
-// to a temporary directory.
+// to a temporary directory. Every wait polls from the test side (untilPresent, untilText): nothing
+// is evaluated inside the page, whose CSP stays as strict as users get it.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { HEADER_FIELDS, ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, type PageNet, minePayment, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
-import { removeDir, tempDir } from './kit/procs.js';
+import { removeDir, tempDir, waitForAsync } from './kit/procs.js';
 import { skipBecause } from './kit/skip.js';
 
 const FIREFOX = '/usr/bin/firefox-esr';
@@ -61,6 +62,22 @@ const QUIET_PREFS: Record<string, unknown> = {
   'toolkit.coverage.endpoint.base': '',
 };
 
+// Waits polled from the test side. The page's Content-Security-Policy forbids eval, and puppeteer's
+// waitForFunction and waitForSelector build their predicate inside the page with new Function(),
+// which some Firefox builds then refuse ("call to Function() blocked by CSP"). A query and a read
+// of textContent are the driver's own calls, so these hold on any build.
+async function untilPresent(page: Page, selector: string, timeoutMs: number): Promise<void> {
+  await waitForAsync(async () => (await page.$(selector)) !== null, timeoutMs, () => `${selector} never appeared`);
+}
+
+async function untilText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs: number): Promise<void> {
+  let last: string | null | undefined;
+  await waitForAsync(async () => {
+    last = await page.$eval(selector, (e) => e.textContent);
+    return last !== null && ok(last);
+  }, timeoutMs, () => `${selector} reads ${JSON.stringify(last)}`, 100);
+}
+
 describe('explorer page in Firefox', function () {
   this.timeout(60_000);
   let net: PageNet | undefined;
@@ -108,25 +125,25 @@ describe('explorer page in Firefox', function () {
     assert.ok(page.url().startsWith('http://127.0.0.1:'), page.url());
     // Live, without a reload: six blocks, then one holding a payment.
     const id = await minePayment(net!, 6);
-    await page.waitForFunction(() => document.querySelector('#tip-height')?.textContent === '7', { timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelector('#live')?.textContent === '● live', { timeout: 15_000 });
+    await untilText(page, '#tip-height', (t) => t === '7', 15_000);
+    await untilText(page, '#live', (t) => t === '● live', 15_000);
 
     // The block page, reached by clicking the tip in the tree.
     await page.click('.block-node.tip');
-    await page.waitForSelector('#header-fields tr[data-field="nonce"]', { timeout: 15_000 });
+    await untilPresent(page, '#header-fields tr[data-field="nonce"]', 15_000);
     for (const f of HEADER_FIELDS) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
     assert.equal(await page.$eval('#merkle .mnode.root', (e) => e.getAttribute('title')), tipMerkleRootHex(run));
-    assert.equal(await page.$$eval('#merkle .mnode.leaf', (xs) => xs.length), 2);
+    assert.equal((await page.$$('#merkle .mnode.leaf')).length, 2);
     assert.ok(await page.$('#pow-axis'));
 
     // The transaction page: hover names the first field, keyboard focus the second.
     await page.click(`#block-txs a[href="#/tx/${id}"]`);
-    await page.waitForSelector('#hex .field', { timeout: 15_000 });
+    await untilPresent(page, '#hex .field', 15_000);
     const [byHover, byFocus] = ANNOTATED_FIELDS;
     await page.hover(`#hex .field[data-name="${byHover.name}"]`);
-    await page.waitForFunction((s: string) => document.querySelector('#field-info')?.textContent?.includes(s), { timeout: 5_000 }, byHover.shows);
+    await untilText(page, '#field-info', (t) => t.includes(byHover.shows), 5_000);
     await page.focus(`#hex .field[data-name="${byFocus.name}"]`);
-    await page.waitForFunction((s: string) => document.querySelector('#field-info')?.textContent?.includes(s), { timeout: 5_000 }, byFocus.shows);
+    await untilText(page, '#field-info', (t) => t.includes(byFocus.shows), 5_000);
     assert.ok(await page.$('pre.preimage'));
     const path = join(shots, 'firefox-tx.png') as `${string}.png`;
     await page.screenshot({ path, fullPage: true });
