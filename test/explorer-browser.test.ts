@@ -132,4 +132,25 @@ describe('explorer page in Chromium', function () {
     mkdirSync(shots, { recursive: true });
     console.log(`    screenshots in ${shots}`);
   });
+
+  it('on a projector: a page opens with its title below the header, a stale block’s transactions open, the odds read "1 in N"', async () => {
+    await page.goto(run.url + '/');
+    await page.waitForSelector('#tip-height:text-is("10")', { timeout: 15_000 });
+    await page.mouse.wheel(0, 3000);
+    // A stale block (the fork left 3 of them), then its coinbase, which no other chain holds.
+    await page.click('.block-node.stale');
+    await page.waitForSelector('h1:has-text("stale")', { timeout: 15_000 });
+    const title = (await page.locator('#view h1').boundingBox())!;
+    const header = (await page.locator('header').boundingBox())!;
+    assert.ok(title.y >= header.y + header.height - 1, `title at ${title.y}, header ends at ${header.y + header.height}`);
+    const odds = (await page.textContent('#pow-odds')) ?? '';
+    const blockHash = /#\/block\/([0-9a-f]{64})/.exec(page.url())![1]!;
+    const bits = (JSON.parse((await get(run.url, `/api/block/${blockHash}`)).text) as { bits: number }).bits;
+    const target = BigInt(bits & 0x7fffff) << BigInt(8 * ((bits >>> 24) - 3));
+    assert.match(odds, new RegExp(`One try in ${((1n << 256n) / (target + 1n)).toLocaleString('en-US')} gives`));
+    await page.click('#block-txs tr:nth-child(2) a');
+    await page.waitForSelector('h1:has-text("in stale block")', { timeout: 15_000 });
+    assert.ok(await page.$('#hex .field'));
+    await shot('6-stale-coinbase');
+  });
 });

@@ -6,7 +6,8 @@ import type { ChainEntry } from '../shared/core/chain.js';
 import { encodeHeader } from '../shared/core/header.js';
 import { bitsToTarget } from '../shared/core/pow.js';
 import { hashToNumber } from '../shared/core/header.js';
-import { encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import type { TxLocation } from './indexes.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';
@@ -37,7 +38,7 @@ export function mvbRoutes(api: Lookups): Route[] {
     r('/reorgs', (_m, q) => json(ex.indexes.recentReorgs(queryUint(q, 'limit', 20, 100)))),
     r('/events', () => ({ kind: 'events' })),
     r('/block/:p', (m) => json(annotatedBlock(api, m[1]!))),
-    r('/tx/:p', (m) => json(annotatedTx(api, m[1]!))),
+    r('/tx/:p', (m, q) => json(annotatedTx(api, m[1]!, q.get('block')))),
     r('/mempool/blocks', () => json(projectedBlocks(ex, 8))),
     r('/search/:p', (m) => json(search(api, decodeURIComponentSafe(m[1]!)))),
   ];
@@ -124,8 +125,14 @@ function annotatedBlock(api: Lookups, hashParam: string): Record<string, unknown
   };
 }
 
-function annotatedTx(api: Lookups, idParam: string): Record<string, unknown> {
-  const f = api.tx(idParam);
+/**
+ * A transaction found by txid: in the pool or on the best chain (the txid index), or, when `block`
+ * names a stale block, among that block's transactions (its coinbase, or one a reorganisation
+ * dropped), so a stale block's transactions open where a lesson explains what happened to them.
+ */
+function annotatedTx(api: Lookups, idParam: string, block: string | null): Record<string, unknown> {
+  const stale = block === null ? undefined : staleBlockTx(api, idParam, block);
+  const f: { tx: Tx; loc?: TxLocation } = stale ?? api.tx(idParam);
   const raw = encodeTx(f.tx);
   const j = api.view.tx(f.tx, f.loc) as { fee: number; size: number };
   const sighash = f.tx.inputs.map((i, k) => {
@@ -141,7 +148,17 @@ function annotatedTx(api: Lookups, idParam: string): Record<string, unknown> {
     feeRate: j.fee / j.size,
     confirmations: f.loc ? height - f.loc.height + 1 : 0,
     inMempool: api.ex.mempool.has(hexToHash(hash64(idParam, 'txid'))),
+    ...(stale ? { staleBlock: { hash: stale.block, height: stale.height } } : {}),
   };
+}
+
+/** The transaction idParam of the stale block blockParam, or undefined if the block is on the best chain or lacks it. */
+function staleBlockTx(api: Lookups, idParam: string, blockParam: string): { tx: Tx; block: string; height: number } | undefined {
+  const id = hash64(idParam, 'txid');
+  const e = api.entry(blockParam);
+  if (api.ex.chain.isActive(e)) return undefined;
+  const tx = api.view.block(e.hash)?.txs.find((t) => hashToHex(txid(t)) === id);
+  return tx ? { tx, block: hashToHex(e.hash), height: e.height } : undefined;
 }
 
 function search(api: Lookups, q: string): { type: string; id: string } {

@@ -26,7 +26,7 @@ async function api(path) {
 const routes = [
   [/^#?\/?$/, home],
   [/^#\/block\/([0-9a-f]{64})$/, blockPage],
-  [/^#\/tx\/([0-9a-f]{64})$/, txPage],
+  [/^#\/tx\/([0-9a-f]{64})(?:\/in\/([0-9a-f]{64}))?$/, txPage],
   [/^#\/address\/([1-9A-HJ-NP-Za-km-z]{25,40})$/, addressPage],
 ];
 let current = { name: '', arg: '' };
@@ -38,7 +38,7 @@ async function render() {
     if (!m) continue;
     current = { name: fn.name, arg: m[1] ?? '' };
     try {
-      await fn(m[1]);
+      await fn(m[1], m[2]);
     } catch (e) {
       view.innerHTML = `<p class="error">${esc(e.message)}</p>`;
     }
@@ -46,10 +46,15 @@ async function render() {
   }
   view.innerHTML = '<p class="error">No such page.</p>';
 }
-window.addEventListener('hashchange', () => {
+window.addEventListener('hashchange', async () => {
   $('#field-info').hidden = true;
-  render();
-  view.focus();
+  await render();
+// The network's name in the header on every page, deep links included (home() refreshes it).
+api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
+  // A new page starts at its top, its title below the sticky header (focus alone would scroll the
+  // view's first line under the header); focus then moves without scrolling again.
+  window.scrollTo(0, 0);
+  view.focus({ preventScroll: true });
 });
 
 // ---------------------------------------------------------------- home: chain, mempool, miners
@@ -121,7 +126,7 @@ function chainSvg(tree) {
     const tips = b.tips.length ? `<text class="miner-tip" x="${x(b)}" y="${y(b) - 5}">▲ ${esc(b.tips.length > 1 ? `${b.tips.length} miners` : b.tips[0])}</text>` : '';
     nodes += `<a href="#/block/${esc(b.hash)}" class="${cls}" data-height="${b.height}" data-hash="${esc(b.hash)}" data-active="${b.active}"><title>block ${b.height} ${esc(b.hash)}${b.miner ? ` mined by ${esc(b.miner)}` : ''}</title>
       <rect x="${x(b)}" y="${y(b)}" width="${W}" height="${H}" rx="5"/><text x="${x(b) + 6}" y="${y(b) + 18}" font-size="16" font-weight="700">${b.height}</text>
-      <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="11" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
+      <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="13" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
   }
   const width = 20 + (tree.height - tree.from + 1) * (W + GAP);
   const height = 30 + rows * ROW;
@@ -150,7 +155,7 @@ async function blockPage(hash) {
     <div id="merkle" class="merkle">${b.merkle ? merkleHtml(b.merkle) : '<p class="muted">too many transactions to draw</p>'}</div>
     <h2>Transactions</h2>
     <table id="block-txs"><tr><th>#</th><th>txid</th><th class="num">bytes</th><th class="num">outputs total</th></tr>
-      ${b.txs.map((t, i) => `<tr><td>${i}${t.coinbase ? ' coinbase' : ''}</td><td class="mono"><a href="#/tx/${esc(t.txid)}">${esc(t.txid)}</a></td><td class="num">${t.size}</td><td class="num">${coins(t.value)}</td></tr>`).join('')}
+      ${b.txs.map((t, i) => `<tr><td>${i}${t.coinbase ? ' coinbase' : ''}</td><td class="mono"><a href="#/tx/${esc(t.txid)}${b.status.in_best_chain ? '' : `/in/${esc(blk.id)}`}">${esc(t.txid)}</a></td><td class="num">${t.size}</td><td class="num">${coins(t.value)}</td></tr>`).join('')}
     </table>`;
   wireHex();
 }
@@ -160,12 +165,21 @@ function powSvg(p) {
   const W = 900, X = (v) => 20 + (v / 256) * (W - 40);
   const anchor = (v) => (v > 200 ? 'end' : v < 56 ? 'start' : 'middle');
   const mark = (v, label, cls, dy) => `<line x1="${X(v)}" x2="${X(v)}" y1="20" y2="60" stroke="${cls}" stroke-width="3"/><text x="${X(v)}" y="${dy}" text-anchor="${anchor(v)}" fill="${cls}">${esc(label)}</text>`;
-  const ticks = [0, 32, 64, 96, 128, 160, 192, 224, 256].map((t) => `<line x1="${X(t)}" x2="${X(t)}" y1="36" y2="44" stroke="#999"/><text x="${X(t)}" y="95" text-anchor="middle" fill="#666">2^${t}</text>`).join('');
+  const ticks = [0, 64, 128, 192, 256].map((t) => `<line x1="${X(t)}" x2="${X(t)}" y1="36" y2="44" stroke="#999"/><text x="${X(t)}" y="95" text-anchor="${anchor(t)}" fill="#666">2^${t}</text>`).join('');
   return `<svg id="pow-axis" viewBox="0 0 ${W} 100" width="100%" role="img" aria-label="hash 2^${p.log2Hash.toFixed(1)} below target 2^${p.log2Target.toFixed(1)}">
     <rect x="${X(0)}" y="30" width="${X(p.log2Target) - X(0)}" height="20" fill="#dcfce7"/><line x1="${X(0)}" x2="${X(256)}" y1="40" y2="40" stroke="#999"/>${ticks}
-    ${mark(p.log2Hash, `hash ≈ 2^${p.log2Hash.toFixed(2)}`, '#1d7a36', 14)}${mark(p.log2Target, `target ≈ 2^${p.log2Target.toFixed(2)}`, '#0b5fa5', 76)}${p.log2PowLimit - p.log2Target > 1 ? mark(p.log2PowLimit, 'limit', '#a35a00', 14) : ''}</svg>
+    ${mark(p.log2Hash, `hash ≈ 2^${p.log2Hash.toFixed(2)}`, '#1d7a36', 14)}${mark(p.log2Target, `target ≈ 2^${p.log2Target.toFixed(2)}`, '#0b5fa5', 76)}${p.log2PowLimit - p.log2Target > 1 ? mark(p.log2PowLimit, 'limit', '#a35a00', Math.abs(X(p.log2PowLimit) - X(p.log2Hash)) < 160 ? 76 : 14) : ''}</svg>
     <p class="mono hash">hash&nbsp;&nbsp; ${esc(p.hash)}<br>target ${esc(p.target)}</p>
-    <p class="muted">Green band: every hash at most the target would do. The chance of one try landing there is about 2^${(p.log2Target - 256).toFixed(1)}.</p>`;
+    <p id="pow-odds">One try in <b>${esc(oneIn(p.target))}</b> gives a hash at most the target: the expected work for this block.</p>
+    <p class="muted">Log scale: each tick is 2^32 (about 4 billion) times the one before, so the green band, the hashes at most the target, looks wide but holds only that one in N.</p>`;
+}
+
+/** The odds of one hash meeting the target, 2^256 / (target + 1) (Core's GetBlockProof), as "N" with digits grouped, or a power of ten past 10^15. */
+function oneIn(targetHex) {
+  const n = 2n ** 256n / (BigInt(`0x${targetHex}`) + 1n);
+  if (n < 10n ** 15n) return n.toLocaleString('en-US');
+  const digits = n.toString();
+  return `${digits[0]}.${digits.slice(1, 3)} × 10^${digits.length - 1}`;
 }
 
 function merkleHtml(levels) {
@@ -179,10 +193,14 @@ function merkleHtml(levels) {
 
 // ---------------------------------------------------------------- a transaction
 
-async function txPage(id) {
-  const a = await api(`/mvb/tx/${id}`);
+async function txPage(id, staleBlock) {
+  const a = await api(`/mvb/tx/${id}${staleBlock ? `?block=${staleBlock}` : ''}`);
   const t = a.tx;
-  const status = t.status.confirmed ? `<span class="badge ok">${a.confirmations} confirmation(s), block <a href="#/block/${esc(t.status.block_hash)}">${t.status.block_height}</a></span>` : '<span class="badge warn">unconfirmed: in the mempool</span>';
+  const status = t.status.confirmed
+    ? `<span class="badge ok">${a.confirmations} confirmation(s), block <a href="#/block/${esc(t.status.block_hash)}">${t.status.block_height}</a></span>`
+    : a.staleBlock
+      ? `<span class="badge warn">in stale block <a href="#/block/${esc(a.staleBlock.hash)}">${a.staleBlock.height}</a> only: not confirmed${a.inMempool ? ', back in the mempool' : ''}</span>`
+      : '<span class="badge warn">unconfirmed: in the mempool</span>';
   const ins = t.vin.map((i, k) => `<div class="card">#${k} ${i.is_coinbase ? 'coinbase (new coins)' : `<a class="mono" href="#/tx/${esc(i.txid)}">${esc(short(i.txid, 12))}</a>:${i.vout}`}${i.prevout ? `<br>${addrLink(i.prevout.scriptpubkey_address)} <b>${coins(i.prevout.value)}</b>` : ''}</div>`).join('');
   const outs = t.vout.map((o, k) => `<div class="card">#${k} ${addrLink(o.scriptpubkey_address)} <b>${coins(o.value)}</b></div>`).join('');
   const pre = a.sighash.map((s, k) => (s ? `<h3>input #${k}: hash type 0x${s.hashType.toString(16).padStart(2, '0')}</h3><pre class="preimage">${esc(s.preimage)}</pre><p>HASH256 of that = <span class="mono hash">${esc(s.sighash)}</span> (internal byte order): the number the signature (r, s) signs.</p>` : '')).join('');
@@ -267,6 +285,8 @@ function setLarge(on) {
 $('#large').addEventListener('click', () => {
   setLarge(!document.body.classList.contains('large'));
   if (current.name === 'home') render();
+// The network's name in the header on every page, deep links included (home() refreshes it).
+api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
 });
 try {
   setLarge(localStorage.getItem('mvb-large') === '1');
@@ -280,6 +300,8 @@ document.addEventListener('keydown', (ev) => {
   } else if (ev.key === 'l' || ev.key === 'L') {
     setLarge(!document.body.classList.contains('large'));
     if (current.name === 'home') render();
+// The network's name in the header on every page, deep links included (home() refreshes it).
+api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
   }
   else if (ev.key === 'h' || ev.key === 'H') location.hash = '#/';
 });
@@ -299,6 +321,8 @@ function refreshSoon() {
   clearTimeout(pending);
   pending = setTimeout(() => {
     if (current.name === 'home' || current.name === 'txPage' || current.name === 'addressPage') render();
+// The network's name in the header on every page, deep links included (home() refreshes it).
+api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
   }, 250);
 }
 const events = new EventSource('/api/mvb/events');
@@ -325,3 +349,5 @@ events.addEventListener('status', () => {
 });
 
 render();
+// The network's name in the header on every page, deep links included (home() refreshes it).
+api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
