@@ -14,6 +14,7 @@ import { BlockServer } from './blockserver.js';
 import { type DropReason, MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
 import { type Block, blockSize } from '../../core/block.js';
+import { type Header, headerHash } from '../../core/header.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 
 export interface PeerInfo {
@@ -48,6 +49,8 @@ const PEER_EXPIRY_INTERVALS = 3;
  */
 const UNPROVEN_ANSWER_MS = 3000;
 /** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
+/** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
+const MAX_PRESYNC_HEADERS = 20_000;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 60_000;
 
@@ -107,7 +110,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   private client?: BlockClient;
   private syncAgain = false;
   private stopped = false;
-  readonly stats = { blocksFetched: 0, headersFetched: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
+  readonly stats = { blocksFetched: 0, headersFetched: 0, lowWorkHeaders: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
   readonly now: () => number;
   private readonly log: (level: LogLevel, msg: string) => void;
 
@@ -333,16 +336,21 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     const claimed = peer.status.chainWork;
     try {
       await client.connect();
+      let held: Header[] = []; // a run of headers with too little work to store yet (pre-sync)
       for (let round = 0; !this.stopped; round++) {
-        const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+        const locator = held.length > 0 ? [headerHash(held[held.length - 1]!)] : this.chain.locator(this.chain.bestHeader());
+        const headers = await client.getHeaders(locator, MAX_HEADERS_PER_MESSAGE);
         this.stats.headersFetched += headers.length;
-        this.chain.acceptHeaders(headers, this.now());
-        if (headers.length && !peer.served) {
+        const last = headers.length < MAX_HEADERS_PER_MESSAGE;
+        const run = held.length > 0 ? [...held, ...headers] : headers;
+        held = this.storeHeadersWithWork(run, last);
+        const stored = held.length === 0 && run.length > 0 && this.chain.getEntry(headerHash(run[run.length - 1]!)) !== undefined;
+        if (stored && !peer.served) {
           peer.served = true; // valid headers (each with its proof of work): it is worth our full patience
           client.timeoutMs = full;
         }
-        await this.fetchMissingBlocks(client, perRequest);
-        if (headers.length < MAX_HEADERS_PER_MESSAGE) break;
+        if (held.length === 0) await this.fetchMissingBlocks(client, perRequest);
+        if (last) break;
       }
       // A peer that announces more work than it then serves (a fake status, or a bogus block
       // server) would otherwise be synced from again at once, forever.
@@ -359,6 +367,27 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * Headers pre-sync (Core's anti-DoS work threshold): a run of headers is stored only once the
+   * chain it builds has at least Chain.antiDoSWorkThreshold() of work. Until then it is held here,
+   * bounded (MAX_PRESYNC_HEADERS for the one sync that runs), and the next request continues from
+   * its last header; a run that ends below the threshold is dropped and counted, never stored.
+   * Returns the headers still held.
+   */
+  private storeHeadersWithWork(run: Header[], last: boolean): Header[] {
+    const work = this.chain.presyncWork(run);
+    if (work === undefined || work >= this.chain.antiDoSWorkThreshold()) {
+      this.chain.acceptHeaders(run, this.now()); // an unknown parent fails there, as before
+      return [];
+    }
+    if (last) {
+      this.stats.lowWorkHeaders += run.length;
+      return [];
+    }
+    if (run.length >= MAX_PRESYNC_HEADERS) throw new PeerError(`${run.length} headers without the work to store them`);
+    return run;
   }
 
   private describe(peer: PeerInfo): string {
