@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Api } from './api.js';
 import type { Reply } from './route.js';
 import { HttpError } from './params.js';
+import { SourceRateLimiter } from '../shared/node/net/rate-limit.js';
 
 export const MAX_URL_BYTES = 2048;
 export const MAX_CONNECTIONS = 4096;
@@ -38,7 +39,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class ExplorerHttp {
   private readonly server: Server;
   private readonly page = new Map<string, { body: Buffer; type: string }>();
-  private readonly posters = new Map<string, { tokens: number; at: number }>();
+  /** The node layer's token buckets, one per posting address. */
+  private readonly posters = new SourceRateLimiter({ ratePerSecond: POSTS_PER_SECOND, burst: POST_BURST }, Date.now, MAX_POSTERS);
   readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0, refusedConnections: 0 };
 
   constructor(
@@ -104,7 +106,7 @@ export class ExplorerHttp {
       return;
     }
     if (method === 'POST') {
-      if (!this.mayPost(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
+      if (!this.posters.allow(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
       const max = this.api.ex.settings.params.maxTxBytes * 2 + 1024;
       // A declared length over the bound is refused before a byte is read (not after the request timeout).
       if (Number(req.headers['content-length'] ?? 0) > max) return this.fail(res, 413, `request body larger than ${max} bytes`, true);
@@ -112,20 +114,6 @@ export class ExplorerHttp {
       return;
     }
     this.route('GET', path, query, '', res);
-  }
-
-  /** A token bucket per address. */
-  private mayPost(who: string): boolean {
-    const now = Date.now();
-    const b = this.posters.get(who) ?? { tokens: POST_BURST, at: now };
-    b.tokens = Math.min(POST_BURST, b.tokens + ((now - b.at) / 1000) * POSTS_PER_SECOND);
-    b.at = now;
-    this.posters.delete(who);
-    if (this.posters.size >= MAX_POSTERS) this.posters.delete(this.posters.keys().next().value!);
-    this.posters.set(who, b);
-    if (b.tokens < 1) return false;
-    b.tokens--;
-    return true;
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse, max: number, then: (body: string) => void): void {
