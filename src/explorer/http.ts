@@ -136,7 +136,7 @@ export class ExplorerHttp {
   }
 
   private route(method: 'GET' | 'POST', path: string, query: URLSearchParams, body: string, res: ServerResponse): void {
-    let reply: Reply | undefined;
+    let reply: Reply | Promise<Reply> | undefined;
     let methodMismatch = false;
     try {
       for (const r of this.api.routes) {
@@ -146,16 +146,23 @@ export class ExplorerHttp {
           methodMismatch = true;
           continue;
         }
-        reply = r.handle(m, query, body);
+        reply = r.handle(m, query, body, res.req.socket.remoteAddress ?? '?');
         break;
       }
     } catch (e) {
-      if (e instanceof HttpError) return this.fail(res, e.status, e.message);
-      this.log(`internal error on ${path}: ${(e as Error)?.stack ?? String(e)}`);
-      return this.fail(res, 500, 'internal error');
+      return this.failed(path, e, res);
     }
     if (!reply) return this.fail(res, methodMismatch ? 405 : 404, methodMismatch ? 'method not allowed' : 'not found');
+    // A posted transaction answers once its signatures are checked.
+    if (reply instanceof Promise) return void reply.then((r) => this.send(res, r), (e: unknown) => this.failed(path, e, res));
     this.send(res, reply);
+  }
+
+  /** A route's failure: its HTTP status, or (our bug) a 500 and a log line. */
+  private failed(path: string, e: unknown, res: ServerResponse): void {
+    if (e instanceof HttpError) return this.fail(res, e.status, e.message);
+    this.log(`internal error on ${path}: ${(e as Error)?.stack ?? String(e)}`);
+    this.fail(res, 500, 'internal error');
   }
 
   private send(res: ServerResponse, reply: Reply): void {

@@ -33,7 +33,8 @@ export class SourceRateLimiter {
     private readonly nowMs: () => number = Date.now,
     readonly maxSources = DEFAULT_MAX_SOURCES,
   ) {
-    if (!(limit.ratePerSecond > 0 && limit.burst >= 1)) throw new RangeError('a rate limit needs a positive rate and a burst of at least 1');
+    if (!(limit.ratePerSecond > 0 && limit.burst >= 1))
+      throw new RangeError('a rate limit needs a positive rate and a burst of at least 1');
     if (!(maxSources >= 1)) throw new RangeError('maxSources must be at least 1');
   }
 
