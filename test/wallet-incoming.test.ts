@@ -202,10 +202,11 @@ describe('wallet: incoming payments heard on the LAN', function () {
     const input = tx.inputs[0]!;
     const conflict = signP2pkhTx([{ prevTxid: input.prevTxid, vout: input.vout, secretKey: secret }], [p2pkhOutput(49n * COIN, MINER_PKH)]);
     const cid = hashToHex(txid(conflict));
-    // A second payment to bob spending the same coin is not recorded beside the first (first seen wins).
+    // A second payment to bob spending the same coin is not recorded beside the first (first seen
+    // wins): the wallet's pool refuses it as a miner's does.
     const rival = signP2pkhTx([{ prevTxid: input.prevTxid, vout: input.vout, secretKey: secret }], [p2pkhOutput(2n * COIN, b.pkh), p2pkhOutput(47n * COIN, a.pkh)]);
     await broadcast(encodeTx(rival));
-    await sync.waitLine(new RegExp(`^ignored transaction ${hashToHex(txid(rival))} paying bob: conflicts with incoming payment ${id} heard first$`));
+    await sync.waitLine(new RegExp(`^ignored transaction ${hashToHex(txid(rival))} paying bob: txn-mempool-conflict: input already spent by ${id}$`));
     miner.mine(1, MINER_PKH, { txs: [conflict] });
     await sync.waitLine(new RegExp(`^dropped incoming payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 13$`));
     const bobRows = await rows(await bob(['list-addresses', '--json']));

@@ -10,7 +10,7 @@ import type { Settings } from '../cli/config.js';
 import type { EventLog } from '../events.js';
 import { BlockServer } from './blockserver.js';
 import { type DropReason, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
-import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
+import { STATUS_RATE_LIMIT, UdpChannel } from './udp.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 import { type PeerInfo, PeerTable } from './peers.js';
 import { type CatchUpProgress, ChainSync, type LogLevel } from './sync.js';
@@ -127,7 +127,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   /** The one transaction socket of this process: every transaction heard is emitted as 'tx'. */
   private async openTransactionPort(required: boolean): Promise<void> {
     const s = this.settings;
-    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: TX_RATE_LIMIT }, (type, payload, from) => {
+    // No per-source limit on datagrams here: a source is only what a datagram claims, and a flood
+    // forged from an honest sender's address must not drop its payments. The transaction intake
+    // (mempool/intake.ts) runs the cheap checks first and charges sources for signature work only.
+    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
       if (type === MsgType.Tx) this.emit('tx', payload, from);
       else ch.drop('type');
     });
