@@ -31,14 +31,14 @@ export function cyclicComponents(graph: ReadonlyMap<string, readonly string[]>):
   for (const root of graph.keys()) {
     if (index.has(root)) continue;
     const work: { node: string; edge: number }[] = [{ node: root, edge: 0 }];
-    index.set(root, next), low.set(root, next++), stack.push(root), onStack.add(root);
+    (index.set(root, next), low.set(root, next++), stack.push(root), onStack.add(root));
     while (work.length > 0) {
       const top = work[work.length - 1]!;
       const edges = graph.get(top.node) ?? [];
       if (top.edge < edges.length) {
         const to = edges[top.edge++]!;
         if (!index.has(to)) {
-          index.set(to, next), low.set(to, next++), stack.push(to), onStack.add(to);
+          (index.set(to, next), low.set(to, next++), stack.push(to), onStack.add(to));
           work.push({ node: to, edge: 0 });
         } else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
         continue;
@@ -51,7 +51,7 @@ export function cyclicComponents(graph: ReadonlyMap<string, readonly string[]>):
       if (low.get(top.node) !== index.get(top.node)) continue;
       const comp: string[] = [];
       for (let n = stack.pop()!; ; n = stack.pop()!) {
-        onStack.delete(n), comp.push(n);
+        (onStack.delete(n), comp.push(n));
         if (n === top.node) break;
       }
       if (comp.length > 1 || (graph.get(top.node) ?? []).includes(top.node)) out.push(comp.sort());
@@ -75,7 +75,7 @@ export function cyclePath(graph: ReadonlyMap<string, readonly string[]>, comp: r
         for (let p: string | undefined = n; p !== undefined && p !== start; p = parent.get(p)) path.splice(1, 0, p);
         return [...path, start].map((f) => relative(root, f)).join(' → ');
       }
-      if (!parent.has(to)) parent.set(to, n), queue.push(to);
+      if (!parent.has(to)) (parent.set(to, n), queue.push(to));
     }
   }
   return comp.map((f) => relative(root, f)).join(', ');

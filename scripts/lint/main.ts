@@ -51,7 +51,9 @@ function main(argv: readonly string[]): number {
   const files = sourceFiles(src);
   const problems = [...formatProblems(root), ...cycleProblems(root, files), ...layerProblems(root, src, files)];
   for (const p of problems) console.error(`lint: ${p}`);
-  console.log(problems.length === 0 ? `lint: ${files.length} files: formatted, no import cycle, layers kept` : `lint: ${problems.length} problem(s)`);
+  console.log(
+    problems.length === 0 ? `lint: ${files.length} files: formatted, no import cycle, layers kept` : `lint: ${problems.length} problem(s)`,
+  );
   return problems.length === 0 ? 0 : 1;
 }
 
