@@ -1,9 +1,10 @@
 // The miner daemon: the chain in an LMDB store, the network node (status, transactions, block
 // server, catching up), the mempool and the mining threads. Templates are rebuilt at once on a
 // new tip or new transactions; found blocks go through the same validation as anyone else's.
+// Beside it: catch-up.ts (when not to mine), transactions.ts (the transaction intake's verdicts),
+// status-line.ts (the line every few seconds).
 import { join } from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
 import { decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { hashToHex, toHex } from '../shared/core/bytes.js';
 import { type Block, blockSize } from '../shared/core/block.js';
@@ -15,16 +16,18 @@ import { encodeHeader } from '../shared/core/header.js';
 import { KeyStore } from '../shared/node/store/keystore.js';
 import { ChainNode } from '../shared/node/net/node.js';
 import { blockSubsidy } from '../shared/core/params.js';
-import { bitsToTarget, difficulty, formatDifficulty } from '../shared/core/pow.js';
+import { bitsToTarget } from '../shared/core/pow.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-import { ALREADY_KNOWN_CODES } from '../shared/core/policy.js';
-import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
+import type { TxIntake } from '../shared/node/mempool/intake.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from '../shared/node/mempool/pool.js';
 import { randomBytes } from 'node:crypto';
 import type { EventLog } from '../shared/node/events.js';
 import { availableParallelism } from 'node:os';
 import { BlockSignatureVerifier } from '../shared/node/verify/block-verifier.js';
+import { CatchUp } from './catch-up.js';
+import { statusLine } from './status-line.js';
+import { openMinerIntake } from './transactions.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
 /**
@@ -42,16 +45,6 @@ export const COINBASE_RESERVED_BYTES = 2000;
 /** The coinbase scriptSig after the BIP34 height: this tag, then a fresh extra nonce per template. */
 export const COINBASE_TAG = new TextEncoder().encode('mvb');
 export const EXTRA_NONCE_BYTES = 8;
-/**
- * Behind the best header (proof-of-work checked) by more than this many blocks, a miner
- * is catching up (Core's initial block download): it fetches and validates, and does not mine on
- * a tip everyone has long left behind.
- */
-export const CATCH_UP_BLOCKS_BEHIND = 10;
-/** While catching up without a terminal: at most one progress line per this many blocks. */
-export const CATCH_UP_LINE_BLOCKS = 1000;
-/** Catching up with no new block for this long ends (mining resumes on our tip). */
-export const CATCH_UP_STALL_SECONDS = 30;
 
 export interface MinerOptions {
   readonly settings: Settings;
@@ -99,10 +92,8 @@ export class Miner {
   readonly rewardAddress: string;
   readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txKnown: 0, txBad: 0, txQueueFull: 0, ownTxHeard: 0 };
   private readonly c: ChalkInstance;
-  /** Set while far behind (see CATCH_UP_BLOCKS_BEHIND). */
-  private catchUp?: { readonly since: number; readonly fromHeight: number; lastLineHeight: number; progressAt: number; progressHeight: number; bar?: cliProgress.SingleBar };
-  /** After a stalled catch-up: not entered again until a better header than this one arrives. */
-  private stallUntilHeader = -1;
+  /** Far behind the best header: fetching, not mining (catch-up.ts). */
+  private readonly catchUp: CatchUp;
 
   constructor(readonly opts: MinerOptions) {
     const { settings } = opts;
@@ -140,12 +131,20 @@ export class Miner {
     });
     this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, signatures: this.signatures, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
     this.node.mempoolSize = () => this.mempool.size;
-    this.intake = new TxIntake({
-      mempool: this.mempool,
-      log: (line) => this.log(this.c.gray(line)),
-      warn: (line) => this.log(this.c.red(line), 'warn'),
+    this.intake = openMinerIntake({ node: this.node, mempool: this.mempool, counts: this.stats, log: (line, level) => this.log(line, level), c: this.c, events: opts.events, onAccepted: () => this.refresh() });
+    this.catchUp = new CatchUp({
+      chain: this.chain,
+      node: this.node,
+      log: (line, level) => this.log(line, level),
+      c: this.c,
+      progressBar: opts.progressBar,
+      mining: () => this.pool !== undefined,
+      pause: () => {
+        this.pool?.idle();
+        this.template = undefined;
+      },
+      resume: () => this.refresh(),
     });
-    this.intake.on('verdict', (v) => this.onVerdict(v));
   }
 
   /** --quiet keeps warnings only (so no line per rejected transaction); debug lines are not printed. */
@@ -157,10 +156,6 @@ export class Miner {
 
   async start(): Promise<void> {
     const s = this.opts.settings;
-    this.node.on('tx', (raw, from) => {
-      this.stats.txReceived++;
-      this.intake.offer(raw, from.address);
-    });
     this.node.on('update', (u) => this.onChainUpdate(u, 'peer'));
     this.node.on('status', () => this.checkCatchUp());
     await this.node.start(true);
@@ -192,81 +187,16 @@ export class Miner {
 
   /** Whether the miner is catching up (far behind what it knows of the best chain). */
   get catchingUp(): boolean {
-    return this.catchUp !== undefined;
+    return this.catchUp.active;
   }
 
-  /**
-   * How far the chain goes: the decision uses our best header only (headers carry their proof of
-   * work: a status is just a claim, and a classmate announcing a made-up height must not stop every
-   * miner); the display also counts the best tip an unbanned peer announces (headers come 2000 at
-   * a time).
-   */
-  private bestKnown(): { header: number; shown: number } {
-    const header = this.chain.bestHeader().height;
-    let shown = header;
-    for (const p of this.node.activePeers()) if (!this.node.isBanned(p.key)) shown = Math.max(shown, p.status.height);
-    return { header, shown };
-  }
-
-  /** Enters or leaves catching up, and reports progress while in it (a bar, or a line per thousand blocks). */
   private checkCatchUp(): void {
-    if (this.stopped) return;
-    const height = this.chain.height;
-    const best = this.bestKnown();
-    const cu = this.catchUp;
-    // Entered when far behind, left only at the best header: the last blocks are no line each.
-    const behind = cu ? best.header > height : best.header - height > CATCH_UP_BLOCKS_BEHIND && best.header > this.stallUntilHeader;
-    if (behind && !cu) {
-      this.log(this.c.yellow(`catching up: height ${height} of ${best.shown}; mining waits until caught up`));
-      const bar = this.opts.progressBar
-        ? new cliProgress.SingleBar({ format: 'catching up |{bar}| {value}/{total} blocks', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
-        : undefined;
-      bar?.start(best.shown, height);
-      this.catchUp = { since: Date.now(), fromHeight: height, lastLineHeight: height, progressAt: Date.now(), progressHeight: height, bar };
-      this.pool?.idle();
-      this.template = undefined;
-    } else if (cu && behind) {
-      if (height !== cu.progressHeight) {
-        cu.progressHeight = height;
-        cu.progressAt = Date.now();
-      }
-      if (cu.bar) {
-        cu.bar.setTotal(best.shown);
-        cu.bar.update(height);
-      } else if (height - cu.lastLineHeight >= CATCH_UP_LINE_BLOCKS) {
-        cu.lastLineHeight = height;
-        this.log(`catching up: height ${height} of ${best.shown}`);
-      }
-    } else if (cu) {
-      this.endCatchUp();
-      const s = Math.round((Date.now() - cu.since) / 100) / 10;
-      this.log(this.c.green(`caught up at height ${height} (${height - cu.fromHeight} blocks in ${s} s)${this.pool ? '; mining' : ''}`));
-      this.refresh();
-    }
-  }
-
-  /**
-   * Catching up that makes no progress (headers whose blocks nobody serves) must not stop mining
-   * for ever: after CATCH_UP_STALL_SECONDS the miner mines on its own tip again, and says why.
-   */
-  private checkCatchUpStall(): void {
-    const cu = this.catchUp;
-    if (!cu || Date.now() - cu.progressAt < CATCH_UP_STALL_SECONDS * 1000) return;
-    this.endCatchUp();
-    this.log(this.c.yellow(`no progress catching up for ${CATCH_UP_STALL_SECONDS} s (tip ${this.chain.height}, best header ${this.chain.bestHeader().height}): mining on our tip`), 'warn');
-    this.stallUntilHeader = this.chain.bestHeader().height;
-    this.refresh();
-  }
-
-  private endCatchUp(): void {
-    const bar = this.catchUp?.bar;
-    this.catchUp = undefined;
-    bar?.stop();
+    if (!this.stopped) this.catchUp.check();
   }
 
   private buildTemplate(): void {
     if (this.stopped || !this.pool) return;
-    if (this.catchUp) {
+    if (this.catchUp.active) {
       this.pool.idle();
       this.template = undefined;
       return;
@@ -318,7 +248,7 @@ export class Miner {
     const r = this.mempool.update(u);
     this.checkCatchUp();
     // While catching up, progress is a bar or a line per thousand blocks, not a line per block.
-    if (this.catchUp) return;
+    if (this.catchUp.active) return;
     if (from === 'peer') {
       const tip = this.chain.tip;
       const reorg = u.disconnected.length ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`) : '';
@@ -329,58 +259,13 @@ export class Miner {
     this.statusLine();
   }
 
-  /** What the intake decided about a transaction heard: counted for the status line, logged, and a new one mined. */
-  private onVerdict(v: TxVerdict): void {
-    switch (v.kind) {
-      case 'undecodable':
-        this.stats.txBad++;
-        return;
-      case 'known':
-        this.stats.ownTxHeard++;
-        return;
-      case 'dropped':
-        this.stats.txQueueFull++;
-        return;
-      case 'rejected':
-        // "Already known / conflicted" (a rebroadcast, a payment already mined) is counted apart from invalid.
-        if (ALREADY_KNOWN_CODES.has(v.error.code)) this.stats.txKnown++;
-        else this.stats.txRejected++;
-        return;
-      case 'failed':
-        this.log(this.c.red(`transaction admission failed: ${v.error.message}`), 'warn');
-        return;
-      case 'accepted':
-        this.opts.events?.write('tx', { txid: hashToHex(v.entry.txid) });
-        this.log(`mempool +${v.txid.slice(0, 16)}… fee ${v.entry.fee} (${v.entry.feeRate.toFixed(1)}/byte), ${this.mempool.size} waiting`);
-        this.refresh();
-    }
-  }
-
   statusLine(): void {
-    this.checkCatchUpStall();
-    if (this.stopped || this.catchUp) return;
-    const tip = this.chain.tip;
+    this.catchUp.checkStall();
+    if (this.stopped || this.catchUp.active) return;
+    const n = this.stats;
+    const drops = { datagrams: this.node.dropped(), undecodableTxs: n.txBad, invalidTxs: n.txRejected, knownTxs: n.txKnown, queueFullTxs: n.txQueueFull, bans: this.node.stats.bans };
     const rate = this.pool ? formatRate(this.pool.rate()) : 'not mining';
-    const miners = this.node.activePeers().length + 1;
-    this.log(
-      `height ${this.c.bold(String(tip.height))} tip ${hashToHex(tip.hash).slice(0, 16)}… difficulty ${formatDifficulty(difficulty(tip.header.bits, this.chain.params.powLimit))} ` +
-        `${rate} mempool ${this.mempool.size} miners ${miners}${this.dropSummary()}`,
-    );
-  }
-
-  /** Bad input is dropped and counted, never thrown: the counts ride along on the status line. */
-  private dropSummary(): string {
-    const { rate = 0, ...malformed } = this.node.dropped();
-    const dropped = Object.values(malformed).reduce((a, b) => a + b, 0) + this.stats.txBad;
-    const parts = [
-      dropped ? `${dropped} bad datagrams dropped` : '',
-      this.stats.txRejected ? `${this.stats.txRejected} invalid tx rejected` : '',
-      this.node.stats.bans ? `${this.node.stats.bans} peer(s) ignored` : '',
-      this.stats.txKnown ? `${this.stats.txKnown} tx already known/conflicted` : '',
-      this.stats.txQueueFull ? `${this.stats.txQueueFull} tx dropped (queue full)` : '',
-      rate ? `${rate} datagrams over a sender's rate limit dropped` : '',
-    ].filter(Boolean);
-    return parts.length ? this.c.gray(` (${parts.join(', ')})`) : '';
+    this.log(statusLine({ tip: this.chain.tip, powLimit: this.chain.params.powLimit, rate, mempoolSize: this.mempool.size, miners: this.node.activePeers().length + 1, drops }, this.c));
   }
 
   /** A summary for tests and tools. */
@@ -391,7 +276,7 @@ export class Miner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.endCatchUp();
+    this.catchUp.end();
     for (const t of this.timers) clearInterval(t);
     await this.intake.stop();
     await this.pool?.close();
