@@ -16,7 +16,9 @@ import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { Miner } from '../src/miner/miner.js';
 import type { CommandContext } from '../src/shared/node/cli/runner.js';
 import type { Settings } from '../src/shared/node/cli/config.js';
+import { FairQueue } from '../src/shared/node/mempool/fair-queue.js';
 import type { TxIntake, TxVerdict } from '../src/shared/node/mempool/intake.js';
+import { SourceRateLimiter } from '../src/shared/node/net/rate-limit.js';
 import { MsgType, encodeFrame } from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { IncomingListener } from '../src/wallet/cmds/sync/incoming-listener.js';
@@ -243,5 +245,42 @@ describe('one transaction intake: the miner, the explorer and a wallet sync judg
     for (let i = 1500; i < 2000; i++) intake.offer(forged(i), '10.200.0.1');
     assert.equal(shown(await verdict), 'accepted');
     assert.ok(miner.mempool.has(txid(honest)));
+  });
+});
+
+describe('per-source state is bounded by what it holds, not by the addresses it names', () => {
+  it('a full budget table gives a newcomer a bucket that filled up again, or the oldest as it stands: cycling addresses mints no tokens', () => {
+    let now = 0;
+    const limiter = new SourceRateLimiter({ ratePerSecond: 1, burst: 10 }, () => now, 4);
+    for (const s of ['a', 'b', 'c', 'd']) limiter.spend(s, 10);
+    let started = 0;
+    for (let i = 0; i < 100; i++) if (limiter.hasCredit(`forged ${i}`)) started++;
+    assert.equal(started, 0, 'no forged newcomer starts work on a spent table');
+    assert.equal(limiter.sources, 4);
+    now = 20_000; // the spent buckets have filled up again: forgetting one loses nothing
+    assert.ok(limiter.hasCredit('honest'));
+    limiter.spend('honest', 15);
+    assert.ok(!limiter.hasCredit('honest'), 'in debt');
+    assert.equal(limiter.msUntilCredit('honest'), 5001);
+  });
+
+  it('a full queue takes from the longest line: a flood keeps its own share, a quiet source always finds a place, lines are served in turn', () => {
+    const q = new FairQueue<string>(10);
+    const dropped: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const d = q.push('flood', `f${i}`);
+      if (d) dropped.push(d);
+    }
+    assert.deepEqual(dropped, ['f10', 'f11', 'f12', 'f13', 'f14'], 'the newcomers of the longest line');
+    assert.equal(q.push('quiet', 'q0'), 'f9', 'room made at the flood’s newest');
+    assert.equal(q.size, 10);
+    assert.deepEqual([q.shift()!.item, q.shift()!.item, q.shift()!.item], ['f0', 'q0', 'f1']);
+    assert.deepEqual([...q.sources()], ['flood']);
+    assert.equal(
+      q.shift((s) => s !== 'flood'),
+      undefined,
+      'a line held back keeps its place',
+    );
+    assert.equal(q.clear().length, 7);
   });
 });

@@ -49,9 +49,13 @@ export class SourceRateLimiter {
     return true;
   }
 
-  /** Whether the source may start costly work now: its bucket is not empty or in debt. */
+  /**
+   * Whether the source may start costly work now: its bucket is not empty or in debt. Asking
+   * remembers the source (a newcomer to a full table gets the bucket it would get on spending, so
+   * a fresh forged address is not a free start).
+   */
   hasCredit(source: string): boolean {
-    return this.tokensOf(source) > 0;
+    return this.touch(source).tokens > 0;
   }
 
   /** Charges work already done (it may take the bucket into debt, paid off at ratePerSecond). */
