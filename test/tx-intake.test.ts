@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { decodeAddress } from '../src/shared/core/address.js';
 import { p2pkhOutput, signP2pkhTx } from '../src/shared/core/builder.js';
-import { hashToHex } from '../src/shared/core/bytes.js';
+import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import type { Block } from '../src/shared/core/block.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { Miner } from '../src/miner/miner.js';
@@ -245,6 +245,17 @@ describe('one transaction intake: the miner, the explorer and a wallet sync judg
     for (let i = 1500; i < 2000; i++) intake.offer(forged(i), '10.200.0.1');
     assert.equal(shown(await verdict), 'accepted');
     assert.ok(miner.mempool.has(txid(honest)));
+  });
+
+  it('a payment and its child sent back to back: the child waits behind its parent instead of being refused for missing inputs', async () => {
+    const parent = pay(6, COIN);
+    const change = parent.outputs[1]!.value;
+    const child = signP2pkhTx([{ prevTxid: txid(parent), vout: 1, secretKey: payer.secretKey }], [p2pkhOutput(change - FEE, payer.pkh)]);
+    const intake = explorer.ex.intake;
+    const [p, c] = [intake.submit(encodeTx(parent), '127.0.0.1'), intake.submit(encodeTx(child), '127.0.0.1')];
+    assert.equal(intake.queued, 1, 'the child waits while its parent is checked');
+    assert.deepEqual([shown(await p), shown(await c)], ['accepted', 'accepted']);
+    assert.deepEqual([...explorer.ex.mempool.get(txid(child))!.parents], [toHex(txid(parent))]);
   });
 });
 

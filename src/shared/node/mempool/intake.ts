@@ -10,7 +10,9 @@
 //   5. recently rejected      refused at this tip already (the mempool's one rolling filter)
 //   6. PreChecks              standalone rules, already mined, conflicts, inputs and fee, package
 //                             limits, a full pool: lookups and arithmetic, no signature
-//   7. queue                  one line per source, served in turn, capped in total (fair-queue.ts)
+//   7. queue                  one line per source, served in turn, capped in total (fair-queue.ts);
+//                             a child of a transaction waiting here waits too (its inputs are missing
+//                             only until its parent is checked)
 //   8. signature budget       a source whose budget is spent waits until it is paid off
 //   9. signatures             Mempool.acceptAsync (it repeats 4-6 first: the pool may have moved)
 //
@@ -143,9 +145,15 @@ export class TxIntake extends EventEmitter<{ verdict: [TxVerdict] }> {
       if (this.mempool.preCheck(tx, id).status === 'known') return this.emitVerdict({ ...heard, kind: 'known' }); // 5, 6
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      return this.refused(heard, tx, e, before);
+      // A child of a transaction still waiting below waits behind it (as Core keeps an orphan
+      // until its parent arrives): a wallet sends a payment and its child back to back.
+      if (!(e.code === 'bad-txns-inputs-missingorspent' && this.hasWaitingParent(tx))) return this.refused(heard, tx, e, before);
     }
     return this.enqueue({ ...heard, tx, id, key }); // 7
+  }
+
+  private hasWaitingParent(tx: Tx): boolean {
+    return tx.inputs.some((i) => this.waiting.has(toHex(i.prevTxid)));
   }
 
   private enqueue(w: Omit<Waiting, 'settle'>): TxVerdict | Promise<TxVerdict> {
