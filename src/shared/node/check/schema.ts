@@ -4,7 +4,7 @@
 // strings and lists by length before they are walked, objects by their known keys), and a
 // failure is an InputError naming the source and the field path, worded "expected ..., got ...".
 //
-// Why not a library (measured 2026-05, `npm install <pkg>` into an empty folder, `du -sk
+// Why not a library (measured for issue 17: `npm install <pkg>` into an empty folder, `du -sk
 // --apparent-size node_modules`; the same bad input { nodes: [.., .., .., { hashrate: 0 }] }):
 //   valibot 1.5.0       1835 KiB, 10 files   "nodes.3.hashrate: Invalid value: Expected >=1 but received 0"
 //   zod 4.6.7           6138 KiB, 841 files  "nodes.3.hashrate: Too small: expected number to be >=1"
@@ -13,8 +13,10 @@
 // All four infer types, none needs the network; but each needs a custom message on every rule to
 // speak the project's words (hosts "h1".."h5", coins, "one share per host"), its own path printer
 // (`nodes[3].hashrate`), and refinements for the cross-field rules (shares sum to 1, an attacker
-// is not the merchant), so the library would carry the structure only. This module is about 200
+// is not the merchant), so the library would carry the structure only. This folder is about 350
 // lines with no dependency and gives: `x.json: nodes[3].hashrate: expected a number ≥ 1, got 0`.
+// The explorer's URL parameters (src/explorer/params.ts) stay apart: strings from a path or a
+// query, not JSON, refused as HTTP 400, each already one small check.
 import { type FieldPath, InputError } from './input-error.js';
 
 /** Thrown inside a check; check() turns it into an InputError naming the source. */
@@ -113,7 +115,7 @@ export function literal<const L extends string | boolean>(...values: readonly L[
 export function list<T>(item: Schema<T>, o: { readonly max: number; readonly min?: number }): Schema<T[]> {
   const min = o.min ?? 0;
   const s: Schema<T[]> = {
-    expected: `a list of ${min === 0 ? 'at most' : `${min} to`} ${o.max} (each ${item.expected})`,
+    expected: `a list of ${min === 0 ? 'at most' : `${min} to`} ${o.max} entries, each ${item.expected}`,
     read: (v, at) => {
       if (!Array.isArray(v)) return wrong(s, v, at);
       if (v.length > o.max || v.length < min)
@@ -148,6 +150,23 @@ export function partial<S extends Shape>(shape: S): { readonly [K in keyof S]: S
   };
 }
 
+/** Edit distance of two short strings (insert, delete, replace), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** "unknown key (did you mean statusPort?)" for a near miss, else the known keys. */
+export function unknownKey(key: string, known: readonly string[]): string {
+  const near = key.length <= 64 ? known.find((k) => editDistance(key.toLowerCase(), k.toLowerCase()) <= 2) : undefined;
+  return near === undefined ? `unknown key (known: ${known.join(', ')})` : `unknown key (did you mean ${near}?)`;
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -161,8 +180,7 @@ export function object<S extends Shape>(shape: S, o: { readonly unknownKeys?: 'r
     expected: 'an object',
     read: (v, at) => {
       if (!isPlainObject(v)) return wrong(s, v, at);
-      if (o.unknownKeys !== 'ignore')
-        for (const k of Object.keys(v)) if (!Object.hasOwn(shape, k)) reject([...at, k], `unknown key (known: ${keys.join(', ')})`);
+      if (o.unknownKeys !== 'ignore') for (const k of Object.keys(v)) if (!Object.hasOwn(shape, k)) reject([...at, k], unknownKey(k, keys));
       const out: Record<string, unknown> = {};
       for (const k of keys) {
         const field = shape[k]!;

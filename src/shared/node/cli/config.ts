@@ -24,6 +24,7 @@ import {
   record,
   show,
   string,
+  unknownKey,
   withDefault,
 } from '../check/schema.js';
 
@@ -129,7 +130,7 @@ export function parseSet(s: string): [string, unknown] {
   const eq = s.indexOf('=');
   if (eq <= 0) throw new InputError('--set', '', `expected key=value, got ${show(s)}`);
   const key = s.slice(0, eq).trim();
-  if (!KEYS.includes(key)) throw new InputError('--set', [key], `unknown key (known: ${KEYS.join(', ')})`);
+  if (!KEYS.includes(key)) throw new InputError('--set', [key], unknownKey(key, KEYS));
   const text = s.slice(eq + 1);
   let value: unknown = text;
   try {
