@@ -3,8 +3,9 @@
 // fields and Merkle tree, a transaction page names the field under a hovered or focused byte range,
 // and nothing is thrown or logged as an error. Firefox gets a fresh profile whose prefs turn off
 // every background connection, and is only ever sent to the explorer on 127.0.0.1. A screenshot goes
-// to a temporary directory. Every wait polls from the test side (untilPresent, untilText): nothing
-// is evaluated inside the page, whose CSP stays as strict as users get it.
+// to a temporary directory. Every wait polls from the test side (untilPresent, untilText) and every
+// read is an element handle's property (propertyOf): nothing of ours is evaluated inside the page,
+// whose CSP stays as strict as users get it.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,16 +66,37 @@ const QUIET_PREFS: Record<string, unknown> = {
 // Waits polled from the test side. The page's Content-Security-Policy forbids eval, and puppeteer's
 // waitForFunction and waitForSelector build their predicate inside the page with new Function(),
 // which some Firefox builds then refuse ("call to Function() blocked by CSP"). A query and a read
-// of textContent are the driver's own calls, so these hold on any build.
+// of an element handle's property are the driver's own calls (no code of ours runs in the page),
+// so these hold on any build.
 async function untilPresent(page: Page, selector: string, timeoutMs: number): Promise<void> {
-  await waitForAsync(async () => (await page.$(selector)) !== null, timeoutMs, () => `${selector} never appeared`);
+  await waitForAsync(async () => {
+    const element = await page.$(selector);
+    await element?.dispose();
+    return element !== null;
+  }, timeoutMs, () => `${selector} never appeared`);
+}
+
+/** A DOM property (textContent, title, ...) of the first element matching selector; undefined if none matches. */
+async function propertyOf(page: Page, selector: string, name: string): Promise<unknown> {
+  const element = await page.$(selector);
+  if (element === null) return undefined;
+  try {
+    const property = await element.getProperty(name);
+    try {
+      return await property.jsonValue();
+    } finally {
+      await property.dispose();
+    }
+  } finally {
+    await element.dispose();
+  }
 }
 
 async function untilText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs: number): Promise<void> {
-  let last: string | null | undefined;
+  let last: unknown;
   await waitForAsync(async () => {
-    last = await page.$eval(selector, (e) => e.textContent);
-    return last !== null && ok(last);
+    last = await propertyOf(page, selector, 'textContent');
+    return typeof last === 'string' && ok(last);
   }, timeoutMs, () => `${selector} reads ${JSON.stringify(last)}`, 100);
 }
 
@@ -132,7 +154,7 @@ describe('explorer page in Firefox', function () {
     await page.click('.block-node.tip');
     await untilPresent(page, '#header-fields tr[data-field="nonce"]', 15_000);
     for (const f of HEADER_FIELDS) assert.ok(await page.$(`#header-fields tr[data-field="${f}"]`), f);
-    assert.equal(await page.$eval('#merkle .mnode.root', (e) => e.getAttribute('title')), tipMerkleRootHex(run));
+    assert.equal(await propertyOf(page, '#merkle .mnode.root', 'title'), tipMerkleRootHex(run));
     assert.equal((await page.$$('#merkle .mnode.leaf')).length, 2);
     assert.ok(await page.$('#pow-axis'));
 

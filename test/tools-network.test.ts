@@ -23,6 +23,25 @@ function procsMentioning(text: string): number[] {
 
 const run = runNode;
 
+/**
+ * Issue 19.7: alice's last printed balance equals the rewards of the blocks the demo printed as
+ * miner-1's (the last block printed at each height, up to the row's height) minus what she paid,
+ * amount and fee (her pending row while the payment waited).
+ */
+function assertDemoBalancesAddUp(out: string): void {
+  const subsidy = Number(/Each block pays its miner ([\d.]+) coins/.exec(out)![1]);
+  const byHeight = new Map<number, string>();
+  for (const m of out.matchAll(/^ +block +(\d+) +[0-9a-f]{24}… +mined by (\S+)/gm)) byHeight.set(Number(m[1]), m[2]!);
+  const rows = [...out.matchAll(/^ +alice +\S+ +balance +([\d.]+) +pending +(\S+) +at height (\d+)/gm)];
+  assert.ok(rows.length >= 2 && byHeight.size > 0, `rows ${rows.length}, blocks ${byHeight.size}`);
+  const paid = -Math.min(...rows.map((m) => Number(m[2])));
+  const last = rows.at(-1)!;
+  const height = Number(last[3]);
+  const minedByAlice = [...byHeight].filter(([h, who]) => h <= height && who === 'miner-1').length;
+  const expected = minedByAlice * subsidy - paid;
+  assert.ok(Math.abs(Number(last[1]) - expected) < 1e-8, `alice shows ${last[1]} at height ${height}: ${minedByAlice} blocks × ${subsidy} − ${paid} = ${expected}`);
+}
+
 describe('mvb demo', function () {
   this.timeout(180_000);
 
@@ -47,7 +66,8 @@ describe('mvb demo', function () {
     assert.equal(bobRows.at(-1)![1], '12.50000000', 'bob ends with the payment confirmed');
     // Issue 12: the pending step is shown in every run (the story pauses mining), tables whole.
     assert.ok(bobRows.some((m) => m[2] === '+12.50000000'), 'bob was shown the payment pending');
-    assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000\n/, 'the two rows together, nothing between them');
+    assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+ +at height \d+[^\n]*\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000 +at height \d+[^\n]*\n/, 'the two rows together, nothing between them');
+    assertDemoBalancesAddUp(r.out);
     assert.doesNotMatch(r.out, /A miner was quick/);
     assert.match(r.out, /demo finished in [\d.]+ s/);
     assert.match(r.out.split('Step 1.')[0]!, /Watch it live in a browser: http:\/\/127\.0\.0\.1:\d+\//, 'the explorer URL comes at the start');

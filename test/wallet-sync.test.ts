@@ -121,7 +121,7 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal(s.height, 7);
     assert.equal(s.synced, true);
     const rows = await list();
-    assert.deepEqual(rows['alice'], { name: 'alice', address: alice.address, balance: '350.00000000', pending: '0.00000000', immature: '200.00000000' });
+    assert.deepEqual(rows['alice'], { name: 'alice', address: alice.address, balance: '350.00000000', pending: '0.00000000', immature: '200.00000000', height: 7 });
     assert.equal(rows['bob']!.balance, '0.00000000');
     const text = await w(['list-addresses']);
     assert.match(text.out, /alice\s+│\s+350\.00000000 │\s+0\.00000000 │ D/);

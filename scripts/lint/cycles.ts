@@ -1,7 +1,8 @@
 // Import cycles among the files of src/: Tarjan's strongly connected components over the relative
 // imports (type-only imports count: a cycle of types still ties two files into one idea), done
 // with an explicit stack so a deep tree cannot overflow the call stack. Each component of two or
-// more files (or a file importing itself) is reported as one cycle path a → b → … → a.
+// more files (or a file importing itself) is reported as cycle paths a → b → … → a that together
+// pass through each of its files.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { importsOf } from './layers.js';
@@ -31,14 +32,14 @@ export function cyclicComponents(graph: ReadonlyMap<string, readonly string[]>):
   for (const root of graph.keys()) {
     if (index.has(root)) continue;
     const work: { node: string; edge: number }[] = [{ node: root, edge: 0 }];
-    index.set(root, next), low.set(root, next++), stack.push(root), onStack.add(root);
+    (index.set(root, next), low.set(root, next++), stack.push(root), onStack.add(root));
     while (work.length > 0) {
       const top = work[work.length - 1]!;
       const edges = graph.get(top.node) ?? [];
       if (top.edge < edges.length) {
         const to = edges[top.edge++]!;
         if (!index.has(to)) {
-          index.set(to, next), low.set(to, next++), stack.push(to), onStack.add(to);
+          (index.set(to, next), low.set(to, next++), stack.push(to), onStack.add(to));
           work.push({ node: to, edge: 0 });
         } else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
         continue;
@@ -51,7 +52,7 @@ export function cyclicComponents(graph: ReadonlyMap<string, readonly string[]>):
       if (low.get(top.node) !== index.get(top.node)) continue;
       const comp: string[] = [];
       for (let n = stack.pop()!; ; n = stack.pop()!) {
-        onStack.delete(n), comp.push(n);
+        (onStack.delete(n), comp.push(n));
         if (n === top.node) break;
       }
       if (comp.length > 1 || (graph.get(top.node) ?? []).includes(top.node)) out.push(comp.sort());
@@ -60,10 +61,8 @@ export function cyclicComponents(graph: ReadonlyMap<string, readonly string[]>):
   return out;
 }
 
-/** One cycle through a component's first file, by breadth-first search inside the component, as "a → b → a". */
-export function cyclePath(graph: ReadonlyMap<string, readonly string[]>, comp: readonly string[], root: string): string {
-  const inComp = new Set(comp);
-  const start = comp[0]!;
+/** The shortest cycle through start inside a component (breadth-first), as its files start … start. */
+function shortestCycle(graph: ReadonlyMap<string, readonly string[]>, inComp: ReadonlySet<string>, start: string): string[] {
   const parent = new Map<string, string>();
   const queue = [start];
   for (let i = 0; i < queue.length; i++) {
@@ -73,10 +72,28 @@ export function cyclePath(graph: ReadonlyMap<string, readonly string[]>, comp: r
       if (to === start) {
         const path = [start];
         for (let p: string | undefined = n; p !== undefined && p !== start; p = parent.get(p)) path.splice(1, 0, p);
-        return [...path, start].map((f) => relative(root, f)).join(' → ');
+        return [...path, start];
       }
-      if (!parent.has(to)) parent.set(to, n), queue.push(to);
+      if (!parent.has(to)) (parent.set(to, n), queue.push(to));
     }
   }
-  return comp.map((f) => relative(root, f)).join(', ');
+  return [start, start]; // unreachable for a strongly connected component
+}
+
+/**
+ * The cycles of one component as "a → b → a" paths, relative to root: the shortest cycle through its
+ * first file, then through each file no reported cycle has passed yet, so every file of the tangle
+ * shows up in some cycle (listing every elementary cycle could be exponentially many).
+ */
+export function cyclePaths(graph: ReadonlyMap<string, readonly string[]>, comp: readonly string[], root: string): string[] {
+  const inComp = new Set(comp);
+  const covered = new Set<string>();
+  const out: string[] = [];
+  for (const start of [...comp].sort()) {
+    if (covered.has(start)) continue;
+    const cycle = shortestCycle(graph, inComp, start);
+    for (const f of cycle) covered.add(f);
+    out.push(cycle.map((f) => relative(root, f)).join(' → '));
+  }
+  return out;
 }

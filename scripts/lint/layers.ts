@@ -23,7 +23,8 @@ export function sourceFiles(dir: string): string[] {
 /** The module specifiers a file imports or re-exports, static (type-only ones too) and dynamic. */
 export function importsOf(source: string): string[] {
   const specs: string[] = [];
-  const re = /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s+['"]([^'"]+)['"]|(?:^|[\s;])import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  const re =
+    /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s+['"]([^'"]+)['"]|(?:^|[\s;])import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
   for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3])!);
   return specs;
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cyclePath, cyclicComponents, importGraph } from './cycles.js';
+import { cyclePaths, cyclicComponents, importGraph } from './cycles.js';
 import { importsOf, sourceFiles, violation } from './layers.js';
 
 const PROJECT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,14 +20,22 @@ function formatProblems(root: string): string[] {
   const r = spawnSync(process.execPath, [PRETTIER, '--list-different', '.'], { cwd: root, encoding: 'utf8', timeout: FORMAT_TIMEOUT_MS });
   if (r.error) return [`format: prettier did not run: ${r.error.message}`];
   if (r.status === 0) return [];
-  const files = r.stdout.split('\n').filter(Boolean);
-  if (files.length === 0) return [`format: prettier failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.status}`}`];
-  return files.map((f) => `format: ${f} is not formatted (npm run format)`);
+  const unformatted = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => `format: ${f} is not formatted (npm run format)`);
+  // A file prettier cannot parse: one line each, "[error] path: SyntaxError: ... (line:col)".
+  const unparsed = r.stderr
+    .split('\n')
+    .filter((l) => /^\[error\] \S+: /.test(l))
+    .map((l) => `format: ${l.slice('[error] '.length)}`);
+  const all = [...unformatted, ...unparsed];
+  return all.length > 0 ? all : [`format: prettier failed: ${r.stderr.trim().split('\n')[0] || `exit ${r.status}`}`];
 }
 
 function cycleProblems(root: string, files: readonly string[]): string[] {
   const graph = importGraph(files);
-  return cyclicComponents(graph).map((comp) => `cycle: ${cyclePath(graph, comp, root)}`);
+  return cyclicComponents(graph).flatMap((comp) => cyclePaths(graph, comp, root).map((path) => `cycle: ${path}`));
 }
 
 function layerProblems(root: string, src: string, files: readonly string[]): string[] {
@@ -51,7 +59,9 @@ function main(argv: readonly string[]): number {
   const files = sourceFiles(src);
   const problems = [...formatProblems(root), ...cycleProblems(root, files), ...layerProblems(root, src, files)];
   for (const p of problems) console.error(`lint: ${p}`);
-  console.log(problems.length === 0 ? `lint: ${files.length} files: formatted, no import cycle, layers kept` : `lint: ${problems.length} problem(s)`);
+  console.log(
+    problems.length === 0 ? `lint: ${files.length} files: formatted, no import cycle, layers kept` : `lint: ${problems.length} problem(s)`,
+  );
   return problems.length === 0 ? 0 : 1;
 }
 

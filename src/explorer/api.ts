@@ -66,7 +66,7 @@ export class Api extends Lookups {
         const pooled = this.mempoolSpendsOf(id);
         return json(f.tx.outputs.map((_o, v) => this.outspend(id, v, pooled)));
       }),
-      r('POST', '/tx', (_m, _q, body) => text(this.postTx(body))),
+      r('POST', '/tx', async (_m, _q, body, from) => text(await this.postTx(body, from))),
       r('GET', '/address/:p', (m) => json(this.addressJson(m[1]!))),
       r('GET', '/address/:p/txs', (m) => json([...this.addressMempool(m[1]!), ...this.addressChain(m[1]!)])),
       r('GET', '/address/:p/txs/chain', (m) => json(this.addressChain(m[1]!))),
@@ -129,13 +129,13 @@ export class Api extends Lookups {
     return out;
   }
 
-  private postTx(body: string): string {
+  private async postTx(body: string, from: string): Promise<string> {
     const hex = body.trim();
     const max = this.ex.settings.params.maxTxBytes;
     if (hex.length > 2 * max) bad(`transaction too large: more than ${max} bytes`);
     if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) bad('TX decode failed: expected the raw transaction in hex');
     try {
-      return this.ex.submit(fromHex(hex.toLowerCase()));
+      return await this.ex.submit(fromHex(hex.toLowerCase()), from);
     } catch (e) {
       if (e instanceof DecodeError) return bad(`TX decode failed: ${e.message}`);
       if (e instanceof ValidationError) return bad(`sendrawtransaction RPC error: ${JSON.stringify({ code: -26, message: e.message })}`);

@@ -1,16 +1,18 @@
 // The explorer process: a ChainNode without a block server follows the best chain exactly as a
-// wallet's sync does (fully validated, no keys), a Mempool hears the transaction port (every
-// transaction checked against our chain as a miner checks it), the status port tells us every
+// wallet's sync does (fully validated, no keys), a Mempool hears the transaction port through the
+// same TxIntake as a miner's (every transaction checked against our chain as a miner checks it,
+// posted ones too), the status port tells us every
 // miner's tip, and our indexes (indexes.ts) are written inside the chain's commits. Everything the
 // HTTP side shows is read from here; live changes go out through the event hub.
 import { encodeAddress } from '../shared/core/address.js';
-import { fromHex, hashToHex } from '../shared/core/bytes.js';
+import { DecodeError, fromHex, hashToHex } from '../shared/core/bytes.js';
 import { Chain, type ChainEntry, type ChainUpdate } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
-import { type Tx, decodeTx, encodeTx, txid } from '../shared/core/tx.js';
+import type { Tx } from '../shared/core/tx.js';
 import { ValidationError } from '../shared/core/validation.js';
 import type { Settings } from '../shared/node/cli/config.js';
 import { Mempool, type MempoolEntry } from '../shared/node/mempool/pool.js';
+import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
 import { ChainNode, type LogLevel } from '../shared/node/net/node.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../shared/node/verify/verifier.js';
@@ -38,6 +40,8 @@ export class Explorer {
   readonly chain: Chain;
   readonly node: ChainNode;
   readonly mempool: Mempool;
+  /** The one way into the pool, as a miner's: cheap checks first, fair queues, signature budgets. */
+  readonly intake: TxIntake;
   readonly indexes: ExplorerIndexes;
   readonly events = new EventHub();
   private readonly poolDb: Database<PersistedMempoolTx, string>;
@@ -65,7 +69,12 @@ export class Explorer {
       throw e;
     }
     this.node.on('update', (u) => this.onUpdate(u));
-    this.node.on('tx', (raw) => this.onTx(raw));
+    this.intake = new TxIntake({ mempool: this.mempool, warn: (line) => this.opts.log?.('warn', line) });
+    this.intake.on('verdict', (v) => this.onVerdict(v));
+    this.node.on('tx', (raw, from) => {
+      this.stats.txHeard++;
+      this.intake.offer(raw, from.address);
+    });
     this.node.on('status', (p) => this.events.publish('status', { miner: p.key, height: p.status.height, tip: hashToHex(p.status.tipHash), mempoolSize: p.status.mempoolSize }));
   }
 
@@ -81,6 +90,7 @@ export class Explorer {
 
   async stop(): Promise<void> {
     this.events.close();
+    await this.intake.stop();
     await this.node.stop();
     this.store.close();
   }
@@ -108,47 +118,38 @@ export class Explorer {
     this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
   }
 
-  private onTx(raw: Uint8Array): void {
-    this.stats.txHeard++;
-    let tx: Tx;
-    try {
-      tx = decodeTx(raw);
-    } catch {
-      this.stats.txUndecodable++;
-      return;
-    }
-    try {
-      this.accept(tx);
-    } catch (e) {
-      this.stats.txRejected++;
-      // Anything else is our bug, not the sender's: say it, and keep listening.
-      if (!(e instanceof ValidationError)) this.opts.log?.('warn', `transaction ${hashToHex(txid(tx))}: ${(e as Error)?.stack ?? String(e)}`);
-    }
+  /** What the intake decided about a transaction heard or posted. */
+  private onVerdict(v: TxVerdict): void {
+    if (v.kind === 'undecodable') this.stats.txUndecodable++;
+    else if (v.kind === 'rejected') this.stats.txRejected++;
+    else if (v.kind === 'failed') this.opts.log?.('warn', `transaction ${v.txid}: ${v.error.stack ?? v.error.message}`);
+    else if (v.kind === 'accepted') this.onAccepted(v.entry, v.evicted);
   }
 
-  /** Admits a transaction to our pool (throws ValidationError with Core's reason); true if new. */
-  accept(tx: Tx): boolean {
-    const r = this.mempool.accept(tx);
-    if (r.status === 'known') return false;
+  /** A new pool transaction: kept (with its arrival time) for `mvb mempool` and the page, and announced. */
+  private onAccepted(e: MempoolEntry, evicted: readonly string[]): void {
     this.stats.txAccepted++;
-    const key = r.entry.key;
-    this.seenAt.set(key, Date.now());
-    this.poolDb.putSync(hashToHex(r.entry.txid), { raw: Buffer.from(r.entry.raw).toString('hex'), fee: r.entry.fee.toString(), size: r.entry.size, seenAt: Date.now() });
-    for (const k of r.evicted) this.forget(k);
-    this.events.publish('tx', { txid: hashToHex(r.entry.txid), fee: Number(r.entry.fee), size: r.entry.size, feeRate: r.entry.feeRate });
+    this.seenAt.set(e.key, Date.now());
+    this.poolDb.putSync(hashToHex(e.txid), { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
+    for (const k of evicted) this.forget(k);
+    this.events.publish('tx', { txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate });
     this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
-    return true;
   }
 
   /**
-   * POST /api/tx: validate, keep, broadcast on the transaction port. Returns the txid. A
-   * transaction already in the pool is not broadcast again: posting one over and over must not
-   * turn the explorer into a datagram hose (its wallet rebroadcasts it anyway).
+   * POST /api/tx: validate, keep, broadcast on the transaction port. Returns the txid; throws
+   * DecodeError or ValidationError (Core's reason). A transaction already in the pool is not
+   * broadcast again: posting one over and over must not turn the explorer into a datagram hose
+   * (its wallet rebroadcasts it anyway).
    */
-  submit(raw: Uint8Array): string {
-    const tx = decodeTx(raw);
-    if (this.accept(tx)) this.node.broadcastTx(encodeTx(tx));
-    return hashToHex(txid(tx));
+  async submit(raw: Uint8Array, source: string): Promise<string> {
+    const v = await this.intake.submit(raw, `http ${source}`);
+    if (v.kind === 'undecodable') throw new DecodeError(v.reason);
+    if (v.kind === 'rejected') throw v.error;
+    if (v.kind === 'dropped') throw new ValidationError('mempool full', false, 'too many transactions waiting to be checked; try again');
+    if (v.kind === 'failed') throw v.error;
+    if (v.kind === 'accepted') this.node.broadcastTx(v.entry.raw);
+    return v.txid;
   }
 
   private forget(key: string): void {

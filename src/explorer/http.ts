@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Api } from './api.js';
 import type { Reply } from './route.js';
 import { HttpError } from './params.js';
+import { SourceRateLimiter } from '../shared/node/net/rate-limit.js';
 
 export const MAX_URL_BYTES = 2048;
 export const MAX_CONNECTIONS = 4096;
@@ -38,7 +39,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class ExplorerHttp {
   private readonly server: Server;
   private readonly page = new Map<string, { body: Buffer; type: string }>();
-  private readonly posters = new Map<string, { tokens: number; at: number }>();
+  /** The node layer's token buckets, one per posting address. */
+  private readonly posters = new SourceRateLimiter({ ratePerSecond: POSTS_PER_SECOND, burst: POST_BURST }, Date.now, MAX_POSTERS);
   readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0, refusedConnections: 0 };
 
   constructor(
@@ -104,7 +106,7 @@ export class ExplorerHttp {
       return;
     }
     if (method === 'POST') {
-      if (!this.mayPost(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
+      if (!this.posters.allow(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
       const max = this.api.ex.settings.params.maxTxBytes * 2 + 1024;
       // A declared length over the bound is refused before a byte is read (not after the request timeout).
       if (Number(req.headers['content-length'] ?? 0) > max) return this.fail(res, 413, `request body larger than ${max} bytes`, true);
@@ -112,20 +114,6 @@ export class ExplorerHttp {
       return;
     }
     this.route('GET', path, query, '', res);
-  }
-
-  /** A token bucket per address. */
-  private mayPost(who: string): boolean {
-    const now = Date.now();
-    const b = this.posters.get(who) ?? { tokens: POST_BURST, at: now };
-    b.tokens = Math.min(POST_BURST, b.tokens + ((now - b.at) / 1000) * POSTS_PER_SECOND);
-    b.at = now;
-    this.posters.delete(who);
-    if (this.posters.size >= MAX_POSTERS) this.posters.delete(this.posters.keys().next().value!);
-    this.posters.set(who, b);
-    if (b.tokens < 1) return false;
-    b.tokens--;
-    return true;
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse, max: number, then: (body: string) => void): void {
@@ -148,7 +136,7 @@ export class ExplorerHttp {
   }
 
   private route(method: 'GET' | 'POST', path: string, query: URLSearchParams, body: string, res: ServerResponse): void {
-    let reply: Reply | undefined;
+    let reply: Reply | Promise<Reply> | undefined;
     let methodMismatch = false;
     try {
       for (const r of this.api.routes) {
@@ -158,16 +146,23 @@ export class ExplorerHttp {
           methodMismatch = true;
           continue;
         }
-        reply = r.handle(m, query, body);
+        reply = r.handle(m, query, body, res.req.socket.remoteAddress ?? '?');
         break;
       }
     } catch (e) {
-      if (e instanceof HttpError) return this.fail(res, e.status, e.message);
-      this.log(`internal error on ${path}: ${(e as Error)?.stack ?? String(e)}`);
-      return this.fail(res, 500, 'internal error');
+      return this.failed(path, e, res);
     }
     if (!reply) return this.fail(res, methodMismatch ? 405 : 404, methodMismatch ? 'method not allowed' : 'not found');
+    // A posted transaction answers once its signatures are checked.
+    if (reply instanceof Promise) return void reply.then((r) => this.send(res, r), (e: unknown) => this.failed(path, e, res));
     this.send(res, reply);
+  }
+
+  /** A route's failure: its HTTP status, or (our bug) a 500 and a log line. */
+  private failed(path: string, e: unknown, res: ServerResponse): void {
+    if (e instanceof HttpError) return this.fail(res, e.status, e.message);
+    this.log(`internal error on ${path}: ${(e as Error)?.stack ?? String(e)}`);
+    this.fail(res, 500, 'internal error');
   }
 
   private send(res: ServerResponse, reply: Reply): void {

@@ -10,7 +10,8 @@ export type Reply =
 export interface Route {
   readonly method: 'GET' | 'POST';
   readonly pattern: RegExp;
-  handle(m: readonly string[], q: URLSearchParams, body: string): Reply;
+  /** `from`: the client's address (a posted transaction's source). A POST may answer later (its checks yield to the event loop). */
+  handle(m: readonly string[], q: URLSearchParams, body: string, from: string): Reply | Promise<Reply>;
 }
 
 /** The largest height a query may name (Core's heights are int32). */

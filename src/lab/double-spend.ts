@@ -104,11 +104,17 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
 }
 
 export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Promise<DoubleSpendResult> {
-  const maturity = 5;
-  await waitUntil(ctx, `the attacker's first rewards to mature (height ${maturity + 3})`, 300_000, () => (chainOf(ctx, a.attacker).tipHeight >= maturity + 3 ? true : undefined));
   const trials: DoubleSpendTrial[] = [];
   let n = 0;
-  for (const k of a.confirmations) for (let i = 0; i < a.trials; i++) trials.push(await trial(ctx, a, k, ++n));
+  for (const k of a.confirmations) {
+    for (let i = 0; i < a.trials; i++) {
+      // Each trial spends one of the attacker's coinbases (one block's reward covers the amount):
+      // before it is cut off, it must own one more mature reward on its active chain than the
+      // trials so far have spent, or its wallet could not pay and the trial would wait in vain.
+      await waitForSpendableReward(ctx, a.attacker, n + 1);
+      trials.push(await trial(ctx, a, k, ++n));
+    }
+  }
   const q = ctx.x.hashShares[a.attacker]!;
   const rows = a.confirmations.map((k) => {
     const ts = trials.filter((t) => t.confirmations === k);
@@ -116,4 +122,23 @@ export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Pro
     return { confirmations: k, trials: ts.length, successes, successRate: ts.length ? successes / ts.length : 0, nakamoto: Math.round(nakamotoCatchUp(q, k) * 1e7) / 1e7 };
   });
   return { attackerShare: q, trials, rows };
+}
+
+/** The devnet's coinbaseMaturity (config.json), the network every lab node runs. */
+const DEVNET_COINBASE_MATURITY = 5;
+
+/**
+ * Waits until host's own mined blocks on its active chain include `count` whose rewards a
+ * transaction in the next block may spend (Core's COINBASE_MATURITY rule: next height − h ≥ maturity).
+ * With 30 % of the hash power that can take several times maturity blocks; the bound is generous.
+ */
+async function waitForSpendableReward(ctx: RunContext, host: number, count: number): Promise<void> {
+  const timeoutMs = Math.max(300_000, (DEVNET_COINBASE_MATURITY + 4 * count) * ctx.x.blockIntervalSeconds * 1000 * 20);
+  await waitUntil(ctx, `${count} mature block reward(s) of ${ctx.net.hosts[host]!.name}`, timeoutMs, () => {
+    const events = readEvents(ctx.eventFiles[host]!).events;
+    const chain = new ReplayedChain(events);
+    const own = events.filter((e) => e.ev === 'mined' && e.hash !== undefined && e.height !== undefined);
+    const mature = own.filter((e) => chain.has(e.hash!) && chain.tipHeight + 1 - e.height! >= DEVNET_COINBASE_MATURITY).length;
+    return mature >= count ? true : undefined;
+  });
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
 import { decodeAddress, encodeAddress } from '../shared/core/address.js';
-import { DecodeError, hashToHex, toHex } from '../shared/core/bytes.js';
+import { hashToHex, toHex } from '../shared/core/bytes.js';
 import { type Block, blockSize } from '../shared/core/block.js';
 import { Chain, type ChainUpdate } from '../shared/core/chain.js';
 import type { Settings } from '../shared/node/cli/config.js';
@@ -17,10 +17,8 @@ import { ChainNode } from '../shared/node/net/node.js';
 import { blockSubsidy } from '../shared/core/params.js';
 import { bitsToTarget, difficulty, formatDifficulty } from '../shared/core/pow.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-import { decodeTx, txid } from '../shared/core/tx.js';
 import { ALREADY_KNOWN_CODES } from '../shared/core/policy.js';
-import { RollingFilter } from '../shared/node/mempool/rolling-filter.js';
-import { ValidationError } from '../shared/core/validation.js';
+import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
 import { HashPool, formatRate } from '../shared/node/mining/hashpool.js';
 import { Mempool } from '../shared/node/mempool/pool.js';
 import { randomBytes } from 'node:crypto';
@@ -29,12 +27,6 @@ import { availableParallelism } from 'node:os';
 import { BlockSignatureVerifier } from '../shared/node/verify/block-verifier.js';
 
 export const REWARD_KEY_NAME = 'mining-rewards';
-/** Transactions waiting for admission at most (about 60 MB of the largest ones). */
-const MAX_QUEUED_TXS = 1000;
-/** ...and from one source address. */
-const MAX_QUEUED_TXS_PER_SOURCE = 200;
-/** Signature checks between two yields to the event loop (about 4 ms with OpenSSL; cache hits when preverified). */
-const TX_INPUTS_PER_SLICE = 8;
 /**
  * A transaction with at least this many signatures to check has them checked in the verifying
  * threads, off the event loop; fewer cost the event loop about what the round trip would.
@@ -93,6 +85,8 @@ export class Miner {
   readonly chain: Chain;
   readonly node: ChainNode;
   readonly mempool: Mempool;
+  /** Every transaction heard goes through it (cheap checks, fair queue, signature budget). */
+  readonly intake: TxIntake;
   /** Signature cache (filled by the mempool) and checking threads for the blocks we fetch. */
   readonly signatures = BlockSignatureVerifier.create(Math.min(4, availableParallelism()));
   private pool?: HashPool;
@@ -146,6 +140,12 @@ export class Miner {
     });
     this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, signatures: this.signatures, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
     this.node.mempoolSize = () => this.mempool.size;
+    this.intake = new TxIntake({
+      mempool: this.mempool,
+      log: (line) => this.log(this.c.gray(line)),
+      warn: (line) => this.log(this.c.red(line), 'warn'),
+    });
+    this.intake.on('verdict', (v) => this.onVerdict(v));
   }
 
   /** --quiet keeps warnings only (so no line per rejected transaction); debug lines are not printed. */
@@ -157,7 +157,10 @@ export class Miner {
 
   async start(): Promise<void> {
     const s = this.opts.settings;
-    this.node.on('tx', (raw, from) => this.onTx(raw, from.address));
+    this.node.on('tx', (raw, from) => {
+      this.stats.txReceived++;
+      this.intake.offer(raw, from.address);
+    });
     this.node.on('update', (u) => this.onChainUpdate(u, 'peer'));
     this.node.on('status', () => this.checkCatchUp());
     await this.node.start(true);
@@ -326,89 +329,31 @@ export class Miner {
     this.statusLine();
   }
 
-  /**
-   * Transactions wait here for admission, one at a time (Mempool.acceptAsync yields between
-   * slices of signature checks, so mining, status and the block server keep running). Bounded:
-   * when full, newcomers are dropped and counted; the per-source rate limit on the port keeps one
-   * sender from filling it.
-   */
-  private readonly txQueues = new Map<string, Uint8Array[]>();
-  private txQueued = 0;
-  private admitting?: Promise<void>;
-  /** Txids whose refusal was already logged (each reason is logged once per txid). */
-  private readonly loggedRejects = new RollingFilter(20_000);
-
-  private onTx(raw: Uint8Array, source: string): void {
-    this.stats.txReceived++;
-    const q = this.txQueues.get(source) ?? [];
-    if (this.txQueued >= MAX_QUEUED_TXS || q.length >= MAX_QUEUED_TXS_PER_SOURCE) {
-      this.stats.txQueueFull++;
-      return;
-    }
-    q.push(raw);
-    this.txQueues.set(source, q);
-    this.txQueued++;
-    this.admitting ??= this.admitQueued().finally(() => (this.admitting = undefined));
-  }
-
-  /** The next transaction, taking sources in turn: a flood from one waits behind everyone else's. */
-  private nextQueued(): Uint8Array | undefined {
-    for (const [source, q] of this.txQueues) {
-      this.txQueues.delete(source);
-      const raw = q.shift();
-      if (q.length) this.txQueues.set(source, q); // to the back of the line
-      if (raw) {
-        this.txQueued--;
-        return raw;
-      }
-    }
-    return undefined;
-  }
-
-  private async admitQueued(): Promise<void> {
-    for (let raw = this.nextQueued(); raw && !this.stopped; raw = this.nextQueued()) {
-      try {
-        await this.admitTx(raw);
-      } catch (e) {
-        // A bug, not the sender's doing: say so and go on with the next.
-        this.log(this.c.red(`transaction admission failed: ${(e as Error).message}`), 'warn');
-      }
-    }
-  }
-
-  private async admitTx(raw: Uint8Array): Promise<void> {
-    let tx;
-    try {
-      tx = decodeTx(raw);
-    } catch (e) {
-      if (e instanceof DecodeError) {
+  /** What the intake decided about a transaction heard: counted for the status line, logged, and a new one mined. */
+  private onVerdict(v: TxVerdict): void {
+    switch (v.kind) {
+      case 'undecodable':
         this.stats.txBad++;
         return;
-      }
-      throw e;
-    }
-    try {
-      const r = await this.mempool.acceptAsync(tx, TX_INPUTS_PER_SLICE);
-      if (r.status === 'known') {
+      case 'known':
         this.stats.ownTxHeard++;
         return;
-      }
-      this.opts.events?.write('tx', { txid: hashToHex(r.entry.txid) });
-      this.log(`mempool +${hashToHex(r.entry.txid).slice(0, 16)}… fee ${r.entry.fee} (${r.entry.feeRate.toFixed(1)}/byte), ${this.mempool.size} waiting`);
-      this.refresh();
-    } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
-      this.onRejected(hashToHex(txid(tx)), e);
+      case 'dropped':
+        this.stats.txQueueFull++;
+        return;
+      case 'rejected':
+        // "Already known / conflicted" (a rebroadcast, a payment already mined) is counted apart from invalid.
+        if (ALREADY_KNOWN_CODES.has(v.error.code)) this.stats.txKnown++;
+        else this.stats.txRejected++;
+        return;
+      case 'failed':
+        this.log(this.c.red(`transaction admission failed: ${v.error.message}`), 'warn');
+        return;
+      case 'accepted':
+        this.opts.events?.write('tx', { txid: hashToHex(v.entry.txid) });
+        this.log(`mempool +${v.txid.slice(0, 16)}… fee ${v.entry.fee} (${v.entry.feeRate.toFixed(1)}/byte), ${this.mempool.size} waiting`);
+        this.refresh();
     }
-  }
-
-  /** "Already known / conflicted" (a rebroadcast, a payment already mined) is counted apart from invalid. */
-  private onRejected(id: string, e: ValidationError): void {
-    if (ALREADY_KNOWN_CODES.has(e.code)) this.stats.txKnown++;
-    else this.stats.txRejected++;
-    if (e.code === 'txn-recently-rejected' || this.loggedRejects.has(id)) return;
-    this.loggedRejects.add(id);
-    this.log(this.c.gray(`rejected tx ${id.slice(0, 16)}…: ${e.message}`));
   }
 
   statusLine(): void {
@@ -448,7 +393,7 @@ export class Miner {
     this.stopped = true;
     this.endCatchUp();
     for (const t of this.timers) clearInterval(t);
-    await this.admitting;
+    await this.intake.stop();
     await this.pool?.close();
     await this.node.stop();
     await this.signatures.close();

@@ -148,7 +148,10 @@ class Narrator {
   }
   /** Rows of several wallets, printed together (fetched first, so nothing can come between them). */
   rows(rows: readonly (readonly [string, Row])[]): void {
-    for (const [who, r] of rows) this.say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}`);
+    for (const [who, r] of rows) {
+      const immature = r.immature === '0.00000000' ? '' : `  (${r.immature} not yet mature)`;
+      this.say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}  at height ${r.height}${immature}`);
+    }
   }
 }
 
@@ -167,12 +170,20 @@ interface Story {
 
 const AMOUNT = '12.5';
 
+/**
+ * Both wallets' rows, read once both wallets have synced to the height the miners announce (so the
+ * balances agree with the blocks printed so far; a wallet one block behind would show 50 coins less).
+ */
 async function rowsOf(st: Story): Promise<[string, Row][]> {
-  const [a, b] = await Promise.all([st.demo.wallet(st.alice, ['list-addresses', '--json']), st.demo.wallet(st.bob, ['list-addresses', '--json'])]);
-  return [
-    ['alice', (JSON.parse(a) as Row[])[0]!],
-    ['bob', (JSON.parse(b) as Row[])[0]!],
-  ];
+  const target = st.demo.height();
+  return st.demo.until(`both wallets to reach height ${target}`, 30_000, async () => {
+    const [a, b] = await Promise.all([st.demo.wallet(st.alice, ['list-addresses', '--json']), st.demo.wallet(st.bob, ['list-addresses', '--json'])]);
+    const rows: [string, Row][] = [
+      ['alice', (JSON.parse(a) as Row[])[0]!],
+      ['bob', (JSON.parse(b) as Row[])[0]!],
+    ];
+    return rows.every(([, r]) => r.height >= target) ? rows : undefined;
+  });
 }
 
 async function stepWallets(st: Story): Promise<void> {
@@ -216,7 +227,7 @@ async function stepMiners(st: Story): Promise<void> {
 async function stepMature(st: Story): Promise<void> {
   const { params } = st;
   const mature = params.coinbaseMaturity + 2;
-  st.n.step(3, "Waiting for alice's rewards to mature", `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. Waiting for height ${mature}…`);
+  st.n.step(3, "Waiting for alice's rewards to mature", `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. The balance counts them at once; the part not yet\nspendable is shown beside it. Waiting until alice can spend ${AMOUNT} coins…`);
   await st.demo.until(`height ${mature}`, 120_000, () => (st.demo.height() >= mature ? true : undefined));
   // Which miner found which block is chance: wait until alice can spend.
   await st.demo.until("alice's rewards to mature", 120_000, async () => {

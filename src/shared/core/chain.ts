@@ -4,7 +4,7 @@
 // store that commits atomically never holds a half-connected block. What backs the state is the
 // caller's: MemoryChainStore here, an LMDB store in the miner and wallet. Time comes in as an
 // argument; nothing here reads a clock or does I/O.
-import { hashToHex, toHex } from './bytes.js';
+import { equalBytes, hashToHex, toHex } from './bytes.js';
 import { type Block } from './block.js';
 import { type Header, headerHash } from './header.js';
 import { type ConsensusParams, MEDIAN_TIME_SPAN_BLOCKS, targetTimespan } from './params.js';
@@ -26,6 +26,9 @@ import { outpointKey } from './outpoint.js';
 import { type SignatureVerifier, nobleVerifier } from './ecdsa.js';
 
 /** 'header': header only; 'data': block stored, not yet connected; 'valid': connected once; 'failed': invalid (or descends from an invalid block). */
+
+/** Blocks of work below the tip within which a headers chain is stored at once (Core: 144 in GetAntiDoSWorkThreshold). */
+export const ANTI_DOS_WORK_BLOCKS = 144;
 export type EntryStatus = 'header' | 'data' | 'valid' | 'failed';
 
 /** What the store keeps per header. */
@@ -236,6 +239,11 @@ export class Chain {
     for (const e of this.index.values()) if (e.status !== 'failed' && e.chainWork > best.chainWork) best = e;
     return best;
   }
+  /** Entries in the block tree: every stored header, with or without its block (the anti-DoS tests count these). */
+  get entryCount(): number {
+    return this.index.size;
+  }
+
   get orphanCount(): number {
     return this.orphans.size;
   }
@@ -354,6 +362,41 @@ export class Chain {
       }
     }
     return out;
+  }
+
+  /**
+   * Core's GetAntiDoSWorkThreshold (validation.cpp): a headers chain is stored only once it reaches
+   * this much work, the tip's minus 144 blocks at the tip's difficulty (about a day on mainnet), so
+   * a fork of cheap low-difficulty headers costs the attacker its work and costs us no storage.
+   * Zero while the chain is shorter than that.
+   */
+  antiDoSWorkThreshold(): bigint {
+    const tip = this.tip;
+    const nearTip = BigInt(ANTI_DOS_WORK_BLOCKS) * blockWork(tip.header.bits);
+    return tip.chainWork > nearTip ? tip.chainWork - nearTip : 0n;
+  }
+
+  /**
+   * Headers pre-sync's cheap check (Core's HeadersSyncState, in short): the headers link one to
+   * the next, each meets its own nBits (checkHeaderSanity), and the first extends a stored entry.
+   * Returns the chain work at the last header, from which the caller decides whether to store the
+   * run (acceptHeaders then checks each fully: nBits as required, time); nothing is stored here.
+   * Undefined when the first header's parent is unknown. Throws ValidationError on a broken run.
+   */
+  presyncWork(headers: readonly Header[]): bigint | undefined {
+    if (headers.length === 0) return this.bestHeader().chainWork;
+    const parent = this.index.get(toHex(headers[0]!.prevHash));
+    if (!parent) return undefined;
+    let work = parent.chainWork;
+    let prev = headers[0]!.prevHash;
+    for (const h of headers) {
+      if (!equalBytes(h.prevHash, prev)) throw new ValidationError('bad-prevblk', true, 'headers do not connect');
+      const hash = headerHash(h);
+      checkHeaderSanity(h, this.params, hash);
+      work += blockWork(h.bits);
+      prev = hash;
+    }
+    return work;
   }
 
   acceptHeader(header: Header, nowSeconds: number): ChainEntry {

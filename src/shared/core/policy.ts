@@ -1,8 +1,8 @@
 // Relay policy ("standardness"): what a node accepts from the network before it is mined, on top
 // of the consensus rules in validation.ts. Bitcoin Core keeps these in policy/policy.h and
-// validation.cpp's PreChecks; the reasons below are Core's reject strings. The miner's mempool and
-// the wallet's check of incoming payments both go through checkTxForRelay's pieces, so a wallet
-// shows as "incoming" exactly what a miner would take. Pure: the view, the tip and the verifier
+// validation.cpp's PreChecks; the reasons below are Core's reject strings. Every mempool (a
+// miner's, an explorer's, the one of incoming payments a wallet's sync keeps) goes through these
+// pieces, so a wallet shows as "incoming" exactly what a miner would take. Pure: the view, the tip and the verifier
 // come in as arguments.
 import type { ConsensusParams } from './params.js';
 import type { SignatureVerifier } from './ecdsa.js';

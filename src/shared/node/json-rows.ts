@@ -9,4 +9,6 @@ export interface AddressRow {
   readonly pending: string;
   /** Of the balance: mined rewards not yet spendable (coinbase maturity). */
   readonly immature: string;
+  /** The wallet's chain height these amounts are at (its last synced block). */
+  readonly height: number;
 }

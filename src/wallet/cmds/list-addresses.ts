@@ -43,7 +43,7 @@ export const listAddresses: CliCommand = {
       if (ctx.json) {
         printJson(
           ctx,
-          rows.map((r) => ({ name: r.key.name, address: r.key.address, balance: formatCoins(r.balance), pending: formatSigned(r.pending), immature: formatCoins(r.immature) })),
+          rows.map((r) => ({ name: r.key.name, address: r.key.address, balance: formatCoins(r.balance), pending: formatSigned(r.pending), immature: formatCoins(r.immature), height: tipHeight })),
         );
         return 0;
       }

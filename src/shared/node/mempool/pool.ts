@@ -8,7 +8,9 @@
 // up to date as transactions enter and leave, and Core's package limits (25 transactions,
 // 101 kvB each way: "too-long-mempool-chain") bound every walk over parents and children, which
 // are loops over explicit stacks, never recursion. Rejected txids go into a rolling filter
-// (Core's m_recent_rejects, reset on each new tip), so a replay costs one hash lookup.
+// with their reason and the tip they were refused at (Core's m_recent_rejects, which it resets
+// when the tip changes), so a replay at the same tip costs one hash lookup; the reason outlives
+// the tip, so whoever logs refusals logs each reason once (intake.ts).
 import { hashToHex, toHex } from '../../core/bytes.js';
 import { Chain, type ChainUpdate } from '../../core/chain.js';
 import type { SignatureVerifier } from '../../core/ecdsa.js';
@@ -70,6 +72,27 @@ export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
 /** Core's m_recent_rejects holds 120 000 txids. */
 export const RECENT_REJECTS_CAPACITY = 120_000;
 
+/**
+ * Refusals that may not hold for long: missing inputs may be a parent not heard yet (Core keeps
+ * such orphans out of m_recent_rejects), and "already known" says nothing about the transaction.
+ * They are remembered (for logging once) but never refuse a replay.
+ */
+const RETRYABLE_REJECTS: ReadonlySet<string> = new Set(['bad-txns-inputs-missingorspent', 'txn-already-known']);
+
+/** Why a txid was last refused, and at which tip (hex). */
+interface Rejection {
+  readonly code: string;
+  readonly tip: string;
+}
+
+/** What the cheap checks say: in the pool already, or how many signatures remain to check. */
+export type PreCheckResult = { readonly status: 'known'; readonly entry: MempoolEntry } | { readonly status: 'checked'; readonly signatures: number };
+
+/** Counts the signature checks one admission ran (for a per-source budget of expensive work). */
+export interface SignatureMeter {
+  checks: number;
+}
+
 export interface MempoolOptions {
   /** Base units per byte. */
   readonly minRelayFeeRate: number;
@@ -83,6 +106,12 @@ export interface MempoolOptions {
    * time: acceptAsync still asks `verifier` for every verdict, and a failure here is ignored.
    */
   readonly preverify?: (checks: readonly SignatureCheck[]) => Promise<void>;
+  /**
+   * Only confirmed coins may be spent, not another pool transaction's outputs (a wallet's pool of
+   * incoming payments: it records only what its chain can show; a child waits for its parent to
+   * be mined, refused meanwhile with "bad-txns-inputs-missingorspent").
+   */
+  readonly confirmedInputsOnly?: boolean;
 }
 
 export type AcceptResult = { readonly status: 'accepted'; readonly entry: MempoolEntry; readonly evicted: string[] } | { readonly status: 'known'; readonly entry: MempoolEntry };
@@ -122,7 +151,7 @@ export class Mempool {
   private readonly entries = new Map<string, MempoolEntry>();
   /** outpoint key -> key of the pool transaction spending it. */
   private readonly spends = new Map<string, string>();
-  private readonly recentRejects = new RollingFilter(RECENT_REJECTS_CAPACITY);
+  private readonly recentRejects = new RollingFilter<Rejection>(RECENT_REJECTS_CAPACITY);
   /** Every entry by descendant score, for a full pool's eviction (stale items skipped as they surface). */
   private readonly evictionQueue = new BinaryHeap<EvictionItem>(evictedFirst);
   private readonly limits: PackageLimits;
@@ -154,9 +183,17 @@ export class Mempool {
   all(): MempoolEntry[] {
     return [...this.entries.values()];
   }
-  /** True when this txid was refused since the last new tip (a replay is refused at once). */
+  /** True when this txid was refused at the current tip (a replay is refused at once). */
   recentlyRejected(id: Uint8Array): boolean {
-    return this.recentRejects.has(toHex(id));
+    return this.isRecentReject(toHex(id));
+  }
+  /** The reason this txid was last refused, at whatever tip (undefined if not remembered). */
+  rejectedAs(id: Uint8Array): string | undefined {
+    return this.recentRejects.get(toHex(id))?.code;
+  }
+  private isRecentReject(key: string): boolean {
+    const r = this.recentRejects.get(key);
+    return r !== undefined && r.tip === this.chain.tip.hashHex && !RETRYABLE_REJECTS.has(r.code);
   }
 
   /** Chain UTXOs plus pool outputs, minus outputs pool transactions spend. */
@@ -166,7 +203,7 @@ export class Mempool {
     return {
       getCoin: (prevTxid, vout): Coin | undefined => {
         if (this.spends.has(outpointKey(prevTxid, vout))) return undefined;
-        const parent = this.entries.get(toHex(prevTxid));
+        const parent = this.opts.confirmedInputsOnly ? undefined : this.entries.get(toHex(prevTxid));
         if (parent) {
           const o = parent.tx.outputs[vout];
           return o ? { value: o.value, scriptPubKey: o.scriptPubKey, height, coinbase: false } : undefined;
@@ -197,14 +234,25 @@ export class Mempool {
   }
 
   /**
+   * The cheap part of admission alone (known, recently rejected, PreChecks): no signature is
+   * checked. Throws ValidationError as accept does; a refusal is remembered as accept's are.
+   */
+  preCheck(tx: Tx, id: Uint8Array = txid(tx)): PreCheckResult {
+    const key = toHex(id);
+    const r = this.admit(key, () => this.preChecks(tx, id, key));
+    return 'prevScripts' in r ? { status: 'checked', signatures: tx.inputs.length } : (r as PreCheckResult);
+  }
+
+  /**
    * Like accept, but one large transaction cannot hold up mining, status or the block server.
    * Once the cheap checks pass, the inputs go in batches of 1, 2, 4, 8, ... inputs: each batch's
    * script checks and sighashes (1), its curve math in `preverify`'s threads when there are some
    * (2), then its verdicts (3), steps 1 and 3 inputsPerSlice inputs per turn of the event loop.
    * The first failing input ends it, as in Core, so a forged signature costs at most the inputs
    * before it again (a forged first input: one check). The cheap checks run again at the end: the pool or the tip may have moved.
+   * `meter.checks` grows by each batch's signature checks as they are prepared.
    */
-  async acceptAsync(tx: Tx, inputsPerSlice = 8): Promise<AcceptResult> {
+  async acceptAsync(tx: Tx, inputsPerSlice = 8, meter?: SignatureMeter): Promise<AcceptResult> {
     const id = txid(tx);
     const key = toHex(id);
     const first = this.admit(key, () => this.preChecks(tx, id, key));
@@ -216,6 +264,7 @@ export class Mempool {
       const checks: (string | SignatureCheck)[] = [];
       let known = await this.inSlices(key, from, to, slice, (a, b) => this.prepareChecks(first, a, b, checks)); // 1
       if (known) return known;
+      if (meter) meter.checks += to - from;
       await this.opts.preverify?.(checks.filter((c) => typeof c !== 'string')).catch(() => undefined); // 2
       known = await this.inSlices(key, from, to, slice, (a, b) => this.verifyChecks(checks, from, a, b)); // 3
       if (known) return known;
@@ -246,7 +295,7 @@ export class Mempool {
       this.stats.known++;
       return { status: 'known', entry: known };
     }
-    if (this.recentRejects.has(key)) {
+    if (this.isRecentReject(key)) {
       this.stats.recentlyRejected++;
       reject('txn-recently-rejected', 'refused since the last block');
     }
@@ -257,8 +306,7 @@ export class Mempool {
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       this.stats.rejected++;
-      // Missing inputs may be a parent we have not heard yet (Core keeps such orphans out of the filter too).
-      if (e.code !== 'bad-txns-inputs-missingorspent' && e.code !== 'txn-already-known') this.recentRejects.add(key);
+      this.recentRejects.set(key, { code: e.code, tip: this.chain.tip.hashHex });
       throw e;
     }
   }
@@ -490,7 +538,7 @@ export class Mempool {
    * the disconnected blocks come back and every entry is checked again. Returns what was dropped.
    */
   update(u: ChainUpdate): { mined: number; returned: number; dropped: string[] } {
-    if (u.connected.length) this.recentRejects.reset(); // Core: a new tip may make them valid
+    // A new tip may make refused transactions valid: the filter's entries are for the old tip now.
     const r = u.disconnected.length ? this.rebuildAfterReorg(u) : this.removeForBlocks(u);
     this.stats.mined += r.mined;
     this.stats.conflicted += r.dropped.length;

@@ -1,55 +1,22 @@
-// A node's network shell around the pure Chain: hears status broadcasts, catches up from the peer
-// with the most work over TCP (headers first, then blocks), and for miners broadcasts its own
-// status and serves blocks. Rule failures map to actions here: a peer that sends an invalid block
-// is ignored for peerBanSeconds; anything undecodable is dropped and counted.
+// A node's network shell around the pure Chain: hears status broadcasts, and for miners broadcasts
+// its own status and serves blocks. ChainNode composes the parts: its UDP ports and block server
+// (here), the peer table with its bans, back-off and expiry (peers.ts), and the catch-up from the
+// peer with the most work (sync.ts). Anything undecodable heard here is dropped and counted.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { equalBytes, hashToHex, toHex } from '../../core/bytes.js';
-import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
+import { equalBytes } from '../../core/bytes.js';
+import type { Chain, ChainUpdate } from '../../core/chain.js';
 import type { Settings } from '../cli/config.js';
-import { ValidationError } from '../../core/validation.js';
 import type { EventLog } from '../events.js';
-import { BlockClient, PeerError } from './blockclient.js';
 import { BlockServer } from './blockserver.js';
-import { type DropReason, MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
-import { STATUS_RATE_LIMIT, TX_RATE_LIMIT, UdpChannel } from './udp.js';
-import { type Block, blockSize } from '../../core/block.js';
+import { type DropReason, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
+import { STATUS_RATE_LIMIT, UdpChannel } from './udp.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
+import { type PeerInfo, PeerTable } from './peers.js';
+import { type CatchUpProgress, ChainSync, type LogLevel } from './sync.js';
 
-export interface PeerInfo {
-  /** What the sender showed us: its source address, the block-server port and node id it claims. */
-  readonly key: string;
-  readonly address: string;
-  readonly port: number;
-  status: Status;
-  lastSeenMs: number;
-  /** It has served us valid headers or blocks: claimed work is then backed by something. */
-  served: boolean;
-}
-
-export type LogLevel = 'info' | 'warn' | 'debug';
-
-/**
- * Blocks per GETBLOCKS request while catching up: fewer round trips, while one answer stays
- * bounded (64 x maxBlockBytes; a classroom's blocks are mostly far smaller).
- */
-const CATCH_UP_BLOCKS_PER_REQUEST = 64;
-/** A catch-up batch holds at most this many bytes of blocks before it is connected (memory bound). */
-const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
-
-/** Peers remembered at most (a LAN has far fewer miners). */
-const MAX_PEERS = 1000;
-/** A peer not heard for this many status intervals is forgotten. */
-const PEER_EXPIRY_INTERVALS = 3;
-/**
- * How long a peer that never served us may take to answer, at most (a LAN miner answers
- * GETHEADERS in milliseconds): a listener that accepts and never answers costs this, not the
- * whole tcpTimeoutSeconds.
- */
-const UNPROVEN_ANSWER_MS = 3000;
-/** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
-const BACKOFF_BASE_MS = 5000;
-const BACKOFF_MAX_MS = 60_000;
+export type { PeerInfo } from './peers.js';
+export type { CatchUpProgress, LogLevel } from './sync.js';
 
 export interface NodeOptions {
   readonly settings: Settings;
@@ -74,14 +41,6 @@ export interface NodeOptions {
   readonly signatures?: BlockSignatureVerifier;
 }
 
-/** How far a catch-up has come: blocks connected of those needed, and the best header's height. */
-export interface CatchUpProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly height: number;
-  readonly targetHeight: number;
-}
-
 export interface NodeEvents {
   update: [ChainUpdate];
   status: [PeerInfo];
@@ -92,22 +51,16 @@ export interface NodeEvents {
 
 export class ChainNode extends EventEmitter<NodeEvents> {
   readonly nodeId = new Uint8Array(randomBytes(8));
-  readonly peers = new Map<string, PeerInfo>();
-  /** Until when a peer key, or a whole source address ("addr:" + address), is set aside. */
-  private readonly banned = new Map<string, number>();
-  /** Failed syncs in a row, by peer key or source address: each sets it aside twice as long. */
-  private readonly failures = new Map<string, number>();
+  /** Who announced what lately, and who is set aside (peers.ts). */
+  readonly peerTable: PeerTable;
+  /** Catching up from the best peer (sync.ts): the one place the sync strategy lives. */
+  private readonly sync: ChainSync;
   private status?: UdpChannel;
   private txChannel?: UdpChannel;
   server?: BlockServer;
   private statusTimer?: NodeJS.Timeout;
-  private syncing = false;
-  /** The sync loop running now (or the last one), and its connection. */
-  private syncRun?: Promise<void>;
-  private client?: BlockClient;
-  private syncAgain = false;
   private stopped = false;
-  readonly stats = { blocksFetched: 0, headersFetched: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
+  readonly stats = { blocksFetched: 0, headersFetched: 0, lowWorkHeaders: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
   readonly now: () => number;
   private readonly log: (level: LogLevel, msg: string) => void;
 
@@ -115,6 +68,24 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     super();
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     this.log = opts.log ?? (() => {});
+    this.peerTable = new PeerTable(opts.settings);
+    this.sync = new ChainSync({
+      chain: opts.chain,
+      settings: opts.settings,
+      peers: this.peerTable,
+      stats: this.stats,
+      report: {
+        update: (r) => this.emit('update', r),
+        synced: (peer) => this.emit('synced', peer),
+        progress: (p) => this.emit('progress', p),
+      },
+      log: this.log,
+      now: this.now,
+      blocksPerRequest: opts.blocksPerRequest,
+      events: opts.events,
+      catchUpBatchBlocks: opts.catchUpBatchBlocks,
+      signatures: opts.signatures,
+    });
   }
 
   get chain(): Chain {
@@ -122,6 +93,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   }
   get settings(): Settings {
     return this.opts.settings;
+  }
+  /** The peer table's entries, by key (heard lately or not yet expired). */
+  get peers(): Map<string, PeerInfo> {
+    return this.peerTable.peers;
   }
 
   /**
@@ -152,7 +127,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   /** The one transaction socket of this process: every transaction heard is emitted as 'tx'. */
   private async openTransactionPort(required: boolean): Promise<void> {
     const s = this.settings;
-    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: TX_RATE_LIMIT }, (type, payload, from) => {
+    // No per-source limit on datagrams here: a source is only what a datagram claims, and a flood
+    // forged from an honest sender's address must not drop its payments. The transaction intake
+    // (mempool/intake.ts) runs the cheap checks first and charges sources for signature work only.
+    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
       if (type === MsgType.Tx) this.emit('tx', payload, from);
       else ch.drop('type');
     });
@@ -224,267 +202,47 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       this.status!.drop('payload');
       return;
     }
-    // Keyed by all the sender showed: a status forged with another peer's address and port but
-    // its own node id is another entry, not an overwrite.
-    const key = `${from.address}:${st.blockServerPort}:${toHex(st.nodeId)}`;
-    const prev = this.peers.get(key);
-    if (!prev && this.peers.size >= MAX_PEERS) this.forgetOldestPeer();
-    const info: PeerInfo = prev ?? { key, address: from.address, port: st.blockServerPort, status: st, lastSeenMs: 0, served: false };
-    info.status = st;
-    info.lastSeenMs = Date.now();
-    this.peers.set(key, info);
+    const info = this.peerTable.heard(from.address, st);
     this.opts.events?.heardTip(st.tipHash, st.height, from.address);
     this.emit('status', info);
     if (st.chainWork > this.chain.tip.chainWork) void this.syncNow();
   }
 
-  /** Bounds the peer table against a flood of statuses from made-up senders: the one heard from longest ago goes. */
-  private forgetOldestPeer(): void {
-    let oldest: PeerInfo | undefined;
-    for (const p of this.peers.values()) if (!oldest || p.lastSeenMs < oldest.lastSeenMs) oldest = p;
-    // Its ban and failure count stay: they grow only with real sync attempts, and must not be
-    // shed by a flood.
-    if (oldest) this.peers.delete(oldest.key);
-  }
-
-  private isSetAside(key: string): boolean {
-    const until = this.banned.get(key);
-    if (until === undefined) return false;
-    if (Date.now() >= until) {
-      this.banned.delete(key);
-      return false;
-    }
-    return true;
-  }
-
   /** Set aside: itself, or (never having served us) its whole source address. */
   isBanned(key: string): boolean {
-    const p = this.peers.get(key);
-    return this.isSetAside(key) || (p !== undefined && !p.served && this.isSetAside(`addr:${p.address}`));
+    return this.peerTable.isBanned(key);
   }
 
-  /** Forgets peers not heard for a few status intervals. */
-  private expirePeers(): void {
-    const horizon = Date.now() - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
-    for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.peers.delete(p.key);
-  }
-
-  /**
-   * The peer to sync from: among those heard lately, announcing more work than ours and not set
-   * aside, the most work; claimed work never outranks failure, as failed peers are set aside.
-   */
+  /** The peer to sync from next (peers.ts PeerTable.best): the most work above ours, not set aside. */
   bestPeer(): PeerInfo | undefined {
-    this.expirePeers();
-    let best: PeerInfo | undefined;
-    for (const p of this.peers.values()) {
-      if (this.isBanned(p.key) || p.status.chainWork <= this.chain.tip.chainWork) continue;
-      if (!best || p.status.chainWork > best.status.chainWork) best = p;
-    }
-    return best;
+    return this.peerTable.best(this.chain.tip.chainWork);
   }
 
   /** Peers announcing more work than our tip that are not set aside (did not fail us lately). */
   credibleAhead(): PeerInfo[] {
-    return this.activePeers().filter((p) => !this.isBanned(p.key) && p.status.chainWork > this.chain.tip.chainWork);
+    return this.peerTable.credibleAhead(this.chain.tip.chainWork);
   }
 
-  /**
-   * Catches up with the best peer. One sync at a time; a request while one runs makes it run
-   * again afterwards. Never throws: failures are logged and counted.
-   */
+  /** Peers heard from in the last few status intervals. */
+  activePeers(): PeerInfo[] {
+    return this.peerTable.active();
+  }
+
+  /** Catches up with the best peer (sync.ts ChainSync.syncNow): one at a time, never throws. */
   syncNow(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return Promise.resolve();
-    }
-    this.syncing = true;
-    this.syncRun = this.syncLoop();
-    return this.syncRun;
+    return this.sync.syncNow();
   }
 
-  private async syncLoop(): Promise<void> {
-    try {
-      do {
-        this.syncAgain = false;
-        const peer = this.bestPeer();
-        if (!peer || this.stopped) break;
-        await this.syncFrom(peer);
-      } while (this.syncAgain || this.bestPeer());
-    } finally {
-      this.syncing = false;
-    }
-  }
-
-  private ban(peer: PeerInfo, why: string): void {
-    this.stats.bans++;
-    this.banned.set(peer.key, Date.now() + this.settings.peerBanSeconds * 1000);
-    if (!peer.served) this.backOff(peer); // and, briefly, the other entries its address made up
-    this.log('warn', `ignoring ${this.describe(peer)} for ${this.settings.peerBanSeconds}s: ${why}`);
-  }
-
-  /** Headers first from the peer, then the blocks we lack along the best header chain. */
-  async syncFrom(peer: PeerInfo): Promise<boolean> {
-    const full = this.settings.tcpTimeoutSeconds * 1000;
-    const client = new BlockClient(this.settings.params, peer.address, peer.port, peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS));
-    this.client = client;
-    const perRequest = this.opts.blocksPerRequest ?? 16;
-    const startTip = this.chain.tip;
-    // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
-    const claimed = peer.status.chainWork;
-    try {
-      await client.connect();
-      for (let round = 0; !this.stopped; round++) {
-        const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
-        this.stats.headersFetched += headers.length;
-        this.chain.acceptHeaders(headers, this.now());
-        if (headers.length && !peer.served) {
-          peer.served = true; // valid headers (each with its proof of work): it is worth our full patience
-          client.timeoutMs = full;
-        }
-        await this.fetchMissingBlocks(client, perRequest);
-        if (headers.length < MAX_HEADERS_PER_MESSAGE) break;
-      }
-      // A peer that announces more work than it then serves (a fake status, or a bogus block
-      // server) would otherwise be synced from again at once, forever.
-      if (!this.stopped && this.chain.tip.chainWork < claimed) throw new PeerError(`${this.describe(peer)} did not serve the chain it announced`);
-      peer.served = true;
-      this.failures.delete(peer.key);
-      this.failures.delete(`addr:${peer.address}`);
-      if (peer.status.chainWork > this.chain.tip.chainWork) this.syncAgain = true; // it moved on meanwhile
-      if (this.chain.tip !== startTip) this.emit('synced', peer);
-      return true;
-    } catch (e) {
-      this.onSyncFailure(peer, e);
-      return false;
-    } finally {
-      client.close();
-    }
-  }
-
-  private describe(peer: PeerInfo): string {
-    return `${peer.address}:${peer.port}`;
-  }
-
-  private onSyncFailure(peer: PeerInfo, e: unknown): void {
-    this.stats.syncErrors++;
-    if (e instanceof ValidationError) {
-      if (e.misbehaving) this.ban(peer, e.message);
-      else this.log('info', `sync with ${this.describe(peer)} stopped: ${e.message}`);
-    } else if (e instanceof PeerError) {
-      this.log('info', `sync with ${this.describe(peer)} failed: ${e.message}`);
-      this.backOff(peer);
-    } else {
-      this.log('warn', `sync with ${this.describe(peer)} failed: ${(e as Error).message ?? String(e)}`);
-      this.backOff(peer);
-    }
-  }
-
-  /**
-   * Sets a peer that did not deliver aside so the next-best is tried at once: 5 s, then twice as
-   * long with each failure in a row, up to a minute. One that never served us is set aside with
-   * its whole source address (all the statuses it forged under other ports and node ids); one
-   * that has served us only by itself (on a LAN many honest nodes may share an address).
-   */
-  private backOff(peer: PeerInfo): void {
-    const key = peer.served ? peer.key : `addr:${peer.address}`;
-    const n = (this.failures.get(key) ?? 0) + 1;
-    this.failures.set(key, n);
-    this.banned.set(key, Date.now() + Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS));
-  }
-
-  /**
-   * Fetches the blocks along the best header chain that we lack, blocksPerRequest per request, the next
-   * request in flight while the current blocks are checked and connected. Far behind (more than
-   * one request's worth), blocks are connected catchUpBatchBlocks per store commit, their
-   * signatures verified ahead in worker threads, and progress reported.
-   */
-  private async fetchMissingBlocks(client: BlockClient, perRequest: number): Promise<void> {
-    const best = this.chain.bestHeader();
-    const need: ChainEntry[] = [];
-    for (let e: ChainEntry | undefined = best; e && !e.haveChain; e = e.parent) if (e.status === 'header') need.push(e);
-    need.reverse();
-    const batchBlocks = need.length > perRequest ? Math.max(1, this.opts.catchUpBatchBlocks ?? 500) : 1;
-    // Far behind: fewer, larger requests (the server streams them under its own unsent-bytes cap).
-    if (batchBlocks > 1) perRequest = Math.min(MAX_HASHES_PER_REQUEST, Math.max(perRequest, CATCH_UP_BLOCKS_PER_REQUEST));
-    const fetch = (i: number): Promise<Block[]> => {
-      const want = need.slice(i, i + perRequest);
-      const p = client.getBlocks(want.map((e) => e.hash)).then((blocks) => {
-        if (blocks.length === 0) throw new PeerError(`${client.host}:${client.port} does not have block ${hashToHex(want[0]!.hash)}`);
-        if (blocks.length < want.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
-        return blocks;
-      });
-      p.catch(() => {}); // awaited below; this only keeps a failure while we are busy from going unhandled
-      return p;
-    };
-    let next = need.length ? fetch(0) : undefined;
-    let pending: Block[] = [];
-    let pendingBytes = 0;
-    let checking: Promise<void>[] = [];
-    let created = new Map<string, Uint8Array>();
-    let done = 0;
-    let loggedAt = performance.now();
-    for (let i = 0; next && !this.stopped; i += perRequest) {
-      const blocks = await next;
-      next = i + perRequest < need.length ? fetch(i + perRequest) : undefined;
-      this.stats.blocksFetched += blocks.length;
-      pending.push(...blocks);
-      for (const b of blocks) pendingBytes += blockSize(b);
-      // Signatures are checked in the worker threads as blocks arrive, while the next ones download.
-      // A failed check only leaves the cache unfilled (connecting verifies again), so it is dropped.
-      const sigs = this.opts.signatures;
-      if (batchBlocks > 1 && sigs) checking.push(sigs.preverify(blocks, this.chain.coins, created).catch(() => {}));
-      if (batchBlocks > 1 && pending.length < batchBlocks && pendingBytes < MAX_CATCH_UP_BATCH_BYTES && next) continue;
-      done += pending.length;
-      await Promise.all(checking);
-      await this.connectBlocks(pending, batchBlocks > 1);
-      [pending, pendingBytes, checking, created] = [[], 0, [], new Map()];
-      if (batchBlocks === 1) continue;
-      this.emit('progress', { done, total: need.length, height: this.chain.height, targetHeight: best.height });
-      if (performance.now() - loggedAt > 2000 || done === need.length) {
-        loggedAt = performance.now();
-        this.log('info', `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched)`);
-      }
-    }
-  }
-
-  /**
-   * Connects fetched blocks: as one batch (one store commit) when catching up (their signatures
-   * already checked ahead by the caller), else one by one.
-   */
-  private async connectBlocks(blocks: Block[], asBatch: boolean): Promise<void> {
-    if (!asBatch) {
-      await this.opts.signatures?.preverify(blocks, this.chain.coins);
-      for (const b of blocks) {
-        const r = this.chain.processBlock(b, this.now());
-        if (r.status !== 'accepted') continue;
-        this.opts.events?.update(r, 'peer');
-        if (r.connected.length || r.disconnected.length) this.emit('update', r);
-        // An earlier block of this peer's branch failed when the branch was connected.
-        if (r.invalid.length) throw r.invalid[0]!.error;
-      }
-      return;
-    }
-    const r = this.chain.processBlocks(blocks, this.now());
-    this.opts.events?.update(r, 'peer');
-    if (r.connected.length || r.disconnected.length) this.emit('update', r);
-    if (r.rejected) throw r.rejected;
-    if (r.invalid.length) throw r.invalid[0]!.error;
+  /** Headers first from the peer, then the blocks we lack (sync.ts ChainSync.syncFrom). */
+  syncFrom(peer: PeerInfo): Promise<boolean> {
+    return this.sync.syncFrom(peer);
   }
 
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.statusTimer) clearInterval(this.statusTimer);
-    this.client?.close();
-    await this.syncRun;
+    await this.sync.stop();
     await Promise.all([this.status?.close(), this.txChannel?.close(), this.server?.close()]);
-  }
-
-
-
-  /** Peers heard from in the last few status intervals. */
-  activePeers(): PeerInfo[] {
-    this.expirePeers();
-    return [...this.peers.values()];
   }
 }

@@ -17,12 +17,11 @@ export interface UdpOptions {
 }
 
 /**
- * Default per-source limits. Honest traffic is far below them (a status every few seconds per
- * miner, a handful of transactions per send); a flood from one address is cut to them before a
- * byte of it is hashed.
+ * The status port's per-source limit. Honest traffic is far below it (a status every few seconds
+ * per miner); a flood from one address is cut to it before a byte of it is hashed. (The
+ * transaction port has none: its intake charges signature work only, see mempool/intake.ts.)
  */
 export const STATUS_RATE_LIMIT: RateLimit = { ratePerSecond: 50, burst: 200 };
-export const TX_RATE_LIMIT: RateLimit = { ratePerSecond: 200, burst: 1000 };
 /** Receive buffer asked of the kernel (it caps it at net.core.rmem_max). */
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 

@@ -2,8 +2,8 @@
 // hears miners' status broadcasts, fetches headers then blocks from the one announcing the most
 // work and validates them fully, reorganising as needed; the wallet's commit hook keeps coins,
 // history and payment states in the same transactions. The same node listens on the transaction
-// port: payments to our keys are validated against our own chain and kept as incoming pending
-// payments until mined (incoming-listener.ts). Pending payments are rebroadcast
+// port: payments to our keys go through the same intake and mempool checks as a miner's, against our
+// own chain, and are kept as incoming pending payments until mined (incoming-listener.ts). Pending payments are rebroadcast
 // (rebroadcaster.ts). Runs until Ctrl-C (run-forever.ts), or with --once until caught up with the
 // best chain heard (run-once.ts).
 import type { CliCommand } from '../../../shared/node/cli/runner.js';
@@ -43,7 +43,7 @@ export const sync: CliCommand = {
         return await runOnce(ctx, session, printer, rebroadcaster, listener, deadline, opts.timeoutSeconds);
       } finally {
         deadline?.cancel();
-        listener.stop();
+        await listener.stop();
       }
     } finally {
       printer.stopBar();

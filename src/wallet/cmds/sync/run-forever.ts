@@ -29,7 +29,7 @@ export async function runForever(ctx: CommandContext, session: SyncSession, prin
   } finally {
     for (const t of timers) clearInterval(t);
   }
-  listener.stop();
+  await listener.stop();
   await session.stopNode();
   printer.detail(listener.summary(s.transactionPort));
   drainEvents(session, printer);

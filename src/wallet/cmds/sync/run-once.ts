@@ -62,7 +62,7 @@ export async function runOnce(
   deadline.check();
   const finished = await deadline.done;
   const problem = session.lastProblem;
-  listener.stop();
+  await listener.stop();
   await session.stopNode();
   printer.detail(listener.summary(session.settings.transactionPort));
   drainEvents(session, printer);

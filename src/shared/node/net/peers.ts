@@ -1,0 +1,140 @@
+// The peer table of a ChainNode: who announced what tip lately, who is set aside and until when.
+// Kept apart from the sync (sync.ts) so the rules about whom to trust (bans, back-off, expiry, the
+// bound on the table) live in one place, and a sync strategy only asks "whom next?" and reports
+// "this one failed" or "this one served". Like Core's addrman/banman, but for a LAN: a peer is
+// what a status datagram showed (source address, block-server port, node id), nothing more.
+import { toHex } from '../../core/bytes.js';
+import type { Settings } from '../cli/config.js';
+import type { Status } from './protocol.js';
+
+export interface PeerInfo {
+  /** What the sender showed us: its source address, the block-server port and node id it claims. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  status: Status;
+  lastSeenMs: number;
+  /** It has served us valid headers or blocks: claimed work is then backed by something. */
+  served: boolean;
+}
+
+/** Peers remembered at most (a LAN has far fewer miners). */
+const MAX_PEERS = 1000;
+/** A peer not heard for this many status intervals is forgotten. */
+const PEER_EXPIRY_INTERVALS = 3;
+/** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
+const BACKOFF_BASE_MS = 5000;
+const BACKOFF_MAX_MS = 60_000;
+
+/** The key a peer is set aside under with its whole source address. */
+function addressKey(address: string): string {
+  return `addr:${address}`;
+}
+
+export class PeerTable {
+  readonly peers = new Map<string, PeerInfo>();
+  /** Until when a peer key, or a whole source address ("addr:" + address), is set aside. */
+  private readonly banned = new Map<string, number>();
+  /** Failed syncs in a row, by peer key or source address: each sets it aside twice as long. */
+  private readonly failures = new Map<string, number>();
+
+  constructor(private readonly settings: Pick<Settings, 'statusBroadcastIntervalSeconds'>) {}
+
+  /**
+   * Records a status heard from `address` (a block server's, port not 0) and returns its entry.
+   * Keyed by all the sender showed: a status forged with another peer's address and port but its
+   * own node id is another entry, not an overwrite.
+   */
+  heard(address: string, st: Status): PeerInfo {
+    const key = `${address}:${st.blockServerPort}:${toHex(st.nodeId)}`;
+    const prev = this.peers.get(key);
+    if (!prev && this.peers.size >= MAX_PEERS) this.forgetOldestPeer();
+    const info: PeerInfo = prev ?? { key, address, port: st.blockServerPort, status: st, lastSeenMs: 0, served: false };
+    info.status = st;
+    info.lastSeenMs = Date.now();
+    this.peers.set(key, info);
+    return info;
+  }
+
+  /** Bounds the peer table against a flood of statuses from made-up senders: the one heard from longest ago goes. */
+  private forgetOldestPeer(): void {
+    let oldest: PeerInfo | undefined;
+    for (const p of this.peers.values()) if (!oldest || p.lastSeenMs < oldest.lastSeenMs) oldest = p;
+    // Its ban and failure count stay: they grow only with real sync attempts, and must not be
+    // shed by a flood.
+    if (oldest) this.peers.delete(oldest.key);
+  }
+
+  private isSetAside(key: string): boolean {
+    const until = this.banned.get(key);
+    if (until === undefined) return false;
+    if (Date.now() >= until) {
+      this.banned.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  /** Set aside: itself, or (never having served us) its whole source address. */
+  isBanned(key: string): boolean {
+    const p = this.peers.get(key);
+    return this.isSetAside(key) || (p !== undefined && !p.served && this.isSetAside(addressKey(p.address)));
+  }
+
+  /** Forgets peers not heard for a few status intervals. */
+  private expirePeers(): void {
+    const horizon = Date.now() - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
+    for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.peers.delete(p.key);
+  }
+
+  /** Peers heard from in the last few status intervals. */
+  active(): PeerInfo[] {
+    this.expirePeers();
+    return [...this.peers.values()];
+  }
+
+  /**
+   * The peer to sync from: among those heard lately, announcing more work than `ourWork` and not
+   * set aside, the most work; claimed work never outranks failure, as failed peers are set aside.
+   */
+  best(ourWork: bigint): PeerInfo | undefined {
+    this.expirePeers();
+    let best: PeerInfo | undefined;
+    for (const p of this.peers.values()) {
+      if (this.isBanned(p.key) || p.status.chainWork <= ourWork) continue;
+      if (!best || p.status.chainWork > best.status.chainWork) best = p;
+    }
+    return best;
+  }
+
+  /** Peers announcing more work than `ourWork` that are not set aside (did not fail us lately). */
+  credibleAhead(ourWork: bigint): PeerInfo[] {
+    return this.active().filter((p) => !this.isBanned(p.key) && p.status.chainWork > ourWork);
+  }
+
+  /** Sets a peer that broke a rule aside for `seconds` (and, briefly, the other entries its address made up). */
+  ban(peer: PeerInfo, seconds: number): void {
+    this.banned.set(peer.key, Date.now() + seconds * 1000);
+    if (!peer.served) this.backOff(peer);
+  }
+
+  /**
+   * Sets a peer that did not deliver aside so the next-best is tried at once: 5 s, then twice as
+   * long with each failure in a row, up to a minute. One that never served us is set aside with
+   * its whole source address (all the statuses it forged under other ports and node ids); one
+   * that has served us only by itself (on a LAN many honest nodes may share an address).
+   */
+  backOff(peer: PeerInfo): void {
+    const key = peer.served ? peer.key : addressKey(peer.address);
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    this.banned.set(key, Date.now() + Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS));
+  }
+
+  /** A sync from it succeeded: it has served us, and its failures in a row (and its address's) are forgotten. */
+  served(peer: PeerInfo): void {
+    peer.served = true;
+    this.failures.delete(peer.key);
+    this.failures.delete(addressKey(peer.address));
+  }
+}
