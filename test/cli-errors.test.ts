@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
 import { type CliCommand, CliError, runCli } from '../src/shared/node/cli/runner.js';
 import { ConfigError, loadSettings } from '../src/shared/node/cli/config.js';
+import { InputError } from '../src/shared/node/check/input-error.js';
 import { KeyError } from '../src/shared/node/store/keystore.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { LockError } from '../src/shared/node/store/lock.js';
@@ -28,15 +29,15 @@ describe('clear errors for wrong command lines', function () {
     ['miner --threads 0x4 (digits only)', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--threads', '0x4'], /--threads must be a whole number from 1 to 1024/],
     ['mvb devnet --miners 99', MVB_BIN, (d) => ['devnet', 'start', '--miners', '99', '--dir', join(d, 'dn')], /--miners must be a whole number from 1 to 16/],
     ['miner unknown network', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--network', 'moon'], /unknown network "moon"/],
-    ['miner bad --set value', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'statusPort=-1'], /statusPort must be a number/],
-    ['miner unknown --set key', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'nosuchkey=1'], /unknown config key "nosuchkey"/],
-    ['miner config not JSON', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--config', join(d, 'bad.json')], /cannot read config/],
+    ['miner bad --set value', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'statusPort=-1'], /--set: statusPort: expected a whole number from 1 to 65535, got -1/],
+    ['miner unknown --set key', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'nosuchkey=1'], /--set: nosuchkey: unknown key \(known: network, /],
+    ['miner config not JSON', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--config', join(d, 'bad.json')], /bad\.json: not JSON/],
     ['miner bad reward address', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--address', 'notanaddress'], /--address/],
     ['wallet unknown command', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), 'frobnicate'], /unknown command/],
     ['wallet send missing args', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), 'send', 'alice'], /missing required argument/],
     ['wallet invalid key name', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), '--network', 'devnet', 'new-address', '../x'], /invalid name/],
-    ['mvb simulate missing file', MVB_BIN, (d) => ['simulate', join(d, 'nope.json'), '--dir', d], /cannot read scenario/],
-    ['mvb simulate not JSON', MVB_BIN, (d) => ['simulate', join(d, 'bad.json'), '--dir', d], /cannot read scenario/],
+    ['mvb simulate missing file', MVB_BIN, (d) => ['simulate', join(d, 'nope.json'), '--dir', d], /nope\.json: cannot read: no such file/],
+    ['mvb simulate not JSON', MVB_BIN, (d) => ['simulate', join(d, 'bad.json'), '--dir', d], /bad\.json: not JSON/],
     ['mvb devnet status without a devnet', MVB_BIN, (d) => ['devnet', 'status', '--dir', join(d, 'none')], /no devnet in/],
     ['mvb devnet unknown action', MVB_BIN, (d) => ['devnet', 'explode', '--dir', d], /unknown command 'explode'/],
     ['mvb devnet start on lan', MVB_BIN, (d) => ['devnet', 'start', '--network', 'lan', '--dir', join(d, 'dn')], /a devnet runs devnet or classroom, not lan/],
@@ -46,7 +47,7 @@ describe('clear errors for wrong command lines', function () {
     ['mvb bench bad --threads', MVB_BIN, () => ['bench', 'mine', '--threads', '0'], /--threads must be a whole number from 1 to 256/],
     ['mvb bench mine --seconds 0', MVB_BIN, () => ['bench', 'mine', '--seconds', '0'], /--seconds must be a number above 0 and at most 600/],
     ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4500/],
-    ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero is over 1000000 bytes/],
+    ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero: is over 1000000 bytes/],
   ];
   for (const [name, bin, args, why] of cases) {
     it(name, () => {
@@ -89,6 +90,7 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
   it('by class, never by name or message', async () => {
     assert.deepEqual(await runThrowing(new CliError('bad', 3)), { code: 3, err: ['error: bad'] });
     assert.deepEqual(await runThrowing(new ConfigError('cfg')), { code: 2, err: ['error: cfg'] });
+    assert.deepEqual(await runThrowing(new InputError('x.json', ['nodes', 3, 'hashrate'], 'expected a number ≥ 1, got 0')), { code: 2, err: ['error: x.json: nodes[3].hashrate: expected a number ≥ 1, got 0'] });
     assert.deepEqual(await runThrowing(new LockError('locked')), { code: 1, err: ['error: locked'] });
     assert.deepEqual(await runThrowing(new KeyError('no key')), { code: 1, err: ['error: no key'] });
     // An error that only borrows a known name is not mistaken for it: it is a bug, with its stack.

@@ -1,7 +1,7 @@
 // The lab's pure pieces: the published formulas against the published numbers, experiment
 // validation, topologies and the event-log replay (no root needed).
 import assert from 'node:assert/strict';
-import { CliError } from '../src/shared/node/cli/runner.js';
+import { InputError } from '../src/shared/node/check/input-error.js';
 import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../src/lab/experiment.js';
 import { memoryShortfall } from '../src/lab/command.js';
 import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
@@ -31,8 +31,8 @@ describe('lab: models, experiment files, analysis', () => {
   });
 
   it('experiment files are validated field by field, with one clear line', () => {
-    const bad = (x: unknown, re: RegExp) => assert.throws(() => parseExperiment(x, 't'), (e: unknown) => e instanceof CliError && re.test(e.message));
-    bad({ hosts: 1 }, /hosts: expected a number from 2/);
+    const bad = (x: unknown, re: RegExp) => assert.throws(() => parseExperiment(x, 't'), (e: unknown) => e instanceof InputError && e.message.startsWith('t.json: ') && re.test(e.message));
+    bad({ hosts: 1 }, /hosts: expected a whole number from 2 to 250, got 1/);
     bad({ hosts: 3, bogus: 1 }, /bogus: unknown key/);
     bad({ hosts: 3, link: { delayMs: -1 } }, /link.delayMs/);
     bad({ hosts: 3, hashShares: [0.5, 0.5, 0.5] }, /add up to 1/);

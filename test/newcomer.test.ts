@@ -8,6 +8,7 @@ import { decodeAddress, encodeAddress } from '../src/shared/core/address.js';
 import { Chain } from '../src/shared/core/chain.js';
 import { COIN } from '../src/shared/core/params.js';
 import { CliError, runCli } from '../src/shared/node/cli/runner.js';
+import { InputError } from '../src/shared/node/check/input-error.js';
 import { loadSettings } from '../src/shared/node/cli/config.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { mvbCommands } from '../src/tools/commands.js';
@@ -116,7 +117,7 @@ describe('newcomer: small surprises', function () {
     mkdirSync(join(w1, 'keys'), { recursive: true });
     writeFileSync(join(dir, 'devnet.json'), JSON.stringify({ network: 'devnet', broadcastAddress: '127.255.255.255', statusPort: 1, transactionPort: 1, startedAt: '', nodes: [{ name: 'wallet-1', kind: 'wallet', datadir: w1, log: join(dir, 'w.log'), address: encodeAddress(new Uint8Array(20), DEVNET_VERSION) }] }));
     const sc = parseScenario({ payments: [{ from: 'wallet-1', to: 'wallet-1', amount: '1' }, { from: 'wallet-1', to: 'walet-2', amount: '1' }] });
-    await assert.rejects(simulate(sc, { devnetDir: dir }), (e: Error) => e instanceof CliError && /payments\[1\]\.to: "walet-2"/.test(e.message));
+    await assert.rejects(simulate(sc, { devnetDir: dir, source: 's.json' }), (e: Error) => e instanceof InputError && /^s\.json: payments\[1\]\.to: "walet-2"/.test(e.message));
     assert.ok(!existsSync(join(w1, 'chain')), 'no send ran');
     unlinkSync(join(dir, 'devnet.json'));
   });

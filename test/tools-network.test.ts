@@ -207,7 +207,7 @@ describe('mvb devnet and mvb simulate', function () {
       [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1' }, { from: 'wallet-1', to: 'wallet-2', amount: '1.123456789' }] }, /payments\[1\]\.amount/],
       [{ payments: [{ from: 'wallet-9', to: 'wallet-2', amount: '1' }] }, /payments\[0\]\.from: "wallet-9" is not a wallet/],
       [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1', parallel: 'yes' }] }, /payments\[0\]\.parallel/],
-      [{ payments: [] }, /payments: expected a non-empty list/],
+      [{ payments: [] }, /bad\.json: payments: expected 1 to 10000 entries, got 0/],
     ];
     const before = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'history', '--json']).stdout;
     for (const [scenario, why] of cases) {

@@ -1,10 +1,11 @@
 // `mvb lab run <experiment.json> [--json] [--out DIR]` (the lab app, src/lab/main.ts): builds the experiment's network on this
 // machine, runs real nodes in it, measures from their event logs and writes a table, result.json
 // and chart.svg into DIR (default: a new folder under ./lab-runs). Needs root, iproute2, python3.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CliError, type CliCommand } from '../shared/node/cli/runner.js';
+import { readJsonFile } from '../shared/node/check/json-file.js';
 import { cleanupLeftovers, netnsUnavailable } from './netns.js';
 import { type Experiment, parseExperiment } from './experiment.js';
 import { runChart, summary, sweepChart, table, type Summary } from './report.js';
@@ -24,36 +25,9 @@ export function memoryShortfall(x: Experiment, freeBytes: number): string | unde
   return `${x.hosts} hosts run ${processes} processes, about ${Math.round(need / 1e6)} MB, and this machine has ${Math.round(freeBytes / 1e6)} MB free: use fewer hosts`;
 }
 
-/** The first `max` bytes of a file, read in chunks: a huge file or /dev/zero is never read whole. */
-function readAtMost(file: string, max: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(max);
-    let n = 0;
-    for (let got = 1; got > 0 && n < max; n += got) got = readSync(fd, buf, n, max - n, null);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
+/** An experiment file, read bounded and checked: any fault is one InputError line naming the file. */
 function loadExperiment(file: string): Experiment {
-  let text: string;
-  try {
-    if (!existsSync(file)) throw new CliError(`no experiment file ${file}`, 2);
-    text = readAtMost(file, MAX_EXPERIMENT_BYTES + 1);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
-  }
-  if (Buffer.byteLength(text) > MAX_EXPERIMENT_BYTES) throw new CliError(`${file} is over ${MAX_EXPERIMENT_BYTES} bytes`, 2);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new CliError(`${file} is not JSON: ${(e as Error).message}`, 2);
-  }
-  return parseExperiment(json, basename(file, '.json'));
+  return parseExperiment(readJsonFile(file, MAX_EXPERIMENT_BYTES), basename(file, '.json'), file);
 }
 
 /** The experiment once per value of the sweep (or once). */

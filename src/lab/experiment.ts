@@ -1,208 +1,222 @@
-// An experiment file (experiments/*.json), validated into one typed value before anything is built.
-// Every field is bounded: hosts, times, delays, rates, counts. An invalid file is refused with one
-// line naming the field.
-import { CliError } from '../shared/node/cli/runner.js';
-import { type LinkShape, MAX_HOSTS } from './netns.js';
+// An experiment file (experiments/*.json), checked into one typed value before anything is built.
+// The schema below is the type: Experiment, Topology, LabEvent and Attack are inferred from it
+// (src/shared/node/check), so a field and its bounds cannot drift apart. Every field is bounded:
+// hosts, times, delays, rates, counts, list lengths. An invalid file is refused with one line
+// naming the file and the field: `x.json: payments[0].from: expected a host h1..h3, got "h4"`.
+import { type FieldPath } from '../shared/node/check/input-error.js';
+import { coins } from '../shared/node/check/fields.js';
+import {
+  type Infer,
+  type Schema,
+  check,
+  either,
+  list,
+  literal,
+  map,
+  number,
+  object,
+  optional,
+  reject,
+  show,
+  string,
+  tagged,
+  withDefault,
+} from '../shared/node/check/schema.js';
+import { type LinkShape, MAX_HOSTS, UNSHAPED } from './netns.js';
 
-export type Topology =
-  | { readonly type: 'mesh' }
-  | { readonly type: 'ring' }
-  | { readonly type: 'random'; readonly degree: number; readonly seed: number }
-  | { readonly type: 'links'; readonly links: readonly { readonly a: number; readonly b: number; readonly shape: LinkShape }[] };
+const MAX_PAYMENTS = 1000;
+const MAX_EVENTS = 1000;
+const MAX_LINKS = 20_000;
+const MAX_SECONDS = 86_400;
 
-export type LabEvent =
-  | { readonly at: number; readonly type: 'partition'; readonly groups: number[][] }
-  | { readonly at: number; readonly type: 'heal' }
-  | { readonly at: number; readonly type: 'stop' | 'start'; readonly host: number };
+const whole = (min: number, max: number) => number({ min, max, whole: true });
 
-export interface LabPayment {
-  readonly at: number;
-  readonly from: number;
-  readonly to: number;
-  /** Coins, decimal string. */
-  readonly amount: string;
+/** A host as "h3" or 3 (1-based, up to `hosts`), read as its index 2. */
+function hostRef(hosts: number): Schema<number> {
+  const expected = `a host h1..h${hosts}`;
+  return {
+    expected,
+    read: (v: unknown, at: FieldPath) => {
+      const n = typeof v === 'string' && /^h\d{1,3}$/.test(v) ? Number(v.slice(1)) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > hosts) reject(at, `expected ${expected}, got ${show(v)}`);
+      return (n as number) - 1;
+    },
+  };
 }
 
-export type Attack =
-  | { readonly type: 'double-spend'; readonly attacker: number; readonly merchant: number; readonly confirmations: readonly number[]; readonly trials: number; readonly amount: string; readonly giveUpBlocks: number }
-  | { readonly type: 'selfish'; readonly miner: number };
+/** A link's shape, field by field; `fallback` fills what the file leaves out. */
+const shapeFields = (fallback: LinkShape) => ({
+  delayMs: withDefault(number({ min: 0, max: 10_000 }), fallback.delayMs),
+  jitterMs: withDefault(number({ min: 0, max: 10_000 }), fallback.jitterMs),
+  lossPercent: withDefault(number({ min: 0, max: 100 }), fallback.lossPercent),
+  /** 0 = no rate limit. */
+  rateMbit: withDefault(number({ min: 0, max: 100_000 }), fallback.rateMbit),
+});
+const linkSchema = withDefault(object(shapeFields(UNSHAPED)), UNSHAPED);
 
-export interface Experiment {
-  readonly name: string;
-  readonly description: string;
-  readonly hosts: number;
-  readonly topology: Topology;
-  readonly link: LinkShape;
-  /** Each host's share of the total hash power (sums to 1). */
-  readonly hashShares: readonly number[];
-  readonly blockIntervalSeconds: number;
-  readonly retargetInterval: number;
-  readonly statusIntervalSeconds: number;
-  /** Run until this many seconds, or until `blocks` blocks are in the best chain. */
-  readonly durationSeconds: number;
-  readonly blocks?: number;
-  readonly payments: readonly LabPayment[];
-  readonly events: readonly LabEvent[];
-  readonly attack?: Attack;
-  /** Runs the experiment once per value of blockIntervalSeconds (or linkDelayMs). */
-  readonly sweep?: { readonly key: 'blockIntervalSeconds' | 'linkDelayMs'; readonly values: readonly number[] };
+/** "mesh", "ring", {"type":"random","degree":k,"seed":s} or {"type":"links","links":[{a,b,delayMs,...}]}; links' shapes default to `link`. */
+function topologySchema(hosts: number, link: LinkShape) {
+  const host = hostRef(hosts);
+  // Each branch narrows `type`, so Topology stays a union told apart by type.
+  const named = map(literal('mesh', 'ring'), (type) => (type === 'mesh' ? { type } : { type }));
+  const full = tagged('type', {
+    mesh: object({ type: literal('mesh') }),
+    ring: object({ type: literal('ring') }),
+    random: object({ type: literal('random'), degree: whole(1, Math.max(1, hosts - 1)), seed: withDefault(whole(0, 2 ** 31), 1) }),
+    links: map(
+      object({ type: literal('links'), links: list(object({ a: host, b: host, ...shapeFields(link) }), { max: MAX_LINKS }) }),
+      (t) => ({
+        type: t.type,
+        links: t.links.map(({ a, b, ...shape }) => ({ a, b, shape })),
+      }),
+    ),
+  });
+  return withDefault(
+    either('"mesh", "ring" or an object with a type', (v) => typeof v === 'string', named, full),
+    { type: 'mesh' } as const,
+  );
 }
 
-const AMOUNT_RE = /^(0|[1-9]\d{0,7})(\.\d{1,8})?$/;
-const KEYS = ['name', 'description', 'hosts', 'topology', 'link', 'hashShares', 'blockIntervalSeconds', 'retargetInterval', 'statusIntervalSeconds', 'durationSeconds', 'blocks', 'payments', 'events', 'attack', 'sweep'];
-
-class Checker {
-  constructor(readonly hosts: number) {}
-  fail(where: string, why: string): never {
-    throw new CliError(`invalid experiment: ${where}: ${why}`, 2);
-  }
-  obj(v: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'expected an object');
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!keys.includes(k)) this.fail(`${where}.${k}`, `unknown key (known: ${keys.join(', ')})`);
-    return o;
-  }
-  num(v: unknown, where: string, min: number, max: number, dflt?: number): number {
-    if (v === undefined && dflt !== undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(where, `expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    return v;
-  }
-  int(v: unknown, where: string, min: number, max: number, dflt?: number): number {
-    const n = this.num(v, where, min, max, dflt);
-    if (!Number.isInteger(n)) this.fail(where, `expected a whole number, got ${n}`);
-    return n;
-  }
-  /** "h3" or 3 -> index 2. */
-  host(v: unknown, where: string): number {
-    const n = typeof v === 'string' && /^h\d{1,3}$/.test(v) ? Number(v.slice(1)) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > this.hosts) this.fail(where, `expected a host h1..h${this.hosts}, got ${JSON.stringify(v)}`);
-    return n - 1;
-  }
-  amount(v: unknown, where: string): string {
-    const a = typeof v === 'number' ? String(v) : v;
-    if (typeof a !== 'string' || !AMOUNT_RE.test(a) || /^0(\.0*)?$/.test(a)) this.fail(where, `expected a positive amount of coins, got ${JSON.stringify(v)}`);
-    return a;
-  }
-  list(v: unknown, where: string, max: number): unknown[] {
-    if (v === undefined) return [];
-    if (!Array.isArray(v) || v.length > max) this.fail(where, `expected a list of at most ${max}`);
-    return v;
-  }
-  shape(v: unknown, where: string, base?: LinkShape): LinkShape {
-    const o = this.obj(v ?? {}, where, ['delayMs', 'jitterMs', 'lossPercent', 'rateMbit']);
-    return {
-      delayMs: this.num(o['delayMs'], `${where}.delayMs`, 0, 10_000, base?.delayMs ?? 0),
-      jitterMs: this.num(o['jitterMs'], `${where}.jitterMs`, 0, 10_000, base?.jitterMs ?? 0),
-      lossPercent: this.num(o['lossPercent'], `${where}.lossPercent`, 0, 100, base?.lossPercent ?? 0),
-      rateMbit: this.num(o['rateMbit'], `${where}.rateMbit`, 0, 100_000, base?.rateMbit ?? 0),
-    };
-  }
-}
-
-function parseTopology(c: Checker, v: unknown, link: LinkShape): Topology {
-  if (v === undefined || v === 'mesh') return { type: 'mesh' };
-  if (v === 'ring') return { type: 'ring' };
-  const o = c.obj(v, 'topology', ['type', 'degree', 'seed', 'links']);
-  if (o['type'] === 'mesh' || o['type'] === 'ring') return { type: o['type'] };
-  if (o['type'] === 'random') return { type: 'random', degree: c.int(o['degree'], 'topology.degree', 1, Math.max(1, c.hosts - 1)), seed: c.int(o['seed'], 'topology.seed', 0, 2 ** 31, 1) };
-  if (o['type'] === 'links') {
-    const links = c.list(o['links'], 'topology.links', 20_000).map((l, i) => {
-      const e = c.obj(l, `topology.links[${i}]`, ['a', 'b', 'delayMs', 'jitterMs', 'lossPercent', 'rateMbit']);
-      const { a, b, ...shape } = e;
-      return { a: c.host(a, `topology.links[${i}].a`), b: c.host(b, `topology.links[${i}].b`), shape: c.shape(shape, `topology.links[${i}]`, link) };
-    });
-    return { type: 'links', links };
-  }
-  return c.fail('topology', 'expected "mesh", "ring", {"type":"random","degree":k} or {"type":"links","links":[...]}');
-}
-
-function parseEvent(c: Checker, v: unknown, i: number): LabEvent {
-  const where = `events[${i}]`;
-  const o = c.obj(v, where, ['at', 'partition', 'heal', 'stop', 'start']);
-  const at = c.num(o['at'], `${where}.at`, 0, 86_400);
-  const actions = ['partition', 'heal', 'stop', 'start'].filter((k) => o[k] !== undefined);
-  if (actions.length > 1) c.fail(where, `one action per event, got ${actions.join(' and ')}`);
-  if (o['partition'] !== undefined) {
-    const groups = c.list(o['partition'], `${where}.partition`, MAX_HOSTS).map((g, k) => c.list(g, `${where}.partition[${k}]`, MAX_HOSTS).map((h, m) => c.host(h, `${where}.partition[${k}][${m}]`)));
-    if (groups.length < 2) c.fail(`${where}.partition`, 'expected at least two groups of hosts');
-    const seen = new Set<number>();
-    for (const h of groups.flat()) {
-      if (seen.has(h)) c.fail(`${where}.partition`, `h${h + 1} is in more than one group`);
-      seen.add(h);
+/** One event: at a time, exactly one of partition (two or more disjoint groups of hosts), heal, stop or start. */
+function eventSchema(hosts: number) {
+  const host = hostRef(hosts);
+  const fields = object({
+    at: number({ min: 0, max: MAX_SECONDS }),
+    partition: optional(list(list(host, { max: MAX_HOSTS }), { max: MAX_HOSTS })),
+    heal: optional(literal(true)),
+    stop: optional(host),
+    start: optional(host),
+  });
+  return map(fields, (e, fail) => {
+    const actions = (['partition', 'heal', 'stop', 'start'] as const).filter((k) => e[k] !== undefined);
+    if (actions.length !== 1)
+      fail(actions.length ? `one action per event, got ${actions.join(' and ')}` : 'expected one of partition, heal, stop, start');
+    if (e.partition !== undefined) {
+      if (e.partition.length < 2) fail('expected at least two groups of hosts', 'partition');
+      const seen = new Set<number>();
+      for (const h of e.partition.flat()) {
+        if (seen.has(h)) fail(`h${h + 1} is in more than one group`, 'partition');
+        seen.add(h);
+      }
+      return { at: e.at, type: 'partition' as const, groups: e.partition };
     }
-    return { at, type: 'partition', groups };
-  }
-  if (o['heal'] === true) return { at, type: 'heal' };
-  if (o['stop'] !== undefined) return { at, type: 'stop', host: c.host(o['stop'], `${where}.stop`) };
-  if (o['start'] !== undefined) return { at, type: 'start', host: c.host(o['start'], `${where}.start`) };
-  return c.fail(where, 'expected one of partition, heal, stop, start');
+    if (e.heal) return { at: e.at, type: 'heal' as const };
+    if (e.stop !== undefined) return { at: e.at, type: 'stop' as const, host: e.stop };
+    return { at: e.at, type: 'start' as const, host: e.start! };
+  });
 }
 
-function parseAttack(c: Checker, v: unknown): Attack | undefined {
-  if (v === undefined) return undefined;
-  const o = c.obj(v, 'attack', ['type', 'attacker', 'merchant', 'confirmations', 'trials', 'amount', 'giveUpBlocks', 'miner']);
-  if (o['type'] === 'selfish') return { type: 'selfish', miner: c.host(o['miner'], 'attack.miner') };
-  if (o['type'] !== 'double-spend') c.fail('attack.type', 'expected "double-spend" or "selfish"');
-  const confirmations = c.list(o['confirmations'] ?? [1], 'attack.confirmations', 10).map((k, i) => c.int(k, `attack.confirmations[${i}]`, 1, 20));
-  const attacker = c.host(o['attacker'], 'attack.attacker');
-  const merchant = c.host(o['merchant'], 'attack.merchant');
-  if (attacker === merchant) c.fail('attack.merchant', 'the merchant must be another host than the attacker');
-  return { type: 'double-spend', attacker, merchant, confirmations, trials: c.int(o['trials'], 'attack.trials', 1, 50, 1), amount: c.amount(o['amount'] ?? '10', 'attack.amount'), giveUpBlocks: c.int(o['giveUpBlocks'], 'attack.giveUpBlocks', 1, 200, 12) };
+function attackSchema(hosts: number) {
+  const host = hostRef(hosts);
+  const doubleSpend = object({
+    type: literal('double-spend'),
+    attacker: host,
+    merchant: host,
+    /** Confirmations the merchant waits for, one trial set per value. */
+    confirmations: withDefault(list(whole(1, 20), { min: 1, max: 10 }), [1]),
+    trials: withDefault(whole(1, 50), 1),
+    amount: withDefault(coins({ positive: true }), '10'),
+    /** The attacker releases its branch anyway when the honest chain is this many blocks ahead. */
+    giveUpBlocks: withDefault(whole(1, 200), 12),
+  });
+  return tagged('type', {
+    'double-spend': map(doubleSpend, (a, fail) =>
+      a.attacker === a.merchant ? fail('the merchant must be another host than the attacker', 'merchant') : a,
+    ),
+    selfish: object({ type: literal('selfish'), miner: host }),
+  });
 }
 
-function parseShares(c: Checker, v: unknown): number[] {
-  if (v === undefined) return Array.from({ length: c.hosts }, () => 1 / c.hosts);
-  const shares = c.list(v, 'hashShares', c.hosts).map((x, i) => c.num(x, `hashShares[${i}]`, 0, 1));
-  if (shares.length !== c.hosts) c.fail('hashShares', `expected one share per host (${c.hosts})`);
-  const sum = shares.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 0.001) c.fail('hashShares', `the shares must add up to 1, they add up to ${sum}`);
-  return shares;
+/** Each host's share of the total hash power: one per host, adding up to 1; default equal shares. */
+function sharesSchema(hosts: number) {
+  const shares = list(number({ min: 0, max: 1 }), { max: hosts });
+  const checked = map(shares, (s, fail) => {
+    if (s.length !== hosts) fail(`expected one share per host (${hosts}), got ${s.length}`);
+    const sum = s.reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > 0.001) fail(`the shares must add up to 1, they add up to ${sum}`);
+    return s;
+  });
+  return withDefault(
+    checked,
+    Array.from({ length: hosts }, () => 1 / hosts),
+  );
 }
+
+/** Runs the experiment once per value of blockIntervalSeconds or of linkDelayMs (at most 12). */
+const sweepSchema = map(
+  object({
+    blockIntervalSeconds: optional(list(number({ min: 0.1, max: 600 }), { min: 1, max: 12 })),
+    linkDelayMs: optional(list(number({ min: 0, max: 10_000 }), { min: 1, max: 12 })),
+  }),
+  (s, fail) => {
+    if ((s.blockIntervalSeconds === undefined) === (s.linkDelayMs === undefined))
+      fail('expected exactly one of blockIntervalSeconds, linkDelayMs');
+    return s.blockIntervalSeconds
+      ? { key: 'blockIntervalSeconds' as const, values: s.blockIntervalSeconds }
+      : { key: 'linkDelayMs' as const, values: s.linkDelayMs! };
+  },
+);
 
 /**
- * The run's name: it names the output folder (lab-runs/NAME-TIME, written as root), so letters,
+ * The run's name names the output folder (lab-runs/NAME-TIME, written as root), so letters,
  * digits, '.', '_' and '-' only: "../../etc" or "a/b" would put it elsewhere.
  */
-function runName(c: Checker, v: unknown, fileName: string): string {
-  if (v === undefined || v === '') return fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment';
-  if (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(v)) c.fail('name', `expected up to 80 letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(v).slice(0, 100)}`);
-  return v;
+const nameSchema = optional(
+  string({
+    max: 80,
+    pattern: /^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/,
+    expected: "up to 80 letters, digits, '.', '_' or '-' (it names the output folder)",
+  }),
+);
+
+/** The fields of an experiment whose bounds depend on its host count and its default link. */
+function fieldsFor(hosts: number, link: LinkShape) {
+  const host = hostRef(hosts);
+  return {
+    name: nameSchema,
+    description: withDefault(string({ max: 2000 }), ''),
+    hosts: whole(2, MAX_HOSTS),
+    topology: topologySchema(hosts, link),
+    link: linkSchema,
+    hashShares: sharesSchema(hosts),
+    blockIntervalSeconds: withDefault(number({ min: 0.1, max: 600 }), 1),
+    retargetInterval: withDefault(whole(1, 10_000), 50),
+    statusIntervalSeconds: withDefault(number({ min: 0.05, max: 60 }), 1),
+    /** Run until this many seconds, or until `blocks` blocks are in the best chain. */
+    durationSeconds: withDefault(number({ min: 1, max: MAX_SECONDS }), 60),
+    blocks: optional(whole(1, 100_000)),
+    payments: withDefault(
+      list(object({ at: number({ min: 0, max: MAX_SECONDS }), from: host, to: host, amount: coins({ positive: true }) }), {
+        max: MAX_PAYMENTS,
+      }),
+      [],
+    ),
+    events: withDefault(list(eventSchema(hosts), { max: MAX_EVENTS }), []),
+    attack: optional(attackSchema(hosts)),
+    sweep: optional(sweepSchema),
+  };
 }
 
-/** Validates an experiment; errors name the field. */
-export function parseExperiment(json: unknown, fileName: string): Experiment {
-  const c0 = new Checker(MAX_HOSTS);
-  const o = c0.obj(json, 'top level', KEYS);
-  const c = new Checker(c0.int(o['hosts'], 'hosts', 2, MAX_HOSTS));
-  const link = c.shape(o['link'], 'link');
-  const sweep = o['sweep'] === undefined ? undefined : (() => {
-    const s = c.obj(o['sweep'], 'sweep', ['blockIntervalSeconds', 'linkDelayMs']);
-    const key = s['blockIntervalSeconds'] !== undefined ? 'blockIntervalSeconds' : 'linkDelayMs';
-    const values = c.list(s[key], `sweep.${key}`, 12).map((x, i) => c.num(x, `sweep.${key}[${i}]`, key === 'linkDelayMs' ? 0 : 0.1, key === 'linkDelayMs' ? 10_000 : 600));
-    if (!values.length) c.fail('sweep', 'expected a list of values');
-    return { key, values } as const;
-  })();
-  const payments = c.list(o['payments'], 'payments', 1000).map((p, i): LabPayment => {
-    const e = c.obj(p, `payments[${i}]`, ['at', 'from', 'to', 'amount']);
-    return { at: c.num(e['at'], `payments[${i}].at`, 0, 86_400), from: c.host(e['from'], `payments[${i}].from`), to: c.host(e['to'], `payments[${i}].to`), amount: c.amount(e['amount'], `payments[${i}].amount`) };
-  });
-  return {
-    name: runName(c, o['name'], fileName),
-    description: typeof o['description'] === 'string' ? o['description'].slice(0, 2000) : '',
-    hosts: c.hosts,
-    topology: parseTopology(c, o['topology'], link),
-    link,
-    hashShares: parseShares(c, o['hashShares']),
-    blockIntervalSeconds: c.num(o['blockIntervalSeconds'], 'blockIntervalSeconds', 0.1, 600, 1),
-    retargetInterval: c.int(o['retargetInterval'], 'retargetInterval', 1, 10_000, 50),
-    statusIntervalSeconds: c.num(o['statusIntervalSeconds'], 'statusIntervalSeconds', 0.05, 60, 1),
-    durationSeconds: c.num(o['durationSeconds'], 'durationSeconds', 1, 86_400, 60),
-    ...(o['blocks'] === undefined ? {} : { blocks: c.int(o['blocks'], 'blocks', 1, 100_000) }),
-    payments,
-    events: c.list(o['events'], 'events', 1000).map((e, i) => parseEvent(c, e, i)),
-    attack: parseAttack(c, o['attack']),
-    sweep,
-  };
+/** What every field depends on, read first: the host count and the default link. */
+const headSchema = object({ hosts: fieldsFor(MAX_HOSTS, UNSHAPED).hosts, link: linkSchema }, { unknownKeys: 'ignore' });
+
+function experimentSchema(hosts: number, link: LinkShape, fileName: string) {
+  return map(object(fieldsFor(hosts, link)), (x) => ({
+    ...x,
+    name: x.name || fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment',
+  }));
+}
+
+export type Experiment = Infer<ReturnType<typeof experimentSchema>>;
+export type Topology = Experiment['topology'];
+export type LabEvent = Experiment['events'][number];
+export type LabPayment = Experiment['payments'][number];
+export type Attack = NonNullable<Experiment['attack']>;
+
+/** Checks an experiment; an InputError names `source` (the file) and the field. */
+export function parseExperiment(json: unknown, fileName: string, source = `${fileName}.json`): Experiment {
+  const head = check(headSchema, json, source);
+  return check(experimentSchema(head.hosts, head.link, fileName), json, source);
 }
 
 /** The ordered pairs that are linked, with their shapes. */

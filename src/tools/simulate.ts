@@ -3,67 +3,53 @@
 // run at the same time, then each txid is followed with `mvb-wallet status` until it confirms,
 // fails, or the scenario's time runs out. Reports per payment and totals.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAddress } from '../shared/core/address.js';
-import { CliError, type CliCommand } from '../shared/node/cli/runner.js';
+import { type CliCommand } from '../shared/node/cli/runner.js';
+import { InputError } from '../shared/node/check/input-error.js';
+import { readJsonFile } from '../shared/node/check/json-file.js';
+import { coins } from '../shared/node/check/fields.js';
+import { type Infer, boolean, check, list, number, object, optional, string, withDefault } from '../shared/node/check/schema.js';
 import { loadSettings } from '../shared/node/cli/config.js';
-import { type DevnetState, WALLET_BIN, readState } from './devnet/state.js';
+import { type DevnetState, WALLET_BIN, requireState } from './devnet/state.js';
 
-export interface Payment {
+/** A scenario file is small; anything bigger is refused before parsing. */
+const MAX_SCENARIO_BYTES = 1_000_000;
+/** Payments in one scenario: each is a wallet process, so a few thousand at most. */
+const MAX_PAYMENTS = 10_000;
+
+/** One payment of a scenario. */
+const paymentSchema = object({
   /** A devnet wallet name (wallet-1) or "DATADIR:keyname" for any wallet. */
-  readonly from: string;
+  from: string({ min: 1, max: 4096, expected: 'a wallet name or DATADIR:keyname' }),
   /** A devnet wallet name, "DATADIR:keyname", or an address. */
-  readonly to: string;
+  to: string({ min: 1, max: 4096, expected: 'a wallet name or an address' }),
   /** Coins, as a decimal string ("1.5") or a number. */
-  readonly amount: string;
+  amount: coins({ positive: true }),
   /** Absolute fee in coins; default: the wallet's fee rate. */
-  readonly fee?: string;
+  fee: optional(coins({ positive: false })),
   /** Seconds to wait before sending this entry. */
-  readonly delay: number;
+  delay: withDefault(number({ min: 0, max: 3600 }), 0),
   /** Send together with the neighbouring parallel entries. */
-  readonly parallel: boolean;
-}
+  parallel: withDefault(boolean(), false),
+});
 
-export interface Scenario {
-  readonly description?: string;
-  readonly payments: readonly Payment[];
+/** A scenario file (scenarios/*.json); the type is inferred from it. */
+const scenarioSchema = object({
+  description: optional(string({ max: 2000 })),
+  payments: list(paymentSchema, { min: 1, max: MAX_PAYMENTS }),
   /** How long to wait for confirmations after the last send. */
-  readonly confirmTimeoutSeconds: number;
-}
+  confirmTimeoutSeconds: withDefault(number({ min: 1, max: 86_400 }), 120),
+});
 
-const AMOUNT_RE = /^(0|[1-9]\d{0,7})(\.\d{1,8})?$/;
+export type Scenario = Infer<typeof scenarioSchema>;
+export type Payment = Scenario['payments'][number];
 
-/** Validates a scenario; errors name the entry and field. */
-export function parseScenario(json: unknown): Scenario {
-  const bad = (where: string, why: string): never => {
-    throw new CliError(`invalid scenario: ${where}: ${why}`, 2);
-  };
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('top level', 'expected an object with "payments"');
-  const o = json as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['description', 'payments', 'confirmTimeoutSeconds'].includes(k)) bad(k, 'unknown key');
-  if (!Array.isArray(o['payments']) || o['payments'].length === 0) bad('payments', 'expected a non-empty list');
-  const timeout = o['confirmTimeoutSeconds'] ?? 120;
-  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= 86400)) bad('confirmTimeoutSeconds', 'expected seconds from 1 to 86400');
-  const payments = (o['payments'] as unknown[]).map((p, i): Payment => {
-    const at = `payments[${i}]`;
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) bad(at, 'expected an object');
-    const e = p as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!['from', 'to', 'amount', 'fee', 'delay', 'parallel'].includes(k)) bad(`${at}.${k}`, 'unknown key');
-    if (typeof e['from'] !== 'string' || !e['from']) bad(`${at}.from`, 'expected a wallet name');
-    if (typeof e['to'] !== 'string' || !e['to']) bad(`${at}.to`, 'expected a wallet name or an address');
-    const amount = typeof e['amount'] === 'number' ? String(e['amount']) : e['amount'];
-    if (typeof amount !== 'string' || !AMOUNT_RE.test(amount) || /^0(\.0*)?$/.test(amount)) bad(`${at}.amount`, `expected a positive amount of coins with up to 8 decimals, got ${JSON.stringify(e['amount'])}`);
-    const fee = e['fee'] === undefined ? undefined : typeof e['fee'] === 'number' ? String(e['fee']) : e['fee'];
-    if (fee !== undefined && (typeof fee !== 'string' || !AMOUNT_RE.test(fee))) bad(`${at}.fee`, `expected an amount of coins, got ${JSON.stringify(e['fee'])}`);
-    const delay = e['delay'] ?? 0;
-    if (typeof delay !== 'number' || !(delay >= 0 && delay <= 3600)) bad(`${at}.delay`, 'expected seconds from 0 to 3600');
-    const parallel = e['parallel'] ?? false;
-    if (typeof parallel !== 'boolean') bad(`${at}.parallel`, 'expected true or false');
-    return { from: e['from'] as string, to: e['to'] as string, amount: amount as string, fee: fee as string | undefined, delay: delay as number, parallel: parallel as boolean };
-  });
-  return { description: typeof o['description'] === 'string' ? o['description'] : undefined, payments, confirmTimeoutSeconds: timeout as number };
+/** Checks a scenario; an InputError names `source` (the file), the entry and the field. */
+export function parseScenario(json: unknown, source = 'scenario'): Scenario {
+  return check(scenarioSchema, json, source);
 }
 
 interface WalletRef {
@@ -102,7 +88,10 @@ type PlannedPayment = { readonly p: Payment; readonly i: number; readonly from: 
  * Resolves every entry before anything is sent, so a bad scenario sends nothing: a "from" is a
  * devnet wallet or DATADIR:keyname, a "to" a devnet wallet or an address of the devnet's network.
  */
-function planPayments(scenario: Scenario, state: DevnetState | undefined): PlannedPayment[] {
+function planPayments(scenario: Scenario, state: DevnetState | undefined, source: string): PlannedPayment[] {
+  const refuse: (i: number, field: 'from' | 'to', reason: string) => never = (i, field, reason) => {
+    throw new InputError(source, ['payments', i, field], reason);
+  };
   const wallets = new Map((state?.nodes ?? []).filter((n) => n.kind === 'wallet').map((n) => [n.name, n]));
   const known = () => [...wallets.keys()].join(', ') || 'none';
   const fromRef = (text: string, i: number): WalletRef => {
@@ -112,23 +101,23 @@ function planPayments(scenario: Scenario, state: DevnetState | undefined): Plann
     if (colon > 0 && (text.startsWith('.') || isAbsolute(text))) {
       const datadir = resolve(text.slice(0, colon));
       // A mistyped folder must not become a new, empty wallet.
-      if (!existsSync(join(datadir, 'keys'))) throw new CliError(`invalid scenario: payments[${i}].from: ${datadir} is not a wallet's data directory (no keys folder)`, 2);
+      if (!existsSync(join(datadir, 'keys'))) refuse(i, 'from', `${datadir} is not a wallet's data directory (no keys folder)`);
       return { datadir, key: text.slice(colon + 1) };
     }
-    throw new CliError(`invalid scenario: payments[${i}].from: "${text}" is not a wallet of this devnet (${known()}) nor DATADIR:keyname`, 2);
+    refuse(i, 'from', `"${text}" is not a wallet of this devnet (${known()}) nor DATADIR:keyname`);
   };
   const addressVersion = state ? loadSettings({ network: state.network }).params.addressVersion : undefined;
   const toRef = (text: string, i: number): string => {
     const w = wallets.get(text);
     if (w?.address) return w.address;
-    if (w) throw new CliError(`invalid scenario: payments[${i}].to: ${text} has no address in the devnet's record`, 2);
+    if (w) refuse(i, 'to', `${text} has no address in the devnet's record`);
     let version: number;
     try {
       version = decodeAddress(text).version;
     } catch {
-      throw new CliError(`invalid scenario: payments[${i}].to: "${text}" is neither a wallet of this devnet (${known()}) nor an address`, 2);
+      refuse(i, 'to', `"${text}" is neither a wallet of this devnet (${known()}) nor an address`);
     }
-    if (addressVersion !== undefined && version !== addressVersion) throw new CliError(`invalid scenario: payments[${i}].to: ${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`, 2);
+    if (addressVersion !== undefined && version !== addressVersion) refuse(i, 'to', `${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`);
     return text;
   };
   return scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: toRef(p.to, i) }));
@@ -174,11 +163,10 @@ async function awaitConfirmations(plan: readonly PlannedPayment[], results: Paym
   }
 }
 
-export async function simulate(scenario: Scenario, o: { devnetDir?: string; log?: (l: string) => void; signal?: AbortSignal }): Promise<PaymentResult[]> {
+export async function simulate(scenario: Scenario, o: { devnetDir?: string; source?: string; log?: (l: string) => void; signal?: AbortSignal }): Promise<PaymentResult[]> {
   const log = o.log ?? (() => {});
-  const state = o.devnetDir ? readState(resolve(o.devnetDir)) : undefined;
-  if (o.devnetDir && !state) throw new CliError(`no devnet in ${resolve(o.devnetDir)} (start one with: mvb devnet start --dir ${o.devnetDir})`);
-  const plan = planPayments(scenario, state);
+  const state = o.devnetDir ? requireState(o.devnetDir) : undefined;
+  const plan = planPayments(scenario, state, o.source ?? 'scenario');
   const results: PaymentResult[] = plan.map(({ p, i }) => ({ index: i, from: p.from, to: p.to, amount: p.amount, status: 'not sent' }));
   // In order; a run of entries marked parallel goes out at once.
   for (let k = 0; k < plan.length; ) {
@@ -210,15 +198,9 @@ export const simulateCommand: CliCommand = {
   args: ['<scenario>'],
   options: [{ flags: '--dir <dir>', description: 'the devnet to run against (see `mvb devnet start`)', default: 'mvb-devnet' }],
   async handler([file], opts, ctx) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(file!, 'utf8'));
-    } catch (e) {
-      throw new CliError(`cannot read scenario ${file}: ${(e as Error).message.replace(/\s+/g, ' ')}`, 2);
-    }
-    const scenario = parseScenario(json);
+    const scenario = parseScenario(readJsonFile(file!, MAX_SCENARIO_BYTES), file);
     if (!ctx.json && scenario.description) ctx.io.out(scenario.description);
-    const results = await simulate(scenario, { devnetDir: opts['dir'] as string, log: (l) => !ctx.json && ctx.io.out(l), signal: ctx.signal });
+    const results = await simulate(scenario, { devnetDir: opts['dir'] as string, log: (l) => !ctx.json && ctx.io.out(l), source: file, signal: ctx.signal });
     const totals = summarize(results);
     if (ctx.json) ctx.io.out(JSON.stringify({ results, totals }, null, 2));
     else {

@@ -8,6 +8,7 @@ import { NetworkMismatchError } from '../../core/chain.js';
 import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSettings } from './config.js';
 import { KeyError } from '../store/keystore.js';
 import { LockError } from '../store/lock.js';
+import { InputError } from '../check/input-error.js';
 import { StoreDamagedError, damageReason, isStoreDamage } from '../store/damage.js';
 
 export interface Output {
@@ -184,6 +185,7 @@ const row = <E extends Error>(r: ErrorRow<E>): ErrorRow<Error> => r as unknown a
 const ERROR_TABLE: readonly ErrorRow<Error>[] = [
   row<CliError>({ type: CliError, exitCode: (e) => e.code }),
   row({ type: ConfigError, exitCode: () => 2 }),
+  row({ type: InputError, exitCode: () => 2 }),
   row({ type: LockError, exitCode: () => 1 }),
   row({ type: KeyError, exitCode: () => 1 }),
   row<NetworkMismatchError>({
