@@ -1,75 +1,130 @@
 // The TCP block server: answers GETHEADERS (from a block locator) and GETBLOCKS (by hash) so any
-// node can catch up from any point, on any fork. No client can hold what others need:
-// connections are capped in number and per source address, and when full the slowest (the one
-// that has gone longest without completing a request) makes room for the newcomer; each request
-// frame must arrive whole within a deadline (a byte now and then does not keep it open); output
-// waiting on a client that does not read is bounded, and answering always yields to the event
-// loop between blocks. The first malformed frame closes the connection.
+// node can catch up from any point, on any fork. No client, and no few addresses, can take what
+// others need (issue 18: an attacker with hundreds of addresses on the honest users' subnet):
+// - time: answers go out a frame at a time, round-robin over the source addresses with work and
+//   within an address's turn over its connections, each turn a quantum of bytes (fair-scheduler.ts:
+//   deficit round robin), so an address gets one share in N however many connections it opens or
+//   requests it sends, and large answers cost their asker turns, not the others;
+// - slots: thousands of connections are cheap (each holds at most one partial request, a few
+//   parsed ones and about one answer frame unsent); one address holds at most a quarter of them,
+//   and when the server (or the address's share) is full a newcomer replaces a connection chosen
+//   as Core chooses inbound evictions (inbound-eviction.ts), never is turned away for a busy one;
+// - deadlines: each request frame must arrive whole within timeoutMs of its first byte, each
+//   answer must be taken by the client with at most timeoutMs of waiting on it (a client that does
+//   not read is closed), and a connection idle for timeoutMs is closed.
+// The first malformed frame closes the connection.
 import net from 'node:net';
 import type { Chain } from '../../core/chain.js';
 import { encodeBlock } from '../../core/block.js';
+import { toHex } from '../../core/bytes.js';
 import type { ConsensusParams } from '../../core/params.js';
-import {
-  FrameReader,
-  MAX_HASHES_PER_REQUEST,
-  MsgType,
-  decodeGetHeaders,
-  decodeHashes,
-  encodeFrame,
-  encodeHashes,
-  encodeHeaders,
-} from './protocol.js';
+import { FairScheduler } from './fair-scheduler.js';
+import { FrameCache } from './frame-cache.js';
+import { sampleCandidates, selectVictim } from './inbound-eviction.js';
+import { FrameReader, MAX_HASHES_PER_REQUEST, MsgType, decodeGetHeaders, decodeHashes, encodeFrame, encodeHashes, encodeHeaders } from './protocol.js';
 
 export interface BlockServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly maxConnections: number;
   readonly timeoutMs: number;
+  /** Whether an address has served us valid chain data: a few of its connections are protected from eviction. */
+  readonly vouched?: (address: string) => boolean;
+  /** Random numbers in [0, 1) for eviction. */
+  readonly random?: () => number;
 }
 
 /** Requests are small: a locator or a hash list. */
 const MAX_REQUEST_BYTES = 32 * MAX_HASHES_PER_REQUEST + 16;
-/**
- * Answers wait while this much is queued unsent on a connection, and its requests are not read
- * meanwhile: a client that asks without reading (one GETBLOCKS names up to 500 blocks of up to
- * maxBlockBytes) costs the server this much memory, not what it asked for.
- */
-const MAX_UNSENT_BYTES = 1_000_000;
-/** Parsed requests held per connection before reading from it pauses. */
-const MAX_QUEUED_REQUESTS = 8;
-/** Connections from one source address at most, as a share of maxConnections (at least 2). */
-const PER_SOURCE_SHARE = 0.25;
-/** A connection that completed a request this recently is not evicted to make room. */
-const PROTECT_AFTER_FRAME_MS = 250;
+/** Parsed requests waiting on a connection before reading from it pauses (an honest client has at most 2 in flight). */
+const PAUSE_READING_AT = 4;
+/** More requests than this parsed and unanswered (pipelined without reading answers): the connection is closed. */
+const MAX_PIPELINED = 64;
+/** Answer bytes unsent to clients that do not read, all connections together; past it the longest stalled is closed. */
+const MAX_STALLED_BYTES = 64 * 1024 * 1024;
+/** Encoded BLOCK frames kept for reuse. */
+const FRAME_CACHE_BYTES = 32 * 1024 * 1024;
+/** How long the scheduler answers before yielding to the event loop (status, mining, reading requests). */
+const SLICE_MS = 4;
+/** Connections from one address at most, as a share of maxConnections (at least 2). */
+const PER_ADDRESS_SHARE = 0.25;
+/** Connections protected from eviction per address, by each protection. */
+const PROTECTED_PER_ADDRESS = 2;
+/** A connection sent a block this recently may be protected as a fetcher of real data. */
+const FETCHED_RECENTLY_MS = 30_000;
 
-/** What the server tracks per connection. */
-interface Conn {
-  readonly socket: net.Socket;
-  readonly address: string;
-  readonly openedMs: number;
-  /** When it last completed a request frame (or connected). */
-  lastFrameMs: number;
-  /** Set while a partial frame is pending: the whole frame must arrive by then. */
-  frameTimer?: NodeJS.Timeout;
-  /** Its requests are being answered. */
-  busy: boolean;
+/**
+ * The group a source address counts in. Core groups IPv4 by /16 (netgroup.cpp), so that one
+ * operator's many addresses count once; on a LAN every classmate shares one subnet, so any
+ * prefix would put the honest and the attacker in one group: the group is the address.
+ */
+export function addressGroup(remote: string | undefined): string {
+  if (!remote) return '?';
+  return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
-/** A turn of the event loop: status, mining and other connections run between blocks. */
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+interface Group {
+  readonly key: string;
+  readonly conns: Conn[];
+  /** Its connections most recently sent a block, newest first (at most PROTECTED_PER_ADDRESS). */
+  fetchers: Conn[];
+  /** Its connections most recently answered, newest first (at most PROTECTED_PER_ADDRESS). */
+  answered: Conn[];
+}
+
+/** One answer in progress: its frames, one per turn. */
+interface Answer {
+  readonly done: boolean;
+  next(): Uint8Array;
+}
+
+/** What the server tracks per connection; everything in it is bounded. */
+interface Conn {
+  readonly socket: net.Socket;
+  readonly group: Group;
+  readonly reader: FrameReader;
+  /** Its place in the server's list and in its group's (for removal in O(1)). */
+  index: number;
+  groupIndex: number;
+  readonly requests: { type: MsgType; payload: Uint8Array }[];
+  answer?: Answer;
+  /** Since when it has given the server nothing to do (undefined while it has). */
+  idleSinceMs?: number;
+  /** Since when its socket has held more unsent than its high-water mark (undefined while not). */
+  stalledSinceMs?: number;
+  stalledBytes: number;
+  /** How long the client has kept the current answer waiting so far (the per-request deadline). */
+  requestStallMs: number;
+  stallTimer?: NodeJS.Timeout;
+  /** Set while a partial frame is pending: the whole frame must arrive by then. */
+  frameTimer?: NodeJS.Timeout;
+  lastBlockMs: number;
+  closed: boolean;
+}
+
+/** Moves c to the front of a short most-recent list. */
+const touch = (list: Conn[], c: Conn): Conn[] => [c, ...list.filter((x) => x !== c)].slice(0, PROTECTED_PER_ADDRESS);
 
 export class BlockServer {
   private readonly server: net.Server;
-  private readonly conns = new Map<net.Socket, Conn>();
-  private readonly perSource = new Map<string, number>();
-  readonly stats = { connections: 0, refused: 0, evicted: 0, badRequests: 0, timeouts: 0, frameDeadlines: 0, headersServed: 0, blocksServed: 0 };
+  private readonly all: Conn[] = [];
+  private readonly groups = new Map<string, Group>();
+  private readonly ready = new FairScheduler<Conn>();
+  /** Connections waiting on their client to read, oldest stall first (Set order is insertion order). */
+  private readonly stalled = new Set<Conn>();
+  private stalledTotal = 0;
+  private readonly cache = new FrameCache(FRAME_CACHE_BYTES);
+  private pumpScheduled = false;
+  private readonly random: () => number;
+  readonly stats = { connections: 0, refused: 0, evicted: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
 
   constructor(
     private readonly params: ConsensusParams,
     private readonly chain: Chain,
     private readonly opts: BlockServerOptions,
   ) {
-    this.server = net.createServer((s) => this.onConnection(s));
+    this.random = opts.random ?? Math.random;
+    this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
     this.server.on('error', () => {});
   }
 
@@ -87,177 +142,323 @@ export class BlockServer {
     return (this.server.address() as net.AddressInfo | null)?.port ?? 0;
   }
 
-  private get perSourceCap(): number {
-    return Math.max(2, Math.floor(this.opts.maxConnections * PER_SOURCE_SHARE));
+  /** Open connections, for tests and status. */
+  get connections(): number {
+    return this.all.length;
   }
 
-  /**
-   * Admission: within the source's share; when the server is full, room is made by closing a
-   * connection of the source holding the most (Core's AttemptToEvictConnection: from the
-   * largest group), its slowest one, so long as that source holds more than the newcomer's.
-   * A connection that is being answered or completed a request lately is never the one closed.
-   * A flood from many addresses thus churns among itself while every honest newcomer gets in.
-   */
-  private admit(address: string): boolean {
-    const mine = this.perSource.get(address) ?? 0;
-    if (mine >= this.perSourceCap) return false;
-    if (this.conns.size < this.opts.maxConnections) return true;
-    const now = Date.now();
-    let victim: Conn | undefined;
-    for (const c of this.conns.values()) {
-      if (c.busy || now - c.lastFrameMs < PROTECT_AFTER_FRAME_MS) continue;
-      const n = this.perSource.get(c.address) ?? 0;
-      const vn = victim ? (this.perSource.get(victim.address) ?? 0) : -1;
-      if (n > vn || (n === vn && c.lastFrameMs < victim!.lastFrameMs)) victim = c;
-    }
-    if (!victim || (this.perSource.get(victim.address) ?? 0) <= mine) return false;
-    this.stats.evicted++;
-    this.forget(victim);
-    victim.socket.destroy();
-    return true;
-  }
-
-  private forget(c: Conn): void {
-    if (!this.conns.delete(c.socket)) return;
-    clearTimeout(c.frameTimer);
-    const n = (this.perSource.get(c.address) ?? 1) - 1;
-    if (n > 0) this.perSource.set(c.address, n);
-    else this.perSource.delete(c.address);
+  private get perAddressCap(): number {
+    return Math.max(2, Math.floor(this.opts.maxConnections * PER_ADDRESS_SHARE));
   }
 
   private onConnection(s: net.Socket): void {
     s.on('error', () => {});
-    const address = s.remoteAddress ?? '?';
-    if (!this.admit(address)) {
+    const key = addressGroup(s.remoteAddress);
+    if (!this.admit(key)) {
       this.stats.refused++;
       s.destroy();
       return;
     }
     this.stats.connections++;
-    const now = Date.now();
-    const conn: Conn = { socket: s, address, openedMs: now, lastFrameMs: now - PROTECT_AFTER_FRAME_MS, busy: false };
-    this.conns.set(s, conn);
-    this.perSource.set(address, (this.perSource.get(address) ?? 0) + 1);
-    s.on('close', () => this.forget(conn));
-    // Idle: nothing read or written for this long (a client that never reads what we send included).
+    const c = this.open(s, key);
+    s.on('close', () => this.forget(c));
+    s.on('data', (chunk: Buffer) => this.onData(c, chunk));
+    s.on('drain', () => this.onDrain(c));
+    // Idle: nothing read or written for this long.
     s.setTimeout(this.opts.timeoutMs, () => {
       this.stats.timeouts++;
-      s.destroy();
+      this.drop(c);
     });
-    this.serve(conn);
   }
 
-  /** Reads requests and answers them one at a time, in order (see MAX_UNSENT_BYTES). */
-  private serve(conn: Conn): void {
-    const s = conn.socket;
-    const reader = new FrameReader(this.params, MAX_REQUEST_BYTES);
-    const queue: { type: MsgType; payload: Uint8Array }[] = [];
-    let answering = false;
-    const bad = () => {
+  /**
+   * Room for a newcomer from address group `key`: within the address's share and the server's
+   * slots, or by closing one connection, of its own address when that holds its share, else of
+   * all. Refused only when there is nothing to close.
+   */
+  private admit(key: string): boolean {
+    const g = this.groups.get(key);
+    if (g && g.conns.length >= this.perAddressCap) return this.evictOne(g.conns);
+    if (this.all.length < this.opts.maxConnections) return true;
+    return this.evictOne(this.all);
+  }
+
+  private evictOne(pool: readonly Conn[]): boolean {
+    const now = Date.now();
+    const sample = sampleCandidates(pool, this.random).map((conn) => ({
+      conn,
+      groupSize: conn.group.conns.length,
+      waitingMs: this.waitingMs(conn, now),
+      protected: this.isProtected(conn, now),
+    }));
+    const victim = selectVictim(sample, this.random);
+    if (!victim) return false;
+    this.stats.evicted++;
+    this.drop(victim.conn);
+    return true;
+  }
+
+  /** How long c has kept the server waiting on it: idle, or not reading what it asked for. */
+  private waitingMs(c: Conn, now: number): number {
+    const idle = c.idleSinceMs === undefined ? 0 : now - c.idleSinceMs;
+    const stalled = c.stalledSinceMs === undefined ? 0 : now - c.stalledSinceMs;
+    return Math.max(idle, stalled);
+  }
+
+  /** Core's protections, a few per address: recent fetchers of real blocks, and connections of addresses that served us. */
+  private isProtected(c: Conn, now: number): boolean {
+    if (c.group.fetchers.includes(c) && now - c.lastBlockMs < FETCHED_RECENTLY_MS) return true;
+    return c.group.answered.includes(c) && this.opts.vouched?.(c.group.key) === true;
+  }
+
+  private open(socket: net.Socket, key: string): Conn {
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { key, conns: [], fetchers: [], answered: [] };
+      this.groups.set(key, group);
+    }
+    const c: Conn = {
+      socket,
+      group,
+      reader: new FrameReader(this.params, MAX_REQUEST_BYTES),
+      index: this.all.length,
+      groupIndex: group.conns.length,
+      requests: [],
+      idleSinceMs: Date.now(),
+      stalledBytes: 0,
+      requestStallMs: 0,
+      lastBlockMs: 0,
+      closed: false,
+    };
+    this.all.push(c);
+    group.conns.push(c);
+    return c;
+  }
+
+  /** Forgets c: its slot, its group's count, its timers and stalled bytes. */
+  private forget(c: Conn): void {
+    if (c.closed) return;
+    c.closed = true;
+    clearTimeout(c.frameTimer);
+    this.unstall(c);
+    removeAt(this.all, c.index, (moved, i) => (moved.index = i));
+    const g = c.group;
+    removeAt(g.conns, c.groupIndex, (moved, i) => (moved.groupIndex = i));
+    g.fetchers = g.fetchers.filter((x) => x !== c);
+    g.answered = g.answered.filter((x) => x !== c);
+    if (g.conns.length === 0) {
+      this.groups.delete(g.key);
+      this.ready.forget(g.key);
+    }
+  }
+
+  private drop(c: Conn): void {
+    this.forget(c);
+    c.socket.destroy();
+  }
+
+  private onData(c: Conn, chunk: Buffer): void {
+    if (c.closed) return;
+    let frames;
+    try {
+      frames = c.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    } catch {
       this.stats.badRequests++;
-      s.destroy();
-    };
-    const pump = async () => {
-      if (answering || queue.length === 0) return;
-      answering = true;
-      conn.busy = true;
-      try {
-        for (let f = queue.shift(); f && !s.destroyed; f = queue.shift()) await this.answer(s, f.type, f.payload);
-        if (!s.destroyed) s.resume();
-      } catch {
-        bad();
-      } finally {
-        answering = false;
-        conn.busy = false;
-        conn.lastFrameMs = Date.now();
-      }
-    };
-    s.on('data', (chunk: Buffer) => {
-      let frames;
-      try {
-        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      } catch {
-        bad();
-        return;
-      }
-      this.frameDeadline(conn, frames.length > 0, reader.buffered > 0);
-      queue.push(...frames);
-      if (queue.length >= MAX_QUEUED_REQUESTS) s.pause();
-      void pump();
-    });
+      this.drop(c);
+      return;
+    }
+    this.frameDeadline(c, frames.length > 0, c.reader.buffered > 0);
+    if (frames.length === 0) return;
+    for (const f of frames) c.requests.push(f);
+    if (c.requests.length > MAX_PIPELINED) {
+      this.stats.floods++;
+      this.drop(c);
+      return;
+    }
+    if (c.requests.length >= PAUSE_READING_AT) c.socket.pause();
+    c.idleSinceMs = undefined;
+    this.markReady(c, true);
   }
 
   /** The whole of each request frame must arrive within timeoutMs of its first byte. */
-  private frameDeadline(conn: Conn, completed: boolean, partial: boolean): void {
+  private frameDeadline(c: Conn, completed: boolean, partial: boolean): void {
     if (completed) {
-      conn.lastFrameMs = Date.now();
-      clearTimeout(conn.frameTimer);
-      conn.frameTimer = undefined;
+      clearTimeout(c.frameTimer);
+      c.frameTimer = undefined;
     }
-    if (partial && !conn.frameTimer) {
-      conn.frameTimer = setTimeout(() => {
+    if (partial && !c.frameTimer) {
+      c.frameTimer = setTimeout(() => {
         this.stats.frameDeadlines++;
-        conn.socket.destroy();
+        this.drop(c);
       }, this.opts.timeoutMs);
     }
   }
 
-  /**
-   * Resolves once the socket has taken most of what was written, or has closed; always after
-   * at least one turn of the event loop, so a client asking for many blocks never holds it.
-   */
-  private async drained(s: net.Socket): Promise<void> {
-    await yieldToLoop();
-    if (s.writableLength <= MAX_UNSENT_BYTES || s.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.on('drain', done);
-      s.on('close', done);
-    });
-  }
-
-  private async answer(s: net.Socket, type: MsgType, payload: Uint8Array): Promise<void> {
-    await this.drained(s);
-    if (s.destroyed) return;
-    if (type === MsgType.GetHeaders) {
-      const { locator, max } = decodeGetHeaders(payload);
-      const headers = this.chain.headersAfter(locator, max);
-      this.stats.headersServed += headers.length;
-      s.write(encodeFrame(this.params, MsgType.Headers, encodeHeaders(headers)));
-    } else if (type === MsgType.GetBlocks) {
-      const missing: Uint8Array[] = [];
-      for (const h of decodeHashes(payload)) {
-        await this.drained(s);
-        if (s.destroyed) return;
-        const block = this.chain.getBlock(h);
-        if (!block) {
-          missing.push(h);
-          continue;
-        }
-        this.stats.blocksServed++;
-        s.write(encodeFrame(this.params, MsgType.Block, encodeBlock(block)));
-      }
-      // Always end a GETBLOCKS answer with NOTFOUND (possibly empty) so the client knows it is complete.
-      s.write(encodeFrame(this.params, MsgType.NotFound, encodeHashes(missing)));
-    } else {
-      throw new Error('unexpected message type');
+  /** Queues c for a turn if it has work and its client is taking what it was sent. */
+  private markReady(c: Conn, kick: boolean): void {
+    if (c.closed || c.stalledSinceMs !== undefined || (!c.answer && c.requests.length === 0)) return;
+    this.ready.add(c.group.key, c);
+    if (kick && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pump());
     }
   }
 
-  /** Open connections, for tests and status. */
-  get connections(): number {
-    return this.conns.size;
+  /** Answers turn by turn for SLICE_MS, then yields to the event loop and goes on if work is left. */
+  private pump(): void {
+    const until = performance.now() + SLICE_MS;
+    for (let c = this.ready.next(); c; c = this.ready.next()) {
+      const sent = this.serveTurn(c);
+      if (sent > 0) this.ready.charge(sent);
+      this.markReady(c, false); // behind its address's others, its address behind the other addresses
+      if (performance.now() >= until) break;
+    }
+    this.pumpScheduled = false;
+    if (this.ready.pending) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pump());
+    }
+  }
+
+  /** One turn: the next frame of c's answer (starting its next request if none is in progress); the bytes sent. */
+  private serveTurn(c: Conn): number {
+    if (c.closed || c.stalledSinceMs !== undefined) return 0;
+    try {
+      if (!c.answer) {
+        const req = c.requests.shift();
+        if (!req) return 0;
+        c.answer = this.startAnswer(c, req.type, req.payload);
+        c.requestStallMs = 0;
+        if (c.requests.length < PAUSE_READING_AT && c.socket.isPaused()) c.socket.resume();
+      }
+      const frame = c.answer.next();
+      if (c.answer.done) this.answered(c);
+      if (!c.socket.write(frame)) this.stall(c);
+      return frame.length;
+    } catch {
+      this.stats.badRequests++;
+      this.drop(c);
+      return 0;
+    }
+  }
+
+  private answered(c: Conn): void {
+    c.answer = undefined;
+    c.group.answered = touch(c.group.answered, c);
+    if (c.requests.length === 0) c.idleSinceMs = Date.now();
+  }
+
+  private startAnswer(c: Conn, type: MsgType, payload: Uint8Array): Answer {
+    if (type === MsgType.GetHeaders) {
+      const { locator, max } = decodeGetHeaders(payload);
+      let done = false;
+      return {
+        get done() {
+          return done;
+        },
+        next: () => {
+          done = true;
+          const headers = this.chain.headersAfter(locator, max);
+          this.stats.headersServed += headers.length;
+          return encodeFrame(this.params, MsgType.Headers, encodeHeaders(headers));
+        },
+      };
+    }
+    if (type === MsgType.GetBlocks) return this.blocksAnswer(c, decodeHashes(payload));
+    throw new Error('unexpected message type');
+  }
+
+  /** A BLOCK frame per block we have, one per turn, then NOTFOUND (possibly empty) so the client knows it is complete. */
+  private blocksAnswer(c: Conn, hashes: readonly Uint8Array[]): Answer {
+    let i = 0;
+    let done = false;
+    const missing: Uint8Array[] = [];
+    return {
+      get done() {
+        return done;
+      },
+      next: () => {
+        while (i < hashes.length) {
+          const h = hashes[i++]!;
+          const frame = this.blockFrame(h);
+          if (!frame) {
+            missing.push(h);
+            continue;
+          }
+          c.lastBlockMs = Date.now();
+          c.group.fetchers = touch(c.group.fetchers, c);
+          return frame;
+        }
+        done = true;
+        return encodeFrame(this.params, MsgType.NotFound, encodeHashes(missing));
+      },
+    };
+  }
+
+  private blockFrame(hash: Uint8Array): Uint8Array | undefined {
+    const key = toHex(hash);
+    let frame = this.cache.get(key);
+    if (!frame) {
+      const block = this.chain.getBlock(hash);
+      if (!block) return undefined;
+      frame = encodeFrame(this.params, MsgType.Block, encodeBlock(block));
+      this.cache.set(key, frame);
+    }
+    this.stats.blocksServed++;
+    return frame;
+  }
+
+  /**
+   * c's socket holds more than its high-water mark unsent: no more turns until it drains, and
+   * the client may keep each answer waiting timeoutMs in all (the per-request deadline). Past
+   * MAX_STALLED_BYTES for all such connections together, the longest stalled is closed first.
+   */
+  private stall(c: Conn): void {
+    if (c.closed) return;
+    c.stalledSinceMs = Date.now();
+    c.stalledBytes = c.socket.writableLength;
+    this.stalledTotal += c.stalledBytes;
+    this.stalled.add(c);
+    c.stallTimer = setTimeout(() => this.slowReader(c), Math.max(0, this.opts.timeoutMs - c.requestStallMs));
+    for (const oldest of this.stalled) {
+      if (this.stalledTotal <= MAX_STALLED_BYTES) break;
+      this.slowReader(oldest);
+    }
+  }
+
+  private slowReader(c: Conn): void {
+    this.stats.slowReaders++;
+    this.drop(c);
+  }
+
+  private unstall(c: Conn): void {
+    if (c.stalledSinceMs === undefined) return;
+    clearTimeout(c.stallTimer);
+    this.stalledTotal -= c.stalledBytes;
+    this.stalled.delete(c);
+    c.stalledBytes = 0;
+    c.stalledSinceMs = undefined;
+  }
+
+  private onDrain(c: Conn): void {
+    if (c.closed || c.stalledSinceMs === undefined) return;
+    c.requestStallMs += Date.now() - c.stalledSinceMs;
+    this.unstall(c);
+    if (!c.answer && c.requests.length === 0) c.idleSinceMs ??= Date.now();
+    this.markReady(c, true);
   }
 
   close(): Promise<void> {
-    for (const c of [...this.conns.values()]) {
-      this.forget(c);
-      c.socket.destroy();
-    }
+    for (const c of [...this.all]) this.drop(c);
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Swap-removes list[i], telling the element moved into its place its new index. */
+function removeAt<T>(list: T[], i: number, moved: (x: T, i: number) => void): void {
+  const last = list.pop()!;
+  if (i < list.length) {
+    list[i] = last;
+    moved(last, i);
   }
 }

@@ -1,0 +1,221 @@
+// The block server's sharing rules, piece by piece (issue 18): the scheduler gives each address
+// group the same bytes per round however many connections it has or however large the answers
+// it asks for; eviction closes the connection that keeps the server waiting, never a protected
+// one while others are left; and a BlockServer in this process over a generated chain, with
+// clients on their own loopback addresses (127.0.0.2 and up), admits every newcomer when full,
+// closes clients that do not read or that pipeline without end, and answers honest requests.
+// The attack at scale, with real processes, is test/blockserver-attack.test.ts.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { type Block, Chain, MemoryChainStore, encodeBlock, headerHash } from '../src/shared/core/index.js';
+import { BlockClient } from '../src/shared/node/net/blockclient.js';
+import { BlockServer } from '../src/shared/node/net/blockserver.js';
+import { FRAME_COST_BYTES, FairScheduler, QUANTUM_BYTES } from '../src/shared/node/net/fair-scheduler.js';
+import { type EvictionCandidate, selectVictim } from '../src/shared/node/net/inbound-eviction.js';
+import { MsgType, encodeFrame, encodeGetHeaders, encodeHashes } from '../src/shared/node/net/protocol.js';
+import { BlockGen, NOW, alice, makeTestParams, pay } from './kit/blockgen.js';
+import { SeededGen } from './kit/prng.js';
+import { makeCoinbase } from '../src/shared/core/builder.js';
+import { waitFor } from './kit/procs.js';
+
+/** Serves `frames` frames from s, each of the size its item says; the bytes each group got. */
+function drain<T extends { group: string; size: number; left: number }>(s: FairScheduler<T>, frames: number): Map<string, number> {
+  const got = new Map<string, number>();
+  for (let i = 0; i < frames; i++) {
+    const item = s.next();
+    if (!item) break;
+    s.charge(item.size);
+    got.set(item.group, (got.get(item.group) ?? 0) + item.size);
+    if (--item.left > 0) s.add(item.group, item);
+  }
+  return got;
+}
+
+describe('block server fairness: scheduler', () => {
+  it('an address with 50 connections gets the bytes of an address with 1, and each of its 50 an equal part', () => {
+    const s = new FairScheduler<{ group: string; size: number; left: number }>();
+    const many = Array.from({ length: 50 }, () => ({ group: 'A', size: 1000, left: 1e9 }));
+    for (const x of many) s.add('A', x);
+    s.add('B', { group: 'B', size: 1000, left: 1e9 });
+    const got = drain(s, 20_000);
+    const ratio = got.get('A')! / got.get('B')!;
+    assert.ok(ratio > 0.95 && ratio < 1.05, `A/B bytes ${ratio}`);
+    const each = many.map((x) => 1e9 - x.left);
+    assert.ok(Math.max(...each) - Math.min(...each) <= 1, `frames per connection of A: ${Math.min(...each)}..${Math.max(...each)}`);
+  });
+
+  it('an address asking for 100 kB answers gets the bytes of one asking for 300-byte answers, not the frames', () => {
+    const s = new FairScheduler<{ group: string; size: number; left: number }>();
+    s.add('big', { group: 'big', size: 100_000, left: 1e9 });
+    s.add('small', { group: 'small', size: 300, left: 1e9 });
+    const got = drain(s, 50_000);
+    // Each frame is also charged FRAME_COST_BYTES, which small frames feel more.
+    const small = got.get('small')! * (1 + FRAME_COST_BYTES / 300);
+    const big = got.get('big')! * (1 + FRAME_COST_BYTES / 100_000);
+    const ratio = big / small;
+    assert.ok(ratio > 0.8 && ratio < 1.25, `big/small charged bytes ${ratio}`);
+  });
+
+  it('a group that overspent sits its turns out, also after going quiet and coming back', () => {
+    const s = new FairScheduler<{ group: string; size: number; left: number }>();
+    const hog = { group: 'hog', size: 1_000_000, left: 1 };
+    s.add('hog', hog);
+    assert.equal(s.next(), hog);
+    s.charge(hog.size); // one 1 MB frame, then nothing queued: the debt is kept
+    const other = { group: 'other', size: QUANTUM_BYTES - FRAME_COST_BYTES, left: 1e9 };
+    s.add('other', other);
+    hog.left = 1e9;
+    s.add('hog', hog);
+    let othersBefore = 0;
+    for (let item = s.next(); item && item !== hog; item = s.next()) {
+      s.charge(item.size);
+      s.add(item.group, item);
+      othersBefore++;
+    }
+    // 1 MB of debt is repaid at QUANTUM_BYTES a turn; the other group is served a quantum a turn meanwhile.
+    const turns = Math.floor((1_000_000 + FRAME_COST_BYTES) / QUANTUM_BYTES);
+    assert.ok(othersBefore >= turns - 1 && othersBefore <= turns + 1, `${othersBefore} frames of the other group first, ${turns} expected`);
+  });
+});
+
+describe('block server fairness: eviction choice', () => {
+  const c = (name: string, waitingMs: number, groupSize: number, prot = false) => ({ name, waitingMs, groupSize, protected: prot });
+  const cases: { what: string; sample: (EvictionCandidate & { name: string })[]; victim: string }[] = [
+    { what: 'the one waiting longest', sample: [c('busy', 0, 9), c('idle', 5000, 1), c('slow', 200, 9)], victim: 'idle' },
+    { what: 'never a protected one while others are left', sample: [c('fetcher', 9000, 9, true), c('busy', 0, 1)], victim: 'busy' },
+    { what: 'among busy ones, one of the largest group', sample: [c('small', 0, 1), c('large', 0, 50), c('mid', 0, 5)], victim: 'large' },
+    { what: 'one of the protected when all are', sample: [c('p1', 10, 2, true), c('p2', 900, 2, true)], victim: 'p2' },
+  ];
+  for (const k of cases) {
+    it(`closes ${k.what}`, () => {
+      const g = new SeededGen(7);
+      for (let i = 0; i < 20; i++) assert.equal(selectVictim(k.sample, () => g.u32() / 2 ** 32)?.name, k.victim);
+    });
+  }
+});
+
+/** A chain of n blocks whose coinbases have about `pad` bytes of outputs (large blocks without transactions to sign). */
+function chainOf(n: number, pad: number): { chain: Chain; blocks: Block[] } {
+  const params = makeTestParams();
+  const gen = new BlockGen(params);
+  const chain = new Chain(params, new MemoryChainStore());
+  const blocks = gen.chain(params.genesis, n, (i) => ({
+    coinbase: makeCoinbase(i + 1, Array.from({ length: Math.ceil(pad / 34) }, () => pay(alice, 1n)), new TextEncoder().encode(`pad ${i}`)),
+  }));
+  const r = chain.processBlocks(blocks, NOW);
+  assert.equal(r.rejected, undefined, String(r.rejected));
+  assert.equal(chain.height, n);
+  return { chain, blocks };
+}
+
+/** A raw connection from a loopback address of its own. */
+function rawConn(port: number, localAddress: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port, localAddress });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+describe('block server fairness: a server in this process, clients on loopback addresses', function () {
+  this.timeout(60_000);
+  const { chain, blocks } = chainOf(40, 40_000);
+  const params = chain.params;
+  let server: BlockServer | undefined;
+  const socks: net.Socket[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  afterEach(async () => {
+    timers.splice(0).forEach((t) => clearInterval(t));
+    socks.splice(0).forEach((s) => s.destroy());
+    await server?.close();
+    server = undefined;
+  });
+  const start = async (maxConnections: number, timeoutMs = 10_000) => {
+    server = new BlockServer(params, chain, { port: 0, host: '127.0.0.1', maxConnections, timeoutMs });
+    return server.listen();
+  };
+  const honestFetch = async (port: number): Promise<boolean> => {
+    const c = new BlockClient(params, '127.0.0.1', port, 2000);
+    try {
+      await c.connect();
+      return (await c.getHeaders([params.genesisHash], 10)).length === 10;
+    } catch {
+      return false;
+    } finally {
+      c.close();
+    }
+  };
+  const getHeaders = encodeFrame(params, MsgType.GetHeaders, encodeGetHeaders([params.genesisHash], 2000));
+
+  it('full of busy connections from 8 addresses: every honest newcomer is let in (one of theirs closed) and answered', async () => {
+    const port = await start(16);
+    for (let i = 0; i < 16; i++) {
+      const s = await rawConn(port, `127.0.0.${2 + (i % 8)}`);
+      s.on('error', () => {});
+      s.resume(); // reads and discards
+      timers.push(setInterval(() => !s.destroyed && s.write(getHeaders), 20));
+      socks.push(s);
+    }
+    await waitFor(() => server!.stats.headersServed >= 16 * 40, 10_000, () => 'attackers not served');
+    let answered = 0;
+    for (let i = 0; i < 20; i++) if (await honestFetch(port)) answered++;
+    assert.equal(answered, 20);
+    assert.equal(server!.stats.refused, 0);
+    assert.ok(server!.stats.evicted >= 1, 'the server was full');
+  });
+
+  it('an address holding its share with idle connections: a newcomer from it replaces one of them and is answered', async () => {
+    const port = await start(16); // a quarter: 4 per address
+    for (let i = 0; i < 4; i++) socks.push((await rawConn(port, '127.0.0.1')).on('error', () => {}).on('data', () => {}));
+    let answered = 0;
+    for (let i = 0; i < 10; i++) if (await honestFetch(port)) answered++;
+    assert.equal(answered, 10);
+    // One idle connection made room; a closing honest one the server has not yet seen close may cost another.
+    assert.ok(server!.stats.evicted >= 1);
+    await waitFor(() => socks.some((s) => s.closed), 5000, () => 'no idle connection was closed');
+  });
+
+  it('a client that asks for blocks and never reads is closed at the per-request deadline; others are answered meanwhile', async () => {
+    const port = await start(64, 1000);
+    const ask = encodeFrame(params, MsgType.GetBlocks, encodeHashes(blocks.map((b) => headerHash(b.header))));
+    const s = await rawConn(port, '127.0.0.3');
+    s.on('error', () => {});
+    s.pause();
+    for (let i = 0; i < 40; i++) s.write(ask); // 40 × 1.6 MB asked, not read
+    assert.ok(await honestFetch(port));
+    // (A paused client sees the close only when it reads again: the server's count says it.)
+    await waitFor(() => server!.stats.slowReaders === 1, 10_000, () => `not closed: ${JSON.stringify(server!.stats)}`);
+    assert.equal(server!.connections, 0);
+    assert.ok(await honestFetch(port));
+  });
+
+  it('more than 64 requests pipelined at once close the connection (flood), counted', async () => {
+    const port = await start(64);
+    const s = await rawConn(port, '127.0.0.4');
+    s.on('error', () => {});
+    const frames = Buffer.concat(Array.from({ length: 100 }, () => getHeaders));
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.resume();
+    s.write(frames);
+    await closed;
+    assert.equal(server!.stats.floods, 1);
+  });
+
+  it('20 connections fetching the same 40 large blocks at once each get all of them, in order', async () => {
+    const port = await start(64);
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const c = new BlockClient(params, '127.0.0.1', port, 10_000);
+        await c.connect();
+        return c;
+      }),
+    );
+    try {
+      const got = await Promise.all(clients.map((c) => c.getBlocks(blocks.map((b) => headerHash(b.header)))));
+      for (const g of got) assert.deepEqual(g.map(encodeBlock), blocks.map(encodeBlock));
+      assert.equal(server!.stats.blocksServed, 20 * 40);
+    } finally {
+      clients.forEach((c) => c.close());
+    }
+  });
+});
