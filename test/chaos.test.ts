@@ -57,6 +57,33 @@ async function sendPayment(w: (args: string[]) => Proc, arm: (p: Proc) => NodeJS
   return { ...(id ? { id } : {}), killed, ms: Date.now() - t0, out: p.out() };
 }
 
+/** The address of a wallet's key by name. */
+async function addressOf(w: (args: string[]) => Proc, name: string): Promise<string> {
+  const p = w(['list-addresses', '--json']);
+  await p.exited;
+  return (JSON.parse(p.out()) as { name: string; address: string }[]).find((x) => x.name === name)!.address;
+}
+
+/** `mvb verify` finds each store equal to a replay from genesis; every key and every reported payment is still there. */
+async function checkNothingLost(w: (args: string[]) => Proc, datadirs: readonly string[], ports: NetPorts, reported: readonly string[]): Promise<void> {
+  for (const d of datadirs) {
+    const v = run(MVB_BIN, ['verify', d, '--network', 'devnet', ...netSets(ports)]);
+    assert.equal(await v.exited, 0, `verify ${d}:\n${v.out()}`);
+    assert.match(v.out(), /UTXO set: .*: equal/);
+  }
+  const list = w(['list-addresses', '--json']);
+  assert.equal(await list.exited, 0, list.out());
+  assert.deepEqual((JSON.parse(list.out()) as { name: string }[]).map((x) => x.name).sort(), ['alice', 'bob']);
+  let checked = 0;
+  for (const id of reported) {
+    checked++;
+    const st = w(['status', id, '--json']);
+    assert.equal(await st.exited, 0, `payment ${id} lost:\n${st.out()}`);
+    assert.match((JSON.parse(st.out()) as { status: string }).status, /^(pending|confirmed)$/);
+  }
+  assert.ok(checked > 0 && checked === reported.length, `${checked} payment(s) checked`);
+}
+
 describe('chaos: kill -9 across mining, sync, reorganisation and send (real processes, loopback)', function () {
   this.timeout(60_000 + ROUNDS * 20_000);
   let ports: NetPorts;
@@ -82,11 +109,7 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
     const created = await w(['new-address', 'alice', '--json']).exited;
     assert.equal(created, 0);
     await w(['new-address', 'bob']).exited;
-    const { address } = JSON.parse((await (async () => {
-      const p = w(['list-addresses', '--json']);
-      await p.exited;
-      return JSON.stringify((JSON.parse(p.out()) as { name: string; address: string }[]).find((x) => x.name === 'alice'));
-    })())) as { address: string };
+    const address = await addressOf(w, 'alice');
     const other = encodeAddress(hash160(publicKeyOf(new Uint8Array(32).fill(5))), settings.params.addressVersion);
     const miners: MinerProc[] = [];
     const startM = async (i: number) => (miners[i] = await startMiner({ ports, datadir: mdirs[i]!, args: ['--address', i === 0 ? address : other] }));
@@ -139,21 +162,6 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
     await sleep(2000);
     await Promise.all(running.splice(0).map((p) => stopProc(p as MinerProc)));
     await watcher.close();
-    for (const d of [...mdirs, wdir]) {
-      const v = run(MVB_BIN, ['verify', d, '--network', 'devnet', ...netSets(ports)]);
-      assert.equal(await v.exited, 0, `verify ${d}:\n${v.out()}`);
-      assert.match(v.out(), /UTXO set: .*: equal/);
-    }
-    const list = w(['list-addresses', '--json']);
-    assert.equal(await list.exited, 0, list.out());
-    assert.deepEqual((JSON.parse(list.out()) as { name: string }[]).map((x) => x.name).sort(), ['alice', 'bob']);
-    let checked = 0;
-    for (const id of reported) {
-      checked++;
-      const st = w(['status', id, '--json']);
-      assert.equal(await st.exited, 0, `payment ${id} lost:\n${st.out()}`);
-      assert.match((JSON.parse(st.out()) as { status: string }).status, /^(pending|confirmed)$/);
-    }
-    assert.ok(checked > 0 && checked === reported.length, `${checked} payment(s) checked`);
+    await checkNothingLost(w, [...mdirs, wdir], ports, reported);
   });
 });

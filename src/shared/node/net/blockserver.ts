@@ -6,9 +6,10 @@
 //   deficit round robin), so an address gets one share in N however many connections it opens or
 //   requests it sends, and large answers cost their asker turns, not the others;
 // - slots: thousands of connections are cheap (each holds at most one partial request, a few
-//   parsed ones and about one answer frame unsent); one address holds at most a quarter of them,
-//   and when the server (or the address's share) is full a newcomer replaces a connection chosen
-//   as Core chooses inbound evictions (inbound-eviction.ts), never is turned away for a busy one;
+//   parsed ones and about one answer frame unsent); a connection takes a slot only with its first
+//   whole request (until then it is on probation), an address holds at most a quarter of the
+//   slots, and when full a newcomer takes the slot of the connection that gives the server least,
+//   much as Core chooses inbound evictions (inbound-slots.ts, inbound-eviction.ts);
 // - deadlines: each request frame must arrive whole within timeoutMs of its first byte, each
 //   answer must be taken by the client with at most timeoutMs of waiting on it (a client that does
 //   not read is closed), and a connection idle for timeoutMs is closed.
@@ -17,11 +18,13 @@ import net from 'node:net';
 import type { Chain } from '../../core/chain.js';
 import { encodeBlock } from '../../core/block.js';
 import { toHex } from '../../core/bytes.js';
+import { HEADER_BYTES } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
 import { FairScheduler } from './fair-scheduler.js';
 import { FrameCache } from './frame-cache.js';
-import { sampleCandidates, selectVictim } from './inbound-eviction.js';
-import { FrameReader, MAX_HASHES_PER_REQUEST, MsgType, decodeGetHeaders, decodeHashes, encodeFrame, encodeHashes, encodeHeaders } from './protocol.js';
+import { type EvictionCandidate, SlotUse } from './inbound-eviction.js';
+import { InboundSlots } from './inbound-slots.js';
+import { FRAME_HEADER_BYTES, FrameReader, MAX_HASHES_PER_REQUEST, MsgType, decodeGetHeaders, decodeHashes, encodeFrame, encodeHashes, encodeHeaders } from './protocol.js';
 
 export interface BlockServerOptions {
   readonly port: number;
@@ -46,10 +49,16 @@ const MAX_STALLED_BYTES = 64 * 1024 * 1024;
 const FRAME_CACHE_BYTES = 32 * 1024 * 1024;
 /** How long the scheduler answers before yielding to the event loop (status, mining, reading requests). */
 const SLICE_MS = 4;
-/** Connections from one address at most, as a share of maxConnections (at least 2). */
-const PER_ADDRESS_SHARE = 0.25;
+/**
+ * Connections the kernel queues for accepting (capped by net.core.somaxconn). Past it new
+ * connections are dropped and retried a second later: a flood of reconnections must not cost
+ * honest newcomers that second (Node's default is 511).
+ */
+const LISTEN_BACKLOG = 4096;
 /** Connections protected from eviction per address, by each protection. */
 const PROTECTED_PER_ADDRESS = 2;
+/** Between an answer and its next request a client may think this long before its slot counts as idle. */
+const THINK_MS = 1000;
 /** A connection sent a block this recently may be protected as a fetcher of real data. */
 const FETCHED_RECENTLY_MS = 30_000;
 
@@ -63,12 +72,11 @@ export function addressGroup(remote: string | undefined): string {
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
-interface Group {
-  readonly key: string;
-  readonly conns: Conn[];
-  /** Its connections most recently sent a block, newest first (at most PROTECTED_PER_ADDRESS). */
+/** What the server remembers per address for the protections: a few of its connections, newest first. */
+interface Recent {
+  /** Most recently sent a block (at most PROTECTED_PER_ADDRESS). */
   fetchers: Conn[];
-  /** Its connections most recently answered, newest first (at most PROTECTED_PER_ADDRESS). */
+  /** Most recently answered in full (at most PROTECTED_PER_ADDRESS). */
   answered: Conn[];
 }
 
@@ -81,11 +89,9 @@ interface Answer {
 /** What the server tracks per connection; everything in it is bounded. */
 interface Conn {
   readonly socket: net.Socket;
-  readonly group: Group;
+  /** Its source address (the group it counts in). */
+  readonly group: string;
   readonly reader: FrameReader;
-  /** Its place in the server's list and in its group's (for removal in O(1)). */
-  index: number;
-  groupIndex: number;
   readonly requests: { type: MsgType; payload: Uint8Array }[];
   answer?: Answer;
   /** Since when it has given the server nothing to do (undefined while it has). */
@@ -99,6 +105,8 @@ interface Conn {
   /** Set while a partial frame is pending: the whole frame must arrive by then. */
   frameTimer?: NodeJS.Timeout;
   lastBlockMs: number;
+  /** Requests answered in full. */
+  answeredCount: number;
   closed: boolean;
 }
 
@@ -107,8 +115,9 @@ const touch = (list: Conn[], c: Conn): Conn[] => [c, ...list.filter((x) => x !==
 
 export class BlockServer {
   private readonly server: net.Server;
-  private readonly all: Conn[] = [];
-  private readonly groups = new Map<string, Group>();
+  private readonly slots: InboundSlots<Conn>;
+  private readonly conns = new Set<Conn>();
+  private readonly recent = new Map<string, Recent>();
   private readonly ready = new FairScheduler<Conn>();
   /** Connections waiting on their client to read, oldest stall first (Set order is insertion order). */
   private readonly stalled = new Set<Conn>();
@@ -116,7 +125,7 @@ export class BlockServer {
   private readonly cache = new FrameCache(FRAME_CACHE_BYTES);
   private pumpScheduled = false;
   private readonly random: () => number;
-  readonly stats = { connections: 0, refused: 0, evicted: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
+  readonly stats = { connections: 0, refused: 0, evicted: 0, pushedOut: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
 
   constructor(
     private readonly params: ConsensusParams,
@@ -124,6 +133,20 @@ export class BlockServer {
     private readonly opts: BlockServerOptions,
   ) {
     this.random = opts.random ?? Math.random;
+    this.slots = new InboundSlots<Conn>({
+      maxConnections: opts.maxConnections,
+      random: this.random,
+      judge: (c, now) => this.judge(c, now),
+      close: (c, why) => {
+        if (why === 'evicted') this.stats.evicted++;
+        else this.stats.pushedOut++;
+        this.drop(c);
+      },
+      groupGone: (key) => {
+        this.recent.delete(key);
+        this.ready.forget(key);
+      },
+    });
     this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
     this.server.on('error', () => {});
   }
@@ -131,7 +154,7 @@ export class BlockServer {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.opts.port, this.opts.host, () => {
+      this.server.listen({ port: this.opts.port, host: this.opts.host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve((this.server.address() as net.AddressInfo).port);
       });
@@ -142,25 +165,15 @@ export class BlockServer {
     return (this.server.address() as net.AddressInfo | null)?.port ?? 0;
   }
 
-  /** Open connections, for tests and status. */
+  /** Open connections (holding a slot or on probation), for tests and status. */
   get connections(): number {
-    return this.all.length;
-  }
-
-  private get perAddressCap(): number {
-    return Math.max(2, Math.floor(this.opts.maxConnections * PER_ADDRESS_SHARE));
+    return this.conns.size;
   }
 
   private onConnection(s: net.Socket): void {
     s.on('error', () => {});
-    const key = addressGroup(s.remoteAddress);
-    if (!this.admit(key)) {
-      this.stats.refused++;
-      s.destroy();
-      return;
-    }
     this.stats.connections++;
-    const c = this.open(s, key);
+    const c = this.open(s, addressGroup(s.remoteAddress));
     s.on('close', () => this.forget(c));
     s.on('data', (chunk: Buffer) => this.onData(c, chunk));
     s.on('drain', () => this.onDrain(c));
@@ -171,85 +184,55 @@ export class BlockServer {
     });
   }
 
-  /**
-   * Room for a newcomer from address group `key`: within the address's share and the server's
-   * slots, or by closing one connection, of its own address when that holds its share, else of
-   * all. Refused only when there is nothing to close.
-   */
-  private admit(key: string): boolean {
-    const g = this.groups.get(key);
-    if (g && g.conns.length >= this.perAddressCap) return this.evictOne(g.conns);
-    if (this.all.length < this.opts.maxConnections) return true;
-    return this.evictOne(this.all);
-  }
-
-  private evictOne(pool: readonly Conn[]): boolean {
-    const now = Date.now();
-    const sample = sampleCandidates(pool, this.random).map((conn) => ({
-      conn,
-      groupSize: conn.group.conns.length,
-      waitingMs: this.waitingMs(conn, now),
-      protected: this.isProtected(conn, now),
-    }));
-    const victim = selectVictim(sample, this.random);
-    if (!victim) return false;
-    this.stats.evicted++;
-    this.drop(victim.conn);
-    return true;
-  }
-
-  /** How long c has kept the server waiting on it: idle, or not reading what it asked for. */
-  private waitingMs(c: Conn, now: number): number {
-    const idle = c.idleSinceMs === undefined ? 0 : now - c.idleSinceMs;
-    const stalled = c.stalledSinceMs === undefined ? 0 : now - c.stalledSinceMs;
-    return Math.max(idle, stalled);
+  /** How c uses its slot (see SlotUse), for how long, and whether a protection covers it. */
+  private judge(c: Conn, now: number): EvictionCandidate {
+    const prot = this.isProtected(c, now);
+    if (c.stalledSinceMs !== undefined) return { use: SlotUse.Slow, waitingMs: now - c.stalledSinceMs, protected: prot };
+    if (c.idleSinceMs === undefined) return { use: SlotUse.Busy, waitingMs: 0, protected: prot };
+    const idle = now - c.idleSinceMs;
+    if (c.frameTimer) return { use: SlotUse.Slow, waitingMs: idle, protected: prot }; // trickling its next request
+    return idle > THINK_MS ? { use: SlotUse.Idle, waitingMs: idle, protected: prot } : { use: SlotUse.Busy, waitingMs: 0, protected: prot };
   }
 
   /** Core's protections, a few per address: recent fetchers of real blocks, and connections of addresses that served us. */
   private isProtected(c: Conn, now: number): boolean {
-    if (c.group.fetchers.includes(c) && now - c.lastBlockMs < FETCHED_RECENTLY_MS) return true;
-    return c.group.answered.includes(c) && this.opts.vouched?.(c.group.key) === true;
+    const r = this.recent.get(c.group);
+    if (!r) return false;
+    if (r.fetchers.includes(c) && now - c.lastBlockMs < FETCHED_RECENTLY_MS) return true;
+    return r.answered.includes(c) && this.opts.vouched?.(c.group) === true;
   }
 
-  private open(socket: net.Socket, key: string): Conn {
-    let group = this.groups.get(key);
-    if (!group) {
-      group = { key, conns: [], fetchers: [], answered: [] };
-      this.groups.set(key, group);
-    }
+  private open(socket: net.Socket, group: string): Conn {
     const c: Conn = {
       socket,
       group,
       reader: new FrameReader(this.params, MAX_REQUEST_BYTES),
-      index: this.all.length,
-      groupIndex: group.conns.length,
       requests: [],
       idleSinceMs: Date.now(),
       stalledBytes: 0,
       requestStallMs: 0,
       lastBlockMs: 0,
+      answeredCount: 0,
       closed: false,
     };
-    this.all.push(c);
-    group.conns.push(c);
+    this.conns.add(c);
+    this.slots.join(c, group);
     return c;
   }
 
-  /** Forgets c: its slot, its group's count, its timers and stalled bytes. */
+  /** Forgets c: its slot or probation, its timers and stalled bytes. */
   private forget(c: Conn): void {
     if (c.closed) return;
     c.closed = true;
+    this.conns.delete(c);
     clearTimeout(c.frameTimer);
     this.unstall(c);
-    removeAt(this.all, c.index, (moved, i) => (moved.index = i));
-    const g = c.group;
-    removeAt(g.conns, c.groupIndex, (moved, i) => (moved.groupIndex = i));
-    g.fetchers = g.fetchers.filter((x) => x !== c);
-    g.answered = g.answered.filter((x) => x !== c);
-    if (g.conns.length === 0) {
-      this.groups.delete(g.key);
-      this.ready.forget(g.key);
+    const r = this.recent.get(c.group);
+    if (r) {
+      r.fetchers = r.fetchers.filter((x) => x !== c);
+      r.answered = r.answered.filter((x) => x !== c);
     }
+    this.slots.leave(c);
   }
 
   private drop(c: Conn): void {
@@ -269,6 +252,11 @@ export class BlockServer {
     }
     this.frameDeadline(c, frames.length > 0, c.reader.buffered > 0);
     if (frames.length === 0) return;
+    if (!this.slots.holds(c) && !this.slots.establish(c)) {
+      this.stats.refused++;
+      this.drop(c);
+      return;
+    }
     for (const f of frames) c.requests.push(f);
     if (c.requests.length > MAX_PIPELINED) {
       this.stats.floods++;
@@ -297,7 +285,7 @@ export class BlockServer {
   /** Queues c for a turn if it has work and its client is taking what it was sent. */
   private markReady(c: Conn, kick: boolean): void {
     if (c.closed || c.stalledSinceMs !== undefined || (!c.answer && c.requests.length === 0)) return;
-    this.ready.add(c.group.key, c);
+    this.ready.add(c.group, c);
     if (kick && !this.pumpScheduled) {
       this.pumpScheduled = true;
       setImmediate(() => this.pump());
@@ -344,8 +332,19 @@ export class BlockServer {
 
   private answered(c: Conn): void {
     c.answer = undefined;
-    c.group.answered = touch(c.group.answered, c);
+    c.answeredCount++;
+    const r = this.recentOf(c);
+    r.answered = touch(r.answered, c);
     if (c.requests.length === 0) c.idleSinceMs = Date.now();
+  }
+
+  private recentOf(c: Conn): Recent {
+    let r = this.recent.get(c.group);
+    if (!r) {
+      r = { fetchers: [], answered: [] };
+      this.recent.set(c.group, r);
+    }
+    return r;
   }
 
   private startAnswer(c: Conn, type: MsgType, payload: Uint8Array): Answer {
@@ -358,9 +357,7 @@ export class BlockServer {
         },
         next: () => {
           done = true;
-          const headers = this.chain.headersAfter(locator, max);
-          this.stats.headersServed += headers.length;
-          return encodeFrame(this.params, MsgType.Headers, encodeHeaders(headers));
+          return this.headersFrame(locator, max);
         },
       };
     }
@@ -386,13 +383,31 @@ export class BlockServer {
             continue;
           }
           c.lastBlockMs = Date.now();
-          c.group.fetchers = touch(c.group.fetchers, c);
+          const r = this.recentOf(c);
+          r.fetchers = touch(r.fetchers, c);
           return frame;
         }
         done = true;
         return encodeFrame(this.params, MsgType.NotFound, encodeHashes(missing));
       },
     };
+  }
+
+  /**
+   * The HEADERS answer to a locator: the same fork point, count and tip give the same frame,
+   * encoded once (the cheapest request an attacker can repeat, GETHEADERS from genesis, asks
+   * for up to 2 000 headers and a checksum over 160 kB).
+   */
+  private headersFrame(locator: readonly Uint8Array[], max: number): Uint8Array {
+    const key = `h:${this.chain.findFork(locator).hashHex}:${max}:${this.chain.tip.hashHex}`;
+    let frame = this.cache.get(key);
+    if (!frame) {
+      frame = encodeFrame(this.params, MsgType.Headers, encodeHeaders(this.chain.headersAfter(locator, max)));
+      this.cache.set(key, frame);
+    }
+    // The payload is a count of at most 3 bytes and 80 bytes per header.
+    this.stats.headersServed += Math.floor((frame.length - FRAME_HEADER_BYTES) / HEADER_BYTES);
+    return frame;
   }
 
   private blockFrame(hash: Uint8Array): Uint8Array | undefined {
@@ -449,16 +464,7 @@ export class BlockServer {
   }
 
   close(): Promise<void> {
-    for (const c of [...this.all]) this.drop(c);
+    for (const c of [...this.conns]) this.drop(c);
     return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** Swap-removes list[i], telling the element moved into its place its new index. */
-function removeAt<T>(list: T[], i: number, moved: (x: T, i: number) => void): void {
-  const last = list.pop()!;
-  if (i < list.length) {
-    list[i] = last;
-    moved(last, i);
   }
 }

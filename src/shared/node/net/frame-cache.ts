@@ -1,7 +1,9 @@
-// Encoded BLOCK frames the block server sent lately, by block hash, bounded in bytes and least
-// recently used first out. A block never changes under its hash, so its frame (serialisation
-// plus checksum, milliseconds for a full block) is made once however many connections ask for
-// it, and connections that have not yet taken their copy share one buffer instead of one each.
+// Answer frames the block server sent lately, bounded in bytes and least recently used first
+// out: BLOCK frames by block hash (a block never changes under its hash) and HEADERS frames by
+// fork point, count and tip (the same question while the tip stands has the same answer). Each
+// is made once (serialisation plus checksum: milliseconds for a full block or 2 000 headers)
+// however many connections ask, and connections that have not yet taken their copy share one
+// buffer instead of one each.
 
 export class FrameCache {
   private readonly frames = new Map<string, Uint8Array>();

@@ -1,22 +1,36 @@
 // Which connection a full block server closes to let a newcomer in. Modelled on Core's inbound
 // eviction (net.cpp CConnman::AttemptToEvictConnection, node/eviction.cpp SelectNodeToEvict):
-// first set aside a few connections per group that show something an attacker cannot fake
-// cheaply (Core: novel blocks and transactions, low ping, long uptime; here: peers whose address
-// served us valid chain data, and connections that fetched real blocks lately), then close one
-// of the rest. Core closes the youngest of the largest group; we close the one that has kept the
-// server waiting longest (idle, a request trickling in, answers not read), and among those not
-// waiting at all (busy with requests) one of the largest group at random: an attacker busy with
-// cheap requests can make no connection of its unevictable, and its reconnections evict its own.
+// Core sets aside a few connections per group that show something an attacker cannot fake
+// cheaply (novel blocks and transactions, low ping, long uptime) and closes one of the rest, the
+// youngest of the largest netgroup. Here a connection (one that has asked something: before
+// that it holds no slot, see inbound-slots.ts) is judged first by what it gives the server:
+// those that do not read their answers or trickle their next request in go first, then those
+// idle after being answered (past a moment to think), then those with work. Within each, the protected go last: a few connections per
+// address that fetched real blocks lately, and those of addresses that served us valid chain
+// data (Core's protections; a protection never keeps a slow connection over a busy one, since
+// fetching a block once is cheap). Then the one that has kept the server waiting longest, and
+// among equals one at random: not the largest address's (Core), since an attacker can make the
+// honest clients' own address the largest by packing it with slow connections.
 //
-// Protection never blocks admission: when every connection sampled is protected, the choice is
-// made among them by the same order (Core returns no victim and drops the newcomer, which is what
-// let a few addresses hold every slot).
+// An attacker busy with cheap requests can make no connection of its unevictable; reconnecting
+// as fast as it is closed only makes its connections young, not better than an honest client's;
+// and nothing blocks admission (Core returns no victim when every connection is protected and
+// drops the newcomer, which is what let a few addresses hold every slot).
+
+/** How a connection uses its slot, worst first: what eviction looks at before anything else. */
+export enum SlotUse {
+  /** Does not read what it asked for, or trickles its next request in. */
+  Slow = 2,
+  /** Answered, and has asked nothing since, for longer than a client takes to think. */
+  Idle = 1,
+  /** A request waiting or being answered, or answered a moment ago. */
+  Busy = 0,
+}
 
 /** What eviction needs to know about a connection. */
 export interface EvictionCandidate {
-  /** Its address group's connection count. */
-  readonly groupSize: number;
-  /** How long it has kept the server waiting on it (0 while the server has work of its own for it). */
+  readonly use: SlotUse;
+  /** How long it has been in that state. */
   readonly waitingMs: number;
   /** Set aside by one of the protections above. */
   readonly protected: boolean;
@@ -36,16 +50,11 @@ export function sampleCandidates<C>(pool: readonly C[], random: () => number): C
   return [...picked].map((i) => pool[i]!);
 }
 
-/**
- * The connection to close among the sampled candidates: unprotected ones first, then the one
- * waiting longest; among those not waiting, the largest group's; remaining ties at random.
- */
+/** The connection to close among the sampled candidates, by the order above. */
 export function selectVictim<C extends EvictionCandidate>(sample: readonly C[], random: () => number): C | undefined {
-  const open = sample.filter((c) => !c.protected);
-  const pool = open.length > 0 ? open : sample;
   let best: C | undefined;
   let bestTie = 0;
-  for (const c of pool) {
+  for (const c of sample) {
     const tie = random();
     if (!best || worse(c, tie, best, bestTie)) {
       best = c;
@@ -57,7 +66,8 @@ export function selectVictim<C extends EvictionCandidate>(sample: readonly C[], 
 
 /** Whether a (with tie-breaker ta) is the better one to close than b. */
 function worse(a: EvictionCandidate, ta: number, b: EvictionCandidate, tb: number): boolean {
+  if (a.use !== b.use) return a.use > b.use;
+  if (a.protected !== b.protected) return !a.protected;
   if (a.waitingMs !== b.waitingMs) return a.waitingMs > b.waitingMs;
-  if (a.groupSize !== b.groupSize) return a.groupSize > b.groupSize;
   return ta > tb;
 }
