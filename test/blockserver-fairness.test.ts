@@ -142,8 +142,8 @@ describe('block server fairness: a server in this process, clients on loopback a
     await server?.close();
     server = undefined;
   });
-  const start = async (maxConnections: number, timeoutMs = 10_000) => {
-    server = new BlockServer(params, chain, { port: 0, host: '127.0.0.1', maxConnections, timeoutMs });
+  const start = async (maxConnections: number, timeoutMs = 10_000, vouched?: (a: string) => boolean) => {
+    server = new BlockServer(params, chain, { port: 0, host: '127.0.0.1', maxConnections, timeoutMs, ...(vouched ? { vouched } : {}) });
     return server.listen();
   };
   const honestFetch = async (port: number): Promise<boolean> => {
@@ -185,6 +185,29 @@ describe('block server fairness: a server in this process, clients on loopback a
     assert.equal(answered, 10);
     assert.equal(server!.stats.evicted, 0);
     assert.equal(server!.stats.refused, 0);
+  });
+
+  it('when full, idle connections that fetched real blocks lately or come from an address that served us are kept, the other idle ones closed first', async () => {
+    const port = await start(8, 10_000, (a) => a === '127.0.0.9');
+    const getBlock = encodeFrame(params, MsgType.GetBlocks, encodeHashes([headerHash(blocks[0]!.header)]));
+    const ask = async (address: string, frame: Uint8Array) => {
+      const s = (await rawConn(port, address)).on('error', () => {});
+      let got = 0;
+      const answered = new Promise<void>((r) => s.on('data', (d: Buffer) => (got += d.length) > 0 && r()));
+      s.write(frame);
+      await answered;
+      socks.push(s);
+      return s;
+    };
+    const plain = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((a) => ask(a, getHeaders)));
+    const fetchers = await Promise.all(['127.0.0.8', '127.0.0.8'].map((a) => ask(a, getBlock)));
+    const vouched = await Promise.all(['127.0.0.9', '127.0.0.9'].map((a) => ask(a, getHeaders)));
+    // All eight answered and then silent: past the moment a client may think, each counts as idle.
+    await new Promise((r) => setTimeout(r, 1200));
+    for (let i = 0; i < 4; i++) await ask(`127.0.0.${20 + i}`, getHeaders); // newcomers, each needing a slot
+    await waitFor(() => plain.every((s) => s.closed), 5000, () => `plain idle ones still open: ${plain.filter((s) => !s.closed).length}`);
+    assert.equal(server!.stats.evicted, 4);
+    assert.ok([...fetchers, ...vouched].every((s) => !s.closed), 'a protected connection was closed');
   });
 
   it('a client that asks for blocks and never reads is closed at the per-request deadline; others are answered meanwhile', async () => {
