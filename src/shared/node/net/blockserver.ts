@@ -107,6 +107,8 @@ interface Conn {
   lastBlockMs: number;
   /** Requests answered in full. */
   answeredCount: number;
+  /** On probation with requests, waiting for a slot. */
+  waiting: boolean;
   closed: boolean;
 }
 
@@ -125,7 +127,7 @@ export class BlockServer {
   private readonly cache = new FrameCache(FRAME_CACHE_BYTES);
   private pumpScheduled = false;
   private readonly random: () => number;
-  readonly stats = { connections: 0, refused: 0, evicted: 0, pushedOut: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
+  readonly stats = { connections: 0, waited: 0, evicted: 0, pushedOut: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
 
   constructor(
     private readonly params: ConsensusParams,
@@ -142,6 +144,7 @@ export class BlockServer {
         else this.stats.pushedOut++;
         this.drop(c);
       },
+      promoted: (c) => this.onPromoted(c),
       groupGone: (key) => {
         this.recent.delete(key);
         this.ready.forget(key);
@@ -213,6 +216,7 @@ export class BlockServer {
       requestStallMs: 0,
       lastBlockMs: 0,
       answeredCount: 0,
+      waiting: false,
       closed: false,
     };
     this.conns.add(c);
@@ -252,19 +256,29 @@ export class BlockServer {
     }
     this.frameDeadline(c, frames.length > 0, c.reader.buffered > 0);
     if (frames.length === 0) return;
-    if (!this.slots.holds(c) && !this.slots.establish(c)) {
-      this.stats.refused++;
-      this.drop(c);
-      return;
-    }
+    const slot = this.slots.establish(c);
     for (const f of frames) c.requests.push(f);
     if (c.requests.length > MAX_PIPELINED) {
       this.stats.floods++;
       this.drop(c);
       return;
     }
-    if (c.requests.length >= PAUSE_READING_AT) c.socket.pause();
     c.idleSinceMs = undefined;
+    if (slot === 'waiting') {
+      // No slot free for its address now: it waits unserved and unread (see inbound-slots.ts).
+      if (!c.waiting) this.stats.waited++;
+      c.waiting = true;
+      c.socket.pause();
+      return;
+    }
+    if (c.requests.length >= PAUSE_READING_AT) c.socket.pause();
+    this.markReady(c, true);
+  }
+
+  /** c waited on probation and now holds a slot: read and serve it. */
+  private onPromoted(c: Conn): void {
+    c.waiting = false;
+    if (c.requests.length < PAUSE_READING_AT) c.socket.resume();
     this.markReady(c, true);
   }
 
@@ -284,7 +298,7 @@ export class BlockServer {
 
   /** Queues c for a turn if it has work and its client is taking what it was sent. */
   private markReady(c: Conn, kick: boolean): void {
-    if (c.closed || c.stalledSinceMs !== undefined || (!c.answer && c.requests.length === 0)) return;
+    if (c.closed || c.waiting || c.stalledSinceMs !== undefined || (!c.answer && c.requests.length === 0)) return;
     this.ready.add(c.group, c);
     if (kick && !this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -317,7 +331,7 @@ export class BlockServer {
         if (!req) return 0;
         c.answer = this.startAnswer(c, req.type, req.payload);
         c.requestStallMs = 0;
-        if (c.requests.length < PAUSE_READING_AT && c.socket.isPaused()) c.socket.resume();
+        if (c.requests.length < PAUSE_READING_AT && c.socket.isPaused() && !c.waiting) c.socket.resume();
       }
       const frame = c.answer.next();
       if (c.answer.done) this.answered(c);

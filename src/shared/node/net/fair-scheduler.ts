@@ -12,6 +12,13 @@
 // bytes per round as one asking for small ones, not the same frames. A group that overspent
 // (one large frame) sits out turns until its credit is positive again, also if it goes quiet
 // and comes back meanwhile.
+//
+// Groups that come with work after having none (an honest client's one request, a wallet's
+// next batch) wait in a queue of their own, taken in turn with the ring of those that keep
+// having work, one turn each way (the sparse-flow queue of FQ-CoDel, RFC 8290 §4.1, bounded to
+// half the turns so the ring is never starved): a client asking now and then waits for the
+// other such clients, not for a round of every address that keeps the server busy. A group
+// whose turn ends with work left goes to the ring; one that comes back in debt, to the ring too.
 
 /** Bytes a group may be sent per turn. */
 export const QUANTUM_BYTES = 16 * 1024;
@@ -29,11 +36,36 @@ interface Lane<T> {
   deficit: number;
 }
 
+/** A FIFO of lanes (shift without moving the rest). */
+class LaneQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    const x = this.items[this.head];
+    if (x === undefined) return undefined;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  get length(): number {
+    return this.items.length - this.head;
+  }
+}
+
 export class FairScheduler<T> {
   private readonly lanes = new Map<string, Lane<T>>();
-  /** Groups waiting for a turn, in turn order (the one being served is `current`). */
-  private ring: Lane<T>[] = [];
-  private ringHead = 0;
+  /** Groups that came with work after having none, in arrival order. */
+  private readonly fresh = new LaneQueue<Lane<T>>();
+  /** Groups that keep having work, in turn order (the one being served is `current`). */
+  private readonly ring = new LaneQueue<Lane<T>>();
+  /** Whether the last turn went to a fresh group (turns alternate while both queues have some). */
+  private lastFresh = false;
   private current?: Lane<T>;
   /** Overspent credit of groups that had nothing queued meanwhile (forgotten with the group). */
   private readonly debts = new Map<string, number>();
@@ -45,7 +77,7 @@ export class FairScheduler<T> {
       lane = { key: group, items: [], queued: new Set(), deficit: this.debts.get(group) ?? 0 };
       this.debts.delete(group);
       this.lanes.set(group, lane);
-      this.ring.push(lane);
+      (lane.deficit < 0 ? this.ring : this.fresh).push(lane);
     }
     if (lane.queued.has(item)) return;
     lane.queued.add(item);
@@ -90,19 +122,11 @@ export class FairScheduler<T> {
     if (this.debts.size > MAX_DEBTS) this.debts.delete(this.debts.keys().next().value!);
   }
 
+  /** The next group to serve: fresh and ring groups in turn while both have some. */
   private takeTurn(): Lane<T> | undefined {
-    const lane = this.ring[this.ringHead];
-    if (!lane) {
-      this.ring = [];
-      this.ringHead = 0;
-      return undefined;
-    }
-    this.ringHead++;
-    if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
-      this.ring = this.ring.slice(this.ringHead);
-      this.ringHead = 0;
-    }
-    return lane;
+    const fromFresh = this.fresh.length > 0 && (this.ring.length === 0 || !this.lastFresh);
+    this.lastFresh = fromFresh;
+    return (fromFresh ? this.fresh : this.ring).shift();
   }
 
   /** The group has gone (its last connection closed): its debt goes with it. */
@@ -112,7 +136,7 @@ export class FairScheduler<T> {
 
   /** Whether anything is queued. */
   get pending(): boolean {
-    return (this.current !== undefined && this.current.items.length > 0) || this.ringHead < this.ring.length;
+    return (this.current !== undefined && this.current.items.length > 0) || this.fresh.length > 0 || this.ring.length > 0;
   }
 
   /** Groups with work queued or owing credit (for tests). */

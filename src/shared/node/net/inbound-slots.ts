@@ -11,8 +11,11 @@
 // its fair share (maxConnections over the addresses holding slots; a newcomer's is) takes the
 // worst slot of all (inbound-eviction.ts, after Core's AttemptToEvictConnection, which evicts
 // from the largest group to the same end), and one at or above it may only replace a connection
-// worse than a newcomer (slow or idle), its own first, else it is refused. Each eviction looks
-// at a sample of EVICTION_SAMPLE, so thousands of connections cost the same per newcomer.
+// worse than a newcomer (slow or idle), its own first, else it waits on probation (unserved,
+// not read) for a slot to free, the longest waiting first: refused outright, an attacker would
+// reconnect at once, and its reconnections would flood the kernel's accept queue, where honest
+// newcomers wait with them. Each eviction looks at a sample of EVICTION_SAMPLE, so thousands of
+// connections cost the same per newcomer.
 import { type EvictionCandidate, SlotUse, sampleCandidates, selectVictim } from './inbound-eviction.js';
 
 /** What the table asks of the server about a connection, and how it has one closed. */
@@ -25,6 +28,8 @@ export interface SlotPolicy<C> {
   close(c: C, why: 'evicted' | 'pushed-out'): void;
   /** The address's last connection (slot or probation) is gone. */
   groupGone?(group: string): void;
+  /** A connection that waited on probation now holds a slot. */
+  promoted(c: C): void;
 }
 
 interface Entry<C> {
@@ -32,6 +37,8 @@ interface Entry<C> {
   readonly group: GroupSlots<C>;
   readonly openedMs: number;
   established: boolean;
+  /** On probation with a request, waiting for a slot (see promoteWaiting). */
+  waiting: boolean;
   /** Index in the probation list or the slot list, and (holding a slot) in its group's. */
   index: number;
   groupIndex: number;
@@ -55,6 +62,8 @@ export class InboundSlots<C> {
   private readonly groups = new Map<string, GroupSlots<C>>();
   /** Addresses holding at least one slot. */
   private holdingAddresses = 0;
+  /** Probationers waiting for a slot. */
+  private waitingCount = 0;
 
   constructor(private readonly policy: SlotPolicy<C>) {}
 
@@ -65,12 +74,19 @@ export class InboundSlots<C> {
   get probationers(): number {
     return this.probation.length;
   }
+  get waiting(): number {
+    return this.waitingCount;
+  }
   private get perAddressCap(): number {
     return Math.max(2, Math.floor(this.policy.maxConnections * PER_ADDRESS_SHARE));
   }
-  /** As many on probation as there are slots: more than an accept batch of honest newcomers. */
+  /**
+   * Places on probation: twice the slots (at least 1 024), so connections waiting for a slot and
+   * ones that have not asked yet fit without pushing each other out (each costs a socket and a
+   * partial request at most), and more than an accept batch of honest newcomers.
+   */
   private get probationCap(): number {
-    return Math.max(16, this.policy.maxConnections);
+    return Math.max(1024, 2 * this.policy.maxConnections);
   }
 
   /** A new connection from `group`, on probation (pushing the worst probationer out when full). */
@@ -81,7 +97,7 @@ export class InboundSlots<C> {
       g = { key: group, holders: [], probation: 0 };
       this.groups.set(group, g);
     }
-    const e: Entry<C> = { conn, group: g, openedMs: Date.now(), established: false, index: this.probation.length, groupIndex: -1 };
+    const e: Entry<C> = { conn, group: g, openedMs: Date.now(), established: false, waiting: false, index: this.probation.length, groupIndex: -1 };
     this.probation.push(e);
     g.probation++;
     this.entries.set(conn, e);
@@ -92,14 +108,26 @@ export class InboundSlots<C> {
     return this.entries.get(conn)?.established === true;
   }
 
-  /** conn's first whole request: it takes a slot, or (false) is refused and forgotten. */
-  establish(conn: C): boolean {
+  /**
+   * conn's first whole request: it takes a slot ('holds'), or waits on probation for one
+   * ('waiting': the caller stops reading and serving it until promoted() says it holds one).
+   */
+  establish(conn: C): 'holds' | 'waiting' | 'gone' {
     const e = this.entries.get(conn);
-    if (!e || e.established) return e !== undefined;
+    if (!e) return 'gone';
+    if (e.established) return 'holds';
     if (!this.makeRoom(e.group)) {
-      this.leave(conn);
-      return false;
+      if (!e.waiting) this.waitingCount++;
+      e.waiting = true;
+      return 'waiting';
     }
+    this.promote(e);
+    return 'holds';
+  }
+
+  private promote(e: Entry<C>): void {
+    if (e.waiting) this.waitingCount--;
+    e.waiting = false;
     removeAt(this.probation, e.index, (m, i) => (m.index = i));
     e.group.probation--;
     e.established = true;
@@ -108,7 +136,16 @@ export class InboundSlots<C> {
     this.holders.push(e);
     e.group.holders.push(e);
     if (e.group.holders.length === 1) this.holdingAddresses++;
-    return true;
+  }
+
+  /** A slot freed: the longest waiting probationer (sampled) takes it, if any waits. */
+  private promoteWaiting(): void {
+    if (this.waitingCount === 0 || this.holders.length >= this.policy.maxConnections) return;
+    let oldest: Entry<C> | undefined;
+    for (const e of sampleCandidates(this.probation, this.policy.random)) if (e.waiting && (!oldest || e.openedMs < oldest.openedMs)) oldest = e;
+    if (!oldest) return;
+    this.promote(oldest);
+    this.policy.promoted(oldest.conn);
   }
 
   /** Forgets conn (closed, or being closed). */
@@ -124,11 +161,13 @@ export class InboundSlots<C> {
     } else {
       removeAt(this.probation, e.index, (m, i) => (m.index = i));
       g.probation--;
+      if (e.waiting) this.waitingCount--;
     }
     if (g.holders.length === 0 && g.probation === 0) {
       this.groups.delete(g.key);
       this.policy.groupGone?.(g.key);
     }
+    if (e.established) this.promoteWaiting();
   }
 
   /** Room for one more slot holder from group g (see the file's header). */
