@@ -257,6 +257,10 @@ export class BlockServer {
     this.frameDeadline(c, frames.length > 0, c.reader.buffered > 0);
     if (frames.length === 0) return;
     const slot = this.slots.establish(c);
+    if (slot === 'gone') {
+      this.drop(c);
+      return;
+    }
     for (const f of frames) c.requests.push(f);
     if (c.requests.length > MAX_PIPELINED) {
       this.stats.floods++;
@@ -271,6 +275,7 @@ export class BlockServer {
       c.socket.pause();
       return;
     }
+    c.waiting = false;
     if (c.requests.length >= PAUSE_READING_AT) c.socket.pause();
     this.markReady(c, true);
   }
