@@ -10,7 +10,7 @@ import net from 'node:net';
 import { type Block, Chain, MemoryChainStore, encodeBlock, headerHash } from '../src/shared/core/index.js';
 import { BlockClient } from '../src/shared/node/net/blockclient.js';
 import { BlockServer } from '../src/shared/node/net/blockserver.js';
-import { FRAME_COST_BYTES, FairScheduler, QUANTUM_BYTES } from '../src/shared/node/net/fair-scheduler.js';
+import { FRAME_COST_BYTES, FairScheduler, QUANTUM_BYTES, USAGE_HALF_LIFE_MS } from '../src/shared/node/net/fair-scheduler.js';
 import { type EvictionCandidate, SlotUse, selectVictim } from '../src/shared/node/net/inbound-eviction.js';
 import { MsgType, encodeFrame, encodeGetHeaders, encodeHashes } from '../src/shared/node/net/protocol.js';
 import { BlockGen, NOW, alice, makeTestParams, pay } from './kit/blockgen.js';
@@ -76,6 +76,32 @@ describe('block server fairness: scheduler', () => {
     }
     // Frames of other groups before it: what is left of the current busy turn, then at most one busy turn.
     assert.ok(Math.max(...waits) <= 2 * Math.ceil(QUANTUM_BYTES / (1000 + FRAME_COST_BYTES)), `frames served before the sparse group: ${waits.join(' ')}`);
+  });
+
+  it('what a group was sent is forgotten with time: half after USAGE_HALF_LIFE_MS; a hog quiet for 10 half-lives is served like any other', () => {
+    let t = 0;
+    const s = new FairScheduler<{ group: string; size: number; left: number }>(() => t);
+    const hog = { group: 'hog', size: 100_000, left: 20 };
+    s.add('hog', hog);
+    drain(s, 20); // 2 MB, then nothing queued
+    const sent = s.usageOf('hog');
+    assert.ok(Math.abs(sent - 20 * (100_000 + FRAME_COST_BYTES)) < 1, `usage ${sent}`);
+    t += USAGE_HALF_LIFE_MS;
+    assert.ok(Math.abs(s.usageOf('hog') - sent / 2) < 1, `after one half-life: ${s.usageOf('hog')}`);
+    t += 9 * USAGE_HALF_LIFE_MS; // 2 MB / 1 024: about one frame's worth
+    const other = { group: 'other', size: 1000, left: 1e9 };
+    s.add('other', other);
+    drain(s, 3); // the other has had 3 frames
+    hog.left = 1e9;
+    s.add('hog', hog);
+    // Within the other's turn in progress and one more, the hog has a turn again (2 MB unforgotten would be 1 600 frames of the other first).
+    const next = Array.from({ length: 2 * Math.ceil(QUANTUM_BYTES / 1256) + 1 }, () => {
+      const item = s.next()!;
+      s.charge(item.size);
+      s.add(item.group, item);
+      return item.group;
+    });
+    assert.ok(next.includes('hog'), next.join(' '));
   });
 
   it('a group that overspent sits its turns out, also after going quiet and coming back', () => {

@@ -1,10 +1,10 @@
 // The TCP block server: answers GETHEADERS (from a block locator) and GETBLOCKS (by hash) so any
 // node can catch up from any point, on any fork. No client, and no few addresses, can take what
 // others need (issue 18: an attacker with hundreds of addresses on the honest users' subnet):
-// - time: answers go out a frame at a time, round-robin over the source addresses with work and
-//   within an address's turn over its connections, each turn a quantum of bytes (fair-scheduler.ts:
-//   deficit round robin), so an address gets one share in N however many connections it opens or
-//   requests it sends, and large answers cost their asker turns, not the others;
+// - time: answers go out a frame at a time, a turn of 16 KiB to the source address with work that
+//   has been sent least lately, within it round-robin over its connections (fair-scheduler.ts),
+//   so an address's share does not grow with the connections it opens or the requests it sends,
+//   large answers cost their asker turns, and a client asking now and then goes first;
 // - slots: thousands of connections are cheap (each holds at most one partial request, a few
 //   parsed ones and about one answer frame unsent); a connection takes a slot only with its first
 //   whole request (until then it is on probation), an address holds at most a quarter of the
@@ -145,10 +145,7 @@ export class BlockServer {
         this.drop(c);
       },
       promoted: (c) => this.onPromoted(c),
-      groupGone: (key) => {
-        this.recent.delete(key);
-        this.ready.forget(key);
-      },
+      groupGone: (key) => this.recent.delete(key),
     });
     this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
     this.server.on('error', () => {});

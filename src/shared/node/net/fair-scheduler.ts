@@ -1,83 +1,71 @@
 // Who the block server answers next. Work is shared out by address group first and by connection
-// second: round-robin over the groups with a request waiting and, within a group's turn, over
-// its connections with one, a frame at a time. A group's share is thus one turn in N (N groups
-// with work) however many connections it opens or requests it sends: Core's message handler
-// loop (net.cpp ThreadMessageHandler, one message per peer per pass) taken over address groups,
-// since on a LAN an attacker's cost is addresses, not connections.
+// second: the group with work that has been sent the least lately takes the next turn, and within
+// its turn its connections with work are served round-robin, a frame at a time, until the turn's
+// quantum of bytes is spent. A group's share thus does not grow with the connections it opens or
+// the requests it sends (Core's message handler loop, net.cpp ThreadMessageHandler, takes one
+// message per peer per pass; here the pass is over address groups, since on a LAN an attacker's
+// cost is addresses, not connections).
 //
-// A turn is a quantum of bytes, not one frame: deficit round robin (Shreedhar and Varghese,
-// "Efficient fair queueing using deficit round robin", 1995). Each turn a group is credited
-// QUANTUM_BYTES and served frames until its credit is spent, each frame charged its size plus a
-// fixed cost, so a group asking for large answers (2 000 headers, full blocks) gets the same
-// bytes per round as one asking for small ones, not the same frames. A group that overspent
-// (one large frame) sits out turns until its credit is positive again, also if it goes quiet
-// and comes back meanwhile.
+// "Sent the least lately" is each group's bytes (each frame charged its size plus a fixed cost)
+// with exponential forgetting, half-life USAGE_HALF_LIFE_MS: least-attained-service scheduling
+// with decay, as decay-usage CPU schedulers share a processor (Hellerstein, "Achieving service
+// rate objectives with decay usage scheduling", 1993). Groups that keep the server busy all the
+// time get equal bytes among themselves (each turn goes to whichever has had least), and a group
+// that asks now and then, or has just begun (an honest wallet's sync among attackers that keep
+// downloading), goes ahead of them until it has had as much. What a group was sent is kept while
+// it is quiet (bounded), so going quiet or reconnecting does not wipe it; only time does.
 //
-// Groups that come with work after having none (an honest client's one request, a wallet's
-// next batch) wait in a queue of their own, taken in turn with the ring of those that keep
-// having work, one turn each way (the sparse-flow queue of FQ-CoDel, RFC 8290 §4.1, bounded to
-// half the turns so the ring is never starved): a client asking now and then waits for the
-// other such clients, not for a round of every address that keeps the server busy. A group
-// whose turn ends with work left goes to the ring; one that comes back in debt, to the ring too.
+// Usage is kept as its logarithm scaled forward in time (log of sum bytes_i * 2^(t_i/half-life)),
+// so that comparing two groups needs no decaying of either: the order at any moment is the order
+// of these keys, which change only when a group is served.
+import { BinaryHeap } from '../mempool/binary-heap.js';
 
-/** Bytes a group may be sent per turn. */
+/** Bytes a group may be sent per turn before the others are looked at again. */
 export const QUANTUM_BYTES = 16 * 1024;
 /** Charged per frame besides its bytes: a frame costs a lookup and a write whatever its size. */
 export const FRAME_COST_BYTES = 256;
+/** What a group was sent counts half after this long. */
+export const USAGE_HALF_LIFE_MS = 10_000;
+/** Quiet groups whose usage is remembered (the oldest forgotten first past it). */
+const MAX_REMEMBERED = 4096;
 
-/** Groups whose debt is remembered while they have nothing queued. */
-const MAX_DEBTS = 4096;
-
-/** One group's queue of items with work, and its credit. */
+/** One group's queue of items with work, and its usage key. */
 interface Lane<T> {
   readonly key: string;
   readonly items: T[];
   readonly queued: Set<T>;
-  deficit: number;
+  /** log2 of the forward-scaled bytes sent (-Infinity: none yet). */
+  usage: number;
+  /** Bytes charged in its current turn. */
+  turnBytes: number;
 }
 
-/** A FIFO of lanes (shift without moving the rest). */
-class LaneQueue<T> {
-  private items: T[] = [];
-  private head = 0;
-  push(x: T): void {
-    this.items.push(x);
-  }
-  shift(): T | undefined {
-    const x = this.items[this.head];
-    if (x === undefined) return undefined;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-  get length(): number {
-    return this.items.length - this.head;
-  }
+/** log2(2^a + 2^b) without overflow. */
+function log2AddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  const hi = Math.max(a, b);
+  return hi + Math.log2(1 + 2 ** (Math.min(a, b) - hi));
 }
 
 export class FairScheduler<T> {
   private readonly lanes = new Map<string, Lane<T>>();
-  /** Groups that came with work after having none, in arrival order. */
-  private readonly fresh = new LaneQueue<Lane<T>>();
-  /** Groups that keep having work, in turn order (the one being served is `current`). */
-  private readonly ring = new LaneQueue<Lane<T>>();
-  /** Whether the last turn went to a fresh group (turns alternate while both queues have some). */
-  private lastFresh = false;
+  /** Groups with work waiting for a turn, least served first. */
+  private readonly heap = new BinaryHeap<Lane<T>>((x, y) => x.usage < y.usage);
   private current?: Lane<T>;
-  /** Overspent credit of groups that had nothing queued meanwhile (forgotten with the group). */
-  private readonly debts = new Map<string, number>();
+  /** The usage keys of groups with nothing queued (insertion order: oldest first). */
+  private readonly remembered = new Map<string, number>();
+
+  /** now(): milliseconds on a monotonic clock (tests pass their own). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** Queues item (one with work) under its group; an item already queued stays where it is. */
   add(group: string, item: T): void {
     let lane = this.lanes.get(group);
     if (!lane) {
-      lane = { key: group, items: [], queued: new Set(), deficit: this.debts.get(group) ?? 0 };
-      this.debts.delete(group);
+      lane = { key: group, items: [], queued: new Set(), usage: this.remembered.get(group) ?? -Infinity, turnBytes: 0 };
+      this.remembered.delete(group);
       this.lanes.set(group, lane);
-      (lane.deficit < 0 ? this.ring : this.fresh).push(lane);
+      this.heap.push(lane);
     }
     if (lane.queued.has(item)) return;
     lane.queued.add(item);
@@ -89,58 +77,51 @@ export class FairScheduler<T> {
    * and adds the item back if it still has work (which puts it behind its group's others).
    */
   next(): T | undefined {
-    for (let lane = this.current; ; lane = this.current) {
-      if (lane && lane.deficit > 0 && lane.items.length > 0) {
+    for (;;) {
+      const lane = this.current;
+      if (lane && lane.turnBytes < QUANTUM_BYTES && lane.items.length > 0) {
         const item = lane.items.shift()!;
         lane.queued.delete(item);
         return item;
       }
       if (lane) this.endTurn(lane);
-      const nextLane = this.takeTurn();
+      const nextLane = this.heap.pop();
       if (!nextLane) return undefined;
-      nextLane.deficit += QUANTUM_BYTES;
+      nextLane.turnBytes = 0;
       this.current = nextLane;
     }
   }
 
   /** Charges the group of the item last returned by next() for a frame of `bytes`. */
   charge(bytes: number): void {
-    if (this.current) this.current.deficit -= bytes + FRAME_COST_BYTES;
+    const lane = this.current;
+    if (!lane) return;
+    const cost = bytes + FRAME_COST_BYTES;
+    lane.turnBytes += cost;
+    lane.usage = log2AddExp(lane.usage, Math.log2(cost) + this.now() / USAGE_HALF_LIFE_MS);
   }
 
-  /** The group's turn is over: to the back of the ring if it has work, else out (keeping a debt). */
+  /** The group's turn is over: back among those waiting if it has work, else remembered. */
   private endTurn(lane: Lane<T>): void {
     this.current = undefined;
     if (lane.items.length > 0) {
-      this.ring.push(lane);
+      this.heap.push(lane);
       return;
     }
     this.lanes.delete(lane.key);
-    if (lane.deficit >= 0) return;
-    this.debts.set(lane.key, lane.deficit);
-    // Bounded: the oldest debt is forgiven first (a group gone for long has sat its turns out).
-    if (this.debts.size > MAX_DEBTS) this.debts.delete(this.debts.keys().next().value!);
+    if (lane.usage === -Infinity) return;
+    this.remembered.set(lane.key, lane.usage);
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
-  /** The next group to serve: fresh and ring groups in turn while both have some. */
-  private takeTurn(): Lane<T> | undefined {
-    const fromFresh = this.fresh.length > 0 && (this.ring.length === 0 || !this.lastFresh);
-    this.lastFresh = fromFresh;
-    return (fromFresh ? this.fresh : this.ring).shift();
-  }
-
-  /** The group has gone (its last connection closed): its debt goes with it. */
-  forget(group: string): void {
-    this.debts.delete(group);
+  /** What the group was sent lately, in bytes as of now (for tests and status). */
+  usageOf(group: string): number {
+    const u = this.lanes.get(group)?.usage ?? this.remembered.get(group) ?? -Infinity;
+    return 2 ** (u - this.now() / USAGE_HALF_LIFE_MS);
   }
 
   /** Whether anything is queued. */
   get pending(): boolean {
-    return (this.current !== undefined && this.current.items.length > 0) || this.fresh.length > 0 || this.ring.length > 0;
-  }
-
-  /** Groups with work queued or owing credit (for tests). */
-  get groups(): { queued: number; inDebt: number } {
-    return { queued: this.lanes.size, inDebt: this.debts.size };
+    return (this.current !== undefined && this.current.items.length > 0) || this.heap.size > 0;
   }
 }
