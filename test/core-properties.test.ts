@@ -26,54 +26,10 @@ import {
   txSize,
 } from '../src/shared/core/index.js';
 import { loadVector } from './kit/vectors.js';
+import { SeededGen } from './kit/prng.js';
 
-/** sfc32, a small seeded PRNG: the same seed gives the same sequence on every run. */
-function prng(seed: number): () => number {
-  let a = 0x9e3779b9;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = seed >>> 0;
-  const next = (): number => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
-}
-
-class Gen {
-  private readonly next: () => number;
-  constructor(readonly seed: number) {
-    this.next = prng(seed);
-  }
-  u32(): number {
-    return this.next();
-  }
-  i32(): number {
-    return this.next() | 0;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor((this.next() / 2 ** 32) * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() / 2 ** 32 < p;
-  }
-  bytes(n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = this.next() & 0xff;
-    return b;
-  }
+/** The shared seeded generator (sfc32), with the draws these encodings need. */
+class Gen extends SeededGen {
   i64(): bigint {
     return BigInt.asIntN(64, (BigInt(this.u32()) << 32n) | BigInt(this.u32()));
   }

@@ -339,7 +339,8 @@ function damageLine(e: unknown, app: RunOptions['app'], datadir: string | undefi
       : app === 'wallet'
         ? `run \`mvb-wallet${dd} resync\` to rebuild it from the network (keys and payments are kept)`
         : 'rebuild it with `mvb-wallet resync` or `mvb-miner --resync`';
-  return `the chain store ${store} is damaged (${damageReason(e)}); ${fix}`;
+  const how = e instanceof StoreDamagedError ? e.how : {};
+  return `the chain store ${store} ${how.state ?? 'is damaged'} (${damageReason(e)}); ${how.fix ? `${how.fix}; or ${fix}` : fix}`;
 }
 
 function fsReason(e: unknown): string {

@@ -117,6 +117,8 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         host: this.opts.bindAddress,
         maxConnections: s.maxTcpConnections,
         timeoutMs: s.tcpTimeoutSeconds * 1000,
+        // An address we synced valid blocks from: a few of its connections are kept when full.
+        vouched: (address) => [...this.peers.values()].some((p) => p.served && p.address === address),
       });
       await this.server.listen();
       this.announce();

@@ -4,8 +4,12 @@
 // inside a value go unseen by it: our record decoders catch malformed records, and `mvb verify`
 // re-derives the UTXO set and indexes from the blocks (whose hashes and Merkle roots are checked)
 // to catch values that decode but are wrong. Damaged meta pages make the native library crash
-// rather than fail, so checkLmdbMeta looks at them before LMDB opens the file.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+// rather than fail, so checkLmdbMeta looks at them before LMDB opens the file, and a store's
+// files in shapes LMDB does not expect (a directory, a symbolic link to nowhere or to itself, a
+// file this user may not open, an empty data file) would surface as a raw file-system error from
+// deep inside it, so checkStoreFiles names them first.
+import { accessSync, closeSync, constants, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export class StoreDamagedError extends Error {
   override readonly name = 'StoreDamagedError';
@@ -13,8 +17,10 @@ export class StoreDamagedError extends Error {
     /** The store's directory. */
     readonly store: string,
     readonly reason: string,
+    /** What is wrong in a word or two ("is damaged" unless said), and its fix when the usual one (rebuild) is not the first to try. */
+    readonly how: { readonly state?: string; readonly fix?: string } = {},
   ) {
-    super(`the chain store ${store} is damaged (${reason})`);
+    super(`the chain store ${store} ${how.state ?? 'is damaged'} (${reason})`);
   }
 }
 
@@ -76,5 +82,91 @@ export function checkLmdbMeta(dataFile: string): string | undefined {
     return undefined;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** LMDB's two files in a store's chain.mdb directory, and what each holds. */
+const STORE_FILES = [
+  { name: 'data.mdb', holdsData: true },
+  { name: 'lock.mdb', holdsData: false },
+] as const;
+
+/**
+ * The first problem with the shape of a store's files (storeDir/chain.mdb and the two files in
+ * it), as the error to throw, or undefined when each is absent or a regular file this process
+ * may read and write (a symbolic link to one included). An empty data file is damage (LMDB
+ * writes its meta pages when it creates one); an empty lock file is not (LMDB sizes it).
+ */
+export function checkStoreFiles(storeDir: string): StoreDamagedError | undefined {
+  const env = join(storeDir, 'chain.mdb');
+  const envShape = shapeOf(env);
+  if (envShape === 'absent') return undefined;
+  if (envShape === 'directory' && !accessible(env)) return new StoreDamagedError(storeDir, 'chain.mdb: no permission to list, enter and write it for this user', { state: 'cannot be opened', fix: `give this user read, write and search access to ${env} (chown or chmod)` });
+  if (envShape !== 'directory') return new StoreDamagedError(storeDir, `chain.mdb ${describeShape(env, envShape)}, not a directory`);
+  for (const f of STORE_FILES) {
+    const path = join(env, f.name);
+    const shape = shapeOf(path);
+    const at = `chain.mdb/${f.name}`;
+    const lockFix = f.holdsData ? {} : { fix: `remove ${path} (LMDB makes a new lock file; it holds no data)` };
+    if (shape === 'absent') continue;
+    if (shape !== 'file') return new StoreDamagedError(storeDir, `${at} ${describeShape(path, shape)}, not a file`, lockFix);
+    const denied = openDenied(path);
+    if (denied) return new StoreDamagedError(storeDir, `${at}: ${denied} for this user`, { state: 'cannot be opened', fix: `give this user read and write access to ${path} (chown or chmod)` });
+    if (f.holdsData && statSync(path).size === 0) return new StoreDamagedError(storeDir, `${at} is empty: it was cut off or never written`);
+  }
+  return undefined;
+}
+
+type Shape = 'absent' | 'file' | 'directory' | 'dangling link' | 'looping link' | 'special file' | 'out of reach';
+
+/** What is at path, following symbolic links (and telling a dangling or looping one apart). */
+function shapeOf(path: string): Shape {
+  let link;
+  try {
+    link = lstatSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : 'out of reach';
+  }
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (link.isSymbolicLink()) return code === 'ELOOP' ? 'looping link' : 'dangling link';
+    return 'special file';
+  }
+  if (st.isDirectory()) return 'directory';
+  return st.isFile() ? 'file' : 'special file';
+}
+
+function describeShape(path: string, shape: Shape): string {
+  if (shape === 'dangling link') return `is a symbolic link to ${readlinkSync(path)}, which does not exist`;
+  if (shape === 'looping link') return 'is a symbolic link that loops back on itself';
+  if (shape === 'directory') return 'is a directory';
+  if (shape === 'out of reach') return 'cannot be looked at (no permission on its directory)';
+  return 'is not a regular file (a device, socket or pipe)';
+}
+
+/** Whether this process may list, enter and write directory path (LMDB creates its lock file there). */
+function accessible(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why this process may not open path for reading and writing (LMDB opens both files so), or undefined. */
+function openDenied(path: string): string | undefined {
+  try {
+    closeSync(openSync(path, 'r+'));
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return 'no permission to read and write it';
+    if (code === 'EROFS') return 'on a read-only file system';
+    return code ?? String(e);
   }
 }

@@ -1,22 +1,32 @@
 // The chain store on disk: LMDB through the `lmdb` package. Reads are synchronous, which suits the
 // pure core's synchronous ChainStore interface, and transactionSync commits a whole ChainBatch
 // atomically: after a kill -9 the store holds the state before or after a batch, never between.
-import { existsSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { DecodeError } from '../../core/bytes.js';
 import { decodeBlock, encodeBlock, type Block } from '../../core/block.js';
 import type { ChainBatch, ChainStore, EntryRecord } from '../../core/chain.js';
 import type { Coin } from '../../core/validation.js';
-import { StoreDamagedError, checkLmdbMeta } from './damage.js';
+import { StoreDamagedError, checkLmdbMeta, checkStoreFiles } from './damage.js';
 import { DirLock } from './lock.js';
 import { decodeCoin, decodeEntry, decodeUndo, encodeCoin, encodeEntry, encodeUndo } from './records.js';
 import { outpointBytes, parseOutpointBytes } from '../../core/outpoint.js';
 
 type Bin = Database<Uint8Array, Uint8Array>;
 
-/** Whether DIR holds a chain store (read-only commands refuse a directory that does not, rather than create one). */
+/**
+ * Whether DIR holds a chain store (read-only commands refuse a directory that does not, rather
+ * than create one): anything named data.mdb counts, a dangling link included, so that opening it
+ * says what is wrong with it instead of "no chain here".
+ */
 export function chainStoreExists(dir: string): boolean {
-  return existsSync(`${dir}/chain.mdb/data.mdb`);
+  try {
+    lstatSync(`${dir}/chain.mdb/data.mdb`);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR'; // out of reach (no permission) is for the opener to say
+  }
 }
 
 export class LmdbChainStore implements ChainStore {
@@ -39,6 +49,8 @@ export class LmdbChainStore implements ChainStore {
     mkdirSync(dir, { recursive: true });
     this.lock = opts.lock === false ? undefined : DirLock.acquire(dir, what);
     try {
+      const shape = checkStoreFiles(dir);
+      if (shape) throw shape;
       const problem = checkLmdbMeta(`${dir}/chain.mdb/data.mdb`);
       if (problem) throw new StoreDamagedError(dir, problem);
       this.root = open({ path: `${dir}/chain.mdb`, maxDbs: 16, noSubdir: false, compression: false });
