@@ -259,7 +259,7 @@ async function worker(kind, dir) {
     timeout: 20000,
   });
   res.secondProcessReader = probe.status === 0 ? probe.stdout.trim() : `fails: ${(probe.stdout || probe.stderr).trim().split('\n')[0]}`;
-  res.secondProcessReader = res.secondProcessReader.replaceAll(dir, "<dir>");
+  res.secondProcessReader = res.secondProcessReader.replaceAll(dir, '<dir>');
 
   // (c) reopen
   await store.close();
@@ -325,7 +325,10 @@ async function main() {
     for (const kind of ['lmdb', 'level']) {
       const dir = join(root, kind);
       const passArgs = ['blocks', 'lookups'].flatMap((n) => (arg(n) ? [`--${n}`, arg(n)] : []));
-      const r = spawnSync(process.execPath, [SELF, '--worker', kind, '--dir', dir, ...passArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = spawnSync(process.execPath, [SELF, '--worker', kind, '--dir', dir, ...passArgs], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       if (r.status !== 0) throw new Error(`${kind} worker failed (${r.status})`);
       const line = r.stdout.trim().split('\n').pop();
       console.log(line);

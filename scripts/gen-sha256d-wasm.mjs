@@ -16,12 +16,14 @@
 // Run: node scripts/gen-sha256d-wasm.mjs > src/shared/node/mining/sha256d-simd-wasm.ts
 // (test/mining-simd.test.ts checks that the checked-in module is this script's output.)
 
-const K = [0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2];
+const K = [
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
+  0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
+  0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
+  0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+  0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+  0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
 const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /** Memory layout of the kernel's inputs (little-endian i32 words), written by the host per scan. */
@@ -32,8 +34,12 @@ export const LAYOUT = { mid: 0, tail: 32, targetTop: 44 };
 const nodes = [];
 const memo = new Map();
 const FOLD = {
-  add: (x, y) => (x + y) >>> 0, xor: (x, y) => (x ^ y) >>> 0, and: (x, y) => (x & y) >>> 0, or: (x, y) => (x | y) >>> 0,
-  shl: (x, n) => (x << n) >>> 0, shr: (x, n) => x >>> n,
+  add: (x, y) => (x + y) >>> 0,
+  xor: (x, y) => (x ^ y) >>> 0,
+  and: (x, y) => (x & y) >>> 0,
+  or: (x, y) => (x | y) >>> 0,
+  shl: (x, n) => (x << n) >>> 0,
+  shr: (x, n) => x >>> n,
 };
 
 function node(op, args, imm, stage) {
@@ -53,7 +59,11 @@ const stageOf = (args) => Math.max(1, ...args.map((a) => a.stage));
 function binary(op, x, y) {
   if (x.stage === 0 && y.stage === 0) return konst(FOLD[op](x.imm, y.imm));
   if (op === 'and' && ((x.stage === 0 && x.imm === 0) || (y.stage === 0 && y.imm === 0))) return konst(0);
-  for (const [p, q] of [[x, y], [y, x]]) if (p.stage === 0 && p.imm === 0 && op !== 'and') return q;
+  for (const [p, q] of [
+    [x, y],
+    [y, x],
+  ])
+    if (p.stage === 0 && p.imm === 0 && op !== 'and') return q;
   const [a, b] = x.id <= y.id ? [x, y] : [y, x]; // all four are commutative: one node per pair
   return node(op, [a, b], undefined, stageOf([a, b]));
 }
@@ -122,18 +132,53 @@ function buildGroup(g) {
 }
 
 // ---- WebAssembly binary encoding -------------------------------------------------------------
-const u32 = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
-const s32 = (n) => { const out = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) { out.push(b); return out; } out.push(b | 0x80); } };
+const u32 = (n) => {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+const s32 = (n) => {
+  const out = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+};
 const vec = (items) => [...u32(items.length), ...items.flat()];
 const name = (s) => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
 const section = (id, bytes) => [id, ...u32(bytes.length), ...bytes];
 const simd = (op) => [0xfd, ...u32(op)];
 const OP = {
-  add: simd(0xae), xor: simd(0x51), and: simd(0x4e), or: simd(0x50), shl: simd(0xab), shr: simd(0xad),
-  le_u: simd(0x3e), splat: simd(0x11), bitmask: simd(0xa4), const: simd(0x0c), shuffle: simd(0x0d),
+  add: simd(0xae),
+  xor: simd(0x51),
+  and: simd(0x4e),
+  or: simd(0x50),
+  shl: simd(0xab),
+  shr: simd(0xad),
+  le_u: simd(0x3e),
+  splat: simd(0x11),
+  bitmask: simd(0xa4),
+  const: simd(0x0c),
+  shuffle: simd(0x0d),
 };
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
-const PARAM_FROM = 0, PARAM_COUNT = 1, LOCAL_I = 2, LOCAL_MASK = 3, FIRST_V128 = 4;
+const LOCAL_GET = 0x20,
+  LOCAL_SET = 0x21,
+  LOCAL_TEE = 0x22;
+const PARAM_FROM = 0,
+  PARAM_COUNT = 1,
+  LOCAL_I = 2,
+  LOCAL_MASK = 3,
+  FIRST_V128 = 4;
 const BSWAP_LANES = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
 const splatConst = (v) => [...OP.const, ...[0, 1, 2, 3].flatMap(() => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24])];
 
@@ -192,12 +237,28 @@ function emitFunction(roots) {
   loop.push(LOCAL_TEE, LOCAL_MASK, 0x04, 0x40, LOCAL_GET, LOCAL_I, LOCAL_GET, LOCAL_MASK, 0x68, 0x6a, 0x0f, 0x0b);
   loop.push(LOCAL_GET, LOCAL_I, 0x41, ...s32(LANES), 0x6a, LOCAL_SET, LOCAL_I, 0x0c, 0);
   const body = [
-    ...vec([[...u32(2), 0x7f], [...u32(locals - FIRST_V128), 0x7b]]),
+    ...vec([
+      [...u32(2), 0x7f],
+      [...u32(locals - FIRST_V128), 0x7b],
+    ]),
     ...regions[1],
-    0x02, 0x40, 0x03, 0x40,
-    LOCAL_GET, LOCAL_I, LOCAL_GET, PARAM_COUNT, 0x4f, 0x0d, 1,
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    LOCAL_GET,
+    LOCAL_I,
+    LOCAL_GET,
+    PARAM_COUNT,
+    0x4f,
+    0x0d,
+    1,
     ...loop,
-    0x0b, 0x0b, 0x41, ...s32(-1), 0x0b,
+    0x0b,
+    0x0b,
+    0x41,
+    ...s32(-1),
+    0x0b,
   ];
   return { body, locals: locals - FIRST_V128, live: live.size };
 }
@@ -213,11 +274,24 @@ export function buildModule() {
   const roots = Array.from({ length: WAYS }, (_, g) => buildGroup(g));
   const { body, locals, live } = emitFunction(roots);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec([[0x60, ...vec([[0x7f], [0x7f]]), ...vec([[0x7f]])]])),
     ...section(3, vec([[0]])),
     ...section(5, vec([[0x00, 1]])),
-    ...section(7, vec([[...name('scan'), 0x00, 0], [...name('memory'), 0x02, 0]])),
+    ...section(
+      7,
+      vec([
+        [...name('scan'), 0x00, 0],
+        [...name('memory'), 0x02, 0],
+      ]),
+    ),
     ...section(10, vec([[...u32(body.length), ...body]])),
   ];
   return { bytes: Uint8Array.from(bytes), locals, live };

@@ -138,17 +138,21 @@ describe('block server under 250 attacking addresses (real processes, loopback)'
     dirs.push(minerDir);
     await startServing({});
     // The miner process syncs the chain from the in-process peer, which then leaves.
-    await waitForAsync(async () => {
-      const c = new BlockClient(params(), '127.0.0.1', miner!.blockServerPort, 2000);
-      try {
-        await c.connect();
-        return (await c.getHeaders([params().genesisHash], 2000)).length === CHAIN;
-      } catch {
-        return false;
-      } finally {
-        c.close();
-      }
-    }, 30_000, () => `the miner did not sync ${CHAIN} blocks:\n${miner!.output().slice(-1500)}`);
+    await waitForAsync(
+      async () => {
+        const c = new BlockClient(params(), '127.0.0.1', miner!.blockServerPort, 2000);
+        try {
+          await c.connect();
+          return (await c.getHeaders([params().genesisHash], 2000)).length === CHAIN;
+        } catch {
+          return false;
+        } finally {
+          c.close();
+        }
+      },
+      30_000,
+      () => `the miner did not sync ${CHAIN} blocks:\n${miner!.output().slice(-1500)}`,
+    );
     await peer.stop();
     peer = undefined;
     const syncs: number[] = [];
@@ -179,9 +183,18 @@ describe('block server under 250 attacking addresses (real processes, loopback)'
     const hashes = (await headers.getHeaders([p.genesisHash], 2000)).map(headerHash);
     headers.close();
     const blocksRequest = encodeFrame(p, MsgType.GetBlocks, encodeHashes(hashes));
-    attacker = startAttacker(miner!.blockServerPort, groups, Buffer.from(request).toString('hex'), Buffer.from(blocksRequest).toString('hex'));
+    attacker = startAttacker(
+      miner!.blockServerPort,
+      groups,
+      Buffer.from(request).toString('hex'),
+      Buffer.from(blocksRequest).toString('hex'),
+    );
     const total = groups.reduce((n, g) => n + g.addresses.length * g.perAddress, 0);
-    await waitFor(() => attacker!.counts()?.ready, 30_000, () => `attacker connections: ${JSON.stringify(attacker!.counts())}`);
+    await waitFor(
+      () => attacker!.counts()?.ready,
+      30_000,
+      () => `attacker connections: ${JSON.stringify(attacker!.counts())}`,
+    );
     const before = attacker.counts()!;
     await new Promise((r) => setTimeout(r, 1000)); // the attack at full strength
     const fetched = await fetchAll();
@@ -198,7 +211,9 @@ describe('block server under 250 attacking addresses (real processes, loopback)'
       `honest fetches ${a.length}/${FETCHES} answered within ${FETCH_DEADLINE_MS} ms: p50 ${percentile(a, 0.5).toFixed(0)} p95 ${percentile(a, 0.95).toFixed(0)} max ${(a[a.length - 1] ?? NaN).toFixed(0)} ms ` +
         `(unattacked p50 ${percentile(base, 0.5).toFixed(0)} p95 ${percentile(base, 0.95).toFixed(0)} ms)${failures.size ? `; failed: ${JSON.stringify(Object.fromEntries(failures))}` : ''}`,
     );
-    figure(`fresh wallet sync --once to height ${CHAIN}: ${(syncMs / 1000).toFixed(2)} s attacked, ${(unattackedSyncMs / 1000).toFixed(2)} s unattacked: ${(syncMs / unattackedSyncMs).toFixed(2)}x (issue 18 asks <= 3x)`);
+    figure(
+      `fresh wallet sync --once to height ${CHAIN}: ${(syncMs / 1000).toFixed(2)} s attacked, ${(unattackedSyncMs / 1000).toFixed(2)} s unattacked: ${(syncMs / unattackedSyncMs).toFixed(2)}x (issue 18 asks <= 3x)`,
+    );
     assert.ok(a.length >= Math.ceil(0.95 * FETCHES), `${a.length}/${FETCHES} honest fetches answered within ${FETCH_DEADLINE_MS} ms`);
     assert.ok(after.requests > before.requests || groups.every((g) => g.mode !== 'busy'), 'the busy attackers kept asking');
     assert.equal(miner!.child.exitCode, null, 'the miner is alive');
@@ -213,7 +228,10 @@ describe('block server under 250 attacking addresses (real processes, loopback)'
   });
 
   it(`${ADDRESSES} addresses x ${PER_ADDRESS} slow connections (trickle, idle, never reading), 20 more from the honest clients' own address: the same`, async () => {
-    await underAttack('slow, sharing 127.0.0.1', [...thirds(['trickle', 'idle', 'noread'], PER_ADDRESS), { mode: 'trickle', perAddress: 20, addresses: ['127.0.0.1'] }]);
+    await underAttack('slow, sharing 127.0.0.1', [
+      ...thirds(['trickle', 'idle', 'noread'], PER_ADDRESS),
+      { mode: 'trickle', perAddress: 20, addresses: ['127.0.0.1'] },
+    ]);
   });
 
   it(`a full server (maxTcpConnections 300): busy and slow connections from ${ADDRESSES} addresses x 2, and 127.0.0.1 at its share with slow ones: every honest newcomer gets in, the same`, async () => {
@@ -221,6 +239,9 @@ describe('block server under 250 attacking addresses (real processes, loopback)'
     await startServing({ maxTcpConnections: 300 });
     // Two per address in the full run too: past slots and probation places together (300 + 1 024)
     // an attacker's reconnections flood the kernel's accept queue (docs/THREATS.md, "Can").
-    await underAttack('full (300 slots)', [...thirds(['busy', 'trickle', 'noread'], 2), { mode: 'idle', perAddress: 75, addresses: ['127.0.0.1'] }]);
+    await underAttack('full (300 slots)', [
+      ...thirds(['busy', 'trickle', 'noread'], 2),
+      { mode: 'idle', perAddress: 75, addresses: ['127.0.0.1'] },
+    ]);
   });
 });

@@ -75,7 +75,10 @@ describe('block server fairness: scheduler', () => {
       drain(s, 777); // the busy groups go on meanwhile
     }
     // Frames of other groups before it: what is left of the current busy turn, then at most one busy turn.
-    assert.ok(Math.max(...waits) <= 2 * Math.ceil(QUANTUM_BYTES / (1000 + FRAME_COST_BYTES)), `frames served before the sparse group: ${waits.join(' ')}`);
+    assert.ok(
+      Math.max(...waits) <= 2 * Math.ceil(QUANTUM_BYTES / (1000 + FRAME_COST_BYTES)),
+      `frames served before the sparse group: ${waits.join(' ')}`,
+    );
   });
 
   it('what a group was sent is forgotten with time: half after USAGE_HALF_LIFE_MS; a hog quiet for 10 half-lives is served like any other', () => {
@@ -130,9 +133,17 @@ describe('block server fairness: eviction choice', () => {
   const c = (name: string, use: SlotUse, waitingMs: number, prot = false) => ({ name, use, waitingMs, protected: prot });
   const { Slow, Idle, Busy } = SlotUse;
   const cases: { what: string; sample: (EvictionCandidate & { name: string })[]; victim: string }[] = [
-    { what: 'a slow one (never asked, or not reading) before an idle or busy one', sample: [c('busy', Busy, 0), c('idle', Idle, 5000), c('fresh-silent', Slow, 0)], victim: 'fresh-silent' },
+    {
+      what: 'a slow one (never asked, or not reading) before an idle or busy one',
+      sample: [c('busy', Busy, 0), c('idle', Idle, 5000), c('fresh-silent', Slow, 0)],
+      victim: 'fresh-silent',
+    },
     { what: 'among slow ones, the one waiting longest', sample: [c('s1', Slow, 20), c('s2', Slow, 900), c('s3', Slow, 31)], victim: 's2' },
-    { what: 'an idle one before a busy one, also a protected idle one', sample: [c('busy', Busy, 0), c('idle', Idle, 1200, true)], victim: 'idle' },
+    {
+      what: 'an idle one before a busy one, also a protected idle one',
+      sample: [c('busy', Busy, 0), c('idle', Idle, 1200, true)],
+      victim: 'idle',
+    },
     { what: 'among busy ones, an unprotected one', sample: [c('fetcher', Busy, 0, true), c('busy', Busy, 0)], victim: 'busy' },
     { what: 'one of the protected when all are', sample: [c('p1', Slow, 10, true), c('p2', Slow, 900, true)], victim: 'p2' },
   ];
@@ -160,7 +171,11 @@ function chainOf(n: number, pad: number): { chain: Chain; blocks: Block[] } {
   const gen = new BlockGen(params);
   const chain = new Chain(params, new MemoryChainStore());
   const blocks = gen.chain(params.genesis, n, (i) => ({
-    coinbase: makeCoinbase(i + 1, Array.from({ length: Math.ceil(pad / 34) }, () => pay(alice, 1n)), new TextEncoder().encode(`pad ${i}`)),
+    coinbase: makeCoinbase(
+      i + 1,
+      Array.from({ length: Math.ceil(pad / 34) }, () => pay(alice, 1n)),
+      new TextEncoder().encode(`pad ${i}`),
+    ),
   }));
   const r = chain.processBlocks(blocks, NOW);
   assert.equal(r.rejected, undefined, String(r.rejected));
@@ -216,7 +231,11 @@ describe('block server fairness: a server in this process, clients on loopback a
       timers.push(setInterval(() => !s.destroyed && s.write(getHeaders), 20));
       socks.push(s);
     }
-    await waitFor(() => server!.stats.headersServed >= 16 * 40, 10_000, () => 'attackers not served');
+    await waitFor(
+      () => server!.stats.headersServed >= 16 * 40,
+      10_000,
+      () => 'attackers not served',
+    );
     let answered = 0;
     for (let i = 0; i < 20; i++) if (await honestFetch(port)) answered++;
     assert.equal(answered, 20);
@@ -227,10 +246,16 @@ describe('block server fairness: a server in this process, clients on loopback a
   it('connections that never ask hold no slot: 1 100 idle ones (some from the honest address) overflow probation and are pushed out, nothing is evicted, honest fetches are answered', async () => {
     const port = await start(16); // 16 slots, and 1 024 places on probation
     for (let batch = 0; batch < 11; batch++) {
-      const opened = await Promise.all(Array.from({ length: 100 }, (_, i) => rawConn(port, i % 4 === 0 ? '127.0.0.1' : `127.0.0.${2 + (i % 5)}`)));
+      const opened = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => rawConn(port, i % 4 === 0 ? '127.0.0.1' : `127.0.0.${2 + (i % 5)}`)),
+      );
       for (const s of opened) socks.push(s.on('error', () => {}).on('data', () => {}));
     }
-    await waitFor(() => server!.stats.pushedOut >= 1100 - 1024, 10_000, () => `pushed out ${server!.stats.pushedOut}`);
+    await waitFor(
+      () => server!.stats.pushedOut >= 1100 - 1024,
+      10_000,
+      () => `pushed out ${server!.stats.pushedOut}`,
+    );
     let answered = 0;
     for (let i = 0; i < 10; i++) if (await honestFetch(port)) answered++;
     assert.equal(answered, 10);
@@ -256,9 +281,16 @@ describe('block server fairness: a server in this process, clients on loopback a
     // All eight answered and then silent: past the moment a client may think, each counts as idle.
     await new Promise((r) => setTimeout(r, 1200));
     for (let i = 0; i < 4; i++) await ask(`127.0.0.${20 + i}`, getHeaders); // newcomers, each needing a slot
-    await waitFor(() => plain.every((s) => s.closed), 5000, () => `plain idle ones still open: ${plain.filter((s) => !s.closed).length}`);
+    await waitFor(
+      () => plain.every((s) => s.closed),
+      5000,
+      () => `plain idle ones still open: ${plain.filter((s) => !s.closed).length}`,
+    );
     assert.equal(server!.stats.evicted, 4);
-    assert.ok([...fetchers, ...vouched].every((s) => !s.closed), 'a protected connection was closed');
+    assert.ok(
+      [...fetchers, ...vouched].every((s) => !s.closed),
+      'a protected connection was closed',
+    );
   });
 
   it('a full server: a newcomer from an address at its fair share that finds only busy connections waits unserved, and is answered when a slot frees', async () => {
@@ -271,18 +303,30 @@ describe('block server fairness: a server in this process, clients on loopback a
       busy.push(s);
       socks.push(s);
     }
-    await waitFor(() => server!.stats.headersServed >= 4 * 40, 5000, () => 'the four not served');
+    await waitFor(
+      () => server!.stats.headersServed >= 4 * 40,
+      5000,
+      () => 'the four not served',
+    );
     // 127.0.0.2 holds a slot already, its fair share of 4 slots over 4 addresses: its second connection waits.
     const late = (await rawConn(port, '127.0.0.2')).on('error', () => {});
     socks.push(late);
     let answered = false;
     late.on('data', () => (answered = true));
     late.write(getHeaders);
-    await waitFor(() => server!.stats.waited === 1, 5000, () => 'it did not wait');
+    await waitFor(
+      () => server!.stats.waited === 1,
+      5000,
+      () => 'it did not wait',
+    );
     assert.equal(answered, false);
     assert.equal(server!.stats.evicted, 0, 'no busy connection was closed for it');
     busy[1]!.destroy(); // 127.0.0.3 leaves: a slot frees
-    await waitFor(() => answered, 5000, () => 'the waiting connection was not answered once a slot freed');
+    await waitFor(
+      () => answered,
+      5000,
+      () => 'the waiting connection was not answered once a slot freed',
+    );
   });
 
   it('a client that asks for blocks and never reads is closed at the per-request deadline; others are answered meanwhile', async () => {
@@ -294,7 +338,11 @@ describe('block server fairness: a server in this process, clients on loopback a
     for (let i = 0; i < 40; i++) s.write(ask); // 40 × 1.6 MB asked, not read
     assert.ok(await honestFetch(port));
     // (A paused client sees the close only when it reads again: the server's count says it.)
-    await waitFor(() => server!.stats.slowReaders === 1, 10_000, () => `not closed: ${JSON.stringify(server!.stats)}`);
+    await waitFor(
+      () => server!.stats.slowReaders === 1,
+      10_000,
+      () => `not closed: ${JSON.stringify(server!.stats)}`,
+    );
     assert.equal(server!.connections, 0);
     assert.ok(await honestFetch(port));
   });

@@ -122,92 +122,93 @@ describe('chain selection and reorganisation', function () {
     assert.equal(chain.bestHeader().hashHex, chain.tip.hashHex);
   });
 
-  for (const kind of STORE_KINDS) describe(`a heavier branch [${kind} store]`, function () {
-    let A: Block[];
-    let B: Block[];
-    let txA5: ReturnType<typeof transfer>;
-    let txA6: ReturnType<typeof transfer>;
-    afterEach(closeAll);
-    beforeEach(function () {
-      // A: a5 pays p1's coinbase to bob, a6 passes that on to carol, a7 is empty.
-      txA5 = transfer(coinbaseCoin(prefix[0]!), bob, 1000n);
-      txA6 = transfer(coinOf(txA5, 0, bob), carol, 1000n);
-      const a5 = gen.block(prefix[3]!, { txs: [txA5], fees: 1000n });
-      const a6 = gen.block(a5, { txs: [txA6], fees: 1000n });
-      A = [a5, a6, gen.block(a6)];
-      // B: b5 spends p1's coinbase differently (to carol), b6 spends p2's coinbase and b5's output,
-      // b7 is empty, b8 spends b6's first output.
-      const txB5 = transfer(coinbaseCoin(prefix[0]!), carol, 300n);
-      const txB6a = transfer(coinbaseCoin(prefix[1]!), bob);
-      const txB6b = transfer(coinOf(txB5, 0, carol), alice, 1n);
-      const b5 = gen.block(prefix[3]!, { txs: [txB5], fees: 300n, payTo: key(9) });
-      const b6 = gen.block(b5, { txs: [txB6a, txB6b], fees: 1n });
-      const b7 = gen.block(b6);
-      const b8 = gen.block(b7, { txs: [transfer(coinOf(txB6a, 0, bob), key(10))] });
-      B = [b5, b6, b7, b8];
-    });
+  for (const kind of STORE_KINDS)
+    describe(`a heavier branch [${kind} store]`, function () {
+      let A: Block[];
+      let B: Block[];
+      let txA5: ReturnType<typeof transfer>;
+      let txA6: ReturnType<typeof transfer>;
+      afterEach(closeAll);
+      beforeEach(function () {
+        // A: a5 pays p1's coinbase to bob, a6 passes that on to carol, a7 is empty.
+        txA5 = transfer(coinbaseCoin(prefix[0]!), bob, 1000n);
+        txA6 = transfer(coinOf(txA5, 0, bob), carol, 1000n);
+        const a5 = gen.block(prefix[3]!, { txs: [txA5], fees: 1000n });
+        const a6 = gen.block(a5, { txs: [txA6], fees: 1000n });
+        A = [a5, a6, gen.block(a6)];
+        // B: b5 spends p1's coinbase differently (to carol), b6 spends p2's coinbase and b5's output,
+        // b7 is empty, b8 spends b6's first output.
+        const txB5 = transfer(coinbaseCoin(prefix[0]!), carol, 300n);
+        const txB6a = transfer(coinbaseCoin(prefix[1]!), bob);
+        const txB6b = transfer(coinOf(txB5, 0, carol), alice, 1n);
+        const b5 = gen.block(prefix[3]!, { txs: [txB5], fees: 300n, payTo: key(9) });
+        const b6 = gen.block(b5, { txs: [txB6a, txB6b], fees: 1n });
+        const b7 = gen.block(b6);
+        const b8 = gen.block(b7, { txs: [transfer(coinOf(txB6a, 0, bob), key(10))] });
+        B = [b5, b6, b7, b8];
+      });
 
-    it('reorganises: tip moves, UTXO set equals a replay of the winning branch, disconnected blocks come back', function () {
-      const { chain, store } = open(kind);
-      send(chain, [...prefix, ...A]);
-      assert.equal(chain.tip.hashHex, hashOf(A[2]!));
-      const rs = send(chain, B);
-      // b5..b7 have at most A's work: nothing moves until b8.
-      for (const r of rs.slice(0, 3)) assert.equal(r.connected.length + r.disconnected.length, 0);
-      assert.equal(chain.tip.hashHex, hashOf(B[3]!));
-      assert.equal(chain.height, 8);
-      const r = rs[3]!;
-      assert.deepEqual(hashes(r.disconnected), [A[2]!, A[1]!, A[0]!].map(hashOf), 'disconnected newest first');
-      assert.deepEqual(hashes(r.connected), B.map(hashOf), 'connected oldest first');
-      assert.deepEqual(r.invalid, []);
-      assert.deepEqual(Chain.returnedTransactions(r).map(txid), [txid(txA5), txid(txA6)]);
-      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
-      // A's outputs are gone, p1's coinbase is spent by B instead.
-      assert.equal(store.getCoin(txid(txA5), 0), undefined);
-      assert.equal(store.getCoin(txid(txA6), 0), undefined);
-      for (let h = 1; h <= 8; h++) assert.equal(chain.atHeight(h)!.hashHex, hashOf([...prefix, ...B][h - 1]!));
-    });
+      it('reorganises: tip moves, UTXO set equals a replay of the winning branch, disconnected blocks come back', function () {
+        const { chain, store } = open(kind);
+        send(chain, [...prefix, ...A]);
+        assert.equal(chain.tip.hashHex, hashOf(A[2]!));
+        const rs = send(chain, B);
+        // b5..b7 have at most A's work: nothing moves until b8.
+        for (const r of rs.slice(0, 3)) assert.equal(r.connected.length + r.disconnected.length, 0);
+        assert.equal(chain.tip.hashHex, hashOf(B[3]!));
+        assert.equal(chain.height, 8);
+        const r = rs[3]!;
+        assert.deepEqual(hashes(r.disconnected), [A[2]!, A[1]!, A[0]!].map(hashOf), 'disconnected newest first');
+        assert.deepEqual(hashes(r.connected), B.map(hashOf), 'connected oldest first');
+        assert.deepEqual(r.invalid, []);
+        assert.deepEqual(Chain.returnedTransactions(r).map(txid), [txid(txA5), txid(txA6)]);
+        assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
+        // A's outputs are gone, p1's coinbase is spent by B instead.
+        assert.equal(store.getCoin(txid(txA5), 0), undefined);
+        assert.equal(store.getCoin(txid(txA6), 0), undefined);
+        for (let h = 1; h <= 8; h++) assert.equal(chain.atHeight(h)!.hashHex, hashOf([...prefix, ...B][h - 1]!));
+      });
 
-    it('reorganises back and forth, each time to exactly the winning branch\'s UTXO set', function () {
-      const { chain, store } = open(kind);
-      send(chain, [...prefix, ...A, ...B]);
-      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
-      // A grows past B: back to A (its blocks are connected again from the store).
-      const A2 = [...A, ...gen.chain(A[2]!, 2)];
-      const rs = send(chain, A2.slice(3));
-      assert.equal(rs[0]!.connected.length, 0, 'a8 only equals B\'s work');
-      assert.deepEqual(hashes(rs[1]!.disconnected), [...B].reverse().map(hashOf));
-      assert.deepEqual(hashes(rs[1]!.connected), A2.map(hashOf));
-      assert.equal(chain.tip.hashHex, hashOf(A2[4]!));
-      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A2]));
-      // And B again.
-      const B2 = [...B, ...gen.chain(B[3]!, 2)];
-      send(chain, B2.slice(4));
-      assert.equal(chain.tip.hashHex, hashOf(B2[5]!));
-      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B2]));
-    });
+      it("reorganises back and forth, each time to exactly the winning branch's UTXO set", function () {
+        const { chain, store } = open(kind);
+        send(chain, [...prefix, ...A, ...B]);
+        assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B]));
+        // A grows past B: back to A (its blocks are connected again from the store).
+        const A2 = [...A, ...gen.chain(A[2]!, 2)];
+        const rs = send(chain, A2.slice(3));
+        assert.equal(rs[0]!.connected.length, 0, "a8 only equals B's work");
+        assert.deepEqual(hashes(rs[1]!.disconnected), [...B].reverse().map(hashOf));
+        assert.deepEqual(hashes(rs[1]!.connected), A2.map(hashOf));
+        assert.equal(chain.tip.hashHex, hashOf(A2[4]!));
+        assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A2]));
+        // And B again.
+        const B2 = [...B, ...gen.chain(B[3]!, 2)];
+        send(chain, B2.slice(4));
+        assert.equal(chain.tip.hashHex, hashOf(B2[5]!));
+        assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...B2]));
+      });
 
-    it('reopening a Chain on the same store restores tip, active chain, UTXO set and the side branch', function () {
-      const { chain, store } = open(kind);
-      send(chain, [...prefix, ...A, ...B]);
-      const before = stateOf(chain, store);
-      const reopened = new Chain(params, store);
-      assert.deepEqual(stateOf(reopened, store), before);
-      for (let h = 0; h <= chain.height; h++) assert.equal(reopened.atHeight(h)!.hashHex, chain.atHeight(h)!.hashHex);
-      assert.equal(reopened.tip.chainWork, chain.tip.chainWork);
-      assert.equal(reopened.medianTimePast(reopened.tip), chain.medianTimePast(chain.tip));
-      assert.equal(reopened.processBlock(A[1]!, NOW).status, 'duplicate');
-      // The side branch A is still known with its data: two more blocks on it reorganise.
-      const more = gen.chain(A[2]!, 2);
-      send(reopened, more);
-      assert.equal(reopened.tip.hashHex, hashOf(more[1]!));
-      assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A, ...more]));
-      // And once more after a second reopening.
-      const again = new Chain(params, store);
-      assert.equal(again.tip.hashHex, hashOf(more[1]!));
-      assert.equal(again.height, 9);
+      it('reopening a Chain on the same store restores tip, active chain, UTXO set and the side branch', function () {
+        const { chain, store } = open(kind);
+        send(chain, [...prefix, ...A, ...B]);
+        const before = stateOf(chain, store);
+        const reopened = new Chain(params, store);
+        assert.deepEqual(stateOf(reopened, store), before);
+        for (let h = 0; h <= chain.height; h++) assert.equal(reopened.atHeight(h)!.hashHex, chain.atHeight(h)!.hashHex);
+        assert.equal(reopened.tip.chainWork, chain.tip.chainWork);
+        assert.equal(reopened.medianTimePast(reopened.tip), chain.medianTimePast(chain.tip));
+        assert.equal(reopened.processBlock(A[1]!, NOW).status, 'duplicate');
+        // The side branch A is still known with its data: two more blocks on it reorganise.
+        const more = gen.chain(A[2]!, 2);
+        send(reopened, more);
+        assert.equal(reopened.tip.hashHex, hashOf(more[1]!));
+        assert.deepEqual(coinsOf(store), replayCoins([...prefix, ...A, ...more]));
+        // And once more after a second reopening.
+        const again = new Chain(params, store);
+        assert.equal(again.tip.hashHex, hashOf(more[1]!));
+        assert.equal(again.height, 9);
+      });
     });
-  });
 
   it('a double spend across the new branch: the branch is refused and the chain stays where it was', function () {
     const { chain, store } = freshChain(params);
@@ -270,7 +271,7 @@ describe('chain selection and reorganisation', function () {
     assert.equal(err.misbehaving, true);
     assert.deepEqual(stateOf(chain, store), before);
     assert.equal(chain.getEntry(headerHash(b7.header))!.status, 'failed');
-    assert.equal(chain.getEntry(headerHash(b6.header))!.status, 'data', 'b7\'s ancestors are not blamed');
+    assert.equal(chain.getEntry(headerHash(b6.header))!.status, 'data', "b7's ancestors are not blamed");
     expectCode(() => chain.processBlock(b7, NOW), 'duplicate-invalid');
     expectCode(() => chain.processBlock(b8, NOW), 'bad-prevblk');
     expectCode(() => chain.acceptHeader(b8.header, NOW), 'bad-prevblk');
@@ -337,7 +338,10 @@ describe('chain selection and reorganisation', function () {
     const quarter = targetToBits(bitsToTarget(TEST_POW_LIMIT_BITS) / 4n);
     const H = g.chain(p.genesis, 4, { payTo: bob });
     const L = g.chain(p.genesis, 8, (i) => ({ payTo: carol, time: t0 + 1000 * (i + 1) }));
-    assert.deepEqual(H.map((b) => b.header.bits), [TEST_POW_LIMIT_BITS, TEST_POW_LIMIT_BITS, TEST_POW_LIMIT_BITS, quarter]);
+    assert.deepEqual(
+      H.map((b) => b.header.bits),
+      [TEST_POW_LIMIT_BITS, TEST_POW_LIMIT_BITS, TEST_POW_LIMIT_BITS, quarter],
+    );
     assert.ok(L.every((b) => b.header.bits === TEST_POW_LIMIT_BITS));
     const unit = blockWork(TEST_POW_LIMIT_BITS);
     assert.equal(blockWork(quarter), 4n * unit);

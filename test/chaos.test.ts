@@ -13,7 +13,21 @@ import { encodeAddress } from '../src/shared/core/address.js';
 import { hash160 } from '../src/shared/core/hash.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { SeededGen } from './kit/prng.js';
-import { MVB_BIN, type MinerProc, type NetPorts, StatusWatcher, WALLET_BIN, netPorts, netSets, removeDir, startMiner, stopProc, tempDir, testSettings, waitFor } from './kit/procs.js';
+import {
+  MVB_BIN,
+  type MinerProc,
+  type NetPorts,
+  StatusWatcher,
+  WALLET_BIN,
+  netPorts,
+  netSets,
+  removeDir,
+  startMiner,
+  stopProc,
+  tempDir,
+  testSettings,
+  waitFor,
+} from './kit/procs.js';
 
 const ROUNDS = Number(process.env['MVB_CHAOS_ROUNDS'] ?? 8);
 
@@ -24,7 +38,10 @@ interface Proc {
 }
 
 function run(bin: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'], NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -41,7 +58,11 @@ type Victim = (typeof VICTIMS)[number];
  * moment its payment's txid is printed. The txid it reported (if any), whether it was killed, and
  * how long it ran.
  */
-async function sendPayment(w: (args: string[]) => Proc, arm: (p: Proc) => NodeJS.Timeout | undefined, killOnReport = false): Promise<{ id?: string; killed: boolean; ms: number; out: string }> {
+async function sendPayment(
+  w: (args: string[]) => Proc,
+  arm: (p: Proc) => NodeJS.Timeout | undefined,
+  killOnReport = false,
+): Promise<{ id?: string; killed: boolean; ms: number; out: string }> {
   const t0 = Date.now();
   const p = w(['send', 'alice', '0.01', 'bob']);
   const timer = arm(p);
@@ -65,7 +86,12 @@ async function addressOf(w: (args: string[]) => Proc, name: string): Promise<str
 }
 
 /** `mvb verify` finds each store equal to a replay from genesis; every key and every reported payment is still there. */
-async function checkNothingLost(w: (args: string[]) => Proc, datadirs: readonly string[], ports: NetPorts, reported: readonly string[]): Promise<void> {
+async function checkNothingLost(
+  w: (args: string[]) => Proc,
+  datadirs: readonly string[],
+  ports: NetPorts,
+  reported: readonly string[],
+): Promise<void> {
   for (const d of datadirs) {
     const v = run(MVB_BIN, ['verify', d, '--network', 'devnet', ...netSets(ports)]);
     assert.equal(await v.exited, 0, `verify ${d}:\n${v.out()}`);
@@ -105,20 +131,26 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
     const wdir = tempDir('chaos-wallet');
     const mdirs = [tempDir('chaos-a'), tempDir('chaos-b')];
     dirs.push(wdir, ...mdirs);
-    const w = (args: string[]) => run(WALLET_BIN, [args[0]!, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), ...args.slice(1)]);
+    const w = (args: string[]) =>
+      run(WALLET_BIN, [args[0]!, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), ...args.slice(1)]);
     const created = await w(['new-address', 'alice', '--json']).exited;
     assert.equal(created, 0);
     await w(['new-address', 'bob']).exited;
     const address = await addressOf(w, 'alice');
     const other = encodeAddress(hash160(publicKeyOf(new Uint8Array(32).fill(5))), settings.params.addressVersion);
     const miners: MinerProc[] = [];
-    const startM = async (i: number) => (miners[i] = await startMiner({ ports, datadir: mdirs[i]!, args: ['--address', i === 0 ? address : other] }));
+    const startM = async (i: number) =>
+      (miners[i] = await startMiner({ ports, datadir: mdirs[i]!, args: ['--address', i === 0 ? address : other] }));
     await startM(0);
     await startM(1);
     running.push(...miners);
     let sync = w(['sync']);
     running.push(sync);
-    await waitFor(() => (watcher.of(miners[0]!.info.nodeId)?.height ?? 0) >= settings.params.coinbaseMaturity + 3, 60_000, () => 'no mature rewards');
+    await waitFor(
+      () => (watcher.of(miners[0]!.info.nodeId)?.height ?? 0) >= settings.params.coinbaseMaturity + 3,
+      60_000,
+      () => 'no mature rewards',
+    );
     const gen = new SeededGen(Number(process.env['MVB_CHAOS_SEED'] ?? 12345));
     const kills: Record<Victim, number> = { 'miner 0': 0, 'miner 1': 0, sync: 0, send: 0 };
     // A send that runs to the end reports its payment; how long that takes bounds the kill times.
@@ -127,7 +159,10 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
     const reported: string[] = [first.id];
     const killedAfterReport: string[] = [];
     // The first rounds kill one of each kind (in a seeded order), the rest at random.
-    const plan = [...gen.shuffled(VICTIMS), ...Array.from({ length: Math.max(0, ROUNDS - VICTIMS.length) }, () => gen.pick(VICTIMS))].slice(0, ROUNDS);
+    const plan = [...gen.shuffled(VICTIMS), ...Array.from({ length: Math.max(0, ROUNDS - VICTIMS.length) }, () => gen.pick(VICTIMS))].slice(
+      0,
+      ROUNDS,
+    );
     let sendRounds = 0;
     for (const victim of plan) {
       kills[victim]++;
@@ -144,7 +179,11 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
         await sync.exited;
         sync = w(['sync']);
         running.push(sync);
-        await waitFor(() => /syncing devnet from height \d+/.test(sync.out()), 20_000, () => `sync did not restart:\n${sync.out()}`);
+        await waitFor(
+          () => /syncing devnet from height \d+/.test(sync.out()),
+          20_000,
+          () => `sync did not restart:\n${sync.out()}`,
+        );
       } else {
         // Every other send (the first included) is killed the moment it reports its payment: the
         // payment must have been stored before. The others at a random moment of their run.
@@ -155,7 +194,9 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
         if (r.id && r.killed) killedAfterReport.push(r.id);
       }
     }
-    console.log(`      figure: kills per victim ${JSON.stringify(kills)}; payments reported ${reported.length}, of them killed right after reporting ${killedAfterReport.length}; an unkilled send took ${first.ms} ms`);
+    console.log(
+      `      figure: kills per victim ${JSON.stringify(kills)}; payments reported ${reported.length}, of them killed right after reporting ${killedAfterReport.length}; an unkilled send took ${first.ms} ms`,
+    );
     for (const v of VICTIMS) if (ROUNDS >= VICTIMS.length) assert.ok(kills[v] > 0, `${v} never killed`);
     if (kills.send > 0) assert.ok(killedAfterReport.length > 0, 'no send was killed after reporting its payment');
     // Let everyone settle, then stop cleanly.

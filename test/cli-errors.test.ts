@@ -26,26 +26,66 @@ describe('clear errors for wrong command lines', function () {
 
   const cases: [string, string, (d: string) => string[], RegExp][] = [
     ['miner --threads 0', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--threads', '0'], /--threads must be a whole number/],
-    ['miner --threads 0x4 (digits only)', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--threads', '0x4'], /--threads must be a whole number from 1 to 1024/],
-    ['mvb devnet --miners 99', MVB_BIN, (d) => ['devnet', 'start', '--miners', '99', '--dir', join(d, 'dn')], /--miners must be a whole number from 1 to 16/],
+    [
+      'miner --threads 0x4 (digits only)',
+      MINER_BIN,
+      (d) => ['--datadir', join(d, 'm'), '--threads', '0x4'],
+      /--threads must be a whole number from 1 to 1024/,
+    ],
+    [
+      'mvb devnet --miners 99',
+      MVB_BIN,
+      (d) => ['devnet', 'start', '--miners', '99', '--dir', join(d, 'dn')],
+      /--miners must be a whole number from 1 to 16/,
+    ],
     ['miner unknown network', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--network', 'moon'], /unknown network "moon"/],
-    ['miner bad --set value', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'statusPort=-1'], /--set: statusPort: expected a whole number from 1 to 65535, got -1/],
-    ['miner unknown --set key', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--set', 'nosuchkey=1'], /--set: nosuchkey: unknown key \(known: network, /],
+    [
+      'miner bad --set value',
+      MINER_BIN,
+      (d) => ['--datadir', join(d, 'm'), '--set', 'statusPort=-1'],
+      /--set: statusPort: expected a whole number from 1 to 65535, got -1/,
+    ],
+    [
+      'miner unknown --set key',
+      MINER_BIN,
+      (d) => ['--datadir', join(d, 'm'), '--set', 'nosuchkey=1'],
+      /--set: nosuchkey: unknown key \(known: network, /,
+    ],
     ['miner config not JSON', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--config', join(d, 'bad.json')], /bad\.json: not JSON/],
     ['miner bad reward address', MINER_BIN, (d) => ['--datadir', join(d, 'm'), '--address', 'notanaddress'], /--address/],
     ['wallet unknown command', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), 'frobnicate'], /unknown command/],
     ['wallet send missing args', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), 'send', 'alice'], /missing required argument/],
-    ['wallet invalid key name', WALLET_BIN, (d) => ['--datadir', join(d, 'w'), '--network', 'devnet', 'new-address', '../x'], /invalid name/],
+    [
+      'wallet invalid key name',
+      WALLET_BIN,
+      (d) => ['--datadir', join(d, 'w'), '--network', 'devnet', 'new-address', '../x'],
+      /invalid name/,
+    ],
     ['mvb simulate missing file', MVB_BIN, (d) => ['simulate', join(d, 'nope.json'), '--dir', d], /nope\.json: cannot read: no such file/],
     ['mvb simulate not JSON', MVB_BIN, (d) => ['simulate', join(d, 'bad.json'), '--dir', d], /bad\.json: not JSON/],
     ['mvb devnet status without a devnet', MVB_BIN, (d) => ['devnet', 'status', '--dir', join(d, 'none')], /no devnet in/],
     ['mvb devnet unknown action', MVB_BIN, (d) => ['devnet', 'explode', '--dir', d], /unknown command 'explode'/],
-    ['mvb devnet start on lan', MVB_BIN, (d) => ['devnet', 'start', '--network', 'lan', '--dir', join(d, 'dn')], /a devnet runs devnet or classroom, not lan/],
+    [
+      'mvb devnet start on lan',
+      MVB_BIN,
+      (d) => ['devnet', 'start', '--network', 'lan', '--dir', join(d, 'dn')],
+      /a devnet runs devnet or classroom, not lan/,
+    ],
     ['mvb devnet fund without a devnet', MVB_BIN, (d) => ['devnet', 'fund', 'wallet-1', '5', '--dir', join(d, 'none')], /no devnet in/],
-    ['wallet sync --timeout without --once', WALLET_BIN, (d) => ['--datadir', d, 'sync', '--timeout', '3'], /--timeout applies to --once only/],
+    [
+      'wallet sync --timeout without --once',
+      WALLET_BIN,
+      (d) => ['--datadir', d, 'sync', '--timeout', '3'],
+      /--timeout applies to --once only/,
+    ],
     ['mvb bench unknown', MVB_BIN, () => ['bench', 'nothing'], /unknown command 'nothing'/],
     ['mvb bench bad --threads', MVB_BIN, () => ['bench', 'mine', '--threads', '0'], /--threads must be a whole number from 1 to 256/],
-    ['mvb bench mine --seconds 0', MVB_BIN, () => ['bench', 'mine', '--seconds', '0'], /--seconds must be a number above 0 and at most 600/],
+    [
+      'mvb bench mine --seconds 0',
+      MVB_BIN,
+      () => ['bench', 'mine', '--seconds', '0'],
+      /--seconds must be a number above 0 and at most 600/,
+    ],
     ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4500/],
     ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero: is over 1000000 bytes/],
   ];
@@ -83,14 +123,20 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
   async function runThrowing(e: unknown): Promise<{ code: number; err: string[] }> {
     const err: string[] = [];
     const cmd: CliCommand = { name: 'fail', describe: 'throws', handler: () => Promise.reject(e) };
-    const code = await runCli('t', [cmd], ['fail', '--datadir', dir, '--network', 'devnet'], { app: 'tool', io: { out: () => {}, err: (l) => err.push(l) } });
+    const code = await runCli('t', [cmd], ['fail', '--datadir', dir, '--network', 'devnet'], {
+      app: 'tool',
+      io: { out: () => {}, err: (l) => err.push(l) },
+    });
     return { code, err };
   }
 
   it('by class, never by name or message', async () => {
     assert.deepEqual(await runThrowing(new CliError('bad', 3)), { code: 3, err: ['error: bad'] });
     assert.deepEqual(await runThrowing(new ConfigError('cfg')), { code: 2, err: ['error: cfg'] });
-    assert.deepEqual(await runThrowing(new InputError('x.json', ['nodes', 3, 'hashrate'], 'expected a number ≥ 1, got 0')), { code: 2, err: ['error: x.json: nodes[3].hashrate: expected a number ≥ 1, got 0'] });
+    assert.deepEqual(await runThrowing(new InputError('x.json', ['nodes', 3, 'hashrate'], 'expected a number ≥ 1, got 0')), {
+      code: 2,
+      err: ['error: x.json: nodes[3].hashrate: expected a number ≥ 1, got 0'],
+    });
     assert.deepEqual(await runThrowing(new LockError('locked')), { code: 1, err: ['error: locked'] });
     assert.deepEqual(await runThrowing(new KeyError('no key')), { code: 1, err: ['error: no key'] });
     // An error that only borrows a known name is not mistaken for it: it is a bug, with its stack.
@@ -111,10 +157,12 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
     }
     const r = await runThrowing(new NetworkMismatchError('devnet'));
     assert.equal(r.code, 1);
-    assert.deepEqual(r.err, [`error: the store holds another network's chain, not devnet's; use another --datadir than ${dir} for network devnet`]);
+    assert.deepEqual(r.err, [
+      `error: the store holds another network's chain, not devnet's; use another --datadir than ${dir} for network devnet`,
+    ]);
   });
 
-  it('a wallet opened on another network\'s chain says so in one line', () => {
+  it("a wallet opened on another network's chain says so in one line", () => {
     const w = join(dir, 'w');
     const store = new LmdbChainStore(join(w, 'chain'), 'test');
     try {
@@ -125,6 +173,9 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
     const r = run(WALLET_BIN, ['--datadir', w, '--network', 'devnet', 'list-addresses']);
     assert.equal(r.code, 1, r.stderr);
     // One line that names the flag to use (issue 12: the datadir remembers its network).
-    assert.match(r.stderr, /^error: the store holds another network's chain \(genesis [0-9a-f]{64}\), not devnet's; .* belongs to network lan: use --network lan \(or leave --network out\), or another --datadir for network devnet\n$/);
+    assert.match(
+      r.stderr,
+      /^error: the store holds another network's chain \(genesis [0-9a-f]{64}\), not devnet's; .* belongs to network lan: use --network lan \(or leave --network out\), or another --datadir for network devnet\n$/,
+    );
   });
 });

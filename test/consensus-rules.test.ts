@@ -75,10 +75,7 @@ const MAX_FUTURE_BLOCK_TIME = 2 * 60 * 60;
 // ------------------------------------------------------------------ the data
 
 /** What the chain must do with a block (btcd's AcceptedBlock / RejectedBlock / duplicate). */
-type Expect =
-  | 'accepted'
-  | 'duplicate'
-  | { readonly rejected: string; readonly misbehaving?: boolean; readonly detail?: RegExp };
+type Expect = 'accepted' | 'duplicate' | { readonly rejected: string; readonly misbehaving?: boolean; readonly detail?: RegExp };
 
 interface BlockTest {
   readonly name: string;
@@ -100,7 +97,10 @@ class CaseGen {
   readonly blocks: Block[];
   readonly tests: BlockTest[] = [];
 
-  constructor(readonly params: ConsensusParams, height: number) {
+  constructor(
+    readonly params: ConsensusParams,
+    height: number,
+  ) {
     this.gen = new BlockGen(params);
     this.blocks = [params.genesis];
     for (let i = 1; i <= height; i++) this.accept(`prefix ${i}`, this.gen.block(this.tip));
@@ -123,7 +123,12 @@ class CaseGen {
   }
 
   /** The block must be refused with code, leaving the chain as it was. */
-  reject(name: string, block: Block, code: string, o: { misbehaving?: boolean; detail?: RegExp; now?: number; after?: BlockTest['after'] } = {}): void {
+  reject(
+    name: string,
+    block: Block,
+    code: string,
+    o: { misbehaving?: boolean; detail?: RegExp; now?: number; after?: BlockTest['after'] } = {},
+  ): void {
     const { now, after, ...why } = o;
     this.tests.push({ name, block, expect: { rejected: code, ...why }, now, after });
   }
@@ -187,7 +192,12 @@ const CASES: readonly ConsensusCase[] = [
         after(t) {
           assert.equal(t.getCoin(c.txid, c.vout), undefined, 'spent coin still unspent');
           const created = t.getCoin(txid(tx), 0);
-          assert.deepEqual(created && { ...created, scriptPubKey: Uint8Array.from(created.scriptPubKey) }, { value: c.value - 1000n, scriptPubKey: p2pkhScript(bob.pkh), height: 6, coinbase: false });
+          assert.deepEqual(created && { ...created, scriptPubKey: Uint8Array.from(created.scriptPubKey) }, {
+            value: c.value - 1000n,
+            scriptPubKey: p2pkhScript(bob.pkh),
+            height: 6,
+            coinbase: false,
+          });
           // The new coinbase plus the new output, less the spent coinbase.
           assert.equal(t.coins().size, 6 + 1 - 1);
         },
@@ -200,7 +210,10 @@ const CASES: readonly ConsensusCase[] = [
     build(g) {
       const c = coinbaseCoin(g.blocks[1]!);
       const tx = spend([{ ...c, key: bob }], [pay(bob, c.value)]);
-      g.reject('b-wrong-key', g.gen.block(g.tip, { txs: [tx] }), 'mandatory-script-verify-flag-failed', { detail: /OP_EQUALVERIFY/, misbehaving: true });
+      g.reject('b-wrong-key', g.gen.block(g.tip, { txs: [tx] }), 'mandatory-script-verify-flag-failed', {
+        detail: /OP_EQUALVERIFY/,
+        misbehaving: true,
+      });
     },
   },
   {
@@ -211,7 +224,9 @@ const CASES: readonly ConsensusCase[] = [
       const signed = transfer(c, bob);
       // Change what was signed: the output now pays 1 less, the signature no longer matches.
       const tx: Tx = { ...signed, outputs: [pay(bob, c.value - 1n)] };
-      g.reject('b-bad-sig', g.gen.block(g.tip, { txs: [tx] }), 'mandatory-script-verify-flag-failed', { detail: /false\/empty top stack element/ });
+      g.reject('b-bad-sig', g.gen.block(g.tip, { txs: [tx] }), 'mandatory-script-verify-flag-failed', {
+        detail: /false\/empty top stack element/,
+      });
       // The untouched transaction is fine.
       g.accept('b-good-sig', g.gen.block(g.tip, { txs: [signed] }));
     },
@@ -230,7 +245,9 @@ const CASES: readonly ConsensusCase[] = [
       assert.equal(isStrictDer(der), true);
       assert.equal(isStrictDer(padded), false);
       const bad = withScriptSig(tx, 0, p2pkhScriptSig(concatBytes(padded, sig.subarray(sig.length - 1)), pub));
-      g.reject('b-non-der', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', { detail: /Non-canonical DER signature/ });
+      g.reject('b-non-der', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', {
+        detail: /Non-canonical DER signature/,
+      });
     },
   },
   {
@@ -245,7 +262,9 @@ const CASES: readonly ConsensusCase[] = [
       const bad = withScriptSig(tx, 0, p2pkhScriptSig(highS, pub));
       // The only flaw is S: without the low-S rule the signature verifies.
       assert.equal(p2pkhInputError(bad, 0, p2pkhScript(alice.pkh), { allowHighS: true }), undefined);
-      g.reject('b-high-s', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', { detail: /S value is unnecessarily high/ });
+      g.reject('b-high-s', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', {
+        detail: /S value is unnecessarily high/,
+      });
     },
   },
   {
@@ -255,7 +274,9 @@ const CASES: readonly ConsensusCase[] = [
       const c = coinbaseCoin(g.blocks[1]!);
       const tx = transfer(c, bob);
       const bad = withScriptSig(tx, 0, concatBytes(tx.inputs[0]!.scriptSig, Uint8Array.of(0x76)));
-      g.reject('b-non-push-scriptsig', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', { detail: /Only push operators/ });
+      g.reject('b-non-push-scriptsig', g.gen.block(g.tip, { txs: [bad] }), 'mandatory-script-verify-flag-failed', {
+        detail: /Only push operators/,
+      });
     },
   },
   {
@@ -314,7 +335,9 @@ const CASES: readonly ConsensusCase[] = [
     build(g) {
       const c = coinbaseCoin(g.blocks[1]!);
       // A block with a double spend can only come from a broken or hostile peer.
-      g.reject('b-double-spend', g.gen.block(g.tip, { txs: [transfer(c, bob), transfer(c, carol)] }), 'bad-txns-inputs-missingorspent', { misbehaving: true });
+      g.reject('b-double-spend', g.gen.block(g.tip, { txs: [transfer(c, bob), transfer(c, carol)] }), 'bad-txns-inputs-missingorspent', {
+        misbehaving: true,
+      });
     },
   },
   {
@@ -323,8 +346,16 @@ const CASES: readonly ConsensusCase[] = [
     build(g) {
       const c = coinbaseCoin(g.blocks[1]!);
       // An unknown txid, and an existing transaction's output index that is out of range.
-      g.reject('b-missing-txid', g.gen.block(g.tip, { txs: [spend([{ ...c, txid: new Uint8Array(32).fill(7) }], [pay(bob, 1n)])] }), 'bad-txns-inputs-missingorspent');
-      g.reject('b-missing-vout', g.gen.block(g.tip, { txs: [spend([{ ...c, vout: 1 }], [pay(bob, 1n)])] }), 'bad-txns-inputs-missingorspent');
+      g.reject(
+        'b-missing-txid',
+        g.gen.block(g.tip, { txs: [spend([{ ...c, txid: new Uint8Array(32).fill(7) }], [pay(bob, 1n)])] }),
+        'bad-txns-inputs-missingorspent',
+      );
+      g.reject(
+        'b-missing-vout',
+        g.gen.block(g.tip, { txs: [spend([{ ...c, vout: 1 }], [pay(bob, 1n)])] }),
+        'bad-txns-inputs-missingorspent',
+      );
     },
   },
   {
@@ -452,7 +483,11 @@ const CASES: readonly ConsensusCase[] = [
       const cb2 = makeCoinbase(6, [pay(bob, 1n)], new TextEncoder().encode('second'));
       g.reject('b-cb-multiple', solve([cb, cb2]), 'bad-cb-multiple');
       g.reject('b-cb-multiple-later', solve([cb, tx, cb2]), 'bad-cb-multiple');
-      g.reject('b-no-txs', withHeader({ header: { ...solve([cb]).header, merkleRoot: new Uint8Array(32) }, txs: [] }, {}), 'bad-blk-length');
+      g.reject(
+        'b-no-txs',
+        withHeader({ header: { ...solve([cb]).header, merkleRoot: new Uint8Array(32) }, txs: [] }, {}),
+        'bad-blk-length',
+      );
       g.accept('b-cb-first', solve([cb, tx]));
     },
   },
@@ -486,7 +521,10 @@ const CASES: readonly ConsensusCase[] = [
       const c = coinbaseCoin(g.blocks[4]!);
       const tx = transfer(c, bob);
       // Next block is height 6: depth 2 < 3. Only a broken or hostile peer sends such a block.
-      g.reject('b-premature', g.gen.block(g.tip, { txs: [tx] }), 'bad-txns-premature-spend-of-coinbase', { detail: /depth 2/, misbehaving: true });
+      g.reject('b-premature', g.gen.block(g.tip, { txs: [tx] }), 'bad-txns-premature-spend-of-coinbase', {
+        detail: /depth 2/,
+        misbehaving: true,
+      });
       g.accept('b-empty-6', g.gen.block(g.tip));
       // Height 7: depth 3.
       g.accept('b-mature', g.gen.block(g.tip, { txs: [tx] }), {
@@ -588,7 +626,10 @@ const CASES: readonly ConsensusCase[] = [
     build(g) {
       const mtp = g.mtp();
       assert.ok(mtp + 1 < g.tip.header.time, 'test needs MTP+1 to be earlier than the parent');
-      expectCode(() => checkHeaderContext({ ...g.tip.header, time: mtp }, { height: 5, requiredBits: g.tip.header.bits, medianTimePast: mtp }, NOW), 'time-too-old');
+      expectCode(
+        () => checkHeaderContext({ ...g.tip.header, time: mtp }, { height: 5, requiredBits: g.tip.header.bits, medianTimePast: mtp }, NOW),
+        'time-too-old',
+      );
       g.then((t) => assert.equal(t.chain.medianTimePast(t.chain.tip), mtp, 'the chain under test agrees on median time past'));
       g.reject('b-time-mtp', g.gen.block(g.tip, { time: mtp }), 'time-too-old');
       g.reject('b-time-before-mtp', g.gen.block(g.tip, { time: mtp - 1000 }), 'time-too-old');

@@ -96,7 +96,9 @@ describe('core: addresses (bitcoinjs-lib address.json)', () => {
     base58check?: string;
     bech32?: string;
   }
-  const data = loadVector<{ standard: Standard[]; invalid: { fromBase58Check: { address: string; exception: string }[] } }>('bitcoinjs/address.json');
+  const data = loadVector<{ standard: Standard[]; invalid: { fromBase58Check: { address: string; exception: string }[] } }>(
+    'bitcoinjs/address.json',
+  );
 
   it('decodes and encodes every Base58Check address (any version byte)', () => {
     const b58 = data.standard.filter((x) => x.base58check !== undefined);
@@ -110,9 +112,11 @@ describe('core: addresses (bitcoinjs-lib address.json)', () => {
   });
 
   it('rejects bech32 addresses and Base58Check payloads of the wrong length', () => {
-    for (const x of data.standard.filter((s) => s.bech32 !== undefined)) assert.throws(() => decodeAddress(x.bech32!), AddressError, x.bech32);
+    for (const x of data.standard.filter((s) => s.bech32 !== undefined))
+      assert.throws(() => decodeAddress(x.bech32!), AddressError, x.bech32);
     assert.ok(data.invalid.fromBase58Check.length > 0);
-    for (const x of data.invalid.fromBase58Check) assert.throws(() => decodeAddress(x.address), AddressError, `${x.address} (${x.exception})`);
+    for (const x of data.invalid.fromBase58Check)
+      assert.throws(() => decodeAddress(x.address), AddressError, `${x.address} (${x.exception})`);
   });
 
   it('refuses to encode a hash that is not 20 bytes or a version that is not a byte', () => {
@@ -144,7 +148,13 @@ describe('core: decodeAddress names what is wrong (AddressError.reason)', () => 
   });
 
   it('reports the byte count and the version byte it found', () => {
-    assert.throws(() => decodeAddress(good, 30), (e: unknown) => e instanceof AddressError && e.found === 0);
-    assert.throws(() => decodeAddress(encodeAddress(new Uint8Array(20), 5).slice(0, -2)), (e: unknown) => e instanceof AddressError && e.reason === 'length' && typeof e.found === 'number' && e.found < 25);
+    assert.throws(
+      () => decodeAddress(good, 30),
+      (e: unknown) => e instanceof AddressError && e.found === 0,
+    );
+    assert.throws(
+      () => decodeAddress(encodeAddress(new Uint8Array(20), 5).slice(0, -2)),
+      (e: unknown) => e instanceof AddressError && e.reason === 'length' && typeof e.found === 'number' && e.found < 25,
+    );
   });
 });

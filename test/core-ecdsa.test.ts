@@ -206,7 +206,7 @@ describe('core: signature encoding (bitcoinjs-lib signature.json)', () => {
   }
   const file = loadVector<SigFile>('bitcoinjs/signature.json');
 
-  it('accepts every valid signature, and r, s and hash type are the fixture\'s', () => {
+  it("accepts every valid signature, and r, s and hash type are the fixture's", () => {
     assert.ok(file.valid.length > 0);
     for (const v of file.valid) {
       const b = fromHex(v.hex);

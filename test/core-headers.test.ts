@@ -31,7 +31,9 @@ import { loadVectorText } from './kit/vectors.js';
 const GENESIS_HASH = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f';
 
 function loadHeaders(): { start: number; hex: string[] } {
-  const lines = loadVectorText('headers/btc_blockheaders_mainnet_0_10000').split('\n').filter((l) => l.length > 0);
+  const lines = loadVectorText('headers/btc_blockheaders_mainnet_0_10000')
+    .split('\n')
+    .filter((l) => l.length > 0);
   return { start: Number(lines[0]), hex: lines.slice(1) };
 }
 
@@ -176,7 +178,12 @@ describe('core: mainnet headers 0..9999', () => {
       // at an easy target (the coinbase, and so the Merkle root, are mainnet's).
       const g = decodeBlock(fromHex(genesisHex));
       const easyGenesis = { ...g, header: solveHeader({ ...g.header, bits: 0x207fffff, nonce: 0 }, 1000)! };
-      const easy = makeParams({ ...mainnetConfig, name: 'easy-genesis', powLimitBits: 0x207fffff, genesis: toHex(encodeBlock(easyGenesis)) });
+      const easy = makeParams({
+        ...mainnetConfig,
+        name: 'easy-genesis',
+        powLimitBits: 0x207fffff,
+        genesis: toHex(encodeBlock(easyGenesis)),
+      });
       const chain = new Chain(easy, new MemoryChainStore());
       const now = g.header.time + 100_000;
       let tip = chain.tip;

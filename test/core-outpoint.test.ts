@@ -1,6 +1,14 @@
 // The three forms of an outpoint (src/shared/core/outpoint.ts): key, bytes and display.
 import assert from 'node:assert/strict';
-import { OutpointError, displayOutpoint, displayOutpointKey, outpointBytes, outpointKey, parseOutpointBytes, parseOutpointKey } from '../src/shared/core/outpoint.js';
+import {
+  OutpointError,
+  displayOutpoint,
+  displayOutpointKey,
+  outpointBytes,
+  outpointKey,
+  parseOutpointBytes,
+  parseOutpointKey,
+} from '../src/shared/core/outpoint.js';
 import { toHex } from '../src/shared/core/bytes.js';
 
 describe('core: outpoint forms', () => {
@@ -30,7 +38,16 @@ describe('core: outpoint forms', () => {
   });
 
   it('refuses what outpointKey never writes', () => {
-    for (const bad of ['', 'ab:1', `${internal}`, `${internal}:`, `${internal}:-1`, `${internal}:4294967296`, `${internal.toUpperCase()}:1`, `${internal}:1:2`]) {
+    for (const bad of [
+      '',
+      'ab:1',
+      `${internal}`,
+      `${internal}:`,
+      `${internal}:-1`,
+      `${internal}:4294967296`,
+      `${internal.toUpperCase()}:1`,
+      `${internal}:1:2`,
+    ]) {
       assert.throws(() => parseOutpointKey(bad), OutpointError, bad);
     }
   });

@@ -11,7 +11,13 @@ interface CompactFile {
 }
 
 interface RetargetFile {
-  params: { powLimit: string; powLimitBits: string; targetTimespanSeconds: number; targetSpacingSeconds: number; difficultyAdjustmentInterval: number };
+  params: {
+    powLimit: string;
+    powLimitBits: string;
+    targetTimespanSeconds: number;
+    targetSpacingSeconds: number;
+    difficultyAdjustmentInterval: number;
+  };
   vectors: { name: string; firstBlockTime: number; lastBlockTime: number; lastBits: string; expectedNextBits: string }[];
 }
 

@@ -51,7 +51,12 @@ function genTx(g: Gen): Tx {
   const nOut = g.chance(0.03) ? g.int(0xfb, 0x102) : g.int(0, 4);
   return {
     version: g.i32(),
-    inputs: Array.from({ length: nIn }, () => ({ prevTxid: g.bytes(32), vout: g.u32(), scriptSig: g.bytes(nIn > 10 ? g.int(0, 3) : g.length()), sequence: g.u32() })),
+    inputs: Array.from({ length: nIn }, () => ({
+      prevTxid: g.bytes(32),
+      vout: g.u32(),
+      scriptSig: g.bytes(nIn > 10 ? g.int(0, 3) : g.length()),
+      sequence: g.u32(),
+    })),
     outputs: Array.from({ length: nOut }, () => ({ value: g.i64(), scriptPubKey: g.bytes(nOut > 10 ? g.int(0, 3) : g.length()) })),
     locktime: g.u32(),
   };
@@ -78,7 +83,12 @@ function genBlock(g: Gen): Block {
 
 /** Runs decode on hostile input: it either throws DecodeError, or decodes to a value whose
  * encoding is exactly the input (the formats are canonical). Anything else fails the test. */
-function decodesCanonicallyOrThrowsDecodeError<T>(bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (x: T) => Uint8Array, what: string): boolean {
+function decodesCanonicallyOrThrowsDecodeError<T>(
+  bytes: Uint8Array,
+  decode: (b: Uint8Array) => T,
+  encode: (x: T) => Uint8Array,
+  what: string,
+): boolean {
   let value: T;
   try {
     value = decode(bytes);
@@ -175,7 +185,7 @@ describe('core: properties of the encodings (seeded)', () => {
       }
     });
 
-    it('compact bits: canonical bits round-trip; any target encodes within the mantissa\'s precision', () => {
+    it("compact bits: canonical bits round-trip; any target encodes within the mantissa's precision", () => {
       const g = new Gen(SEED + 4);
       for (let i = 0; i < 2000; i++) {
         const target = g.bigint(g.int(1, 256));
@@ -210,7 +220,15 @@ describe('core: properties of the encodings (seeded)', () => {
       for (let i = 0; i < 3000; i++) {
         const bytes = g.bytes(g.chance(0.2) ? 80 : g.int(0, 400));
         for (const [kind, c] of Object.entries(codecs)) {
-          if (!decodesCanonicallyOrThrowsDecodeError(bytes, c.decode as (b: Uint8Array) => unknown, c.encode as (x: unknown) => Uint8Array, `${kind} #${i}`)) rejected++;
+          if (
+            !decodesCanonicallyOrThrowsDecodeError(
+              bytes,
+              c.decode as (b: Uint8Array) => unknown,
+              c.encode as (x: unknown) => Uint8Array,
+              `${kind} #${i}`,
+            )
+          )
+            rejected++;
         }
       }
       assert.ok(rejected > 0);
@@ -228,7 +246,12 @@ describe('core: properties of the encodings (seeded)', () => {
           const bytes = original.slice();
           for (let k = g.int(1, 3); k > 0; k--) bytes[g.int(0, bytes.length - 1)] = g.u32() & 0xff;
           const c = codecs[kind];
-          decodesCanonicallyOrThrowsDecodeError(bytes, c.decode as (b: Uint8Array) => unknown, c.encode as (x: unknown) => Uint8Array, `${kind} mutation ${i}`);
+          decodesCanonicallyOrThrowsDecodeError(
+            bytes,
+            c.decode as (b: Uint8Array) => unknown,
+            c.encode as (x: unknown) => Uint8Array,
+            `${kind} mutation ${i}`,
+          );
         }
       }
     });
@@ -310,10 +333,18 @@ describe('core: properties of the encodings (seeded)', () => {
       const counts = [0xfd, 0x10000, 0x02000000, 0xffffffff];
       for (const n of counts) {
         const prefix = new Writer().i32(1).compactSize(n).finish();
-        assert.throws(() => decodeTx(prefix), (e: unknown) => e instanceof DecodeError && /count/.test(e.message), `tx input count ${n}`);
+        assert.throws(
+          () => decodeTx(prefix),
+          (e: unknown) => e instanceof DecodeError && /count/.test(e.message),
+          `tx input count ${n}`,
+        );
         const header = encodeHeader(decodeHeader(real.header[0]!));
         const block = new Writer().bytes(header).compactSize(n).bytes(new Uint8Array(100)).finish();
-        assert.throws(() => decodeBlock(block), (e: unknown) => e instanceof DecodeError && /count/.test(e.message), `block tx count ${n}`);
+        assert.throws(
+          () => decodeBlock(block),
+          (e: unknown) => e instanceof DecodeError && /count/.test(e.message),
+          `block tx count ${n}`,
+        );
         const r = new Reader(new Writer().compactSize(n).bytes(new Uint8Array(40)).finish());
         assert.throws(() => r.count(41, 'item'), DecodeError);
       }
@@ -323,7 +354,10 @@ describe('core: properties of the encodings (seeded)', () => {
       const outCountAt = oneIn.length - 5;
       assert.equal(oneIn[outCountAt], 0);
       const bad = new Uint8Array([...oneIn.subarray(0, outCountAt), 0xfe, 0xff, 0xff, 0xff, 0xff, ...oneIn.subarray(outCountAt + 1)]);
-      assert.throws(() => decodeTx(bad), (e: unknown) => e instanceof DecodeError && /count/.test(e.message));
+      assert.throws(
+        () => decodeTx(bad),
+        (e: unknown) => e instanceof DecodeError && /count/.test(e.message),
+      );
       // A script length larger than what is left.
       const script = new Uint8Array([...oneIn.subarray(0, 41), 0xfe, 0xff, 0xff, 0xff, 0x7f]);
       assert.throws(() => decodeTx(script), DecodeError);

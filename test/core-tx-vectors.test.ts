@@ -161,7 +161,7 @@ for (const file of ['tx_valid.json', 'tx_invalid.json']) {
 describe('core: tx_valid.json P2PKH-only entries through verifyP2pkhInput', () => {
   const entries = p2pkhOnly(loadEntries('tx_valid.json'));
 
-  it('accepts every input that mvb\'s rules cover, and says why it refuses the others', () => {
+  it("accepts every input that mvb's rules cover, and says why it refuses the others", () => {
     assert.ok(entries.length > 0);
     let accepted = 0;
     for (const { entry, tx, scripts } of entries) {
@@ -233,12 +233,18 @@ describe('core: tx_invalid.json P2PKH-only entries through verifyP2pkhInput', ()
       });
       if (entry.flags.includes('DERSIG') && nonDer) {
         // Invalid under BIP66: a signature that is not strict DER.
-        assert.ok(errors.some((e) => e !== undefined && /DER/.test(e)), where);
+        assert.ok(
+          errors.some((e) => e !== undefined && /DER/.test(e)),
+          where,
+        );
         checked++;
       } else if (nonPush) {
         // Core refuses these under CONST_SCRIPTCODE (OP_CODESEPARATOR / FindAndDelete in the
         // scriptSig). mvb refuses them earlier, as non-push scriptSigs: assert that reason.
-        assert.ok(errors.some((e) => e !== undefined && /push/i.test(e)), where);
+        assert.ok(
+          errors.some((e) => e !== undefined && /push/i.test(e)),
+          where,
+        );
         checked++;
       }
       // Anything else would be invalid for a reason outside a P2PKH signature check (none of

@@ -32,7 +32,10 @@ function overwrite(file: string, offset: number, bytes: Uint8Array): void {
 }
 
 function mvb(args: string[], sets: Record<string, unknown>): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [MVB_BIN, ...args, '--network', 'devnet', ...setArgs(sets)], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [MVB_BIN, ...args, '--network', 'devnet', ...setArgs(sets)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'], NO_COLOR: '1' },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -40,7 +43,8 @@ function mvb(args: string[], sets: Record<string, unknown>): Promise<{ code: num
   return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, out, err })));
 }
 
-const DAMAGE_LINE = /^error: the chain store \S+ is damaged \(.+\); run `mvb-wallet --datadir \S+ resync` to rebuild it from the network \(keys and payments are kept\)$/m;
+const DAMAGE_LINE =
+  /^error: the chain store \S+ is damaged \(.+\); run `mvb-wallet --datadir \S+ resync` to rebuild it from the network \(keys and payments are kept\)$/m;
 
 describe('damaged stores (child processes, in-process miner peer)', function () {
   this.timeout(120_000);
@@ -55,7 +59,8 @@ describe('damaged stores (child processes, in-process miner peer)', function () 
     miner = await TestMiner.start(sets);
     base = tempDir('damaged');
     dirs.push(base);
-    const na = async (name: string) => decodeAddress((JSON.parse((await wallet(base, sets, ['new-address', name, '--json'])).out) as { address: string }).address);
+    const na = async (name: string) =>
+      decodeAddress((JSON.parse((await wallet(base, sets, ['new-address', name, '--json'])).out) as { address: string }).address);
     const alice = await na('alice');
     await na('bob');
     miner.mine(20, alice.hash160);
@@ -148,15 +153,56 @@ const replace = (path: string, by: () => void) => {
   by();
 };
 const SHAPES: readonly Shape[] = [
-  { name: 'data.mdb is a directory', make: (env) => replace(join(env, 'data.mdb'), () => mkdirSync(join(env, 'data.mdb'))), reason: /chain\.mdb\/data\.mdb is a directory, not a file/ },
-  { name: 'data.mdb is a dangling symbolic link', make: (env) => replace(join(env, 'data.mdb'), () => symlinkSync(join(env, 'moved-away.mdb'), join(env, 'data.mdb'))), reason: /chain\.mdb\/data\.mdb is a symbolic link to \S+moved-away\.mdb, which does not exist, not a file/ },
-  { name: 'data.mdb is a looping symbolic link', make: (env) => replace(join(env, 'data.mdb'), () => symlinkSync('data.mdb', join(env, 'data.mdb'))), reason: /chain\.mdb\/data\.mdb is a symbolic link that loops back on itself, not a file/ },
-  { name: 'data.mdb may not be read (mode 000)', make: (env) => chmodSync(join(env, 'data.mdb'), 0), reason: /chain\.mdb\/data\.mdb: no permission to read and write it for this user/, fix: /give this user read and write access to \S+data\.mdb \(chown or chmod\)/, dropCaps: true },
-  { name: 'chain.mdb may not be entered (mode 000)', make: (env) => chmodSync(env, 0), reason: /chain\.mdb: no permission to list, enter and write it for this user/, fix: /give this user read, write and search access to \S+chain\.mdb \(chown or chmod\)/, dropCaps: true },
-  { name: 'data.mdb is empty', make: (env) => truncateSync(join(env, 'data.mdb'), 0), reason: /chain\.mdb\/data\.mdb is empty: it was cut off or never written/ },
-  { name: 'data.mdb is truncated to half', make: (env) => truncateSync(join(env, 'data.mdb'), Math.floor(statSync(join(env, 'data.mdb')).size / 2)), reason: /meta page \d: last page \d+ beyond the file's \d+/ },
-  { name: 'data.mdb is truncated inside its meta pages', make: (env) => truncateSync(join(env, 'data.mdb'), 100), reason: /data file shorter than its meta pages/ },
-  { name: 'lock.mdb is a directory', make: (env) => replace(join(env, 'lock.mdb'), () => mkdirSync(join(env, 'lock.mdb'))), reason: /chain\.mdb\/lock\.mdb is a directory, not a file/, fix: /remove \S+lock\.mdb \(LMDB makes a new lock file; it holds no data\)/ },
+  {
+    name: 'data.mdb is a directory',
+    make: (env) => replace(join(env, 'data.mdb'), () => mkdirSync(join(env, 'data.mdb'))),
+    reason: /chain\.mdb\/data\.mdb is a directory, not a file/,
+  },
+  {
+    name: 'data.mdb is a dangling symbolic link',
+    make: (env) => replace(join(env, 'data.mdb'), () => symlinkSync(join(env, 'moved-away.mdb'), join(env, 'data.mdb'))),
+    reason: /chain\.mdb\/data\.mdb is a symbolic link to \S+moved-away\.mdb, which does not exist, not a file/,
+  },
+  {
+    name: 'data.mdb is a looping symbolic link',
+    make: (env) => replace(join(env, 'data.mdb'), () => symlinkSync('data.mdb', join(env, 'data.mdb'))),
+    reason: /chain\.mdb\/data\.mdb is a symbolic link that loops back on itself, not a file/,
+  },
+  {
+    name: 'data.mdb may not be read (mode 000)',
+    make: (env) => chmodSync(join(env, 'data.mdb'), 0),
+    reason: /chain\.mdb\/data\.mdb: no permission to read and write it for this user/,
+    fix: /give this user read and write access to \S+data\.mdb \(chown or chmod\)/,
+    dropCaps: true,
+  },
+  {
+    name: 'chain.mdb may not be entered (mode 000)',
+    make: (env) => chmodSync(env, 0),
+    reason: /chain\.mdb: no permission to list, enter and write it for this user/,
+    fix: /give this user read, write and search access to \S+chain\.mdb \(chown or chmod\)/,
+    dropCaps: true,
+  },
+  {
+    name: 'data.mdb is empty',
+    make: (env) => truncateSync(join(env, 'data.mdb'), 0),
+    reason: /chain\.mdb\/data\.mdb is empty: it was cut off or never written/,
+  },
+  {
+    name: 'data.mdb is truncated to half',
+    make: (env) => truncateSync(join(env, 'data.mdb'), Math.floor(statSync(join(env, 'data.mdb')).size / 2)),
+    reason: /meta page \d: last page \d+ beyond the file's \d+/,
+  },
+  {
+    name: 'data.mdb is truncated inside its meta pages',
+    make: (env) => truncateSync(join(env, 'data.mdb'), 100),
+    reason: /data file shorter than its meta pages/,
+  },
+  {
+    name: 'lock.mdb is a directory',
+    make: (env) => replace(join(env, 'lock.mdb'), () => mkdirSync(join(env, 'lock.mdb'))),
+    reason: /chain\.mdb\/lock\.mdb is a directory, not a file/,
+    fix: /remove \S+lock\.mdb \(LMDB makes a new lock file; it holds no data\)/,
+  },
 ];
 
 /** The commands that open a store, each with the fix its line must name. */
@@ -171,19 +217,34 @@ const COMMANDS: readonly StoreCommand[] = [
   {
     name: 'mvb-miner',
     bin: MINER_BIN,
-    args: (d, sets) => ['--network', 'devnet', '--datadir', d, '--no-mine', '--address', encodeAddress(new Uint8Array(20).fill(7), settingsOf(sets).params.addressVersion), ...setArgs(sets)],
+    args: (d, sets) => [
+      '--network',
+      'devnet',
+      '--datadir',
+      d,
+      '--no-mine',
+      '--address',
+      encodeAddress(new Uint8Array(20).fill(7), settingsOf(sets).params.addressVersion),
+      ...setArgs(sets),
+    ],
     rebuild: (d) => new RegExp(`run \`mvb-miner --datadir ${esc(d)} --resync\` to rebuild it from the network \\(keys are kept\\)$`),
   },
   {
     name: 'mvb-wallet list-addresses',
     bin: WALLET_BIN,
     args: (d, sets) => ['list-addresses', '--datadir', d, '--network', 'devnet', ...setArgs(sets)],
-    rebuild: (d) => new RegExp(`run \`mvb-wallet --datadir ${esc(d)} resync\` to rebuild it from the network \\(keys and payments are kept\\)$`),
+    rebuild: (d) =>
+      new RegExp(`run \`mvb-wallet --datadir ${esc(d)} resync\` to rebuild it from the network \\(keys and payments are kept\\)$`),
   },
   ...(['chain', 'block 1', 'verify'] as const).map((c) => ({
     name: `mvb ${c}`,
     bin: MVB_BIN,
-    args: (d: string, sets: Record<string, unknown>) => [...(c === 'verify' ? ['verify', d] : [...c.split(' '), '--datadir', d]), '--network', 'devnet', ...setArgs(sets)],
+    args: (d: string, sets: Record<string, unknown>) => [
+      ...(c === 'verify' ? ['verify', d] : [...c.split(' '), '--datadir', d]),
+      '--network',
+      'devnet',
+      ...setArgs(sets),
+    ],
     rebuild: () => /rebuild it with `mvb-wallet resync` or `mvb-miner --resync`$/,
   })),
 ];
@@ -195,15 +256,29 @@ function dropCapsWorks(): { ok: boolean; why: string } {
   const f = join(probe, 'f');
   closeSync(openSync(f, 'w'));
   chmodSync(f, 0);
-  const r = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(f)})`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'setpriv',
+    ['--bounding-set=-all', '--inh-caps=-all', process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(f)})`],
+    { encoding: 'utf8' },
+  );
   removeDir(probe);
   if (r.error) return { ok: false, why: `setpriv is not available (${r.error.message})` };
-  return r.status !== 0 && /EACCES/.test(r.stderr) ? { ok: true, why: 'setpriv drops root\'s capabilities' } : { ok: false, why: `setpriv did not make a mode-000 file unreadable (exit ${r.status})` };
+  return r.status !== 0 && /EACCES/.test(r.stderr)
+    ? { ok: true, why: "setpriv drops root's capabilities" }
+    : { ok: false, why: `setpriv did not make a mode-000 file unreadable (exit ${r.status})` };
 }
 
-function runStoreCommand(c: StoreCommand, datadir: string, sets: Record<string, unknown>, dropCaps: boolean): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function runStoreCommand(
+  c: StoreCommand,
+  datadir: string,
+  sets: Record<string, unknown>,
+  dropCaps: boolean,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   const argv = [c.bin, ...c.args(datadir, sets)];
-  const [cmd, ...args] = dropCaps && process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all', process.execPath, ...argv] : [process.execPath, ...argv];
+  const [cmd, ...args] =
+    dropCaps && process.getuid?.() === 0
+      ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all', process.execPath, ...argv]
+      : [process.execPath, ...argv];
   const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } });
   let out = '';
   let err = '';
@@ -259,7 +334,13 @@ describe('damaged store shapes x commands (child processes): one line with its f
         assert.equal(r.code, 3, `${c.name}: exit ${r.code}:\n${all}`);
         assert.equal(lines.length, 1, `${c.name}: one line expected:\n${all}`);
         const line = lines[0]!;
-        assert.match(line, new RegExp(`^error: the chain store ${esc(join(dir, 'chain'))} ${shape.fix ? '(?:cannot be opened|is damaged)' : 'is damaged'} \\(`), `${c.name}: ${line}`);
+        assert.match(
+          line,
+          new RegExp(
+            `^error: the chain store ${esc(join(dir, 'chain'))} ${shape.fix ? '(?:cannot be opened|is damaged)' : 'is damaged'} \\(`,
+          ),
+          `${c.name}: ${line}`,
+        );
         assert.match(line, shape.reason, `${c.name}: ${line}`);
         if (shape.fix) assert.match(line, shape.fix, `${c.name}: ${line}`);
         assert.match(line, c.rebuild(dir), `${c.name}: ${line}`);

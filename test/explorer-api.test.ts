@@ -86,15 +86,28 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     assert.equal(os.txid, id);
     assert.equal(os.status.block_height, 9);
     const bobChain = await getJson(base, `/api/address/${addr(bob.pkh)}`);
-    assert.deepEqual(bobChain.chain_stats, { funded_txo_count: 1, funded_txo_sum: 50 * 1e8 - 1000, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 1 });
-    assert.deepEqual((await getJson(base, `/api/address/${addr(bob.pkh)}/utxo`)).map((u: any) => [u.txid, u.vout, u.value]), [[id, 0, 50 * 1e8 - 1000]]);
+    assert.deepEqual(bobChain.chain_stats, {
+      funded_txo_count: 1,
+      funded_txo_sum: 50 * 1e8 - 1000,
+      spent_txo_count: 0,
+      spent_txo_sum: 0,
+      tx_count: 1,
+    });
+    assert.deepEqual(
+      (await getJson(base, `/api/address/${addr(bob.pkh)}/utxo`)).map((u: any) => [u.txid, u.vout, u.value]),
+      [[id, 0, 50 * 1e8 - 1000]],
+    );
     const aliceStats = (await getJson(base, `/api/address/${addr(alice.pkh)}`)).chain_stats;
     assert.equal(aliceStats.funded_txo_count, 9);
     assert.equal(aliceStats.spent_txo_count, 1);
 
     // Branch B from block 8, two blocks without the payment: a reorganisation.
     miner.mine(2, carol.pkh, { parent: miner.chain.atHeight(8)! });
-    await waitFor(() => run.ex.chain.tip.hashHex === miner.tip.hashHex || undefined, 20_000, () => `explorer at ${run.ex.chain.height}`);
+    await waitFor(
+      () => run.ex.chain.tip.hashHex === miner.tip.hashHex || undefined,
+      20_000,
+      () => `explorer at ${run.ex.chain.height}`,
+    );
     const reorgs = await getJson(base, '/api/mvb/reorgs');
     assert.equal(reorgs.length, 1);
     assert.deepEqual(reorgs[0].disconnected, [{ hash: a9hash, height: 9 }]);
@@ -104,7 +117,10 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     assert.deepEqual(a9status, { in_best_chain: false, height: 9, next_best: null });
     const tree = await getJson(base, '/api/mvb/tree?last=5');
     const stale = tree.blocks.filter((b: any) => !b.active);
-    assert.deepEqual(stale.map((b: any) => b.hash), [a9hash]);
+    assert.deepEqual(
+      stale.map((b: any) => b.hash),
+      [a9hash],
+    );
     assert.equal(tree.blocks.filter((b: any) => b.active).length, 5);
     assert.equal((await getJson(base, '/api/mvb/summary')).staleBlocks, 1);
     // The payment is back in the mempool, bob's confirmed history is empty again.
@@ -113,7 +129,12 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     assert.deepEqual((await getJson(base, `/api/address/${addr(bob.pkh)}`)).chain_stats.tx_count, 0);
     assert.deepEqual(await getJson(base, `/api/address/${addr(bob.pkh)}/utxo`), []);
     assert.equal((await getJson(base, `/api/tx/${cbId}/outspend/0`)).status.confirmed, false);
-    assert.deepEqual((await getJson(base, `/api/tx/${cbId}/outspends`))[0], { spent: true, txid: id, vin: 0, status: { confirmed: false } });
+    assert.deepEqual((await getJson(base, `/api/tx/${cbId}/outspends`))[0], {
+      spent: true,
+      txid: id,
+      vin: 0,
+      status: { confirmed: false },
+    });
     assert.equal((await getJson(base, `/api/address/${addr(alice.pkh)}`)).chain_stats.funded_txo_count, 8);
 
     // Mined again on branch B.
@@ -121,7 +142,10 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     await waitHeight(run.ex, 11);
     assert.equal((await getJson(base, `/api/tx/${id}/status`)).block_height, 11);
     const txs = await getJson(base, `/api/address/${addr(bob.pkh)}/txs`);
-    assert.deepEqual(txs.map((t: any) => t.txid), [id]);
+    assert.deepEqual(
+      txs.map((t: any) => t.txid),
+      [id],
+    );
     assert.equal(txs[0].fee, 1000);
     assert.equal(txs[0].vin[0].prevout.scriptpubkey_address, addr(alice.pkh));
   });
@@ -131,9 +155,30 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     const tipHash = hashToHex(tip.hash);
     const blocks = await getJson(base, '/api/blocks');
     assert.equal(blocks.length, 10);
-    assert.deepEqual(blocks.map((b: any) => b.height), [11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
-    for (const k of ['id', 'height', 'version', 'timestamp', 'tx_count', 'size', 'weight', 'merkle_root', 'previousblockhash', 'mediantime', 'nonce', 'bits', 'difficulty']) assert.ok(k in blocks[0], k);
-    assert.deepEqual((await getJson(base, '/api/blocks/3')).map((b: any) => b.height), [3, 2, 1, 0]);
+    assert.deepEqual(
+      blocks.map((b: any) => b.height),
+      [11, 10, 9, 8, 7, 6, 5, 4, 3, 2],
+    );
+    for (const k of [
+      'id',
+      'height',
+      'version',
+      'timestamp',
+      'tx_count',
+      'size',
+      'weight',
+      'merkle_root',
+      'previousblockhash',
+      'mediantime',
+      'nonce',
+      'bits',
+      'difficulty',
+    ])
+      assert.ok(k in blocks[0], k);
+    assert.deepEqual(
+      (await getJson(base, '/api/blocks/3')).map((b: any) => b.height),
+      [3, 2, 1, 0],
+    );
     assert.equal((await get(base, '/api/block-height/0')).text, hashToHex(run.ex.settings.params.genesisHash));
     assert.equal((await get(base, '/api/block-height/99')).status, 404);
     const raw = new Uint8Array(await (await fetch(`${base}/api/block/${tipHash}/raw`)).arrayBuffer());
@@ -141,7 +186,10 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     assert.equal(blocks[0].size, blockSize(block));
     assert.equal((await get(base, `/api/block/${tipHash}/header`)).text, toHex(raw.subarray(0, 80)));
     const ids = await getJson(base, `/api/block/${tipHash}/txids`);
-    assert.deepEqual(ids, block.txs.map((t) => hashToHex(txid(t))));
+    assert.deepEqual(
+      ids,
+      block.txs.map((t) => hashToHex(txid(t))),
+    );
     assert.equal((await get(base, `/api/block/${tipHash}/txid/1`)).text, ids[1]);
     const btxs = await getJson(base, `/api/block/${tipHash}/txs`);
     assert.equal(btxs.length, 2);
@@ -169,13 +217,36 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     }
     assert.equal(at, raw.length);
     const names = a.fields.map((f: any) => f.name);
-    for (const n of ['version', 'vin[0].prevTxid', 'vin[0].vout', 'vin[0].scriptSig.sig.der.r', 'vin[0].scriptSig.sig.der.s', 'vin[0].scriptSig.sig.hashType', 'vin[0].scriptSig.pubkey', 'vin[0].sequence', 'vout[0].value', 'vout[0].scriptPubKey', 'locktime']) assert.ok(names.includes(n), n);
+    for (const n of [
+      'version',
+      'vin[0].prevTxid',
+      'vin[0].vout',
+      'vin[0].scriptSig.sig.der.r',
+      'vin[0].scriptSig.sig.der.s',
+      'vin[0].scriptSig.sig.hashType',
+      'vin[0].scriptSig.pubkey',
+      'vin[0].sequence',
+      'vout[0].value',
+      'vout[0].scriptPubKey',
+      'locktime',
+    ])
+      assert.ok(names.includes(n), n);
     const tx = decodeTx(raw);
     assert.equal(a.sighash[0].sighash, toHex(legacySighash(tx, 0, p2pkhScript(alice.pkh), 1)));
     assert.equal(a.confirmations, 1);
     assert.equal(a.tx.fee, 1000);
     const b = await getJson(base, `/api/mvb/block/${hashToHex(run.ex.chain.tip.hash)}`);
-    assert.deepEqual(b.fields.map((f: any) => [f.name, f.start, f.end]), [['version', 0, 4], ['prevHash', 4, 36], ['merkleRoot', 36, 68], ['time', 68, 72], ['bits', 72, 76], ['nonce', 76, 80]]);
+    assert.deepEqual(
+      b.fields.map((f: any) => [f.name, f.start, f.end]),
+      [
+        ['version', 0, 4],
+        ['prevHash', 4, 36],
+        ['merkleRoot', 36, 68],
+        ['time', 68, 72],
+        ['bits', 72, 76],
+        ['nonce', 76, 80],
+      ],
+    );
     assert.deepEqual(b.merkle[0], ids);
     assert.deepEqual(b.merkle[b.merkle.length - 1], [b.block.merkle_root]);
     assert.ok(b.pow.log2Hash <= b.pow.log2Target && b.pow.log2Target <= b.pow.log2PowLimit);
@@ -191,7 +262,8 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     const dir = tempDir('explorer-copied');
     const store = new LmdbChainStore(join(dir, 'chain'), 'test');
     const chain = new Chain(run.ex.settings.params, store);
-    for (let h = 1; h <= miner.chain.height; h++) chain.processBlock(miner.chain.getBlock(miner.chain.atHeight(h)!.hash)!, Math.floor(Date.now() / 1000));
+    for (let h = 1; h <= miner.chain.height; h++)
+      chain.processBlock(miner.chain.getBlock(miner.chain.atHeight(h)!.hash)!, Math.floor(Date.now() / 1000));
     store.close();
     const other = await startExplorer(run.ex.settings, dir);
     try {

@@ -11,13 +11,29 @@ import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { encodeTx, txid } from '../src/shared/core/tx.js';
 import { alice, bob, carol, coinbaseCoin, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, get, waitHeight } from './kit/explorer.js';
-import { ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, HEADER_FIELDS, type PageNet, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
+import {
+  ANNOTATED_FIELDS,
+  EXPECTED_CONSOLE_ERROR,
+  HEADER_FIELDS,
+  type PageNet,
+  startPageNet,
+  tipMerkleRootHex,
+} from './kit/explorer-page.js';
 import { removeDir, tempDir, waitForAsync } from './kit/procs.js';
 import type { TestMiner } from './kit/wallet-net.js';
 import { skipBecause } from './kit/skip.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('explorer page in Chromium', function () {
   this.timeout(90_000);
@@ -38,7 +54,12 @@ describe('explorer page in Chromium', function () {
     ({ miner, run } = net);
     profile = tempDir('chromium-profile');
     shots = tempDir('screenshots');
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 900 },
+    });
     page = ctx.pages()[0] ?? (await ctx.newPage());
   });
   after(async () => {
@@ -70,9 +91,16 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('#tip-height:text-is("8")', { timeout: 15_000 });
     miner.mine(4, carol.pkh, { parent: miner.chain.atHeight(5)! });
     await page.waitForSelector('#tip-height:text-is("9")', { timeout: 15_000 });
-    await waitForAsync(async () => (await page.locator('.block-node.stale').count()) === 3, 15_000, () => 'the tree never showed 3 stale blocks');
+    await waitForAsync(
+      async () => (await page.locator('.block-node.stale').count()) === 3,
+      15_000,
+      () => 'the tree never showed 3 stale blocks',
+    );
     assert.equal(await page.textContent('#stale-count'), '3');
-    assert.match((await page.textContent('#banner')) ?? '', /Reorganisation at height 5: 3 block\(s\) left the best chain: 8 \(\w+…\), 7 .*; 4 came in: 6 /);
+    assert.match(
+      (await page.textContent('#banner')) ?? '',
+      /Reorganisation at height 5: 3 block\(s\) left the best chain: 8 \(\w+…\), 7 .*; 4 came in: 6 /,
+    );
 
     // A payment: in the mempool view, then in a block.
     const pay = transfer(coinbaseCoin(a[0]!), bob, 1000n);

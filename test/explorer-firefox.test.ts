@@ -10,7 +10,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { HEADER_FIELDS, ANNOTATED_FIELDS, EXPECTED_CONSOLE_ERROR, type PageNet, minePayment, startPageNet, tipMerkleRootHex } from './kit/explorer-page.js';
+import {
+  HEADER_FIELDS,
+  ANNOTATED_FIELDS,
+  EXPECTED_CONSOLE_ERROR,
+  type PageNet,
+  minePayment,
+  startPageNet,
+  tipMerkleRootHex,
+} from './kit/explorer-page.js';
 import { removeDir, tempDir, waitForAsync } from './kit/procs.js';
 import { skipBecause } from './kit/skip.js';
 
@@ -69,11 +77,15 @@ const QUIET_PREFS: Record<string, unknown> = {
 // of an element handle's property are the driver's own calls (no code of ours runs in the page),
 // so these hold on any build.
 async function untilPresent(page: Page, selector: string, timeoutMs: number): Promise<void> {
-  await waitForAsync(async () => {
-    const element = await page.$(selector);
-    await element?.dispose();
-    return element !== null;
-  }, timeoutMs, () => `${selector} never appeared`);
+  await waitForAsync(
+    async () => {
+      const element = await page.$(selector);
+      await element?.dispose();
+      return element !== null;
+    },
+    timeoutMs,
+    () => `${selector} never appeared`,
+  );
 }
 
 /** A DOM property (textContent, title, ...) of the first element matching selector; undefined if none matches. */
@@ -94,10 +106,15 @@ async function propertyOf(page: Page, selector: string, name: string): Promise<u
 
 async function untilText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs: number): Promise<void> {
   let last: unknown;
-  await waitForAsync(async () => {
-    last = await propertyOf(page, selector, 'textContent');
-    return typeof last === 'string' && ok(last);
-  }, timeoutMs, () => `${selector} reads ${JSON.stringify(last)}`, 100);
+  await waitForAsync(
+    async () => {
+      last = await propertyOf(page, selector, 'textContent');
+      return typeof last === 'string' && ok(last);
+    },
+    timeoutMs,
+    () => `${selector} reads ${JSON.stringify(last)}`,
+    100,
+  );
 }
 
 describe('explorer page in Firefox', function () {

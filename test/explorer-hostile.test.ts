@@ -15,7 +15,18 @@ import { HEARTBEAT_MS } from '../src/explorer/events.js';
 import { Api } from '../src/explorer/api.js';
 import { ExplorerHttp, IDLE_SOCKET_TIMEOUT_MS, POST_BURST } from '../src/explorer/http.js';
 
-const BAD_HASHES = ['', 'zz', '00', 'g'.repeat(64), '0'.repeat(63), '0'.repeat(65), '0'.repeat(10_000).slice(0, 1500), '%00' + '0'.repeat(61), '..', '..%2f..%2fetc%2fpasswd'];
+const BAD_HASHES = [
+  '',
+  'zz',
+  '00',
+  'g'.repeat(64),
+  '0'.repeat(63),
+  '0'.repeat(65),
+  '0'.repeat(10_000).slice(0, 1500),
+  '%00' + '0'.repeat(61),
+  '..',
+  '..%2f..%2fetc%2fpasswd',
+];
 const BAD_NUMBERS = ['-1', '1e3', '0x10', '99999999999', '18446744073709551616', '1.5', ' 1', '01', 'NaN', 'Infinity', '%31'];
 
 /** One raw HTTP exchange, so paths reach the server exactly as written (fetch would normalise ../). */
@@ -62,7 +73,25 @@ describe('explorer API under hostile input', function () {
   };
 
   it('refuses malformed hashes, txids and indexes on every path with one line', async () => {
-    const hashPaths = ['/api/block/:h', '/api/block/:h/header', '/api/block/:h/status', '/api/block/:h/txids', '/api/block/:h/txs', '/api/block/:h/txs/0', '/api/block/:h/raw', '/api/block/:h/txid/0', '/api/tx/:h', '/api/tx/:h/status', '/api/tx/:h/hex', '/api/tx/:h/raw', '/api/tx/:h/merkle-proof', '/api/tx/:h/outspend/0', '/api/tx/:h/outspends', '/api/mvb/block/:h', '/api/mvb/tx/:h'];
+    const hashPaths = [
+      '/api/block/:h',
+      '/api/block/:h/header',
+      '/api/block/:h/status',
+      '/api/block/:h/txids',
+      '/api/block/:h/txs',
+      '/api/block/:h/txs/0',
+      '/api/block/:h/raw',
+      '/api/block/:h/txid/0',
+      '/api/tx/:h',
+      '/api/tx/:h/status',
+      '/api/tx/:h/hex',
+      '/api/tx/:h/raw',
+      '/api/tx/:h/merkle-proof',
+      '/api/tx/:h/outspend/0',
+      '/api/tx/:h/outspends',
+      '/api/mvb/block/:h',
+      '/api/mvb/tx/:h',
+    ];
     for (const p of hashPaths) for (const h of BAD_HASHES) await expectBad(p.replace(':h', h), undefined, [400, 404]);
     // Well-formed but unknown: 404.
     for (const p of hashPaths) assert.equal((await get(base, p.replace(':h', 'ab'.repeat(32)))).status, 404, p);
@@ -72,9 +101,18 @@ describe('explorer API under hostile input', function () {
   });
 
   it('refuses bad and huge numbers: heights, start heights, indexes, outputs, query values', async () => {
-    const numPaths = ['/api/block-height/:n', '/api/blocks/:n', `/api/block/${tipHash}/txs/:n`, `/api/block/${tipHash}/txid/:n`, `/api/tx/${txid}/outspend/:n`, '/api/mvb/tree?last=:n', '/api/mvb/reorgs?limit=:n'];
+    const numPaths = [
+      '/api/block-height/:n',
+      '/api/blocks/:n',
+      `/api/block/${tipHash}/txs/:n`,
+      `/api/block/${tipHash}/txid/:n`,
+      `/api/tx/${txid}/outspend/:n`,
+      '/api/mvb/tree?last=:n',
+      '/api/mvb/reorgs?limit=:n',
+    ];
     // In a query string %31 is "1" (URL decoding is the query's own syntax); in a path it is refused.
-    for (const p of numPaths) for (const n of BAD_NUMBERS) if (!(p.includes('?') && n === '%31')) await expectBad(p.replace(':n', n), undefined, [400]);
+    for (const p of numPaths)
+      for (const n of BAD_NUMBERS) if (!(p.includes('?') && n === '%31')) await expectBad(p.replace(':n', n), undefined, [400]);
     await expectBad('/api/block-height/2147483648', undefined, [400]);
     await expectBad('/api/block-height/2147483647', undefined, [404]);
     await expectBad('/api/mvb/tree?last=501', undefined, [400]);
@@ -86,8 +124,25 @@ describe('explorer API under hostile input', function () {
   it('refuses bad addresses: alphabet, checksum, length, another network', async () => {
     const version = run.ex.settings.params.addressVersion;
     const good = encodeAddress(alice.pkh, version);
-    const bads = ['0OIl' + good.slice(4), good.slice(0, -1) + (good.endsWith('1') ? '2' : '1'), good.slice(0, 20), good + good, encodeAddress(alice.pkh, (version + 1) & 0xff), '../../etc/passwd', '%2e%2e'];
-    for (const a of bads) for (const p of ['/api/address/:a', '/api/address/:a/txs', '/api/address/:a/txs/chain', '/api/address/:a/txs/mempool', '/api/address/:a/utxo', '/api/mvb/search/:a']) await expectBad(p.replace(':a', a), undefined, [400, 404]);
+    const bads = [
+      '0OIl' + good.slice(4),
+      good.slice(0, -1) + (good.endsWith('1') ? '2' : '1'),
+      good.slice(0, 20),
+      good + good,
+      encodeAddress(alice.pkh, (version + 1) & 0xff),
+      '../../etc/passwd',
+      '%2e%2e',
+    ];
+    for (const a of bads)
+      for (const p of [
+        '/api/address/:a',
+        '/api/address/:a/txs',
+        '/api/address/:a/txs/chain',
+        '/api/address/:a/txs/mempool',
+        '/api/address/:a/utxo',
+        '/api/mvb/search/:a',
+      ])
+        await expectBad(p.replace(':a', a), undefined, [400, 404]);
     const wrong = await get(base, `/api/address/${encodeAddress(alice.pkh, (version + 1) & 0xff)}`);
     assert.match(wrong.text, /another network/);
     await expectBad(`/api/address/${good}/txs/chain/${'ab'.repeat(32)}`, undefined, [404]);
@@ -96,10 +151,27 @@ describe('explorer API under hostile input', function () {
 
   it('refuses bad transactions on POST /api/tx: not hex, odd, empty, undecodable, too large, invalid', async () => {
     for (const body of ['', 'zz', 'abc', '00', '01000000', 'ff'.repeat(1000)]) await expectBad('/api/tx', { method: 'POST', body }, [400]);
-    const huge = await get(base, '/api/tx', { method: 'POST', body: 'ab'.repeat(200_000) }).catch((e: Error) => ({ status: 413, text: e.message, type: '' }));
+    const huge = await get(base, '/api/tx', { method: 'POST', body: 'ab'.repeat(200_000) }).catch((e: Error) => ({
+      status: 413,
+      text: e.message,
+      type: '',
+    }));
     assert.equal(huge.status, 413);
     // A well-formed transaction spending nothing that exists: Core's reason code.
-    const tx = '01000000' + '01' + 'ab'.repeat(32) + '00000000' + '00' + 'ffffffff' + '01' + '0000000000000000' + '19' + '76a914' + '00'.repeat(20) + '88ac' + '00000000';
+    const tx =
+      '01000000' +
+      '01' +
+      'ab'.repeat(32) +
+      '00000000' +
+      '00' +
+      'ffffffff' +
+      '01' +
+      '0000000000000000' +
+      '19' +
+      '76a914' +
+      '00'.repeat(20) +
+      '88ac' +
+      '00000000';
     const r = await expectBad('/api/tx', { method: 'POST', body: tx }, [400]);
     assert.match(r.text, /bad-txns-inputs-missingorspent/);
     await expectBad('/api/blocks/tip/height', { method: 'POST', body: '' }, [405]);
@@ -108,7 +180,18 @@ describe('explorer API under hostile input', function () {
 
   it('serves no file outside its three page files, whatever the path', async () => {
     const port = Number(new URL(base).port);
-    for (const p of ['/../../../../etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/app.js/../../package.json', '/page/app.js', '/src/explorer/page/app.js', '//etc/passwd', '/api/../package.json', '/index.html%00.js', '/style.css?../../x']) {
+    for (const p of [
+      '/../../../../etc/passwd',
+      '/..%2f..%2f..%2fetc%2fpasswd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/app.js/../../package.json',
+      '/page/app.js',
+      '/src/explorer/page/app.js',
+      '//etc/passwd',
+      '/api/../package.json',
+      '/index.html%00.js',
+      '/style.css?../../x',
+    ]) {
       const res = await rawRequest(port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       const status = Number(res.split(' ')[1]);
       if (p === '/style.css?../../x') assert.equal(status, 200);
@@ -127,7 +210,11 @@ describe('explorer API under hostile input', function () {
     const streams = await Promise.all(acs.map((ac) => fetch(`${base}/api/mvb/events`, { signal: ac.signal })));
     try {
       assert.ok(streams.every((r) => r.status === 200 && r.headers.get('content-type')?.startsWith('text/event-stream')));
-      await waitFor(() => run.ex.events.size === MAX_CLIENTS_PER_ADDRESS || undefined, 5000, () => `${run.ex.events.size} streams`);
+      await waitFor(
+        () => run.ex.events.size === MAX_CLIENTS_PER_ADDRESS || undefined,
+        5000,
+        () => `${run.ex.events.size} streams`,
+      );
       const last = streams[streams.length - 1]!.body!.getReader();
       miner.mine(1, alice.pkh);
       let text = '';
@@ -140,7 +227,16 @@ describe('explorer API under hostile input', function () {
   });
 
   it('answers 1 000 concurrent requests, then still works', async () => {
-    const paths = ['/api/blocks/tip/height', `/api/block/${tipHash}`, `/api/tx/${txid}`, '/api/mempool', '/api/mvb/tree', '/api/block/zz', '/api/mvb/summary', '/api/blocks'];
+    const paths = [
+      '/api/blocks/tip/height',
+      `/api/block/${tipHash}`,
+      `/api/tx/${txid}`,
+      '/api/mempool',
+      '/api/mvb/tree',
+      '/api/block/zz',
+      '/api/mvb/summary',
+      '/api/blocks',
+    ];
     const results = await Promise.all(Array.from({ length: 1000 }, (_x, i) => get(base, paths[i % paths.length]!).then((r) => r.status)));
     const counts: Record<number, number> = {};
     for (const s of results) counts[s] = (counts[s] ?? 0) + 1;
@@ -150,7 +246,9 @@ describe('explorer API under hostile input', function () {
   });
 
   it('limits how fast one address may post transactions (each costs signature checks)', async () => {
-    const statuses = await Promise.all(Array.from({ length: POST_BURST + 20 }, () => get(base, '/api/tx', { method: 'POST', body: '00' }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: POST_BURST + 20 }, () => get(base, '/api/tx', { method: 'POST', body: '00' }).then((r) => r.status)),
+    );
     assert.ok(statuses.filter((x) => x === 429).length >= 20 - 1, `429s: ${statuses.join(',')}`);
     assert.ok(statuses.every((x) => x === 400 || x === 429));
     assert.equal((await get(base, '/api/blocks/tip/height')).status, 200, 'reads are not limited');

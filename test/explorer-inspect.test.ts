@@ -23,7 +23,12 @@ describe('inspect commands on an explorer datadir, and mvb explorer as a process
 
   const mvb = async (args: string[]) => {
     const cap = new Capture();
-    const code = await runCli('mvb', mvbCommands, [args[0]!, '--datadir', dirname(run.ex.store.dir), '--network', 'devnet', ...setArgs(sets), ...args.slice(1)], { app: 'tool', io: cap.io, env: {} });
+    const code = await runCli(
+      'mvb',
+      mvbCommands,
+      [args[0]!, '--datadir', dirname(run.ex.store.dir), '--network', 'devnet', ...setArgs(sets), ...args.slice(1)],
+      { app: 'tool', io: cap.io, env: {} },
+    );
     return { code, out: cap.out, err: cap.err };
   };
 
@@ -50,7 +55,10 @@ describe('inspect commands on an explorer datadir, and mvb explorer as a process
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n');
     assert.match(lines[0]!, /^height +best chain +stale branches/);
-    assert.match(lines.find((l) => /^ +6 /.test(l))!, /● \S+ 1 tx .*○ \S+ 1 tx .*┘5/);
+    assert.match(
+      lines.find((l) => /^ +6 /.test(l))!,
+      /● \S+ 1 tx .*○ \S+ 1 tx .*┘5/,
+    );
     assert.equal(lines.filter((l) => /^ +\d+ /.test(l)).length, 4);
     const j = JSON.parse((await mvb(['chain', '--json', '--last', '3'])).out);
     assert.equal(j.height, 7);
@@ -62,7 +70,8 @@ describe('inspect commands on an explorer datadir, and mvb explorer as a process
   it('mvb block shows the header fields and transactions, by height and by hash', async () => {
     const r = await mvb(['block', '6']);
     assert.equal(r.code, 0, r.err);
-    for (const f of ['version', 'prevHash', 'merkleRoot', 'time', 'bits', 'nonce']) assert.match(r.out, new RegExp(`^ +\\d+-\\d+ +${f} `, 'm'));
+    for (const f of ['version', 'prevHash', 'merkleRoot', 'time', 'bits', 'nonce'])
+      assert.match(r.out, new RegExp(`^ +\\d+-\\d+ +${f} `, 'm'));
     const j = JSON.parse((await mvb(['block', staleHash, '--json'])).out);
     assert.equal(j.inBestChain, false);
     assert.equal(j.fields[5].name, 'nonce');
@@ -96,13 +105,22 @@ describe('inspect commands on an explorer datadir, and mvb explorer as a process
   it('mvb explorer prints its URL, serves the API and stops cleanly on SIGTERM', async () => {
     const dir = tempDir('mvb-explorer');
     const s = await testNetSets();
-    const child = spawn(process.execPath, [MVB_BIN, 'explorer', '--http', '127.0.0.1:0', '--datadir', dir, '--network', 'devnet', ...setArgs(s)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(
+      process.execPath,
+      [MVB_BIN, 'explorer', '--http', '127.0.0.1:0', '--datadir', dir, '--network', 'devnet', ...setArgs(s)],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     try {
-      const url = await waitFor(() => /explorer: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1], 20_000, () => out, exited);
+      const url = await waitFor(
+        () => /explorer: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1],
+        20_000,
+        () => out,
+        exited,
+      );
       assert.equal((await get(url, 'api/blocks/tip/height')).text, '0');
       child.kill('SIGTERM');
       assert.equal(await exited, 0, out);

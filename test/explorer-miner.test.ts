@@ -40,11 +40,19 @@ describe('explorer with a real miner: POST /api/tx is broadcast, mined and shown
     const r = await get(base, '/api/tx', { method: 'POST', body: toHex(encodeTx(pay)) });
     assert.equal(r.status, 200, r.text);
     const id = r.text;
-    await waitFor(() => miner!.output().includes(`mempool +${id.slice(0, 16)}`) || undefined, 20_000, () => `miner never took ${id}:\n${miner!.output()}`);
-    const st = await waitForAsync(async () => {
-      const s = await getJson(base, `/api/tx/${id}/status`);
-      return s.confirmed ? s : undefined;
-    }, 60_000, () => `${id} not confirmed`);
+    await waitFor(
+      () => miner!.output().includes(`mempool +${id.slice(0, 16)}`) || undefined,
+      20_000,
+      () => `miner never took ${id}:\n${miner!.output()}`,
+    );
+    const st = await waitForAsync(
+      async () => {
+        const s = await getJson(base, `/api/tx/${id}/status`);
+        return s.confirmed ? s : undefined;
+      },
+      60_000,
+      () => `${id} not confirmed`,
+    );
     assert.equal(st.confirmed, true);
     const block = await getJson(base, `/api/block/${st.block_hash}/txids`);
     assert.ok(block.includes(id));
@@ -54,7 +62,11 @@ describe('explorer with a real miner: POST /api/tx is broadcast, mined and shown
 
   it('the miner’s status line and the explorer show the same difficulty for the same block', async () => {
     // A status line: "height N tip <16 hex>… difficulty D ..." (miner/miner.ts statusLine).
-    const line = await waitFor(() => /height (\d+) tip ([0-9a-f]{16})… difficulty (\S+)/.exec(miner!.output()) ?? undefined, 30_000, () => `no status line:\n${miner!.output()}`);
+    const line = await waitFor(
+      () => /height (\d+) tip ([0-9a-f]{16})… difficulty (\S+)/.exec(miner!.output()) ?? undefined,
+      30_000,
+      () => `no status line:\n${miner!.output()}`,
+    );
     const [, height, tipPrefix, shown] = line;
     await waitHeight(run!.ex, Number(height), 30_000);
     const hash = (await get(run!.url, `/api/block-height/${height}`)).text;

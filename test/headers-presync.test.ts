@@ -40,7 +40,12 @@ describe('headers pre-sync: low-work fork headers are never stored', function ()
       const builder = new TestMiner(settingsOf(sets));
       const pkh = new Uint8Array(randomBytes(20));
       for (let k = 0; k < FORK_BLOCKS; k++) builder.chain.processBlock(builder.build(pkh), Math.floor(Date.now() / 1000));
-      const server = new BlockServer(builder.settings.params, builder.chain, { port: 0, host: addressOf(i), maxConnections: 16, timeoutMs: 5000 });
+      const server = new BlockServer(builder.settings.params, builder.chain, {
+        port: 0,
+        host: addressOf(i),
+        maxConnections: 16,
+        timeoutMs: 5000,
+      });
       forks.push({ tip: builder.chain.tip.hash, port: await server.listen() });
       cleanups.push(() => server.close());
     }
@@ -59,7 +64,14 @@ describe('headers pre-sync: low-work fork headers are never stored', function ()
     }
     const forge = () =>
       forks.forEach((f, i) => {
-        const st = encodeStatus({ tipHash: f.tip, height: 100_000, chainWork: 1n << 200n, blockServerPort: f.port, nodeId: randomBytes(8), mempoolSize: 0 });
+        const st = encodeStatus({
+          tipHash: f.tip,
+          height: 100_000,
+          chainWork: 1n << 200n,
+          blockServerPort: f.port,
+          nodeId: randomBytes(8),
+          mempoolSize: 0,
+        });
         socks[i]!.send(encodeFrame(settings.params, MsgType.Status, st), settings.statusPort, '127.255.255.255');
       });
     cleanups.push(() => socks.forEach((s) => s.close()));
@@ -67,16 +79,28 @@ describe('headers pre-sync: low-work fork headers are never stored', function ()
     // threshold yet: Core's nMinimumChainWork plays that part for a fresh node, and a class's
     // network is new).
     await node.start(false);
-    await waitFor(() => victim.height >= HONEST_BLOCKS || undefined, 60_000, () => `victim at ${victim.height} of ${HONEST_BLOCKS}; ${JSON.stringify(node.stats)}`);
+    await waitFor(
+      () => victim.height >= HONEST_BLOCKS || undefined,
+      60_000,
+      () => `victim at ${victim.height} of ${HONEST_BLOCKS}; ${JSON.stringify(node.stats)}`,
+    );
     const t0 = Date.now();
     forge();
     const timer = setInterval(forge, 200);
     cleanups.push(() => clearInterval(timer));
     // One more honest block while the lies go on: the node still follows.
     honest.mine(1, alice.pkh);
-    await waitFor(() => victim.height >= HONEST_BLOCKS + 1 || undefined, 60_000, () => `victim at ${victim.height} of ${HONEST_BLOCKS + 1}; ${JSON.stringify(node.stats)}`);
+    await waitFor(
+      () => victim.height >= HONEST_BLOCKS + 1 || undefined,
+      60_000,
+      () => `victim at ${victim.height} of ${HONEST_BLOCKS + 1}; ${JSON.stringify(node.stats)}`,
+    );
     // Keep listening until every attacker has been tried once (each is tried, refused and set aside).
-    await waitFor(() => node.stats.lowWorkHeaders >= ATTACKERS * FORK_BLOCKS * 0.9 || undefined, 120_000, () => `only ${node.stats.lowWorkHeaders} low-work headers seen: ${JSON.stringify(node.stats)}`);
+    await waitFor(
+      () => node.stats.lowWorkHeaders >= ATTACKERS * FORK_BLOCKS * 0.9 || undefined,
+      120_000,
+      () => `only ${node.stats.lowWorkHeaders} low-work headers seen: ${JSON.stringify(node.stats)}`,
+    );
     const seconds = (Date.now() - t0) / 1000;
     let checked = 0;
     for (const f of forks) {
@@ -86,6 +110,8 @@ describe('headers pre-sync: low-work fork headers are never stored', function ()
     assert.equal(checked, ATTACKERS);
     assert.equal(victim.entryCount, HONEST_BLOCKS + 2, 'the block tree holds the honest chain only');
     assert.equal(hashToHex(victim.tip.hash), hashToHex(honest.tip.hash));
-    console.log(`      ${node.stats.lowWorkHeaders} low-work headers from ${ATTACKERS} addresses dropped, ${victim.entryCount} entries stored (the honest chain), ${seconds.toFixed(1)} s`);
+    console.log(
+      `      ${node.stats.lowWorkHeaders} low-work headers from ${ATTACKERS} addresses dropped, ${victim.entryCount} entries stored (the honest chain), ${seconds.toFixed(1)} s`,
+    );
   });
 });

@@ -123,7 +123,11 @@ describe('hostile peers (real processes, loopback)', function () {
 
   it(`a ${FULL ? '10 000' : '2 000'}-long chain of unconfirmed transactions leaves the miner alive and mining; the 26th unconfirmed is refused with too-long-mempool-chain, logged once`, async () => {
     const m = await miner();
-    await waitFor(() => heightOf(m) >= settings.params.coinbaseMaturity + 1, 60_000, () => 'no mature coinbase');
+    await waitFor(
+      () => heightOf(m) >= settings.params.coinbaseMaturity + 1,
+      60_000,
+      () => 'no mature coinbase',
+    );
     const [first] = await blocksOf(settings, m.blockServerPort, 1);
     // Each spends the previous one's output with a rising fee rate.
     const n = FULL ? 10_000 : 2_000;
@@ -145,12 +149,22 @@ describe('hostile peers (real processes, loopback)', function () {
       if (i >= 30 && i % 100 === 99) await new Promise((r) => setTimeout(r, 500));
     }
     const tooLong = /rejected tx ([0-9a-f]{16})…: too-long-mempool-chain/;
-    const id26 = (await waitFor(() => tooLong.exec(m.output())?.[1], 60_000, () => `no too-long-mempool-chain:\n${m.output().slice(-1500)}`))!;
-    await waitFor(() => heightOf(m) >= h0 + 3, 60_000, () => 'stopped mining');
+    const id26 = (await waitFor(
+      () => tooLong.exec(m.output())?.[1],
+      60_000,
+      () => `no too-long-mempool-chain:\n${m.output().slice(-1500)}`,
+    ))!;
+    await waitFor(
+      () => heightOf(m) >= h0 + 3,
+      60_000,
+      () => 'stopped mining',
+    );
     assert.equal(m.child.exitCode, null, 'alive');
     assert.equal(m.output().split(`rejected tx ${id26}`).length - 1, 1, 'its reason logged once');
     assert.ok(!/RangeError|Maximum call stack/.test(m.output()));
-    figure(`${n} chained transactions sent; miner alive, mempool ${watcher.of(m.info.nodeId)?.mempoolSize ?? '?'}, height ${h0} -> ${heightOf(m)}`);
+    figure(
+      `${n} chained transactions sent; miner alive, mempool ${watcher.of(m.info.nodeId)?.mempoolSize ?? '?'}, height ${h0} -> ${heightOf(m)}`,
+    );
   });
 
   it(`${FULL ? 300 : 120} slowloris connections from many addresses leave >= 95% of honest fetches answered within 2 s`, async () => {
@@ -178,7 +192,11 @@ describe('hostile peers (real processes, loopback)', function () {
     }, 200);
     cleanups.push(() => clearInterval(reconnect));
     // Every attacker has connected once and the server has had to evict some of them.
-    await waitFor(() => connects >= conns + 30, 30_000, () => `${connects} attacker connections made`);
+    await waitFor(
+      () => connects >= conns + 30,
+      30_000,
+      () => `${connects} attacker connections made`,
+    );
     const fetches = FULL ? 70 : 40;
     let answered = 0;
     for (let i = 0; i < fetches; i++) if (await honestFetch(settings, m.blockServerPort, 2000)) answered++;
@@ -188,7 +206,11 @@ describe('hostile peers (real processes, loopback)', function () {
 
   it('eight forged high-work statuses pointing at listeners that never answer do not stop a fresh node, and sync --once exits 0', async () => {
     const honest = await miner();
-    await waitFor(() => heightOf(honest) >= 3, 60_000, () => 'honest miner did not mine');
+    await waitFor(
+      () => heightOf(honest) >= 3,
+      60_000,
+      () => 'honest miner did not mine',
+    );
     // Eight listeners that accept and never answer, and statuses claiming huge work for them.
     const hanging: net.Server[] = [];
     const held: net.Socket[] = [];
@@ -200,7 +222,14 @@ describe('hostile peers (real processes, loopback)', function () {
     const sock = await attackerSocket('127.0.0.2');
     const forge = () => {
       for (const srv of hanging) {
-        const st = encodeStatus({ tipHash: randomBytes(32), height: 100_000, chainWork: 1n << 200n, blockServerPort: (srv.address() as net.AddressInfo).port, nodeId: randomBytes(8), mempoolSize: 0 });
+        const st = encodeStatus({
+          tipHash: randomBytes(32),
+          height: 100_000,
+          chainWork: 1n << 200n,
+          blockServerPort: (srv.address() as net.AddressInfo).port,
+          nodeId: randomBytes(8),
+          mempoolSize: 0,
+        });
         sock.send(encodeFrame(settings.params, MsgType.Status, st), ports.statusPort, '127.255.255.255');
       }
     };
@@ -216,12 +245,20 @@ describe('hostile peers (real processes, loopback)', function () {
     const fresh = await miner(['--no-mine']);
     // Within a few status intervals (1 s on devnet) plus one short answer deadline (3 s).
     const target = heightOf(honest);
-    await waitFor(() => heightOf(fresh) >= target, 20_000, () => `fresh node at ${heightOf(fresh)}, honest at ${heightOf(honest)}:\n${fresh.output().slice(-1500)}`);
+    await waitFor(
+      () => heightOf(fresh) >= target,
+      20_000,
+      () => `fresh node at ${heightOf(fresh)}, honest at ${heightOf(honest)}:\n${fresh.output().slice(-1500)}`,
+    );
     figure(`8 forged statuses: fresh node reached the honest height ${target} ${((Date.now() - t0) / 1000).toFixed(1)} s after starting`);
     const t1 = Date.now();
     // A wallet's sync --once finishes, caught up, while the forger keeps sending.
     const wdir = loop.tempDir('hostile-wallet');
-    const child = spawn(process.execPath, [WALLET_BIN, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), 'sync', '--once', '--deadline', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(
+      process.execPath,
+      [WALLET_BIN, '--network', 'devnet', '--datadir', wdir, ...netSets(ports), 'sync', '--once', '--deadline', '60'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -235,23 +272,41 @@ describe('hostile peers (real processes, loopback)', function () {
     const eventsFile = join(loop.tempDir('hostile-events'), 'events.jsonl');
     const m = await miner(['--events', eventsFile]);
     const mined = () => readEvents(eventsFile).events.filter((e) => e.ev === 'mined') as MinedEvent[];
-    await waitFor(() => heightOf(m) >= settings.params.coinbaseMaturity + 3, 60_000, () => 'no mature coinbases');
+    await waitFor(
+      () => heightOf(m) >= settings.params.coinbaseMaturity + 3,
+      60_000,
+      () => 'no mature coinbases',
+    );
     const [b1, b2, b3] = await blocksOf(settings, m.blockServerPort, 3);
     const coin = (b: Block) => ({ prevTxid: txid(b.txs[0]!), vout: 0, secretKey: secret });
     // 430 coins of the attacker's (a fan-out it pays for), then one zero-fee transaction spending
     // 390 of them; the other 40 are for an honest payment with many inputs.
     const v1 = b1!.txs[0]!.outputs[0]!.value;
     const each = (v1 - 100_000n) / 430n;
-    const fan = signP2pkhTx([coin(b1!)], Array.from({ length: 430 }, () => p2pkhOutput(each, pkh)));
+    const fan = signP2pkhTx(
+      [coin(b1!)],
+      Array.from({ length: 430 }, () => p2pkhOutput(each, pkh)),
+    );
     const fanSock = dgram.createSocket('udp4');
     cleanups.push(() => fanSock.close());
     fanSock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(fan)), ports.transactionPort, '127.0.0.1');
     const fanId = hashToHex(txid(fan)).slice(0, 16);
-    await waitFor(() => m.output().includes(`mempool +${fanId}`), 30_000, () => `fan-out not accepted:\n${m.output().slice(-1500)}`);
+    await waitFor(
+      () => m.output().includes(`mempool +${fanId}`),
+      30_000,
+      () => `fan-out not accepted:\n${m.output().slice(-1500)}`,
+    );
     const hFan = heightOf(m);
-    await waitFor(() => heightOf(m) >= hFan + 2, 30_000, () => 'fan-out not mined');
+    await waitFor(
+      () => heightOf(m) >= hFan + 2,
+      30_000,
+      () => 'fan-out not mined',
+    );
     const fanTxid = txid(fan);
-    const zeroFee = signP2pkhTx(Array.from({ length: 390 }, (_, k) => ({ prevTxid: fanTxid, vout: k, secretKey: secret })), [p2pkhOutput(each * 390n, pkh)]);
+    const zeroFee = signP2pkhTx(
+      Array.from({ length: 390 }, (_, k) => ({ prevTxid: fanTxid, vout: k, secretKey: secret })),
+      [p2pkhOutput(each * 390n, pkh)],
+    );
     const valid = signP2pkhTx([coin(b2!)], [p2pkhOutput(b2!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
     const honestTx = signP2pkhTx([coin(b3!)], [p2pkhOutput(b3!.txs[0]!.outputs[0]!.value - 1000n, pkh)]);
     // The work rate before the replay, over WORK_BLOCKS blocks found from now on.
@@ -266,7 +321,11 @@ describe('hostile peers (real processes, loopback)', function () {
     const forgedSig = zeroFee.inputs[0]!.scriptSig;
     let forgedSent = 0;
     const forged = (): Uint8Array => {
-      const tx: Tx = { ...zeroFee, inputs: zeroFee.inputs.map((i) => ({ ...i, scriptSig: forgedSig })), outputs: [p2pkhOutput(each * 390n - 100_000n - BigInt(++forgedSent), pkh)] };
+      const tx: Tx = {
+        ...zeroFee,
+        inputs: zeroFee.inputs.map((i) => ({ ...i, scriptSig: forgedSig })),
+        outputs: [p2pkhOutput(each * 390n - 100_000n - BigInt(++forgedSent), pkh)],
+      };
       return encodeFrame(settings.params, MsgType.Tx, encodeTx(tx));
     };
     const zf = encodeFrame(settings.params, MsgType.Tx, encodeTx(zeroFee));
@@ -284,17 +343,32 @@ describe('hostile peers (real processes, loopback)', function () {
     cleanups.push(stopAttacks);
     const floodStartMs = Date.now();
     // The honest payment arrives in the middle of it: once the attacker has sent a burst's worth.
-    await waitFor(() => sent >= 2000, 30_000, () => `the replay sent ${sent}`);
+    await waitFor(
+      () => sent >= 2000,
+      30_000,
+      () => `the replay sent ${sent}`,
+    );
     const honestSock = dgram.createSocket('udp4');
     cleanups.push(() => honestSock.close());
     honestSock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(honestTx)), ports.transactionPort, '127.0.0.1');
     const hid = hashToHex(txid(honestTx));
-    await waitFor(() => m.output().includes(`mempool +${hid.slice(0, 16)}`), 30_000, () => `honest tx not accepted:\n${m.output().slice(-1500)}`);
+    await waitFor(
+      () => m.output().includes(`mempool +${hid.slice(0, 16)}`),
+      30_000,
+      () => `honest tx not accepted:\n${m.output().slice(-1500)}`,
+    );
     // A valid payment with 40 inputs (its curve math goes to the miner's checking threads) is taken too.
-    const wide = signP2pkhTx(Array.from({ length: 40 }, (_, k) => ({ prevTxid: fanTxid, vout: 390 + k, secretKey: secret })), [p2pkhOutput(each * 40n - 20_000n, pkh)]);
+    const wide = signP2pkhTx(
+      Array.from({ length: 40 }, (_, k) => ({ prevTxid: fanTxid, vout: 390 + k, secretKey: secret })),
+      [p2pkhOutput(each * 40n - 20_000n, pkh)],
+    );
     honestSock.send(encodeFrame(settings.params, MsgType.Tx, encodeTx(wide)), ports.transactionPort, '127.0.0.1');
     const wid = hashToHex(txid(wide));
-    await waitFor(() => m.output().includes(`mempool +${wid.slice(0, 16)}`), 30_000, () => `40-input tx not accepted:\n${m.output().slice(-1500)}`);
+    await waitFor(
+      () => m.output().includes(`mempool +${wid.slice(0, 16)}`),
+      30_000,
+      () => `40-input tx not accepted:\n${m.output().slice(-1500)}`,
+    );
     const during = await workOver(mined, floodStart, WORK_BLOCKS);
     const seconds = (monotonicMs() - floodStart) / 1000;
     const silence = watcher.longestSilence(m.info.nodeId, floodStartMs, Date.now());
@@ -306,19 +380,35 @@ describe('hostile peers (real processes, loopback)', function () {
     );
     // Block production is the work rate times a constant (the target): Poisson-distributed block
     // times over a few seconds say little about it, the hashes tried say it exactly.
-    assert.ok(during.hashRate >= 0.5 * before.hashRate, `work rate under the replay ${during.hashRate.toFixed(0)} H/s, before ${before.hashRate.toFixed(0)} H/s`);
+    assert.ok(
+      during.hashRate >= 0.5 * before.hashRate,
+      `work rate under the replay ${during.hashRate.toFixed(0)} H/s, before ${before.hashRate.toFixed(0)} H/s`,
+    );
     // The issue saw status gaps of 7 s: the miner keeps announcing within 3 of its intervals.
     assert.ok(silence <= 3000 * settings.statusBroadcastIntervalSeconds, `no status from the miner for ${silence} ms`);
-    assert.match(m.output(), /rejected tx [0-9a-f]{16}…: mandatory-script-verify-flag-failed: .* input 0$/m, 'forged signatures refused at their first input');
+    assert.match(
+      m.output(),
+      /rejected tx [0-9a-f]{16}…: mandatory-script-verify-flag-failed: .* input 0$/m,
+      'forged signatures refused at their first input',
+    );
     const zid = hashToHex(txid(zeroFee));
     assert.equal(m.output().split(`rejected tx ${zid.slice(0, 16)}…: min relay fee not met`).length - 1, 1, 'zero-fee refusal logged once');
-    for (const id of [hid, wid]) await waitFor(() => readEvents(eventsFile).events.some((e) => e.ev === 'connected' && e.txids?.includes(id)), 30_000, () => `${id} not mined`);
+    for (const id of [hid, wid])
+      await waitFor(
+        () => readEvents(eventsFile).events.some((e) => e.ev === 'connected' && e.txids?.includes(id)),
+        30_000,
+        () => `${id} not mined`,
+      );
     assert.equal(m.child.exitCode, null);
   });
 
   it('30 connections pipelining GETBLOCKS without reading keep the miner under 250 MB and answering others', async () => {
     const m = await miner();
-    await waitFor(() => heightOf(m) >= 20, 60_000, () => 'no chain to ask for');
+    await waitFor(
+      () => heightOf(m) >= 20,
+      60_000,
+      () => 'no chain to ask for',
+    );
     const headers = await (async () => {
       const c = new BlockClient(settings.params, '127.0.0.1', m.blockServerPort, 10_000);
       await c.connect();

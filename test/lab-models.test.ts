@@ -31,14 +31,32 @@ describe('lab: models, experiment files, analysis', () => {
   });
 
   it('experiment files are validated field by field, with one clear line', () => {
-    const bad = (x: unknown, re: RegExp) => assert.throws(() => parseExperiment(x, 't'), (e: unknown) => e instanceof InputError && e.message.startsWith('t.json: ') && re.test(e.message));
+    const bad = (x: unknown, re: RegExp) =>
+      assert.throws(
+        () => parseExperiment(x, 't'),
+        (e: unknown) => e instanceof InputError && e.message.startsWith('t.json: ') && re.test(e.message),
+      );
     bad({ hosts: 1 }, /hosts: expected a whole number from 2 to 250, got 1/);
     bad({ hosts: 3, bogus: 1 }, /bogus: unknown key/);
     bad({ hosts: 3, link: { delayMs: -1 } }, /link.delayMs/);
     bad({ hosts: 3, hashShares: [0.5, 0.5, 0.5] }, /add up to 1/);
     bad({ hosts: 3, payments: [{ at: 1, from: 'h4', to: 'h1', amount: '1' }] }, /payments\[0\].from: expected a host h1..h3/);
     bad({ hosts: 3, events: [{ at: 1, partition: [['h1']] }] }, /at least two groups/);
-    bad({ hosts: 3, events: [{ at: 1, partition: [['h1', 'h2'], ['h2', 'h3']] }] }, /events\[0\].partition: h2 is in more than one group/);
+    bad(
+      {
+        hosts: 3,
+        events: [
+          {
+            at: 1,
+            partition: [
+              ['h1', 'h2'],
+              ['h2', 'h3'],
+            ],
+          },
+        ],
+      },
+      /events\[0\].partition: h2 is in more than one group/,
+    );
     bad({ hosts: 3, events: [{ at: 1, stop: 'h1', start: 'h2' }] }, /events\[0\]: one action per event, got stop and start/);
     bad({ hosts: 3, attack: { type: 'double-spend', attacker: 'h1', merchant: 'h1' } }, /another host/);
     // The name names the output folder, written as root: nothing that leaves lab-runs/.
@@ -59,7 +77,10 @@ describe('lab: models, experiment files, analysis', () => {
   it('refuses an experiment whose processes would not fit in free memory, with one line', () => {
     const x = parseExperiment({ hosts: 250, payments: [{ at: 1, from: 'h1', to: 'h2', amount: '1' }] }, 'big');
     // 250 miners, 1 paying wallet, the switch: 252 processes of about 75 MB each.
-    assert.equal(memoryShortfall(x, 8e9), '250 hosts run 252 processes, about 18900 MB, and this machine has 8000 MB free: use fewer hosts');
+    assert.equal(
+      memoryShortfall(x, 8e9),
+      '250 hosts run 252 processes, about 18900 MB, and this machine has 8000 MB free: use fewer hosts',
+    );
     assert.equal(memoryShortfall(x, 20e9), undefined);
     assert.equal(memoryShortfall(parseExperiment({ hosts: 50 }, 's'), 8e9), undefined);
   });
@@ -79,11 +100,29 @@ describe('lab: models, experiment files, analysis', () => {
     assert.ok(adj.every((s) => s.size >= 2 && s.size <= 4));
   });
 
-  it('replays a node\'s events into its active chain and measures stale blocks and propagation', () => {
+  it("replays a node's events into its active chain and measures stale blocks and propagation", () => {
     const blk = (ev: string, t: number, hash: string, height: number, extra = {}) => ({ t, ev, hash, height, ...extra });
     // h0 mines a1 and b2 at height 1/2; h1 mines c1 (loses) then reorganises to a1, b2.
-    const h0 = [blk('mined', 0, 'a1', 1), blk('connected', 0, 'a1', 1), blk('mined', 1000, 'b2', 2), blk('connected', 1000, 'b2', 2), blk('mined', 2000, 'd3', 3), blk('connected', 2000, 'd3', 3), blk('mined', 3000, 'e4', 4), blk('connected', 3000, 'e4', 4)];
-    const h1 = [blk('mined', 10, 'c1', 1), blk('connected', 10, 'c1', 1, { txids: ['x'] }), blk('disconnected', 400, 'c1', 1), blk('connected', 400, 'a1', 1), { t: 400, ev: 'reorg', depth: 1 }, blk('connected', 1300, 'b2', 2), blk('connected', 2300, 'd3', 3), blk('connected', 3300, 'e4', 4)];
+    const h0 = [
+      blk('mined', 0, 'a1', 1),
+      blk('connected', 0, 'a1', 1),
+      blk('mined', 1000, 'b2', 2),
+      blk('connected', 1000, 'b2', 2),
+      blk('mined', 2000, 'd3', 3),
+      blk('connected', 2000, 'd3', 3),
+      blk('mined', 3000, 'e4', 4),
+      blk('connected', 3000, 'e4', 4),
+    ];
+    const h1 = [
+      blk('mined', 10, 'c1', 1),
+      blk('connected', 10, 'c1', 1, { txids: ['x'] }),
+      blk('disconnected', 400, 'c1', 1),
+      blk('connected', 400, 'a1', 1),
+      { t: 400, ev: 'reorg', depth: 1 },
+      blk('connected', 1300, 'b2', 2),
+      blk('connected', 2300, 'd3', 3),
+      blk('connected', 3300, 'e4', 4),
+    ];
     const c = new ReplayedChain(h1);
     assert.equal(c.tipHeight, 4);
     assert.equal(c.byHeight.get(1), 'a1');
@@ -96,12 +135,19 @@ describe('lab: models, experiment files, analysis', () => {
     assert.deepEqual(percentiles([1, 2, 3, 4]), { p50: 2, p90: 4, p99: 4, count: 4 });
   });
 
-  it('settling: a txid is in a node\'s active chain while it joined more blocks than it left', () => {
+  it("settling: a txid is in a node's active chain while it joined more blocks than it left", () => {
     const dir = mkdtempSync(join(tmpdir(), 'mvb-test-lab-settle-'));
     try {
       const f = join(dir, 'h1.jsonl');
       const ev = (o: object) => JSON.stringify({ t: 1, ...o });
-      const lines = [ev({ ev: 'connected', txids: ['a', 'b'] }), ev({ ev: 'disconnected', txids: ['b'] }), ev({ ev: 'connected', txids: ['c'] }), ev({ ev: 'disconnected', txids: ['c'] }), ev({ ev: 'connected', txids: ['c'] }), ev({ ev: 'tip', height: 3 })];
+      const lines = [
+        ev({ ev: 'connected', txids: ['a', 'b'] }),
+        ev({ ev: 'disconnected', txids: ['b'] }),
+        ev({ ev: 'connected', txids: ['c'] }),
+        ev({ ev: 'disconnected', txids: ['c'] }),
+        ev({ ev: 'connected', txids: ['c'] }),
+        ev({ ev: 'tip', height: 3 }),
+      ];
       writeFileSync(f, lines.join('\n') + '\n');
       assert.deepEqual([...activeChainTxids(f)].sort(), ['a', 'c']);
     } finally {

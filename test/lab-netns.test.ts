@@ -50,7 +50,10 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     const out: string[] = [];
     const err: string[] = [];
     const outDir = join(dir, name);
-    const code = await runCli('mvb lab', labCommands, ['run', file, '--json', '--out', outDir], { app: 'tool', io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+    const code = await runCli('mvb lab', labCommands, ['run', file, '--json', '--out', outDir], {
+      app: 'tool',
+      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+    });
     assert.equal(code, 0, `mvb lab run ${name} exited ${code}:\n${err.join('\n')}`);
     assert.equal(out.length, 1, 'one JSON object on stdout');
     const left = listNamespaces().filter((n) => n.startsWith(`${LAB_PREFIX}-${process.pid}-`));
@@ -62,9 +65,18 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
   }
 
   it('5 hosts on 200 ms links with 1 s blocks: stale blocks, propagation ≥ the link delay, the model beside it', async () => {
-    const r = await lab('stale', { hosts: 5, link: { delayMs: 200 }, blockIntervalSeconds: 1, retargetInterval: 1000, durationSeconds: 25 });
-    note(`nodes ${r.nodes}, blocks ${r.blocks}, stale ${r.staleBlocks} (${(r.staleRate * 100).toFixed(1)} %), propagation p50/p90/p99 ${r.propagationMs.p50}/${r.propagationMs.p90}/${r.propagationMs.p99} ms, model ${(r.model * 100).toFixed(1)} %`);
-    for (const k of ['nodes', 'linkDelayMs', 'blockIntervalSeconds', 'blocks', 'staleRate', 'model']) assert.equal(typeof r[k], 'number', k);
+    const r = await lab('stale', {
+      hosts: 5,
+      link: { delayMs: 200 },
+      blockIntervalSeconds: 1,
+      retargetInterval: 1000,
+      durationSeconds: 25,
+    });
+    note(
+      `nodes ${r.nodes}, blocks ${r.blocks}, stale ${r.staleBlocks} (${(r.staleRate * 100).toFixed(1)} %), propagation p50/p90/p99 ${r.propagationMs.p50}/${r.propagationMs.p90}/${r.propagationMs.p99} ms, model ${(r.model * 100).toFixed(1)} %`,
+    );
+    for (const k of ['nodes', 'linkDelayMs', 'blockIntervalSeconds', 'blocks', 'staleRate', 'model'])
+      assert.equal(typeof r[k], 'number', k);
     assert.equal(r.nodes, 5);
     assert.equal(r.linkDelayMs, 200);
     assert.ok(r.staleBlocks > 0 && r.staleRate > 0, `no stale blocks: ${JSON.stringify(r)}`);
@@ -93,9 +105,14 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
         { at: 15, from: 'h1', to: 'h3', amount: '1' },
         { at: 22, from: 'h4', to: 'h1', amount: '3' },
       ],
-      events: [{ at: 20, partition: [['h1', 'h2', 'h3'], ['h4']] }, { at: 45, heal: true }],
+      events: [
+        { at: 20, partition: [['h1', 'h2', 'h3'], ['h4']] },
+        { at: 45, heal: true },
+      ],
     });
-    note(`reorganisations ${JSON.stringify(r.reorgDepths)}, payments ${r.payments.map((p: any) => `${p.from}->${p.to} at ${JSON.stringify(p.minedAt)}`).join(', ')}`);
+    note(
+      `reorganisations ${JSON.stringify(r.reorgDepths)}, payments ${r.payments.map((p: any) => `${p.from}->${p.to} at ${JSON.stringify(p.minedAt)}`).join(', ')}`,
+    );
     assert.equal(r.payments.length, 3);
     for (const p of r.payments) {
       assert.match(p.txid ?? '', /^[0-9a-f]{64}$/, `payment not sent: ${JSON.stringify(p)}`);

@@ -8,7 +8,22 @@ import { type Block, type Tx, type SignatureVerifier, Chain, toHex, txid, txSize
 import { DEFAULT_PACKAGE_LIMITS, Mempool, type MempoolOptions } from '../src/shared/node/mempool/pool.js';
 import { opensslVerifier } from '../src/shared/node/verify/verifier.js';
 import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier.js';
-import { BlockGen, NOW, alice, bob, carol, coinOf, coinbaseCoin, expectCode, makeTestParams, pay, spend, transfer, withScriptSig, type Spendable } from './kit/blockgen.js';
+import {
+  BlockGen,
+  NOW,
+  alice,
+  bob,
+  carol,
+  coinOf,
+  coinbaseCoin,
+  expectCode,
+  makeTestParams,
+  pay,
+  spend,
+  transfer,
+  withScriptSig,
+  type Spendable,
+} from './kit/blockgen.js';
 import { freshChain } from './kit/chain-harness.js';
 
 const params = makeTestParams();
@@ -55,7 +70,12 @@ function prng(seed: number): (n: number) => number {
 
 /** What the tests compare of two pools: every entry's packages, and the template order. */
 function poolShape(pool: Mempool): string[] {
-  const rows = pool.all().map((e) => `${e.key} a${e.ancestorCount}/${e.ancestorSize}/${e.ancestorFees} d${e.descendantCount}/${e.descendantSize}/${e.descendantFees} p${[...e.parents].sort()} c${[...e.children].sort()}`);
+  const rows = pool
+    .all()
+    .map(
+      (e) =>
+        `${e.key} a${e.ancestorCount}/${e.ancestorSize}/${e.ancestorFees} d${e.descendantCount}/${e.descendantSize}/${e.descendantFees} p${[...e.parents].sort()} c${[...e.children].sort()}`,
+    );
   return [...rows.sort(), `template ${pool.select(1_000_000).txs.map((e) => e.key)}`, `bytes ${pool.totalBytes}`];
 }
 
@@ -90,15 +110,24 @@ describe('mempool limits and hostile shapes', function () {
     assert.equal(last.ancestorFees, 25_000n);
     const root = pool.get(txid(txs[0]!))!;
     assert.equal(root.descendantCount, 25);
-    assert.equal(root.descendantSize, txs.slice(0, 25).reduce((n, t) => n + txSize(t), 0));
+    assert.equal(
+      root.descendantSize,
+      txs.slice(0, 25).reduce((n, t) => n + txSize(t), 0),
+    );
     // A template takes the whole chain, parents first.
-    assert.deepEqual(pool.select(1_000_000).txs.map((x) => x.key), txs.slice(0, 25).map(idOf));
+    assert.deepEqual(
+      pool.select(1_000_000).txs.map((x) => x.key),
+      txs.slice(0, 25).map(idOf),
+    );
   });
 
-  it("refuses a 25th child of one parent (descendant limit) and the ancestor byte limit", function () {
+  it('refuses a 25th child of one parent (descendant limit) and the ancestor byte limit', function () {
     const pool = fx.pool();
     const c = fx.cb(1);
-    const fan = spend([c], Array.from({ length: 30 }, () => pay(bob, (c.value - 5000n) / 30n)));
+    const fan = spend(
+      [c],
+      Array.from({ length: 30 }, () => pay(bob, (c.value - 5000n) / 30n)),
+    );
     pool.accept(fan);
     for (let k = 0; k < 24; k++) pool.accept(transfer(coinOf(fan, k, bob), carol, 1000n));
     assert.equal(pool.get(txid(fan))!.descendantCount, 25);
@@ -131,9 +160,15 @@ describe('mempool limits and hostile shapes', function () {
     for (const tx of [parent, stranger, child]) pool.accept(tx);
     // Room for two transactions: the parent-child package pays more per byte than the stranger.
     const room = txSize(parent) + txSize(child) + 10;
-    assert.deepEqual(pool.select(room).txs.map((x) => x.key), [idOf(parent), idOf(child)]);
+    assert.deepEqual(
+      pool.select(room).txs.map((x) => x.key),
+      [idOf(parent), idOf(child)],
+    );
     // With room for all, the package first, then the stranger.
-    assert.deepEqual(pool.select(1_000_000).txs.map((x) => x.key), [idOf(parent), idOf(child), idOf(stranger)]);
+    assert.deepEqual(
+      pool.select(1_000_000).txs.map((x) => x.key),
+      [idOf(parent), idOf(child), idOf(stranger)],
+    );
   });
 
   it('remembers a rejected txid: a replay costs no signature check, a new tip clears the filter, missing inputs are not remembered', function () {
@@ -198,7 +233,9 @@ describe('mempool limits and hostile shapes', function () {
       const victim = accepted.filter((t) => !chosen.has(idOf(t)) && !t.inputs.some((i) => chosen.has(toHex(i.prevTxid))))[0];
       if (victim) {
         const parentTx = accepted.find((t) => idOf(t) === toHex(victim.inputs[0]!.prevTxid));
-        const c = parentTx ? coinOf(parentTx, victim.inputs[0]!.vout, victim.inputs[0]!.vout === 0 ? bob : alice) : fx.cb(fx.blocks.findIndex((b) => idOf(b.txs[0]!) === toHex(victim.inputs[0]!.prevTxid)));
+        const c = parentTx
+          ? coinOf(parentTx, victim.inputs[0]!.vout, victim.inputs[0]!.vout === 0 ? bob : alice)
+          : fx.cb(fx.blocks.findIndex((b) => idOf(b.txs[0]!) === toHex(victim.inputs[0]!.prevTxid)));
         if (!parentTx || chosen.has(idOf(parentTx))) blockTxs.push(transfer(c, carol, 777n));
       }
       const r = pool.update(fx.mine(blockTxs));
@@ -210,7 +247,8 @@ describe('mempool limits and hostile shapes', function () {
       assert.deepEqual(poolShape(pool), poolShape(reference), `seed ${seed}`);
       assert.equal(r.mined, blockTxs.filter((t) => accepted.includes(t)).length, `seed ${seed}`);
       // Nothing that should have stayed was dropped: every other survivor re-enters the reference too.
-      for (const tx of accepted) if (!pool.has(txid(tx)) && !chosen.has(idOf(tx))) assert.ok(r.dropped.includes(idOf(tx)), `seed ${seed}: ${idOf(tx)} vanished`);
+      for (const tx of accepted)
+        if (!pool.has(txid(tx)) && !chosen.has(idOf(tx))) assert.ok(r.dropped.includes(idOf(tx)), `seed ${seed}: ${idOf(tx)} vanished`);
     }
   });
 
@@ -236,7 +274,7 @@ describe('mempool limits and hostile shapes', function () {
     await assert.rejects(pending, (e: Error & { code?: string }) => e.code === 'txn-mempool-conflict');
   });
 
-  it('with checking threads, acceptAsync verifies signatures off the event loop: the verifier there only reads the cache; a bad one is still refused with Core\'s code', async function () {
+  it("with checking threads, acceptAsync verifies signatures off the event loop: the verifier there only reads the cache; a bad one is still refused with Core's code", async function () {
     const sigs = BlockSignatureVerifier.create(2);
     fx = new Fixture(20);
     try {
@@ -257,7 +295,11 @@ describe('mempool limits and hostile shapes', function () {
       const wide = spend(wideCoins, [pay(carol, wideCoins.reduce((n, c) => n + c.value, 0n) - 10_000n)]);
       const forgedFirst = withScriptSig(wide, 0, transfer(fx.cb(8), bob, 1000n).inputs[0]!.scriptSig);
       const threadChecks = sigs.stats.parallel;
-      await assert.rejects(pool.acceptAsync(forgedFirst), (e: Error & { code?: string; detail?: string }) => e.code === 'mandatory-script-verify-flag-failed' && /input 0$/.test(e.detail ?? ''));
+      await assert.rejects(
+        pool.acceptAsync(forgedFirst),
+        (e: Error & { code?: string; detail?: string }) =>
+          e.code === 'mandatory-script-verify-flag-failed' && /input 0$/.test(e.detail ?? ''),
+      );
       assert.deepEqual([sigs.stats.parallel - threadChecks, sigs.cache.stats.misses], [1, 2], 'input 0 alone was checked');
       // Threads that fail cost time only: the verdicts are the event loop's own.
       const broken = fx.pool({ verifier: sigs.cache.verifier, preverify: () => Promise.reject(new Error('threads gone')) });

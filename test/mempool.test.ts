@@ -47,7 +47,11 @@ type Accepted = Extract<BlockResult, { status: 'accepted' }>;
 
 const idOf = (tx: Tx): string => toHex(txid(tx));
 const ids = (xs: readonly MempoolEntry[]): string[] => xs.map((e) => e.key);
-const poolIds = (pool: Mempool): string[] => pool.all().map((e) => e.key).sort();
+const poolIds = (pool: Mempool): string[] =>
+  pool
+    .all()
+    .map((e) => e.key)
+    .sort();
 const sorted = (txs: readonly Tx[]): string[] => txs.map(idOf).sort();
 
 /**
@@ -149,7 +153,12 @@ describe('mempool', function () {
       const view = pool.view();
       assert.equal(view.getCoin(c.txid, c.vout), undefined);
       assert.ok(fx.chain.coins.getCoin(c.txid, c.vout), 'the chain itself still has the coin');
-      assert.deepEqual(view.getCoin(txid(tx), 0), { value: c.value - 1000n, scriptPubKey: tx.outputs[0]!.scriptPubKey, height: fx.chain.height + 1, coinbase: false });
+      assert.deepEqual(view.getCoin(txid(tx), 0), {
+        value: c.value - 1000n,
+        scriptPubKey: tx.outputs[0]!.scriptPubKey,
+        height: fx.chain.height + 1,
+        coinbase: false,
+      });
       assert.equal(view.getCoin(txid(tx), 1), undefined);
       assert.deepEqual(pool.stats, { ...zeroStats, accepted: 1 });
     });
@@ -283,7 +292,15 @@ describe('mempool', function () {
       const c = fx.cb(1);
       const next = fx.chain.height + 1;
       const lockedTo = (h: number): Tx =>
-        signInputs({ version: 1, inputs: [{ prevTxid: c.txid, vout: c.vout, scriptSig: new Uint8Array(0), sequence: 0 }], outputs: [pay(bob, c.value - 1000n)], locktime: h }, [alice]);
+        signInputs(
+          {
+            version: 1,
+            inputs: [{ prevTxid: c.txid, vout: c.vout, scriptSig: new Uint8Array(0), sequence: 0 }],
+            outputs: [pay(bob, c.value - 1000n)],
+            locktime: h,
+          },
+          [alice],
+        );
       expectCode(() => pool.accept(lockedTo(next)), 'non-final');
       assert.equal(pool.accept(lockedTo(next - 1)).status, 'accepted');
     });

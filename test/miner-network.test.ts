@@ -56,7 +56,11 @@ describe('miner network (real processes, loopback)', function () {
 
   it('three miners converge on one chain', async () => {
     const ms = await Promise.all([miner(), miner(), miner()]);
-    const s = await watcher.converged(ms.map((m) => m.info.nodeId), 8, 120_000);
+    const s = await watcher.converged(
+      ms.map((m) => m.info.nodeId),
+      8,
+      120_000,
+    );
     assert.ok(s.height >= 8);
     // Each miner's served chain is the same and links from genesis.
     const chains = await Promise.all(ms.map((m) => fetchChain(settings, m.blockServerPort)));
@@ -79,11 +83,15 @@ describe('miner network (real processes, loopback)', function () {
     const id = hashToHex(txid(tx));
     await sendOnce(settings.params, MsgType.Tx, encodeTx(tx), ports.transactionPort, ['127.255.255.255']);
     // Mined, and the relay-only node has the block that holds it.
-    const found = await waitForAsync(async () => {
-      const c = await fetchChain(settings, b.blockServerPort);
-      const h = c.blocks.findIndex((bl) => bl.txs.some((t) => hashToHex(txid(t)) === id));
-      return h >= 0 ? { height: h + 1 } : undefined;
-    }, 60_000, () => `tx ${id} not mined; miner a:\n${a.output().slice(-2000)}`);
+    const found = await waitForAsync(
+      async () => {
+        const c = await fetchChain(settings, b.blockServerPort);
+        const h = c.blocks.findIndex((bl) => bl.txs.some((t) => hashToHex(txid(t)) === id));
+        return h >= 0 ? { height: h + 1 } : undefined;
+      },
+      60_000,
+      () => `tx ${id} not mined; miner a:\n${a.output().slice(-2000)}`,
+    );
     const s = await watcher.converged([a.info.nodeId, b.info.nodeId], found!.height, 60_000);
     for (const m of [a, b]) {
       const c = await fetchChain(settings, m.blockServerPort);
@@ -96,13 +104,17 @@ describe('miner network (real processes, loopback)', function () {
 
   it('a miner started late catches up', async () => {
     const a = await miner();
-    await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= 6, 60_000, () => 'a did not mine');
+    await waitFor(
+      () => (watcher.of(a.info.nodeId)?.height ?? 0) >= 6,
+      60_000,
+      () => 'a did not mine',
+    );
     const late = await miner(['--no-mine']);
     assert.equal(late.info.height, 0);
     await watcher.converged([a.info.nodeId, late.info.nodeId], 6, 60_000);
   });
 
-  it('two miners that mined apart join and converge on the heaviest chain; the losing branch\'s tx returns to the mempool', async () => {
+  it("two miners that mined apart join and converge on the heaviest chain; the losing branch's tx returns to the mempool", async () => {
     // A common history first.
     const a = await miner();
     const bDir = loop.tempDir('miner-b');
@@ -119,29 +131,48 @@ describe('miner network (real processes, loopback)', function () {
       const tx = spendCoinbase(blocks[0]!);
       const id = hashToHex(txid(tx));
       await sendOnce(settings.params, MsgType.Tx, encodeTx(tx), apart.transactionPort, ['127.255.255.255']);
-      const minedAt = await waitForAsync(async () => {
-        const c = await fetchChain(settings, b.blockServerPort);
-        const h = c.blocks.findIndex((bl) => bl.txs.some((t) => hashToHex(txid(t)) === id));
-        return h >= 0 ? h + 1 : undefined;
-      }, 60_000, () => `B did not mine the tx:\n${b.output().slice(-1500)}`);
+      const minedAt = await waitForAsync(
+        async () => {
+          const c = await fetchChain(settings, b.blockServerPort);
+          const h = c.blocks.findIndex((bl) => bl.txs.some((t) => hashToHex(txid(t)) === id));
+          return h >= 0 ? h + 1 : undefined;
+        },
+        60_000,
+        () => `B did not mine the tx:\n${b.output().slice(-1500)}`,
+      );
       const bTip = (await fetchChain(settings, b.blockServerPort)).headers.length;
       await stopProc(b);
       const bHeight = Math.max(bTip, minedAt);
       // A keeps mining until it is clearly heavier than B's branch.
-      await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= bHeight + 3, 90_000, () => 'A did not pull ahead');
+      await waitFor(
+        () => (watcher.of(a.info.nodeId)?.height ?? 0) >= bHeight + 3,
+        90_000,
+        () => 'A did not pull ahead',
+      );
       // B rejoins A's network without mining: it must reorganise to A's chain and take the tx back.
       b = await miner(['--no-mine'], {}, bDir);
-      await waitFor(() => /reorganised: \d+ block\(s\) replaced, 1 tx returned to the mempool/.test(b.output()), 60_000, () => `B did not reorganise:\n${b.output()}`);
-      await waitFor(() => watcher.of(b.info.nodeId)?.mempoolSize === 1 || undefined, 30_000, () => `B's mempool: ${watcher.of(b.info.nodeId)?.mempoolSize}`);
+      await waitFor(
+        () => /reorganised: \d+ block\(s\) replaced, 1 tx returned to the mempool/.test(b.output()),
+        60_000,
+        () => `B did not reorganise:\n${b.output()}`,
+      );
+      await waitFor(
+        () => watcher.of(b.info.nodeId)?.mempoolSize === 1 || undefined,
+        30_000,
+        () => `B's mempool: ${watcher.of(b.info.nodeId)?.mempoolSize}`,
+      );
     } finally {
       await watcherB.close();
     }
-
   });
 
   it('keeps mining and serving through hostile input', async () => {
     const a = await miner();
-    await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= 2, 60_000, () => 'no blocks');
+    await waitFor(
+      () => (watcher.of(a.info.nodeId)?.height ?? 0) >= 2,
+      60_000,
+      () => 'no blocks',
+    );
     const udp = dgram.createSocket('udp4');
     const send = (b: Uint8Array, port: number) => new Promise<void>((r) => udp.send(b, port, '127.0.0.1', () => r()));
     const p = settings.params;
@@ -153,13 +184,23 @@ describe('miner network (real processes, loopback)', function () {
       await send(junk, ports.statusPort);
     }
     for (let cut = 0; cut < goodTx.length; cut += 7) await send(goodTx.subarray(0, cut), ports.transactionPort);
-    await send(encodeFrame(other, MsgType.Tx, encodeTx(spendCoinbase((await fetchChain(settings, a.blockServerPort)).blocks[0]!))), ports.transactionPort);
+    await send(
+      encodeFrame(other, MsgType.Tx, encodeTx(spendCoinbase((await fetchChain(settings, a.blockServerPort)).blocks[0]!))),
+      ports.transactionPort,
+    );
     const badSig = goodTx.slice();
     badSig[badSig.length - 60] ^= 1; // breaks the checksum
     await send(badSig, ports.transactionPort);
     // A well-framed but invalid transaction (an output over MAX_MONEY).
     const t = spendCoinbase((await fetchChain(settings, a.blockServerPort)).blocks[0]!);
-    await send(encodeFrame(p, MsgType.Tx, encodeTx({ ...t, outputs: [{ value: 22_000_000n * 100_000_000n, scriptPubKey: t.outputs[0]!.scriptPubKey }] })), ports.transactionPort);
+    await send(
+      encodeFrame(
+        p,
+        MsgType.Tx,
+        encodeTx({ ...t, outputs: [{ value: 22_000_000n * 100_000_000n, scriptPubKey: t.outputs[0]!.scriptPubKey }] }),
+      ),
+      ports.transactionPort,
+    );
 
     // A fake peer announcing more work, whose block server serves a header with bad proof of work.
     const fake = net.createServer((s) => {
@@ -167,7 +208,14 @@ describe('miner network (real processes, loopback)', function () {
       s.on('data', (d) => {
         for (const f of reader.push(new Uint8Array(d))) {
           if (f.type === MsgType.GetHeaders) {
-            const bad: Header = { version: 1, prevHash: p.genesisHash, merkleRoot: new Uint8Array(32), time: p.genesis.header.time + 1, bits: p.powLimitBits, nonce: 0 };
+            const bad: Header = {
+              version: 1,
+              prevHash: p.genesisHash,
+              merkleRoot: new Uint8Array(32),
+              time: p.genesis.header.time + 1,
+              bits: p.powLimitBits,
+              nonce: 0,
+            };
             s.write(encodeFrame(p, MsgType.Headers, encodeHeaders([headerHash(bad)[31] === 0 ? { ...bad, nonce: 1 } : bad])));
           }
         }
@@ -176,7 +224,14 @@ describe('miner network (real processes, loopback)', function () {
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
     const fakePort = (fake.address() as net.AddressInfo).port;
-    const status = encodeStatus({ tipHash: randomBytes(32), height: 1000, chainWork: 1n << 200n, blockServerPort: fakePort, nodeId: randomBytes(8), mempoolSize: 0 });
+    const status = encodeStatus({
+      tipHash: randomBytes(32),
+      height: 1000,
+      chainWork: 1n << 200n,
+      blockServerPort: fakePort,
+      nodeId: randomBytes(8),
+      mempoolSize: 0,
+    });
     await send(encodeFrame(p, MsgType.Status, status), ports.statusPort);
 
     // TCP clients that send garbage, or connect and never finish a request.
@@ -189,15 +244,27 @@ describe('miner network (real processes, loopback)', function () {
     const garbageClosed = new Promise((r) => garbage.on('close', r));
 
     try {
-      await waitFor(() => /ignoring 127\.0\.0\.1:\d+ .*high-hash/.test(a.output()), 30_000, () => `fake peer not banned:\n${a.output().slice(-1500)}`);
+      await waitFor(
+        () => /ignoring 127\.0\.0\.1:\d+ .*high-hash/.test(a.output()),
+        30_000,
+        () => `fake peer not banned:\n${a.output().slice(-1500)}`,
+      );
       await garbageClosed;
       const h0 = watcher.of(a.info.nodeId)!.height;
-      await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= h0 + 2, 60_000, () => 'stopped mining after hostile input');
+      await waitFor(
+        () => (watcher.of(a.info.nodeId)?.height ?? 0) >= h0 + 2,
+        60_000,
+        () => 'stopped mining after hostile input',
+      );
       const c = await fetchChain(settings, a.blockServerPort);
       assert.ok(c.headers.length >= h0 + 2, 'still serving');
       assert.equal(a.child.exitCode, null);
       // Dropped and counted: the status line carries the counts.
-      await waitFor(() => /\d+ bad datagrams dropped, \d+ invalid tx rejected, 1 peer\(s\) ignored/.test(a.output()), 30_000, () => `no drop counts:\n${a.output().slice(-800)}`);
+      await waitFor(
+        () => /\d+ bad datagrams dropped, \d+ invalid tx rejected, 1 peer\(s\) ignored/.test(a.output()),
+        30_000,
+        () => `no drop counts:\n${a.output().slice(-800)}`,
+      );
     } finally {
       slow.destroy();
       garbage.destroy();
@@ -209,13 +276,21 @@ describe('miner network (real processes, loopback)', function () {
   it('survives kill -9 mid-mining and continues on the same datadir', async () => {
     const dir = loop.tempDir('miner-kill');
     let a = await miner([], { maxHashrate: 400000 }, dir);
-    await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= 8, 60_000, () => 'no blocks');
+    await waitFor(
+      () => (watcher.of(a.info.nodeId)?.height ?? 0) >= 8,
+      60_000,
+      () => 'no blocks',
+    );
     const before = watcher.of(a.info.nodeId)!.height;
     await stopProc(a, 'SIGKILL');
     loop.forget(a);
     a = await miner([], {}, dir);
     assert.ok(a.info.height >= before - 1, `restarted at ${a.info.height}, had announced ${before}`);
-    await waitFor(() => (watcher.of(a.info.nodeId)?.height ?? 0) >= before + 1, 60_000, () => 'did not continue');
+    await waitFor(
+      () => (watcher.of(a.info.nodeId)?.height ?? 0) >= before + 1,
+      60_000,
+      () => 'did not continue',
+    );
     const c = await fetchChain(settings, a.blockServerPort);
     let prev = settings.params.genesisHash;
     for (const h of c.headers) {

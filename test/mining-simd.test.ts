@@ -17,7 +17,7 @@ const NONCES = Number(process.env['MVB_SIMD_NONCES'] ?? 1_000_000);
 /** Every nonce in [from, to) whose hash meets the target, as the hasher's scan reports them. */
 function allFound(h: { scan(a: number, b: number): number }, from: number, to: number): number[] {
   const out: number[] = [];
-  for (let n = from; n < to; ) {
+  for (let n = from; n < to;) {
     const f = h.scan(n, to);
     if (f < 0) break;
     out.push(f);
@@ -38,7 +38,11 @@ describe('mining: WebAssembly SIMD kernel', function () {
   it('is built from its source: the checked-in module is scripts/gen-sha256d-wasm.mjs output', async () => {
     const gen = (await import(new URL('scripts/gen-sha256d-wasm.mjs', ROOT).href)) as { moduleSource(): string };
     const checkedIn = readFileSync(new URL('src/shared/node/mining/sha256d-simd-wasm.ts', ROOT), 'utf8');
-    assert.equal(checkedIn, gen.moduleSource(), 'regenerate: node scripts/gen-sha256d-wasm.mjs > src/shared/node/mining/sha256d-simd-wasm.ts');
+    assert.equal(
+      checkedIn,
+      gen.moduleSource(),
+      'regenerate: node scripts/gen-sha256d-wasm.mjs > src/shared/node/mining/sha256d-simd-wasm.ts',
+    );
   });
 
   it('runs on Node 20 and is the default hasher; the JS scan stays available', () => {
@@ -69,12 +73,18 @@ describe('mining: WebAssembly SIMD kernel', function () {
   it('scans to the last nonce 2^32 - 1 and reports a window with no solution as -1', () => {
     const header = randomBytes(80);
     const all = allFound(new SimdHeaderHasher(header, (1n << 256n) - 1n), 2 ** 32 - 13, 2 ** 32);
-    assert.deepEqual(all, Array.from({ length: 13 }, (_, k) => 2 ** 32 - 13 + k));
+    assert.deepEqual(
+      all,
+      Array.from({ length: 13 }, (_, k) => 2 ** 32 - 13 + k),
+    );
     assert.equal(new SimdHeaderHasher(header, 0n).scan(0, 100_000), -1);
   });
 
   it('finds exactly the real nonce in a window around it, for each of 10 000 mainnet headers', () => {
-    const lines = loadVectorText('headers/btc_blockheaders_mainnet_0_10000').split('\n').filter((l) => l.length > 0).slice(1);
+    const lines = loadVectorText('headers/btc_blockheaders_mainnet_0_10000')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(1);
     assert.equal(lines.length, 10_000);
     const HALF = 200;
     lines.forEach((hex, height) => {

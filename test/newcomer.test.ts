@@ -38,7 +38,10 @@ describe('newcomer: a datadir remembers its network', function () {
     const missing = join(dir, 'walet-1');
     for (const cmd of ['list-addresses', 'history', 'sync']) {
       // sync: bounded and on loopback even if the refusal failed.
-      const extra = cmd === 'sync' ? ['--once', '--timeout', '1', '--set', 'broadcastAddress=127.255.255.255', '--set', 'statusPort=1', '--set', 'transactionPort=1'] : [];
+      const extra =
+        cmd === 'sync'
+          ? ['--once', '--timeout', '1', '--set', 'broadcastAddress=127.255.255.255', '--set', 'statusPort=1', '--set', 'transactionPort=1']
+          : [];
       const r = await walletCli([cmd, '--datadir', missing, ...extra]);
       assert.equal(r.code, 1, `${cmd}: ${r.err}`);
       assert.match(r.err, new RegExp(`no data directory ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
@@ -69,7 +72,10 @@ describe('newcomer: a datadir remembers its network', function () {
     store.close();
     const r = await walletCli(['list-addresses', '--datadir', w]);
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /another network's chain.*; \S+ belongs to network devnet: use --network devnet \(or leave --network out\), or another --datadir for network lan$/);
+    assert.match(
+      r.err,
+      /another network's chain.*; \S+ belongs to network devnet: use --network devnet \(or leave --network out\), or another --datadir for network lan$/,
+    );
     assert.doesNotMatch(r.err, /\n\s+at /);
   });
 });
@@ -82,7 +88,10 @@ describe('newcomer: small surprises', function () {
 
   it('--version prints the package version on every binary', async () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    for (const [name, cmds] of [['mvb-wallet', walletCommands], ['mvb', mvbCommands]] as const) {
+    for (const [name, cmds] of [
+      ['mvb-wallet', walletCommands],
+      ['mvb', mvbCommands],
+    ] as const) {
       const cap = new Capture();
       const code = await runCli(name, cmds, ['--version'], { app: name === 'mvb' ? 'tool' : 'wallet', io: cap.io, env: {} });
       assert.equal(code, 0);
@@ -92,7 +101,10 @@ describe('newcomer: small surprises', function () {
 
   it('send refuses a fee above maxFee of the amount unless --force; the default fee rate always passes', () => {
     const s = { maxFee: 0.1, defaultFeeRate: 2 };
-    assert.throws(() => checkFeeCap(49n * COIN, 40n * COIN, 226, s), (e: Error) => e instanceof CliError && /above the cap.*--force/.test(e.message));
+    assert.throws(
+      () => checkFeeCap(49n * COIN, 40n * COIN, 226, s),
+      (e: Error) => e instanceof CliError && /above the cap.*--force/.test(e.message),
+    );
     checkFeeCap(4n * COIN, 40n * COIN, 226, s); // 10%: at the cap
     assert.throws(() => checkFeeCap(4n * COIN + 1n, 40n * COIN, 226, s), CliError);
     checkFeeCap(452n, 1000n, 226, s); // a tiny payment at the default rate: 45% but the wallet's own fee
@@ -115,9 +127,35 @@ describe('newcomer: small surprises', function () {
   it('simulate refuses a misspelt "to" further down before sending anything', async () => {
     const w1 = join(dir, 'wallet-1');
     mkdirSync(join(w1, 'keys'), { recursive: true });
-    writeFileSync(join(dir, 'devnet.json'), JSON.stringify({ network: 'devnet', broadcastAddress: '127.255.255.255', statusPort: 1, transactionPort: 1, startedAt: '', nodes: [{ name: 'wallet-1', kind: 'wallet', datadir: w1, log: join(dir, 'w.log'), address: encodeAddress(new Uint8Array(20), DEVNET_VERSION) }] }));
-    const sc = parseScenario({ payments: [{ from: 'wallet-1', to: 'wallet-1', amount: '1' }, { from: 'wallet-1', to: 'walet-2', amount: '1' }] });
-    await assert.rejects(simulate(sc, { devnetDir: dir, source: 's.json' }), (e: Error) => e instanceof InputError && /^s\.json: payments\[1\]\.to: "walet-2"/.test(e.message));
+    writeFileSync(
+      join(dir, 'devnet.json'),
+      JSON.stringify({
+        network: 'devnet',
+        broadcastAddress: '127.255.255.255',
+        statusPort: 1,
+        transactionPort: 1,
+        startedAt: '',
+        nodes: [
+          {
+            name: 'wallet-1',
+            kind: 'wallet',
+            datadir: w1,
+            log: join(dir, 'w.log'),
+            address: encodeAddress(new Uint8Array(20), DEVNET_VERSION),
+          },
+        ],
+      }),
+    );
+    const sc = parseScenario({
+      payments: [
+        { from: 'wallet-1', to: 'wallet-1', amount: '1' },
+        { from: 'wallet-1', to: 'walet-2', amount: '1' },
+      ],
+    });
+    await assert.rejects(
+      simulate(sc, { devnetDir: dir, source: 's.json' }),
+      (e: Error) => e instanceof InputError && /^s\.json: payments\[1\]\.to: "walet-2"/.test(e.message),
+    );
     assert.ok(!existsSync(join(w1, 'chain')), 'no send ran');
     unlinkSync(join(dir, 'devnet.json'));
   });
@@ -148,7 +186,9 @@ describe('newcomer: sync says when it hears no miner', function () {
     const running = wallet(dir, sets, ['sync'], { capture: cap, signal: ac.signal });
     let miner: TestMiner | undefined;
     try {
-      await cap.waitLine(/^warning: no miner heard for [\d.]+ s on UDP port \d+: is a miner of network devnet running and reachable \(broadcastAddress 127\.255\.255\.255, peers none\)\? A Wi-Fi that isolates clients/);
+      await cap.waitLine(
+        /^warning: no miner heard for [\d.]+ s on UDP port \d+: is a miner of network devnet running and reachable \(broadcastAddress 127\.255\.255\.255, peers none\)\? A Wi-Fi that isolates clients/,
+      );
       await cap.waitLine(/^warning: still no miner heard for/);
       miner = await TestMiner.start(sets);
       await cap.waitLine(/^hearing 1 miner again$/);
@@ -163,7 +203,10 @@ describe('newcomer: sync says when it hears no miner', function () {
     const sets = await testNetSets();
     const once = await wallet(dir, sets, ['sync', '--once', '--timeout', '0.3']);
     assert.equal(once.code, 1);
-    assert.match(once.err, /no miner heard on UDP port \d+ within 0\.3 s: is a miner of network devnet running .* A Wi-Fi that isolates clients/);
+    assert.match(
+      once.err,
+      /no miner heard on UDP port \d+ within 0\.3 s: is a miner of network devnet running .* A Wi-Fi that isolates clients/,
+    );
     const loop = await wallet(dir, sets, ['sync', '--timeout', '5']);
     assert.equal(loop.code, 2);
     assert.match(loop.err, /--timeout applies to --once only: without --once, sync runs until Ctrl-C and warns while it hears no miner/);
@@ -185,10 +228,22 @@ describe('newcomer: a late-joining miner catches up before it mines', function (
       peer.mine(LENGTH, new Uint8Array(20).fill(9));
       const { statusPort, transactionPort, blockServerPort: _unused, ...rules } = sets as Record<string, unknown>;
       // One hash a second at trivial difficulty: about a block every two seconds once it may mine.
-      proc = await startMiner({ ports: { statusPort: statusPort as number, transactionPort: transactionPort as number }, datadir: join(dir, 'late'), sets: { ...rules, maxHashrate: 1 } });
+      proc = await startMiner({
+        ports: { statusPort: statusPort as number, transactionPort: transactionPort as number },
+        datadir: join(dir, 'late'),
+        sets: { ...rules, maxHashrate: 1 },
+      });
       const p = proc;
-      await waitFor(() => /caught up at height \d+/.test(p.output()), 60_000, () => `never caught up:\n${p.output()}`);
-      await waitFor(() => /mined block/.test(p.output().slice(p.output().indexOf('caught up'))), 30_000, () => `did not mine after catching up:\n${p.output()}`);
+      await waitFor(
+        () => /caught up at height \d+/.test(p.output()),
+        60_000,
+        () => `never caught up:\n${p.output()}`,
+      );
+      await waitFor(
+        () => /mined block/.test(p.output().slice(p.output().indexOf('caught up'))),
+        30_000,
+        () => `did not mine after catching up:\n${p.output()}`,
+      );
       const out = p.output();
       const during = out.slice(out.indexOf('catching up'), out.indexOf('caught up'));
       assert.match(out, /catching up: height \d+ of \d+; mining waits until caught up/);
@@ -221,7 +276,10 @@ describe('newcomer: history groups mined rewards', function () {
       const grouped = await wallet(dir, sets, ['history']);
       assert.equal(grouped.code, 0, grouped.err);
       const groups = grouped.out.split('\n').filter((l) => /mined rewards/.test(l) && !/not shown/.test(l));
-      assert.deepEqual(groups.map((l) => /\s(\d+)-(\d+)\s/.exec(l)?.slice(1).join('-') ?? l), ['200-230', '100-199', '1-99']);
+      assert.deepEqual(
+        groups.map((l) => /\s(\d+)-(\d+)\s/.exec(l)?.slice(1).join('-') ?? l),
+        ['200-230', '100-199', '1-99'],
+      );
       assert.match(groups[0]!, /31 mined rewards/);
       const all = await wallet(dir, sets, ['history', '--all']);
       assert.equal(all.out.split('\n').filter((l) => /coinbase/.test(l)).length, 230);

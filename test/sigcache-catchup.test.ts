@@ -7,7 +7,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Block, type ChainBatch, Chain, MemoryChainStore, assembleBlock, signatureChecks, solveHeader, toHex } from '../src/shared/core/index.js';
+import {
+  type Block,
+  type ChainBatch,
+  Chain,
+  MemoryChainStore,
+  assembleBlock,
+  signatureChecks,
+  solveHeader,
+  toHex,
+} from '../src/shared/core/index.js';
 import { SignatureCache } from '../src/shared/node/verify/sigcache.js';
 import { VerifyPool } from '../src/shared/node/verify/pool.js';
 import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier.js';
@@ -95,15 +104,21 @@ describe('signature cache and checking threads', function () {
     const pool = new VerifyPool(2);
     try {
       const got = await pool.verify(mixed);
-      assert.deepEqual(got, mixed.map((c) => opensslVerifier(c.der, c.firstHash, c.pubkey)));
-      assert.deepEqual(got, mixed.map((_, i) => i % 2 === 0));
+      assert.deepEqual(
+        got,
+        mixed.map((c) => opensslVerifier(c.der, c.firstHash, c.pubkey)),
+      );
+      assert.deepEqual(
+        got,
+        mixed.map((_, i) => i % 2 === 0),
+      );
       assert.deepEqual(await pool.verify([]), []);
     } finally {
       await pool.close();
     }
   });
 
-  it('preverify runs a block\'s checks in the threads into the cache: connecting then verifies none', async () => {
+  it("preverify runs a block's checks in the threads into the cache: connecting then verifies none", async () => {
     const sigs = BlockSignatureVerifier.create(2);
     try {
       const chain = chainWith(sigs.cache);

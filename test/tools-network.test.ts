@@ -39,7 +39,10 @@ function assertDemoBalancesAddUp(out: string): void {
   const height = Number(last[3]);
   const minedByAlice = [...byHeight].filter(([h, who]) => h <= height && who === 'miner-1').length;
   const expected = minedByAlice * subsidy - paid;
-  assert.ok(Math.abs(Number(last[1]) - expected) < 1e-8, `alice shows ${last[1]} at height ${height}: ${minedByAlice} blocks × ${subsidy} − ${paid} = ${expected}`);
+  assert.ok(
+    Math.abs(Number(last[1]) - expected) < 1e-8,
+    `alice shows ${last[1]} at height ${height}: ${minedByAlice} blocks × ${subsidy} − ${paid} = ${expected}`,
+  );
 }
 
 describe('mvb demo', function () {
@@ -65,12 +68,23 @@ describe('mvb demo', function () {
     const bobRows = [...r.out.matchAll(/bob +\S+ +balance +(\S+) +pending +(\S+)/g)];
     assert.equal(bobRows.at(-1)![1], '12.50000000', 'bob ends with the payment confirmed');
     // Issue 12: the pending step is shown in every run (the story pauses mining), tables whole.
-    assert.ok(bobRows.some((m) => m[2] === '+12.50000000'), 'bob was shown the payment pending');
-    assert.match(r.out, /alice +\S+ +balance +\S+ +pending +-12\.5\d+ +at height \d+[^\n]*\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000 +at height \d+[^\n]*\n/, 'the two rows together, nothing between them');
+    assert.ok(
+      bobRows.some((m) => m[2] === '+12.50000000'),
+      'bob was shown the payment pending',
+    );
+    assert.match(
+      r.out,
+      /alice +\S+ +balance +\S+ +pending +-12\.5\d+ +at height \d+[^\n]*\n +bob +\S+ +balance +\S+ +pending +\+12\.50000000 +at height \d+[^\n]*\n/,
+      'the two rows together, nothing between them',
+    );
     assertDemoBalancesAddUp(r.out);
     assert.doesNotMatch(r.out, /A miner was quick/);
     assert.match(r.out, /demo finished in [\d.]+ s/);
-    assert.match(r.out.split('Step 1.')[0]!, /Watch it live in a browser: http:\/\/127\.0\.0\.1:\d+\//, 'the explorer URL comes at the start');
+    assert.match(
+      r.out.split('Step 1.')[0]!,
+      /Watch it live in a browser: http:\/\/127\.0\.0\.1:\d+\//,
+      'the explorer URL comes at the start',
+    );
   });
 
   it('on Ctrl-C stops every process it started, removes its folder and says so', async () => {
@@ -79,7 +93,11 @@ describe('mvb demo', function () {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    await waitFor(() => /block +2 /.test(out), 90_000, () => out);
+    await waitFor(
+      () => /block +2 /.test(out),
+      90_000,
+      () => out,
+    );
     const dir = /data in (\S+) \(removed/.exec(out)![1]!;
     assert.ok(procsMentioning(dir).length >= 2, 'miners were running');
     child.kill('SIGINT');
@@ -164,12 +182,20 @@ describe('mvb devnet and mvb simulate', function () {
     assert.ok(rows.every((x) => x.running));
     // Both miners follow the chain wallet-1's rewards are on (one may still be fetching the last blocks).
     let last = rows;
-    await waitFor(() => (last = status()).filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5) || undefined, 30_000, () => `miner heights: ${JSON.stringify(last)}`);
+    await waitFor(
+      () => (last = status()).filter((x) => x.name.startsWith('miner')).every((x) => (x.height ?? 0) > 5) || undefined,
+      30_000,
+      () => `miner heights: ${JSON.stringify(last)}`,
+    );
     // The explorer the devnet started follows the same chain.
-    const height = await waitForAsync(async () => {
-      const h = Number(await (await fetch(`${explorerUrl}api/blocks/tip/height`)).text());
-      return h > 5 ? h : undefined;
-    }, 20_000, () => 'explorer did not reach the miners\' height');
+    const height = await waitForAsync(
+      async () => {
+        const h = Number(await (await fetch(`${explorerUrl}api/blocks/tip/height`)).text());
+        return h > 5 ? h : undefined;
+      },
+      20_000,
+      () => "explorer did not reach the miners' height",
+    );
     assert.ok(height > 5);
   });
 
@@ -196,7 +222,10 @@ describe('mvb devnet and mvb simulate', function () {
     for (const f of ['sequential.json', 'concurrent.json']) {
       const r = run([MVB_BIN, 'simulate', join(ROOT, 'scenarios', f), '--dir', dir, '--json'], 180_000);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      const { results, totals } = JSON.parse(r.stdout) as { results: { txid: string; status: string }[]; totals: { confirmed: number; sent: number } };
+      const { results, totals } = JSON.parse(r.stdout) as {
+        results: { txid: string; status: string }[];
+        totals: { confirmed: number; sent: number };
+      };
       assert.equal(totals.confirmed, results.length, f);
       assert.equal(new Set(results.map((x) => x.txid)).size, results.length, 'distinct transactions');
     }
@@ -204,7 +233,15 @@ describe('mvb devnet and mvb simulate', function () {
 
   it('simulate refuses an invalid scenario naming the entry, and sends nothing', () => {
     const cases: [unknown, RegExp][] = [
-      [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1' }, { from: 'wallet-1', to: 'wallet-2', amount: '1.123456789' }] }, /payments\[1\]\.amount/],
+      [
+        {
+          payments: [
+            { from: 'wallet-1', to: 'wallet-2', amount: '1' },
+            { from: 'wallet-1', to: 'wallet-2', amount: '1.123456789' },
+          ],
+        },
+        /payments\[1\]\.amount/,
+      ],
       [{ payments: [{ from: 'wallet-9', to: 'wallet-2', amount: '1' }] }, /payments\[0\]\.from: "wallet-9" is not a wallet/],
       [{ payments: [{ from: 'wallet-1', to: 'wallet-2', amount: '1', parallel: 'yes' }] }, /payments\[0\]\.parallel/],
       [{ payments: [] }, /bad\.json: payments: expected 1 to 10000 entries, got 0/],
@@ -218,7 +255,10 @@ describe('mvb devnet and mvb simulate', function () {
       assert.match(r.stderr, why);
     }
     const after = run([WALLET_BIN, '--datadir', join(dir, 'wallet-1'), 'history', '--json']).stdout;
-    assert.equal((JSON.parse(after) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length, (JSON.parse(before) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length);
+    assert.equal(
+      (JSON.parse(after) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length,
+      (JSON.parse(before) as unknown[]).filter((x) => (x as { status: string }).status === 'pending').length,
+    );
   });
 
   it('stop ends exactly the processes it started', () => {

@@ -17,7 +17,28 @@ describe('wallet amounts', () => {
   });
 
   it('rejects more than 8 decimals, negatives, exponents and junk', () => {
-    for (const bad of ['1.123456789', '-1', '-0.5', '1e3', '1E-8', 'abc', '', ' 1', '1 ', '1.', '.', '.x', '+1', '0x10', '1,5', '1.2.3', 'NaN', 'Infinity', '21000000.00000001', '99999999999999999999']) {
+    for (const bad of [
+      '1.123456789',
+      '-1',
+      '-0.5',
+      '1e3',
+      '1E-8',
+      'abc',
+      '',
+      ' 1',
+      '1 ',
+      '1.',
+      '.',
+      '.x',
+      '+1',
+      '0x10',
+      '1,5',
+      '1.2.3',
+      'NaN',
+      'Infinity',
+      '21000000.00000001',
+      '99999999999999999999',
+    ]) {
       assert.throws(() => parseCoins(bad), AmountError, bad);
     }
     assert.throws(() => parseCoins('1.123456789'), /at most 8 decimals/);

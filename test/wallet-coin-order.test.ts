@@ -8,8 +8,17 @@ const coin = (outpoint: string, value: string, height: number): WalletCoin => ({
 
 describe('wallet: coin selection order', () => {
   it('larger value first, then lower height, then outpoint', () => {
-    const coins = [coin('c:0', '5000000000', 12), coin('a:0', '5000000000', 3), coin('b:1', '7000000000', 20), coin('b:0', '5000000000', 3), coin('d:0', '100', 1)];
-    assert.deepEqual([...coins].sort(byValueThenDepth).map((c) => c.outpoint), ['b:1', 'a:0', 'b:0', 'c:0', 'd:0']);
+    const coins = [
+      coin('c:0', '5000000000', 12),
+      coin('a:0', '5000000000', 3),
+      coin('b:1', '7000000000', 20),
+      coin('b:0', '5000000000', 3),
+      coin('d:0', '100', 1),
+    ];
+    assert.deepEqual(
+      [...coins].sort(byValueThenDepth).map((c) => c.outpoint),
+      ['b:1', 'a:0', 'b:0', 'c:0', 'd:0'],
+    );
   });
 
   it('is a total order: equal coins compare 0 and the order does not depend on the input order', () => {
@@ -17,7 +26,13 @@ describe('wallet: coin selection order', () => {
     assert.equal(byValueThenDepth(a, { ...a }), 0);
     const coins = [coin('x:0', '9', 9), coin('y:0', '9', 2), coin('z:0', '8', 1)];
     const once = [...coins].sort(byValueThenDepth).map((c) => c.outpoint);
-    assert.deepEqual([...coins].reverse().sort(byValueThenDepth).map((c) => c.outpoint), once);
+    assert.deepEqual(
+      [...coins]
+        .reverse()
+        .sort(byValueThenDepth)
+        .map((c) => c.outpoint),
+      once,
+    );
     assert.deepEqual(once, ['y:0', 'x:0', 'z:0']);
   });
 });

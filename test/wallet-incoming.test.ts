@@ -21,7 +21,6 @@ import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db
 import { LOOPBACK_BROADCAST, removeDir, tempDir } from './kit/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 
-
 /** Base units per coin (Core's COIN), written out. */
 const COIN = 100_000_000n;
 
@@ -102,8 +101,10 @@ describe('wallet: incoming payments heard on the LAN', function () {
     r.ac.abort();
     return r.done;
   }
-  const broadcast = (payload: Uint8Array) => sendOnce(miner.settings.params, MsgType.Tx, payload, miner.settings.transactionPort, [LOOPBACK_BROADCAST]);
-  const incomingLine = (amount: string, from: string, id: string) => new RegExp(`^incoming payment \\+${esc(amount)} to bob from ${from}, pending; txid ${id}$`);
+  const broadcast = (payload: Uint8Array) =>
+    sendOnce(miner.settings.params, MsgType.Tx, payload, miner.settings.transactionPort, [LOOPBACK_BROADCAST]);
+  const incomingLine = (amount: string, from: string, id: string) =>
+    new RegExp(`^incoming payment \\+${esc(amount)} to bob from ${from}, pending; txid ${id}$`);
 
   it('a payment from another wallet: + pending on the receiver as soon as its sync hears it, confirmed once mined', async () => {
     const { a, b } = await setup();
@@ -112,10 +113,20 @@ describe('wallet: incoming payments heard on the LAN', function () {
     await sync.waitLine(incomingLine('1.00000000', a.address, id));
 
     let bobRows = await rows(await bob(['list-addresses', '--json']));
-    assert.deepEqual(bobRows['bob'], { name: 'bob', address: b.address, balance: '0.00000000', pending: '+1.00000000', immature: '0.00000000', height: bobRows['bob']!.height });
+    assert.deepEqual(bobRows['bob'], {
+      name: 'bob',
+      address: b.address,
+      balance: '0.00000000',
+      pending: '+1.00000000',
+      immature: '0.00000000',
+      height: bobRows['bob']!.height,
+    });
     const table = await bob(['list-addresses']);
     assert.match(table.out, /bob\s+│\s+0\.00000000 │\s+\+1\.00000000 │/);
-    assert.match(table.out, /pending: 1 incoming payment\(s\) not yet mined; \+ counts payments between this wallet's own addresses and payments from anyone that this wallet's sync heard on the LAN and validated/);
+    assert.match(
+      table.out,
+      /pending: 1 incoming payment\(s\) not yet mined; \+ counts payments between this wallet's own addresses and payments from anyone that this wallet's sync heard on the LAN and validated/,
+    );
     // The sender sees its side (−) as before.
     const fee = JSON.parse((await alice(['status', id, '--json'])).out)['fee'] as string;
     assert.equal((await rows(await alice(['list-addresses', '--json'])))['alice']!.pending, `-1.${fee.slice(2)}`);
@@ -125,7 +136,10 @@ describe('wallet: incoming payments heard on the LAN', function () {
       hist.map((h) => [h['txid'], h['direction'], h['status'], h['amount'], h['counterparty'], h['height']]),
       [[id, 'in', 'pending', '+1.00000000', a.address, null]],
     );
-    assert.match((await bob(['history'])).out, new RegExp(`│ in\\s+│\\s+\\+1\\.00000000 │ ${a.address} │ bob\\s+│ pending │ ${id.slice(0, 16)}`));
+    assert.match(
+      (await bob(['history'])).out,
+      new RegExp(`│ in\\s+│\\s+\\+1\\.00000000 │ ${a.address} │ bob\\s+│ pending │ ${id.slice(0, 16)}`),
+    );
     const st = JSON.parse((await bob(['status', id, '--json'])).out) as Record<string, unknown>;
     assert.equal(st['status'], 'pending');
     assert.equal(st['incoming'], true);
@@ -140,11 +154,21 @@ describe('wallet: incoming payments heard on the LAN', function () {
     miner.mine(1, MINER_PKH, { txs: [tx] });
     await sync.waitLine(new RegExp(`^confirmed payment ${id} in block 13 \\(.*\\): incoming \\+1\\.00000000 to bob$`));
     bobRows = await rows(await bob(['list-addresses', '--json']));
-    assert.deepEqual(bobRows['bob'], { name: 'bob', address: b.address, balance: '1.00000000', pending: '0.00000000', immature: '0.00000000', height: bobRows['bob']!.height });
+    assert.deepEqual(bobRows['bob'], {
+      name: 'bob',
+      address: b.address,
+      balance: '1.00000000',
+      pending: '0.00000000',
+      immature: '0.00000000',
+      height: bobRows['bob']!.height,
+    });
     const after = JSON.parse((await bob(['status', id, '--json'])).out) as Record<string, unknown>;
     assert.deepEqual([after['status'], after['height'], after['incoming']], ['confirmed', 13, undefined]);
     const hist2 = JSON.parse((await bob(['history', '--json'])).out) as Record<string, unknown>[];
-    assert.deepEqual(hist2.map((h) => [h['txid'], h['direction'], h['status'], h['amount']]), [[id, 'in', 'confirmed', '+1.00000000']]);
+    assert.deepEqual(
+      hist2.map((h) => [h['txid'], h['direction'], h['status'], h['amount']]),
+      [[id, 'in', 'confirmed', '+1.00000000']],
+    );
     assert.doesNotMatch(sync.out, /^received /m, 'the confirmation line covers it, not a second "received" line');
 
     const stopped = await stopBobSync();
@@ -162,9 +186,21 @@ describe('wallet: incoming payments heard on the LAN', function () {
     const good = signP2pkhTx([coin], [p2pkhOutput(10n * COIN, b.pkh), p2pkhOutput(39n * COIN, a.pkh)]);
     const bobSecret = new KeyStore(join(bobDir, 'keys')).secret('bob');
     const cases: [string, Tx, RegExp][] = [
-      ['a coin that does not exist', signP2pkhTx([{ ...coin, prevTxid: new Uint8Array(randomBytes(32)) }], [p2pkhOutput(5n * COIN, b.pkh)]), /bad-txns-inputs-missingorspent/],
-      ['a signature that does not cover the outputs (amount raised after signing)', { ...good, outputs: [p2pkhOutput(10n * COIN + COIN / 2n, b.pkh), good.outputs[1]!] }, /mandatory-script-verify-flag-failed: \(Script evaluated without error but finished with a false\/empty top stack element\)/],
-      ["alice's coin signed with bob's key", signP2pkhTx([{ ...coin, secretKey: bobSecret }], [p2pkhOutput(5n * COIN, b.pkh)]), /mandatory-script-verify-flag-failed: \(Script failed an OP_EQUALVERIFY operation\)/],
+      [
+        'a coin that does not exist',
+        signP2pkhTx([{ ...coin, prevTxid: new Uint8Array(randomBytes(32)) }], [p2pkhOutput(5n * COIN, b.pkh)]),
+        /bad-txns-inputs-missingorspent/,
+      ],
+      [
+        'a signature that does not cover the outputs (amount raised after signing)',
+        { ...good, outputs: [p2pkhOutput(10n * COIN + COIN / 2n, b.pkh), good.outputs[1]!] },
+        /mandatory-script-verify-flag-failed: \(Script evaluated without error but finished with a false\/empty top stack element\)/,
+      ],
+      [
+        "alice's coin signed with bob's key",
+        signP2pkhTx([{ ...coin, secretKey: bobSecret }], [p2pkhOutput(5n * COIN, b.pkh)]),
+        /mandatory-script-verify-flag-failed: \(Script failed an OP_EQUALVERIFY operation\)/,
+      ],
       ['more out than in', signP2pkhTx([coin], [p2pkhOutput(60n * COIN, b.pkh)]), /bad-txns-in-belowout/],
       ['no fee at all', signP2pkhTx([coin], [p2pkhOutput(50n * COIN, b.pkh)]), /min relay fee not met/],
     ];
@@ -184,10 +220,16 @@ describe('wallet: incoming payments heard on the LAN', function () {
       assert.equal(st.code, 1);
       assert.match(st.err, /unknown transaction/);
     }
-    assert.deepEqual((JSON.parse((await bob(['history', '--json'])).out) as { txid: string }[]).map((h) => h.txid), [goodId]);
+    assert.deepEqual(
+      (JSON.parse((await bob(['history', '--json'])).out) as { txid: string }[]).map((h) => h.txid),
+      [goodId],
+    );
     const stopped = await stopBobSync();
     assert.equal(stopped.code, 0, stopped.err);
-    assert.match(stopped.err, /transaction port \d+: 7 transaction\(s\) heard, 1 undecodable, 0 not ours, 0 known, 5 invalid, 0 conflicting, 1 incoming recorded/);
+    assert.match(
+      stopped.err,
+      /transaction port \d+: 7 transaction\(s\) heard, 1 undecodable, 0 not ours, 0 known, 5 invalid, 0 conflicting, 1 incoming recorded/,
+    );
   });
 
   it('an incoming payment conflicted by a mined double spend disappears from pending', async () => {
@@ -204,11 +246,20 @@ describe('wallet: incoming payments heard on the LAN', function () {
     const cid = hashToHex(txid(conflict));
     // A second payment to bob spending the same coin is not recorded beside the first (first seen
     // wins): the wallet's pool refuses it as a miner's does.
-    const rival = signP2pkhTx([{ prevTxid: input.prevTxid, vout: input.vout, secretKey: secret }], [p2pkhOutput(2n * COIN, b.pkh), p2pkhOutput(47n * COIN, a.pkh)]);
+    const rival = signP2pkhTx(
+      [{ prevTxid: input.prevTxid, vout: input.vout, secretKey: secret }],
+      [p2pkhOutput(2n * COIN, b.pkh), p2pkhOutput(47n * COIN, a.pkh)],
+    );
     await broadcast(encodeTx(rival));
-    await sync.waitLine(new RegExp(`^ignored transaction ${hashToHex(txid(rival))} paying bob: txn-mempool-conflict: input already spent by ${id}$`));
+    await sync.waitLine(
+      new RegExp(`^ignored transaction ${hashToHex(txid(rival))} paying bob: txn-mempool-conflict: input already spent by ${id}$`),
+    );
     miner.mine(1, MINER_PKH, { txs: [conflict] });
-    await sync.waitLine(new RegExp(`^dropped incoming payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 13$`));
+    await sync.waitLine(
+      new RegExp(
+        `^dropped incoming payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 13$`,
+      ),
+    );
     const bobRows = await rows(await bob(['list-addresses', '--json']));
     assert.deepEqual([bobRows['bob']!.balance, bobRows['bob']!.pending], ['0.00000000', '0.00000000']);
     const st = await bob(['status', id]);
@@ -251,7 +302,16 @@ describe('wallet: incoming payments heard on the LAN', function () {
     try {
       const pkh = 'ab'.repeat(20);
       const coinTxid = new Uint8Array(32).fill(1);
-      store.commit({ entries: [], blocks: [], undo: [], coins: [0, 1].map((vout) => ({ txid: coinTxid, vout, coin: { value: 5n * COIN, scriptPubKey: p2pkhScript(fromHex(pkh)), height: 1, coinbase: false } })) });
+      store.commit({
+        entries: [],
+        blocks: [],
+        undo: [],
+        coins: [0, 1].map((vout) => ({
+          txid: coinTxid,
+          vout,
+          coin: { value: 5n * COIN, scriptPubKey: p2pkhScript(fromHex(pkh)), height: 1, coinbase: false },
+        })),
+      });
       const rec = (n: number, seenAt: number, vout: number): IncomingRecord => ({
         txid: String(n).repeat(64),
         raw: '',
@@ -266,17 +326,36 @@ describe('wallet: incoming payments heard on the LAN', function () {
       });
       const now = Date.now();
       assert.deepEqual(db.putIncoming(rec(1, now, 0)), { stored: true });
-      assert.deepEqual(db.putIncoming(rec(2, now, 0)), { stored: false, reason: `conflicts with incoming payment ${'1'.repeat(64)} heard first` });
+      assert.deepEqual(db.putIncoming(rec(2, now, 0)), {
+        stored: false,
+        reason: `conflicts with incoming payment ${'1'.repeat(64)} heard first`,
+      });
       assert.deepEqual(db.putIncoming(rec(3, now - INCOMING_TTL_MS - 1000, 1)), { stored: true });
-      assert.deepEqual(db.incomingPending().map((r) => r.txid), ['1'.repeat(64)], 'the old one no longer shows');
+      assert.deepEqual(
+        db.incomingPending().map((r) => r.txid),
+        ['1'.repeat(64)],
+        'the old one no longer shows',
+      );
       db.events.splice(0);
       db.pruneIncoming();
-      assert.deepEqual(db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']), [['incoming-dropped', '3'.repeat(64), 'expired']]);
+      assert.deepEqual(
+        db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
+        [['incoming-dropped', '3'.repeat(64), 'expired']],
+      );
       assert.equal(db.allIncoming().length, 1);
       // Its input disappears (a reorganisation took away the block that made it): dropped at that commit.
       db.attachHook();
-      store.commit({ entries: [], blocks: [], undo: [], coins: [{ txid: coinTxid, vout: 0, coin: null }], tip: new Uint8Array(32).fill(9) });
-      assert.deepEqual(db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']), [['incoming-dropped', '1'.repeat(64), 'missing']]);
+      store.commit({
+        entries: [],
+        blocks: [],
+        undo: [],
+        coins: [{ txid: coinTxid, vout: 0, coin: null }],
+        tip: new Uint8Array(32).fill(9),
+      });
+      assert.deepEqual(
+        db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
+        [['incoming-dropped', '1'.repeat(64), 'missing']],
+      );
       assert.deepEqual(db.allIncoming(), []);
     } finally {
       db.close();

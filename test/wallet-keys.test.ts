@@ -95,7 +95,8 @@ describe('wallet keys: new-address and import-key', function () {
       junk: 'hello\n',
     };
     for (const [n, text] of Object.entries(files)) writeFileSync(join(dir, `${n}.pem`), text);
-    const imp = (name: string, file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) => wallet(dir, NO_SETS, ['import-key', name, join(dir, `${file}.pem`), ...extra], { env });
+    const imp = (name: string, file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+      wallet(dir, NO_SETS, ['import-key', name, join(dir, `${file}.pem`), ...extra], { env });
 
     const a = await imp('a', 'pkcs8');
     assert.equal(a.code, 0, a.err);

@@ -74,7 +74,10 @@ describe('wallet processes sharing a data directory', function () {
       assert.equal(st.code, 0, st.err);
       assert.equal((JSON.parse(st.out) as { status: string }).status, 'confirmed');
       const after = await walletProcess(dir, sets, ['list-addresses', '--json']);
-      assert.deepEqual((JSON.parse(after.out) as { name: string; pending: string }[]).map((r) => r.pending), ['0.00000000', '0.00000000']);
+      assert.deepEqual(
+        (JSON.parse(after.out) as { name: string; pending: string }[]).map((r) => r.pending),
+        ['0.00000000', '0.00000000'],
+      );
     } finally {
       ac.abort();
     }
@@ -103,7 +106,10 @@ describe('wallet processes sharing a data directory', function () {
     const refused = results.filter((r) => r.code !== 0);
     assert.equal(ok.length, 3, results.map((r) => r.err).join('\n'));
     assert.equal(refused.length, 1);
-    assert.match(refused[0]!.err, /^error: insufficient funds: alice has 0\.00000000 spendable, 150\.00000000 more held by pending payments/);
+    assert.match(
+      refused[0]!.err,
+      /^error: insufficient funds: alice has 0\.00000000 spendable, 150\.00000000 more held by pending payments/,
+    );
     const txs = await Promise.all(ok.map((r) => miner.waitTx(r.out.trim())));
     const inputs = txs.flatMap((t) => t.inputs.map((i) => outpointKey(i.prevTxid, i.vout)));
     assert.equal(new Set(inputs).size, inputs.length, 'no coin in two payments');
@@ -124,12 +130,22 @@ describe('wallet processes sharing a data directory', function () {
     const tx = await miner.waitTx(id);
     miner.mine(1, MINER_PKH, { txs: [tx] });
     miner.mine(4, MINER_PKH);
-    const child = track(spawn(process.execPath, [WALLET_BIN, 'sync', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], NO_COLOR: '1' } }));
+    const child = track(
+      spawn(process.execPath, [WALLET_BIN, 'sync', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env['PATH'], NO_COLOR: '1' },
+      }),
+    );
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await waitFor(() => /confirmed payment/.test(out) && /block 13 /.test(out), 20_000, () => out, exited);
+    await waitFor(
+      () => /confirmed payment/.test(out) && /block 13 /.test(out),
+      20_000,
+      () => out,
+      exited,
+    );
     await stopProc({ child, exited }, 'SIGKILL');
     const st = JSON.parse((await w(['status', id, '--json'])).out) as { status: string; height: number };
     assert.deepEqual([st.status, st.height], ['confirmed', 9]);

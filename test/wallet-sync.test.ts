@@ -51,7 +51,9 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     const { address } = JSON.parse(r.out) as { address: string };
     return { address, pkh: decodeAddress(address).hash160 };
   }
-  async function syncOnce(datadir = dir): Promise<{ height: number; confirmed: string[]; failed: string[]; unconfirmed: string[]; pending: number; synced: boolean }> {
+  async function syncOnce(
+    datadir = dir,
+  ): Promise<{ height: number; confirmed: string[]; failed: string[]; unconfirmed: string[]; pending: number; synced: boolean }> {
     const r = await w(['sync', '--once', '--json'], {}, datadir);
     assert.equal(r.code, 0, `sync --once failed: ${r.err}`);
     return JSON.parse(r.out);
@@ -85,13 +87,24 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     await miner.stop();
     const settings = miner.settings;
     const [closed] = await freePorts(1);
-    const status = encodeStatus({ tipHash: new Uint8Array(32).fill(1), height: 99, chainWork: 1n << 80n, blockServerPort: closed!, nodeId: new Uint8Array(8).fill(3), mempoolSize: 0 });
-    const announce = () => void sendOnce(settings.params, MsgType.Status, status, settings.statusPort, [settings.broadcastAddress]).catch(() => {});
+    const status = encodeStatus({
+      tipHash: new Uint8Array(32).fill(1),
+      height: 99,
+      chainWork: 1n << 80n,
+      blockServerPort: closed!,
+      nodeId: new Uint8Array(8).fill(3),
+      mempoolSize: 0,
+    });
+    const announce = () =>
+      void sendOnce(settings.params, MsgType.Status, status, settings.statusPort, [settings.broadcastAddress]).catch(() => {});
     const t = setInterval(announce, 50);
     try {
       const r = await w(['sync', '--once', '--timeout', '1']);
       assert.equal(r.code, 1);
-      assert.match(r.err, /^error: could not catch up \(no progress for 1 s\): at height 0, best heard 99 from 127\.0\.0\.1:\d+; last problem: sync with .* failed: .*ECONNREFUSED/m);
+      assert.match(
+        r.err,
+        /^error: could not catch up \(no progress for 1 s\): at height 0, best heard 99 from 127\.0\.0\.1:\d+; last problem: sync with .* failed: .*ECONNREFUSED/m,
+      );
       assert.match(r.out, /not synced: height 0/);
     } finally {
       clearInterval(t);
@@ -110,7 +123,10 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal((await syncOnce()).height, 2);
     assert.equal((await list())['alice']!.balance, '100.00000000');
     const r = await w(['send', 'alice', '1', 'alice']);
-    assert.equal(r.err, 'error: funds not yet mature: 50.00000000 coins mature in 3 blocks (mined rewards need 5 confirmations); alice can spend 0.00000000 now');
+    assert.equal(
+      r.err,
+      'error: funds not yet mature: 50.00000000 coins mature in 3 blocks (mined rewards need 5 confirmations); alice can spend 0.00000000 now',
+    );
   });
 
   it('sync --once catches up; list-addresses shows mined rewards, immature ones included and flagged', async () => {
@@ -121,16 +137,32 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal(s.height, 7);
     assert.equal(s.synced, true);
     const rows = await list();
-    assert.deepEqual(rows['alice'], { name: 'alice', address: alice.address, balance: '350.00000000', pending: '0.00000000', immature: '200.00000000', height: 7 });
+    assert.deepEqual(rows['alice'], {
+      name: 'alice',
+      address: alice.address,
+      balance: '350.00000000',
+      pending: '0.00000000',
+      immature: '200.00000000',
+      height: 7,
+    });
     assert.equal(rows['bob']!.balance, '0.00000000');
     const text = await w(['list-addresses']);
     assert.match(text.out, /alice\s+│\s+350\.00000000 │\s+0\.00000000 │ D/);
     assert.match(text.out, /total\s+│\s+350\.00000000/);
     assert.match(text.out, /of which 200\.00000000 are mined rewards not yet mature \(all mature within 4 blocks\)/);
     assert.match(text.out, /chain: height 7 of 7 heard from 1 miner .*synced/);
-    const hist = JSON.parse((await w(['history', 'alice', '--json'])).out) as { direction: string; counterparty: string; amount: string; height: number }[];
+    const hist = JSON.parse((await w(['history', 'alice', '--json'])).out) as {
+      direction: string;
+      counterparty: string;
+      amount: string;
+      height: number;
+    }[];
     assert.equal(hist.length, 7);
-    assert.deepEqual(hist.map((h) => h.height), [7, 6, 5, 4, 3, 2, 1], 'newest first');
+    assert.deepEqual(
+      hist.map((h) => h.height),
+      [7, 6, 5, 4, 3, 2, 1],
+      'newest first',
+    );
     assert.ok(hist.every((h) => h.direction === 'in' && h.counterparty === 'coinbase' && h.amount === '+50.00000000'));
     // Caught up already: a second run is quick and changes nothing.
     assert.equal((await syncOnce()).height, 7);
@@ -143,12 +175,18 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     await syncOnce();
     const bad = bob.address.slice(0, -1) + (bob.address.endsWith('a') ? 'b' : 'a');
     const cases: [string[], RegExp][] = [
-      [['alice', '1000', 'bob'], /^error: insufficient funds: alice has 150\.00000000 spendable, 200\.00000000 not yet mature; this payment needs 1000\.00000000 plus the fee$/],
+      [
+        ['alice', '1000', 'bob'],
+        /^error: insufficient funds: alice has 150\.00000000 spendable, 200\.00000000 not yet mature; this payment needs 1000\.00000000 plus the fee$/,
+      ],
       [['alice', '200', 'bob'], /^error: funds not yet mature: 100\.00000000 coins mature in 2 blocks/],
       [['carol', '1', 'bob'], /^error: no local address named "carol"/],
       [['alice', '1', 'dave'], /^error: "dave" is neither a local address name nor an address$/],
       [['alice', '1', bad], /^error: invalid address ".*": checksum mismatch/],
-      [['alice', '1', encodeAddress(bob.pkh, 0)], /^error: address ".*" belongs to another network: version byte 0, network devnet uses 30$/],
+      [
+        ['alice', '1', encodeAddress(bob.pkh, 0)],
+        /^error: address ".*" belongs to another network: version byte 0, network devnet uses 30$/,
+      ],
       [['alice', '1', encodeAddress(bob.pkh, 50)], /belongs to another network: version byte 50/],
       [['alice', '1', '0OIl'.repeat(9)], /^error: invalid address "0OIl.*": not Base58/],
       [['alice', '1.123456789', 'bob'], /^error: invalid amount "1\.123456789": at most 8 decimals/],
@@ -156,7 +194,10 @@ describe('wallet sync and payments (in-process miner peer)', function () {
       [['alice', 'abc', 'bob'], /^error: invalid amount "abc"/],
       [['alice', '1e3', 'bob'], /^error: invalid amount "1e3"/],
       [['alice', '0', 'bob'], /^error: invalid amount "0": must be more than 0$/],
-      [['alice', '1', 'bob', '--fee', '0.00000001'], /^error: fee 0\.00000001 is below the minimum relay fee: 0\.00000\d{3} for \d+ bytes at 1 base units per byte$/],
+      [
+        ['alice', '1', 'bob', '--fee', '0.00000001'],
+        /^error: fee 0\.00000001 is below the minimum relay fee: 0\.00000\d{3} for \d+ bytes at 1 base units per byte$/,
+      ],
       [['alice', '1', 'bob', '--fee', '-2'], /invalid fee/],
     ];
     for (const [args, re] of cases) {
@@ -171,7 +212,10 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal(rows['bob']!.pending, '0.00000000');
     assert.equal(miner.txs.length, 0, 'nothing broadcast');
     const hist = JSON.parse((await w(['history', '--json'])).out) as { status: string }[];
-    assert.ok(hist.every((h) => h.status === 'confirmed'), 'no payment stored');
+    assert.ok(
+      hist.every((h) => h.status === 'confirmed'),
+      'no payment stored',
+    );
   });
 
   it('never overspends: a second send that would need coins held by a pending one is refused', async () => {
@@ -183,12 +227,17 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     const first = await send(['alice', '200', 'bob']); // 5 coins held, change comes back only when mined
     const second = await w(['send', 'alice', '200', 'bob']);
     assert.equal(second.code, 1);
-    assert.equal(second.err, 'error: insufficient funds: alice has 100.00000000 spendable, 250.00000000 more held by pending payments; this payment needs 200.00000000 plus the fee');
+    assert.equal(
+      second.err,
+      'error: insufficient funds: alice has 100.00000000 spendable, 250.00000000 more held by pending payments; this payment needs 200.00000000 plus the fee',
+    );
     // Two at once (serialised by the store's write transactions): exactly one gets through.
     const both = await Promise.all([w(['send', 'alice', '60', 'bob']), w(['send', 'alice', '60', 'bob'])]);
     assert.deepEqual(both.map((r) => r.code).sort(), [0, 1]);
     assert.match(both.find((r) => r.code === 1)!.err, /insufficient funds: alice has 0\.00000000 spendable, 350\.00000000 more held/);
-    const fees = await Promise.all([first, both.find((r) => r.code === 0)!.out.trim()].map(async (id) => BigInt(String((await status(id))['fee']).replace('.', ''))));
+    const fees = await Promise.all(
+      [first, both.find((r) => r.code === 0)!.out.trim()].map(async (id) => BigInt(String((await status(id))['fee']).replace('.', ''))),
+    );
     const out = 260n * COIN + fees[0]! + fees[1]!;
     const rows = await list();
     assert.equal(rows['alice']!.pending, `-${out / COIN}.${(out % COIN).toString().padStart(8, '0')}`);
@@ -260,11 +309,21 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     const hAlice = JSON.parse((await w(['history', 'alice', '--json'])).out) as Record<string, unknown>[];
     const out1 = hAlice.find((h) => h['txid'] === id)!;
     assert.deepEqual(
-      { direction: out1['direction'], amount: out1['amount'], fee: out1['fee'], counterparty: out1['counterparty'], status: out1['status'], height: out1['height'] },
+      {
+        direction: out1['direction'],
+        amount: out1['amount'],
+        fee: out1['fee'],
+        counterparty: out1['counterparty'],
+        status: out1['status'],
+        height: out1['height'],
+      },
       { direction: 'out', amount: `-10.${fee.slice(2)}`, fee, counterparty: bob.address, status: 'confirmed', height: 8 },
     );
     const hBob = JSON.parse((await w(['history', 'bob', '--json'])).out) as Record<string, unknown>[];
-    assert.deepEqual(hBob.map((h) => [h['txid'], h['direction'], h['amount'], h['counterparty']]), [[id, 'in', '+10.00000000', alice.address]]);
+    assert.deepEqual(
+      hBob.map((h) => [h['txid'], h['direction'], h['amount'], h['counterparty']]),
+      [[id, 'in', '+10.00000000', alice.address]],
+    );
     const hAll = JSON.parse((await w(['history', '--json'])).out) as Record<string, unknown>[];
     assert.equal(hAll.find((h) => h['txid'] === id)!['direction'], 'self');
     assert.equal(hAll.find((h) => h['txid'] === id2)!['direction'], 'out');
@@ -326,7 +385,10 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     miner.mine(1, MINER_PKH, { txs: [conflict] });
     const r = await w(['sync', '--once']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, new RegExp(`failed: payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 9`));
+    assert.match(
+      r.err,
+      new RegExp(`failed: payment ${id}: its input ${displayOutpoint(input.prevTxid, input.vout)} was spent by ${cid} in block 9`),
+    );
     assert.match(r.out, /1 failed now/);
     const st = await status(id);
     assert.equal(st['status'], 'failed');

@@ -30,7 +30,11 @@ function log2(n: bigint): number {
 
 export function mvbRoutes(api: Lookups): Route[] {
   const ex = api.ex;
-  const r = (path: string, handle: Route['handle']): Route => ({ method: 'GET', pattern: new RegExp(`^/api/mvb${path.replaceAll(':p', '([^/]*)')}$`), handle });
+  const r = (path: string, handle: Route['handle']): Route => ({
+    method: 'GET',
+    pattern: new RegExp(`^/api/mvb${path.replaceAll(':p', '([^/]*)')}$`),
+    handle,
+  });
   return [
     r('/summary', () => json(summary(api))),
     r('/tree', (_m, q) => json(tree(api, queryUint(q, 'last', 30, MAX_TREE_BLOCKS)))),
@@ -61,7 +65,7 @@ function summary(api: Lookups): Record<string, unknown> {
     height: ex.chain.height,
     tip: hashToHex(ex.chain.tip.hash),
     staleBlocks: off.filter((e) => e.status === 'valid' || e.status === 'data').length,
-    reorgs: ((ex.indexes.meta.get('reorgSeq') as number | undefined) ?? 0),
+    reorgs: (ex.indexes.meta.get('reorgSeq') as number | undefined) ?? 0,
     mempool: ex.poolSummary(),
     miners: ex.node.activePeers().length,
     stats: ex.stats,
@@ -96,11 +100,24 @@ function tree(api: Lookups, last: number): Record<string, unknown> {
   const node = (e: ChainEntry) => {
     const b = e.status === 'header' ? undefined : api.view.summary(e.hash);
     const h = hashToHex(e.hash);
-    return { hash: h, height: e.height, prev: e.parent ? hashToHex(e.parent.hash) : null, active: ex.chain.isActive(e), status: e.status, time: e.header.time, txCount: b?.txCount ?? null, miner: b?.miner ?? null, tips: tips.get(h) ?? [] };
+    return {
+      hash: h,
+      height: e.height,
+      prev: e.parent ? hashToHex(e.parent.hash) : null,
+      active: ex.chain.isActive(e),
+      status: e.status,
+      time: e.header.time,
+      txCount: b?.txCount ?? null,
+      miner: b?.miner ?? null,
+      tips: tips.get(h) ?? [],
+    };
   };
   const blocks = [];
   for (let h = from; h <= ex.chain.height; h++) blocks.push(node(ex.chain.atHeight(h)!));
-  const off = ex.offChainEntries(MAX_OFF_CHAIN).filter((e) => e.height >= from).slice(0, MAX_TREE_BLOCKS);
+  const off = ex
+    .offChainEntries(MAX_OFF_CHAIN)
+    .filter((e) => e.height >= from)
+    .slice(0, MAX_TREE_BLOCKS);
   for (const e of off) blocks.push(node(e));
   return { height: ex.chain.height, tip: hashToHex(ex.chain.tip.hash), from, blocks };
 }
@@ -119,9 +136,24 @@ function annotatedBlock(api: Lookups, hashParam: string): Record<string, unknown
     confirmations: active ? api.ex.chain.height - e.height + 1 : 0,
     headerHex: toHex(encodeHeader(e.header)),
     fields: headerFields(e.header),
-    pow: { hash: hashNum.toString(16).padStart(64, '0'), target: target.toString(16).padStart(64, '0'), powLimit: api.ex.settings.params.powLimit.toString(16).padStart(64, '0'), log2Hash: log2(hashNum), log2Target: log2(target), log2PowLimit: log2(api.ex.settings.params.powLimit), chainWork: e.chainWork.toString() },
+    pow: {
+      hash: hashNum.toString(16).padStart(64, '0'),
+      target: target.toString(16).padStart(64, '0'),
+      powLimit: api.ex.settings.params.powLimit.toString(16).padStart(64, '0'),
+      log2Hash: log2(hashNum),
+      log2Target: log2(target),
+      log2PowLimit: log2(api.ex.settings.params.powLimit),
+      chainWork: e.chainWork.toString(),
+    },
     merkle: ids.length <= MAX_MERKLE_TXS ? merkleLevels(ids) : null,
-    txs: b.txs.slice(0, 100).map((t, i) => ({ txid: hashToHex(ids[i]!), size: encodeTx(t).length, coinbase: isCoinbase(t), value: t.outputs.reduce((a, o) => a + Number(o.value), 0) })),
+    txs: b.txs
+      .slice(0, 100)
+      .map((t, i) => ({
+        txid: hashToHex(ids[i]!),
+        size: encodeTx(t).length,
+        coinbase: isCoinbase(t),
+        value: t.outputs.reduce((a, o) => a + Number(o.value), 0),
+      })),
   };
 }
 

@@ -30,7 +30,11 @@ export class Api extends Lookups {
   constructor(ex: Explorer) {
     super(ex);
     const P = '([^/]*)';
-    const r = (method: Route['method'], path: string, handle: Route['handle']): Route => ({ method, pattern: new RegExp(`^/api${path.replaceAll(':p', P)}$`), handle });
+    const r = (method: Route['method'], path: string, handle: Route['handle']): Route => ({
+      method,
+      pattern: new RegExp(`^/api${path.replaceAll(':p', P)}$`),
+      handle,
+    });
     const c = ex.chain;
     this.routes = [
       r('GET', '/blocks/tip/height', () => text(String(c.height))),
@@ -42,7 +46,9 @@ export class Api extends Lookups {
       r('GET', '/block/:p/header', (m) => text(toHex(encodeHeader(this.entry(m[1]!).header)))),
       r('GET', '/block/:p/status', (m) => json(this.view.blockStatus(this.entry(m[1]!)))),
       r('GET', '/block/:p/txids', (m) => this.withBlock(m[1]!, (_e, b) => json(b.txs.map((t) => hashToHex(txid(t)))))),
-      r('GET', '/block/:p/txid/:p', (m) => this.withBlock(m[1]!, (_e, b) => text(hashToHex(txid(b.txs[uint(m[2]!, 'index', b.txs.length - 1)]!))))),
+      r('GET', '/block/:p/txid/:p', (m) =>
+        this.withBlock(m[1]!, (_e, b) => text(hashToHex(txid(b.txs[uint(m[2]!, 'index', b.txs.length - 1)]!)))),
+      ),
       r('GET', '/block/:p/txs', (m) => this.blockTxs(m[1]!, '0')),
       r('GET', '/block/:p/txs/:p', (m) => this.blockTxs(m[1]!, m[2]!)),
       r('GET', '/block/:p/raw', (m) => this.withBlock(m[1]!, (_e, b) => ({ kind: 'bytes', body: encodeBlock(b) }))),
@@ -133,7 +139,8 @@ export class Api extends Lookups {
     const hex = body.trim();
     const max = this.ex.settings.params.maxTxBytes;
     if (hex.length > 2 * max) bad(`transaction too large: more than ${max} bytes`);
-    if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) bad('TX decode failed: expected the raw transaction in hex');
+    if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex))
+      bad('TX decode failed: expected the raw transaction in hex');
     try {
       return await this.ex.submit(fromHex(hex.toLowerCase()), from);
     } catch (e) {
@@ -149,9 +156,18 @@ export class Api extends Lookups {
 
   private addressJson(addr: string): Record<string, unknown> {
     const pkh = this.pkhOf(addr);
-    const chain = this.ex.indexes.stats.get(pkh) ?? { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
+    const chain = this.ex.indexes.stats.get(pkh) ?? {
+      funded_txo_count: 0,
+      funded_txo_sum: 0,
+      spent_txo_count: 0,
+      spent_txo_sum: 0,
+      tx_count: 0,
+    };
     const mem = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
-    for (const t of this.addressMempool(addr) as { vin: { prevout: { scriptpubkey_address?: string; value: number } | null }[]; vout: { scriptpubkey_address?: string; value: number }[] }[]) {
+    for (const t of this.addressMempool(addr) as {
+      vin: { prevout: { scriptpubkey_address?: string; value: number } | null }[];
+      vout: { scriptpubkey_address?: string; value: number }[];
+    }[]) {
       mem.tx_count++;
       for (const i of t.vin) if (i.prevout?.scriptpubkey_address === addr) (mem.spent_txo_count++, (mem.spent_txo_sum += i.prevout.value));
       for (const o of t.vout) if (o.scriptpubkey_address === addr) (mem.funded_txo_count++, (mem.funded_txo_sum += o.value));
@@ -160,7 +176,8 @@ export class Api extends Lookups {
   }
 
   addressChain(addr: string, after?: string): unknown[] {
-    const ids = this.ex.indexes.addressTxids(this.pkhOf(addr), TXS_PER_PAGE, after) ?? notFound('last seen txid not found in this address’s history');
+    const ids =
+      this.ex.indexes.addressTxids(this.pkhOf(addr), TXS_PER_PAGE, after) ?? notFound('last seen txid not found in this address’s history');
     return ids.map((id) => {
       const f = this.view.findTx(id)!;
       return this.view.tx(f.tx, f.loc);
@@ -173,7 +190,9 @@ export class Api extends Lookups {
     const pays = (spk: Uint8Array | undefined) => spk !== undefined && p2pkhHash(spk) !== undefined && toHex(p2pkhHash(spk)!) === pkh;
     const out: unknown[] = [];
     for (const e of this.ex.mempool.all().sort((a, b) => b.seq - a.seq)) {
-      const hit = e.tx.outputs.some((o) => pays(o.scriptPubKey)) || e.tx.inputs.some((i) => pays(this.view.prevout(i.prevTxid, i.vout)?.scriptPubKey));
+      const hit =
+        e.tx.outputs.some((o) => pays(o.scriptPubKey)) ||
+        e.tx.inputs.some((i) => pays(this.view.prevout(i.prevTxid, i.vout)?.scriptPubKey));
       if (hit) out.push(this.view.tx(e.tx));
       if (out.length >= MEMPOOL_TXS_PER_ADDRESS) break;
     }
@@ -198,7 +217,12 @@ export class Api extends Lookups {
       if (last && last[0] === rate) last[1] += e.size;
       else histogram.push([rate, e.size]);
     }
-    return { count: all.length, vsize: this.ex.mempool.totalBytes, total_fee: all.reduce((a, e) => a + Number(e.fee), 0), fee_histogram: histogram.slice(0, 100) };
+    return {
+      count: all.length,
+      vsize: this.ex.mempool.totalBytes,
+      total_fee: all.reduce((a, e) => a + Number(e.fee), 0),
+      fee_histogram: histogram.slice(0, 100),
+    };
   }
 
   private mempoolRecent(): unknown[] {
@@ -206,7 +230,12 @@ export class Api extends Lookups {
       .all()
       .sort((a, b) => b.seq - a.seq)
       .slice(0, 10)
-      .map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), vsize: e.size, value: e.tx.outputs.reduce((a, o) => a + Number(o.value), 0) }));
+      .map((e) => ({
+        txid: hashToHex(e.txid),
+        fee: Number(e.fee),
+        vsize: e.size,
+        value: e.tx.outputs.reduce((a, o) => a + Number(o.value), 0),
+      }));
   }
 
   /** Fee rate (base units per byte) to be in the projected block n, Esplora's targets. */

@@ -17,12 +17,21 @@ const BLOCK_CACHE_SIZE = 32;
 /** Block summaries (count and miner) kept for the tree view. */
 const MAX_SUMMARIES = 20_000;
 
-const OP_NAMES: Record<number, string> = { 0x00: 'OP_0', 0x6a: 'OP_RETURN', 0x76: 'OP_DUP', 0x87: 'OP_EQUAL', 0x88: 'OP_EQUALVERIFY', 0xa9: 'OP_HASH160', 0xac: 'OP_CHECKSIG', 0xab: 'OP_CODESEPARATOR' };
+const OP_NAMES: Record<number, string> = {
+  0x00: 'OP_0',
+  0x6a: 'OP_RETURN',
+  0x76: 'OP_DUP',
+  0x87: 'OP_EQUAL',
+  0x88: 'OP_EQUALVERIFY',
+  0xa9: 'OP_HASH160',
+  0xac: 'OP_CHECKSIG',
+  0xab: 'OP_CODESEPARATOR',
+};
 
 /** Esplora's scriptpubkey_asm / scriptsig_asm notation. */
 export function scriptAsm(script: Uint8Array): string {
   const parts: string[] = [];
-  for (let pc = 0; pc < script.length && parts.length < 64; ) {
+  for (let pc = 0; pc < script.length && parts.length < 64;) {
     const op = getScriptOp(script, pc);
     if (!op.ok) {
       parts.push('<truncated>');
@@ -114,7 +123,13 @@ export class EsploraView {
   output(o: Tx['outputs'][number]): Record<string, unknown> {
     const pkh = p2pkhHash(o.scriptPubKey);
     const type = pkh ? 'p2pkh' : o.scriptPubKey[0] === 0x6a ? 'op_return' : 'unknown';
-    return { scriptpubkey: toHex(o.scriptPubKey), scriptpubkey_asm: scriptAsm(o.scriptPubKey), scriptpubkey_type: type, ...(pkh ? { scriptpubkey_address: this.ex.addressOf(pkh) } : {}), value: Number(o.value) };
+    return {
+      scriptpubkey: toHex(o.scriptPubKey),
+      scriptpubkey_asm: scriptAsm(o.scriptPubKey),
+      scriptpubkey_type: type,
+      ...(pkh ? { scriptpubkey_address: this.ex.addressOf(pkh) } : {}),
+      value: Number(o.value),
+    };
   }
 
   /** Esplora's transaction object, prevouts resolved; fee 0 for a coinbase. */
@@ -130,12 +145,30 @@ export class EsploraView {
           inSum += Number(prev.value);
         }
       }
-      return { txid: hashToHex(i.prevTxid), vout: cb ? 4294967295 : i.vout, prevout, scriptsig: toHex(i.scriptSig), scriptsig_asm: scriptAsm(i.scriptSig), is_coinbase: cb, sequence: i.sequence };
+      return {
+        txid: hashToHex(i.prevTxid),
+        vout: cb ? 4294967295 : i.vout,
+        prevout,
+        scriptsig: toHex(i.scriptSig),
+        scriptsig_asm: scriptAsm(i.scriptSig),
+        is_coinbase: cb,
+        sequence: i.sequence,
+      };
     });
     const vout = tx.outputs.map((o) => this.output(o));
     const outSum = tx.outputs.reduce((a, o) => a + Number(o.value), 0);
     const size = encodeTx(tx).length;
-    return { txid: hashToHex(txid(tx)), version: tx.version, locktime: tx.locktime, vin, vout, size, weight: size * 4, fee: cb ? 0 : inSum - outSum, status: this.status(loc) };
+    return {
+      txid: hashToHex(txid(tx)),
+      version: tx.version,
+      locktime: tx.locktime,
+      vin,
+      vout,
+      size,
+      weight: size * 4,
+      fee: cb ? 0 : inSum - outSum,
+      status: this.status(loc),
+    };
   }
 
   /** Esplora's block object. */
@@ -165,4 +198,3 @@ export class EsploraView {
     return { in_best_chain: active, height: e.height, next_best: next ? hashToHex(next.hash) : null };
   }
 }
-

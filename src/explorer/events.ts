@@ -33,7 +33,12 @@ export class EventHub {
     const mine = [...this.clients].filter((c) => c.req.socket.remoteAddress === who);
     if (mine.length >= MAX_CLIENTS_PER_ADDRESS) this.drop(mine[0]!);
     else if (this.clients.size >= MAX_CLIENTS) this.drop(this.clients.values().next().value!);
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 2000\n\n');
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));

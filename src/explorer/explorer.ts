@@ -75,7 +75,14 @@ export class Explorer {
       this.stats.txHeard++;
       this.intake.offer(raw, from.address);
     });
-    this.node.on('status', (p) => this.events.publish('status', { miner: p.key, height: p.status.height, tip: hashToHex(p.status.tipHash), mempoolSize: p.status.mempoolSize }));
+    this.node.on('status', (p) =>
+      this.events.publish('status', {
+        miner: p.key,
+        height: p.status.height,
+        tip: hashToHex(p.status.tipHash),
+        mempoolSize: p.status.mempoolSize,
+      }),
+    );
   }
 
   get settings(): Settings {
@@ -113,7 +120,12 @@ export class Explorer {
     this.mempool.update(u);
     this.syncPoolDb(before);
     for (const c of u.connected) {
-      this.events.publish('block', { height: c.entry.height, hash: hashToHex(c.entry.hash), txCount: c.block.txs.length, miner: this.minerOf(c.block.txs) });
+      this.events.publish('block', {
+        height: c.entry.height,
+        hash: hashToHex(c.entry.hash),
+        txCount: c.block.txs.length,
+        miner: this.minerOf(c.block.txs),
+      });
     }
     this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
   }
@@ -130,7 +142,12 @@ export class Explorer {
   private onAccepted(e: MempoolEntry, evicted: readonly string[]): void {
     this.stats.txAccepted++;
     this.seenAt.set(e.key, Date.now());
-    this.poolDb.putSync(hashToHex(e.txid), { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
+    this.poolDb.putSync(hashToHex(e.txid), {
+      raw: Buffer.from(e.raw).toString('hex'),
+      fee: e.fee.toString(),
+      size: e.size,
+      seenAt: Date.now(),
+    });
     for (const k of evicted) this.forget(k);
     this.events.publish('tx', { txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate });
     this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });
@@ -163,7 +180,12 @@ export class Explorer {
     for (const e of this.mempool.all()) {
       if (!before.has(e.key)) {
         this.seenAt.set(e.key, Date.now());
-        this.poolDb.putSync(hashToHex(e.txid), { raw: Buffer.from(e.raw).toString('hex'), fee: e.fee.toString(), size: e.size, seenAt: Date.now() });
+        this.poolDb.putSync(hashToHex(e.txid), {
+          raw: Buffer.from(e.raw).toString('hex'),
+          fee: e.fee.toString(),
+          size: e.size,
+          seenAt: Date.now(),
+        });
       }
     }
   }

@@ -48,8 +48,12 @@ export class ExplorerHttp {
     private readonly log: (msg: string) => void = () => {},
     idleSocketMs = IDLE_SOCKET_TIMEOUT_MS,
   ) {
-    for (const [path, f] of Object.entries(PAGE_FILES)) this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
-    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 }, (req, res) => this.onRequest(req, res));
+    for (const [path, f] of Object.entries(PAGE_FILES))
+      this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
+    this.server = createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 },
+      (req, res) => this.onRequest(req, res),
+    );
     this.server.maxConnections = MAX_CONNECTIONS;
     const perAddress = new Map<string, number>();
     this.server.on('connection', (sock) => {
@@ -101,12 +105,19 @@ export class ExplorerHttp {
     if (!path.startsWith('/api/')) {
       const f = method === 'POST' ? undefined : this.page.get(path === '/index.html' ? '/' : path);
       if (!f) return this.fail(res, 404, 'not found');
-      res.writeHead(200, { 'content-type': f.type, 'content-length': f.body.length, 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; img-src 'self' data:", 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': f.type,
+        'content-length': f.body.length,
+        'cache-control': 'no-cache',
+        'content-security-policy': "default-src 'self'; img-src 'self' data:",
+        'x-content-type-options': 'nosniff',
+      });
       res.end(method === 'HEAD' ? undefined : f.body);
       return;
     }
     if (method === 'POST') {
-      if (!this.posters.allow(req.socket.remoteAddress ?? '?')) return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
+      if (!this.posters.allow(req.socket.remoteAddress ?? '?'))
+        return this.fail(res, 429, `too many transactions posted: at most ${POSTS_PER_SECOND} per second`, true);
       const max = this.api.ex.settings.params.maxTxBytes * 2 + 1024;
       // A declared length over the bound is refused before a byte is read (not after the request timeout).
       if (Number(req.headers['content-length'] ?? 0) > max) return this.fail(res, 413, `request body larger than ${max} bytes`, true);
@@ -154,7 +165,11 @@ export class ExplorerHttp {
     }
     if (!reply) return this.fail(res, methodMismatch ? 405 : 404, methodMismatch ? 'method not allowed' : 'not found');
     // A posted transaction answers once its signatures are checked.
-    if (reply instanceof Promise) return void reply.then((r) => this.send(res, r), (e: unknown) => this.failed(path, e, res));
+    if (reply instanceof Promise)
+      return void reply.then(
+        (r) => this.send(res, r),
+        (e: unknown) => this.failed(path, e, res),
+      );
     this.send(res, reply);
   }
 
@@ -194,7 +209,12 @@ export class ExplorerHttp {
     else this.stats.errors4xx++;
     if (res.headersSent) return void res.destroy();
     const body = Buffer.from(msg.replace(/[\r\n]+/g, ' ') + '\n');
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, 'access-control-allow-origin': '*', ...(close ? { connection: 'close' } : {}) });
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': body.length,
+      'access-control-allow-origin': '*',
+      ...(close ? { connection: 'close' } : {}),
+    });
     res.end(body);
   }
 }

@@ -53,7 +53,13 @@ export interface ReorgRecord {
 export const MAX_REORGS_KEPT = 1000;
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
-export const emptyStats = (): AddressStats => ({ funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 });
+export const emptyStats = (): AddressStats => ({
+  funded_txo_count: 0,
+  funded_txo_sum: 0,
+  spent_txo_count: 0,
+  spent_txo_sum: 0,
+  tx_count: 0,
+});
 
 export class ExplorerIndexes {
   readonly txs: Database<TxLocation, string>;
@@ -150,7 +156,14 @@ export class ExplorerIndexes {
         tx.inputs.forEach((inp, vin) => {
           const coin = spent[u++];
           const prev = hashToHex(inp.prevTxid);
-          this.spends.putSync(`${prev}:${inp.vout}`, { txid: id, vin, height, block: hash, value: coin?.value.toString() ?? '0', script: coin ? Buffer.from(coin.scriptPubKey).toString('hex') : '' });
+          this.spends.putSync(`${prev}:${inp.vout}`, {
+            txid: id,
+            vin,
+            height,
+            block: hash,
+            value: coin?.value.toString() ?? '0',
+            script: coin ? Buffer.from(coin.scriptPubKey).toString('hex') : '',
+          });
           const pkh = coin && p2pkhHash(coin.scriptPubKey);
           if (!coin || !pkh) return;
           const p = Buffer.from(pkh).toString('hex');

@@ -15,7 +15,6 @@ export class Lookups {
     this.view = new EsploraView(ex);
   }
 
-
   entry(hashParam: string): ChainEntry {
     const e = this.ex.chain.getEntry(hexToHash(hash64(hashParam, 'block hash')));
     if (!e || e.status === 'header') return notFound('Block not found');

@@ -19,7 +19,10 @@ export function projectedBlocks(ex: Explorer, max: number): ProjectedBlock[] {
   const cap = ex.settings.params.maxBlockBytes - 2000;
   const first = ex.mempool.select(cap).txs;
   const chosen = new Set(first.map((e) => e.key));
-  const rest = ex.mempool.all().filter((e) => !chosen.has(e.key)).sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
+  const rest = ex.mempool
+    .all()
+    .filter((e) => !chosen.has(e.key))
+    .sort((a, b) => b.feeRate - a.feeRate || a.seq - b.seq);
   const groups = [first];
   let cur: typeof first = [];
   let bytes = 0;

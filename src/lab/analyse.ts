@@ -136,13 +136,16 @@ export function analyse(logs: readonly (readonly NodeEvent[])[], endT: number, s
     if (c.tipHeight > chains[bestHost]!.tipHeight) bestHost = i;
   });
   const best = chains[bestHost]!;
-  const mined: Mined[] = logs.flatMap((l, host) => l.filter((e) => e.ev === 'mined' && e.hash).map((e) => ({ hash: e.hash!, height: e.height ?? 0, t: e.t, host })));
+  const mined: Mined[] = logs.flatMap((l, host) =>
+    l.filter((e) => e.ev === 'mined' && e.hash).map((e) => ({ hash: e.hash!, height: e.height ?? 0, t: e.t, host })),
+  );
   const decided = mined.filter((m) => m.height <= best.tipHeight - SETTLE_BLOCKS && m.t <= endT - settleMs);
   const inBest = decided.filter((m) => best.byHeight.get(m.height) === m.hash);
   const stale = decided.length - inBest.length;
   const firstConnect = logs.map((l) => {
     const m = new Map<string, number>();
-    for (const e of l) if ((e.ev === 'connected' || e.ev === 'heard') && e.hash) if (!m.has(`${e.ev}:${e.hash}`)) m.set(`${e.ev}:${e.hash}`, e.t);
+    for (const e of l)
+      if ((e.ev === 'connected' || e.ev === 'heard') && e.hash) if (!m.has(`${e.ev}:${e.hash}`)) m.set(`${e.ev}:${e.hash}`, e.t);
     return m;
   });
   const prop: number[] = [];

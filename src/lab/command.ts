@@ -33,14 +33,23 @@ function loadExperiment(file: string): Experiment {
 /** The experiment once per value of the sweep (or once). */
 function variants(x: Experiment): Experiment[] {
   if (!x.sweep) return [x];
-  return x.sweep.values.map((v) => (x.sweep!.key === 'blockIntervalSeconds' ? { ...x, blockIntervalSeconds: v } : { ...x, link: { ...x.link, delayMs: v }, topology: x.topology }));
+  return x.sweep.values.map((v) =>
+    x.sweep!.key === 'blockIntervalSeconds'
+      ? { ...x, blockIntervalSeconds: v }
+      : { ...x, link: { ...x.link, delayMs: v }, topology: x.topology },
+  );
 }
 
 export const labRunCommand: CliCommand = {
   name: 'run',
   describe: 'run an experiment on emulated links (needs root): `mvb lab run experiments/stale-rate.json`',
   args: ['<experiment>'],
-  options: [{ flags: '--out <dir>', description: 'where to write result.json, chart.svg and the nodes\' event logs (default ./lab-runs/<name>-<time>)' }],
+  options: [
+    {
+      flags: '--out <dir>',
+      description: "where to write result.json, chart.svg and the nodes' event logs (default ./lab-runs/<name>-<time>)",
+    },
+  ],
   async handler(args, opts, ctx) {
     const [file] = args;
     const x = loadExperiment(file!);
@@ -51,8 +60,11 @@ export const labRunCommand: CliCommand = {
     const left = cleanupLeftovers(LAB_PREFIX);
     for (const w of left.warnings) ctx.io.err(`warning: ${w}`);
     if (left.removed.length) ctx.io.err(`removed ${left.removed.length} namespace(s) left by a lab run that was killed`);
-    const out = resolve((opts['out'] as string | undefined) ?? join('lab-runs', `${x.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
-    if (existsSync(out) && readdirSync(out).length) throw new CliError(`${out} is not empty: a run writes its nodes' data there; give another --out or remove it`, 2);
+    const out = resolve(
+      (opts['out'] as string | undefined) ?? join('lab-runs', `${x.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`),
+    );
+    if (existsSync(out) && readdirSync(out).length)
+      throw new CliError(`${out} is not empty: a run writes its nodes' data there; give another --out or remove it`, 2);
     mkdirSync(out, { recursive: true });
     const log = (m: string) => (ctx.json ? ctx.io.err(m) : ctx.io.out(m));
     log(`${x.name}: ${x.description}`);
@@ -74,11 +86,19 @@ export const labRunCommand: CliCommand = {
       writeFileSync(join(out, 'chart.svg'), sweepChart(results, x.sweep!.key, x.name));
       if (!ctx.json) {
         ctx.io.out(`${x.sweep!.key.padEnd(22)} stale rate  model   propagation p50  measured T`);
-        for (const s of results) ctx.io.out(`${String(x.sweep!.key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds).padEnd(22)} ${(s.staleRate * 100).toFixed(2).padStart(7)} %  ${(s.model * 100).toFixed(2).padStart(5)} %  ${String(s.propagationMs.p50).padStart(9)} ms   ${s.measuredIntervalSeconds} s`);
+        for (const s of results)
+          ctx.io.out(
+            `${String(x.sweep!.key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds).padEnd(22)} ${(s.staleRate * 100).toFixed(2).padStart(7)} %  ${(s.model * 100).toFixed(2).padStart(5)} %  ${String(s.propagationMs.p50).padStart(9)} ms   ${s.measuredIntervalSeconds} s`,
+          );
       }
     }
     if (ctx.json) ctx.io.out(JSON.stringify(runs.length > 1 ? { experiment: x.name, sweep: x.sweep, runs: results } : results[0]));
-    else ctx.io.out(runs.length > 1 ? `written: ${join(out, 'sweep.json')}, chart.svg; each run in run-N/` : `written: ${join(out, 'result.json')}, chart.svg, events/*.jsonl`);
+    else
+      ctx.io.out(
+        runs.length > 1
+          ? `written: ${join(out, 'sweep.json')}, chart.svg; each run in run-N/`
+          : `written: ${join(out, 'result.json')}, chart.svg, events/*.jsonl`,
+      );
     return 0;
   },
 };

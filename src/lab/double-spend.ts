@@ -51,7 +51,8 @@ async function walletOk(ctx: RunContext, host: number, dir: string, args: string
     const r = await ctx.procs.wallet(ctx.net.hosts[host]!, dir, args, 60_000);
     if (r.code === 0) return r.out.split('\n')[0]!.trim();
     const why = (r.err || r.out).split('\n')[0] ?? '';
-    if (!/not yet mature/.test(why) || attempt >= 60) throw new CliError(`double spend: mvb-wallet ${args.join(' ')} on ${ctx.net.hosts[host]!.name} exited ${r.code}: ${why}`);
+    if (!/not yet mature/.test(why) || attempt >= 60)
+      throw new CliError(`double spend: mvb-wallet ${args.join(' ')} on ${ctx.net.hosts[host]!.name} exited ${r.code}: ${why}`);
     await pause(2000, ctx.signal);
   }
 }
@@ -71,7 +72,9 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
   const forkHeight = chainOf(ctx, A).tipHeight;
   const doubleSpend = await walletOk(ctx, A, copy, ['send', net.hosts[A]!.name, a.amount, ctx.addresses[A]!]);
   const payment = await walletOk(ctx, M, wallet, ['send', net.hosts[A]!.name, a.amount, ctx.addresses[M]!]);
-  ctx.note(`trial ${n}: ${net.hosts[A]!.name} cut off at height ${forkHeight}; pays the merchant ${payment.slice(0, 16)}, spends the same coin to itself privately ${doubleSpend.slice(0, 16)}`);
+  ctx.note(
+    `trial ${n}: ${net.hosts[A]!.name} cut off at height ${forkHeight}; pays the merchant ${payment.slice(0, 16)}, spends the same coin to itself privately ${doubleSpend.slice(0, 16)}`,
+  );
   // Wait for k confirmations at the merchant and a longer private branch (or give up).
   const timeoutMs = (k + a.giveUpBlocks + 10) * ctx.x.blockIntervalSeconds * 1000 * 4 + 60_000;
   const state = await waitUntil(ctx, `${k} confirmation(s) of ${payment.slice(0, 16)} at the merchant`, timeoutMs, () => {
@@ -85,7 +88,9 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
     if (ahead || confs >= k + a.giveUpBlocks) return { ahead, confs, merchantHeight: m.tipHeight, privateHeight: p.tipHeight };
     return undefined;
   });
-  ctx.note(`trial ${n}: merchant sees ${state.confs} confirmation(s) at height ${state.merchantHeight}; private branch at ${state.privateHeight}: ${state.ahead ? 'released' : 'behind, released anyway'}`);
+  ctx.note(
+    `trial ${n}: merchant sees ${state.confs} confirmation(s) at height ${state.merchantHeight}; private branch at ${state.privateHeight}: ${state.ahead ? 'released' : 'behind, released anyway'}`,
+  );
   await net.heal();
   // The merchant's node and the attacker's agree on one tip again.
   await waitUntil(ctx, 'the merchant and the attacker to agree after the release', 60_000, () => {
@@ -98,9 +103,19 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
   const merchantEvents = readEvents(ctx.eventFiles[M]!).events;
   const lastReorg = [...merchantEvents].reverse().find((e) => e.ev === 'reorg');
   const depth = success ? (lastReorg?.depth ?? 0) : 0;
-  ctx.note(`trial ${n}: ${success ? `the payment is gone: the merchant's node replaced ${depth} block(s) and holds the double spend` : 'the payment stands'}`);
+  ctx.note(
+    `trial ${n}: ${success ? `the payment is gone: the merchant's node replaced ${depth} block(s) and holds the double spend` : 'the payment stands'}`,
+  );
   rmSync(copy, { recursive: true, force: true });
-  return { confirmations: k, success, payment, doubleSpend, merchantReorgDepth: depth, privateBlocks: state.privateHeight - forkHeight, seconds: Math.round((Date.now() - t0) / 100) / 10 };
+  return {
+    confirmations: k,
+    success,
+    payment,
+    doubleSpend,
+    merchantReorgDepth: depth,
+    privateBlocks: state.privateHeight - forkHeight,
+    seconds: Math.round((Date.now() - t0) / 100) / 10,
+  };
 }
 
 export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Promise<DoubleSpendResult> {
@@ -119,7 +134,13 @@ export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Pro
   const rows = a.confirmations.map((k) => {
     const ts = trials.filter((t) => t.confirmations === k);
     const successes = ts.filter((t) => t.success).length;
-    return { confirmations: k, trials: ts.length, successes, successRate: ts.length ? successes / ts.length : 0, nakamoto: Math.round(nakamotoCatchUp(q, k) * 1e7) / 1e7 };
+    return {
+      confirmations: k,
+      trials: ts.length,
+      successes,
+      successRate: ts.length ? successes / ts.length : 0,
+      nakamoto: Math.round(nakamotoCatchUp(q, k) * 1e7) / 1e7,
+    };
   });
   return { attackerShare: q, trials, rows };
 }

@@ -238,7 +238,7 @@ export function linkShapes(x: Experiment): (i: number, j: number) => LinkShape |
 /** A connected random graph: a ring for connectivity, then random extra edges until each host has about `degree`. */
 export function randomGraph(n: number, degree: number, seed: number): [number, number][] {
   let s = seed >>> 0 || 1;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const edges = new Set<number>();
   const deg = new Array<number>(n).fill(0);
   const add = (a: number, b: number) => {

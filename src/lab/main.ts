@@ -3,4 +3,7 @@
 import { main } from '../shared/node/cli/runner.js';
 import { labCommands } from './command.js';
 
-await main('mvb lab', labCommands, { app: 'tool', description: 'mvb network lab: real nodes over emulated links (needs root, iproute2, python3)' });
+await main('mvb lab', labCommands, {
+  app: 'tool',
+  description: 'mvb network lab: real nodes over emulated links (needs root, iproute2, python3)',
+});

@@ -12,10 +12,18 @@ export class NetnsError extends Error {
 /** Runs a command to completion (60 s at most) and returns its stdout; a failure becomes a one-line NetnsError. */
 export function run(cmd: string, args: readonly string[], input?: string): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: 60_000, ...(input === undefined ? {} : { input }) });
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+      ...(input === undefined ? {} : { input }),
+    });
   } catch (e) {
     const err = e as Error & { stderr?: string; code?: string };
-    const detail = err.code === 'ENOENT' ? `the \`${cmd}\` command (iproute2) is not installed` : (err.stderr || err.message).trim().split('\n').slice(0, 3).join('; ');
+    const detail =
+      err.code === 'ENOENT'
+        ? `the \`${cmd}\` command (iproute2) is not installed`
+        : (err.stderr || err.message).trim().split('\n').slice(0, 3).join('; ');
     throw new NetnsError(`${cmd} ${args.slice(0, 6).join(' ')}: ${detail}`);
   }
 }

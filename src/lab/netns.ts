@@ -51,7 +51,9 @@ export interface NetHost {
 let netCounter = 0;
 
 /** scripts/lab-switch.py, from dist/src/shared/node/ or src/shared/node/. */
-export const SWITCH_SCRIPT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../scripts/lab-switch.py' : '../../scripts/lab-switch.py', import.meta.url));
+export const SWITCH_SCRIPT = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/') ? '../../../scripts/lab-switch.py' : '../../scripts/lab-switch.py', import.meta.url),
+);
 
 /** A switched /24 of hosts in network namespaces with a shape per ordered pair. */
 export class EmulatedNet {
@@ -81,7 +83,8 @@ export class EmulatedNet {
    * and starts its switch. On any failure removes what it created and throws.
    */
   static async create(prefix: string, hostCount: number, shape: (i: number, j: number) => LinkShape | undefined): Promise<EmulatedNet> {
-    if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) throw new NetnsError(`hosts must be 1 to ${MAX_HOSTS}, got ${hostCount}`);
+    if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS)
+      throw new NetnsError(`hosts must be 1 to ${MAX_HOSTS}, got ${hostCount}`);
     const net = new EmulatedNet(prefix);
     try {
       net.build(hostCount);
@@ -99,7 +102,13 @@ export class EmulatedNet {
     this.namespaces.add(sw);
     const batch: string[] = [];
     for (let i = 0; i < hostCount; i++) {
-      const host: NetHost = { index: i, name: `h${i + 1}`, ns: `${this.id}-h${i + 1}`, ip: `${this.net24}.${i + 1}`, switchPort: `port${i + 1}` };
+      const host: NetHost = {
+        index: i,
+        name: `h${i + 1}`,
+        ns: `${this.id}-h${i + 1}`,
+        ip: `${this.net24}.${i + 1}`,
+        switchPort: `port${i + 1}`,
+      };
       this.namespaces.add(host.ns);
       // Both ends are made in the switch namespace, one moved straight into the host's.
       batch.push(`link add ${host.switchPort} type veth peer name eth0 netns ${host.ns}`, `link set ${host.switchPort} up`);
@@ -115,7 +124,14 @@ export class EmulatedNet {
 
   private async startSwitch(): Promise<void> {
     const cfg = join(this.scratch, 'switch.json');
-    writeFileSync(cfg, JSON.stringify({ ports: this.hosts.map((h) => h.switchPort), shapes: this.shapes.map((r) => r.map((x) => x ?? null)), seed: randomInt(1, 2 ** 31) }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        ports: this.hosts.map((h) => h.switchPort),
+        shapes: this.shapes.map((r) => r.map((x) => x ?? null)),
+        seed: randomInt(1, 2 ** 31),
+      }),
+    );
     const child = spawn('ip', ['netns', 'exec', this.switchNs, 'python3', SWITCH_SCRIPT, cfg], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.switchProc = child;
     this.switchExited = new Promise((r) => child.on('close', () => r()));
@@ -138,7 +154,10 @@ export class EmulatedNet {
   /** The switch's next line on stdout, within timeoutMs. */
   private reply(timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new NetnsError(`the switch did not answer within ${timeoutMs} ms: ${this.switchErr.trim()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new NetnsError(`the switch did not answer within ${timeoutMs} ms: ${this.switchErr.trim()}`)),
+        timeoutMs,
+      );
       const done = (line: string) => {
         clearTimeout(timer);
         resolve(line);
@@ -173,7 +192,8 @@ export class EmulatedNet {
     const groupOf = new Map<number, number>();
     groups.forEach((g, k) => g.forEach((i) => groupOf.set(i, k)));
     const cut: [number, number][] = [];
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && (groupOf.get(i) ?? -1 - i) !== (groupOf.get(j) ?? -1 - j)) cut.push([i, j]);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) if (i !== j && (groupOf.get(i) ?? -1 - i) !== (groupOf.get(j) ?? -1 - j)) cut.push([i, j]);
     await this.control({ cut });
   }
 

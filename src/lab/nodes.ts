@@ -44,7 +44,12 @@ export class LabProcs {
   }
 
   /** Runs a wallet command in host h to completion (ended after timeoutMs); resolves with its output. */
-  async wallet(h: NetHost, datadir: string, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  async wallet(
+    h: NetHost,
+    datadir: string,
+    args: readonly string[],
+    timeoutMs = 60_000,
+  ): Promise<{ code: number | null; out: string; err: string }> {
     const [cmd, ...rest] = this.argv(h, WALLET_BIN, ['--datadir', datadir, ...args]);
     const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, NO_COLOR: '1' } });
     const p: Proc = { name: `wallet ${args[0]}`, child, exited: new Promise((r) => child.on('close', (code) => r(code))), output: '' };
@@ -86,7 +91,9 @@ function groupMembers(leaders: readonly number[]): number[] {
 
 function listProc(): number[] {
   try {
-    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
   } catch {
     return [];
   }

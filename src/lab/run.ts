@@ -46,7 +46,14 @@ export interface RunResult {
   readonly timeline: string[];
 }
 
-async function setup(x: Experiment, dir: string, net: EmulatedNet, procs: LabProcs, signal: AbortSignal, note: (m: string) => void): Promise<RunContext> {
+async function setup(
+  x: Experiment,
+  dir: string,
+  net: EmulatedNet,
+  procs: LabProcs,
+  signal: AbortSignal,
+  note: (m: string) => void,
+): Promise<RunContext> {
   const walletDirs = net.hosts.map((h) => join(dir, h.name, 'wallet'));
   const addresses: string[] = [];
   for (const [i, h] of net.hosts.entries()) {
@@ -63,7 +70,17 @@ async function setup(x: Experiment, dir: string, net: EmulatedNet, procs: LabPro
     const h = net.hosts[i]!;
     const share = x.hashShares[i]!;
     const mine = share > 0 ? ['--set', `maxHashrate=${Math.max(1, Math.round(share * total))}`] : ['--no-mine'];
-    miners[i] = procs.start(`miner ${h.name}`, h, MINER_BIN, ['--datadir', join(dir, h.name, 'miner'), '--threads', '1', '--address', addresses[i]!, '--events', eventFiles[i]!, ...mine]);
+    miners[i] = procs.start(`miner ${h.name}`, h, MINER_BIN, [
+      '--datadir',
+      join(dir, h.name, 'miner'),
+      '--threads',
+      '1',
+      '--address',
+      addresses[i]!,
+      '--events',
+      eventFiles[i]!,
+      ...mine,
+    ]);
   };
   const ctx: RunContext = { x, net, procs, dir, miners, walletDirs, addresses, eventFiles, t0: monotonicMs(), signal, note, startMiner };
   net.hosts.forEach((_, i) => startMiner(i));
@@ -103,7 +120,13 @@ async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: s
         else if (e.type === 'heal') await net.heal();
         else if (e.type === 'stop') await stopProcessGroup(ctx.miners[e.host]!, 'SIGTERM', STOP_GRACE_MS);
         else ctx.startMiner(e.host);
-        ctx.note(e.type === 'partition' ? `partition ${e.groups.map((g) => g.map((i) => net.hosts[i]!.name).join('+')).join(' | ')}` : e.type === 'heal' ? 'heal' : `${e.type} ${net.hosts[e.host]!.name}`);
+        ctx.note(
+          e.type === 'partition'
+            ? `partition ${e.groups.map((g) => g.map((i) => net.hosts[i]!.name).join('+')).join(' | ')}`
+            : e.type === 'heal'
+              ? 'heal'
+              : `${e.type} ${net.hosts[e.host]!.name}`,
+        );
       },
     })),
     ...x.payments.map((p, idx): Item => ({
@@ -114,7 +137,11 @@ async function schedule(ctx: RunContext): Promise<{ sent: { idx: number; txid: s
         // A payment due before its coins matured goes out late: say so, or a partition's payments seem sent during it.
         const late = (r.t - ctx.t0) / 1000 - p.at;
         const when = late > 2 ? ` (due at ${p.at} s: waited ${late.toFixed(1)} s for mature coins)` : '';
-        ctx.note(r.txid ? `payment ${net.hosts[p.from]!.name} -> ${net.hosts[p.to]!.name} ${p.amount}: ${r.txid.slice(0, 16)}${when}` : `payment ${idx} failed: ${r.error}`);
+        ctx.note(
+          r.txid
+            ? `payment ${net.hosts[p.from]!.name} -> ${net.hosts[p.to]!.name} ${p.amount}: ${r.txid.slice(0, 16)}${when}`
+            : `payment ${idx} failed: ${r.error}`,
+        );
       },
     })),
   ].sort((a, b) => a.at - b.at);
@@ -155,10 +182,11 @@ async function settlePayments(ctx: RunContext, txids: readonly string[]): Promis
   const t0 = monotonicMs();
   const running = (p: Proc | undefined) => p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
   const files = ctx.eventFiles.filter((_, i) => running(ctx.miners[i]));
-  const settled = () => files.every((f) => {
-    const active = activeChainTxids(f);
-    return txids.every((id) => active.has(id));
-  });
+  const settled = () =>
+    files.every((f) => {
+      const active = activeChainTxids(f);
+      return txids.every((id) => active.has(id));
+    });
   while (!settled() && monotonicMs() - t0 < SETTLE_MS) await pause(500, ctx.signal);
   return monotonicMs() - t0;
 }
@@ -182,7 +210,13 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     log(line);
   };
   // The hash-rate caps set the interval; the retarget (whole seconds) aims at the nearest one.
-  const sets = [`broadcastAddress=${net.broadcast}`, `targetBlockSeconds=${Math.max(1, Math.round(x.blockIntervalSeconds))}`, `retargetInterval=${x.retargetInterval}`, `statusBroadcastIntervalSeconds=${x.statusIntervalSeconds}`, 'transactionBroadcastIntervalSeconds=2'];
+  const sets = [
+    `broadcastAddress=${net.broadcast}`,
+    `targetBlockSeconds=${Math.max(1, Math.round(x.blockIntervalSeconds))}`,
+    `retargetInterval=${x.retargetInterval}`,
+    `statusBroadcastIntervalSeconds=${x.statusIntervalSeconds}`,
+    'transactionBroadcastIntervalSeconds=2',
+  ];
   const procs = new LabProcs(net, sets);
   try {
     note(`network ${net.id}: ${x.hosts} hosts on ${net.net24}.0/24, ${x.topology.type}, median link delay ${medianLinkDelay(x)} ms`);
@@ -198,7 +232,10 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     const txids = sent.flatMap((e) => (e.txid ? [e.txid] : []));
     if (txids.length > 0 && !doubleSpend) {
       const waited = await settlePayments(ctx, txids);
-      if (waited >= 1000) ctx.note(`payments settled after ${(waited / 1000).toFixed(1)} s more${waited >= SETTLE_MS ? ' (limit reached: some are in no active chain)' : ''}`);
+      if (waited >= 1000)
+        ctx.note(
+          `payments settled after ${(waited / 1000).toFixed(1)} s more${waited >= SETTLE_MS ? ' (limit reached: some are in no active chain)' : ''}`,
+        );
     }
     const endT = monotonicMs();
     const use = usage([...procs.pids(), ...(net.switchPid ? [net.switchPid] : [])]);
@@ -209,10 +246,39 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     const payments = x.payments.map((p, idx): PaymentOutcome => {
       const s = sent.find((e) => e.idx === idx);
       const txid = s?.txid ?? null;
-      return { from: net.hosts[p.from]!.name, to: net.hosts[p.to]!.name, amount: p.amount, txid, minedAt: txid ? analysis.bestChain.txHeights(txid) : [], returnedByReorg: txid !== null && logs.some((l) => l.some((e) => e.ev === 'disconnected' && e.txids?.includes(txid))), ...(s?.error ? { error: s.error } : {}) };
+      return {
+        from: net.hosts[p.from]!.name,
+        to: net.hosts[p.to]!.name,
+        amount: p.amount,
+        txid,
+        minedAt: txid ? analysis.bestChain.txHeights(txid) : [],
+        returnedByReorg: txid !== null && logs.some((l) => l.some((e) => e.ev === 'disconnected' && e.txids?.includes(txid))),
+        ...(s?.error ? { error: s.error } : {}),
+      };
     });
-    const txPropagationMs = sent.flatMap((s) => (s.txid ? logs.flatMap((l) => l.filter((e) => e.ev === 'tx' && e.txid === s.txid).slice(0, 1).map((e) => Math.round(e.t - s.t))) : []));
-    return { nodes: x.hosts, linkDelayMs: medianLinkDelay(x), blockIntervalSeconds: x.blockIntervalSeconds, durationSeconds: Math.round(endT - t0) / 1000, analysis, payments, txPropagationMs, usage: use, doubleSpend, selfish, timeline };
+    const txPropagationMs = sent.flatMap((s) =>
+      s.txid
+        ? logs.flatMap((l) =>
+            l
+              .filter((e) => e.ev === 'tx' && e.txid === s.txid)
+              .slice(0, 1)
+              .map((e) => Math.round(e.t - s.t)),
+          )
+        : [],
+    );
+    return {
+      nodes: x.hosts,
+      linkDelayMs: medianLinkDelay(x),
+      blockIntervalSeconds: x.blockIntervalSeconds,
+      durationSeconds: Math.round(endT - t0) / 1000,
+      analysis,
+      payments,
+      txPropagationMs,
+      usage: use,
+      doubleSpend,
+      selfish,
+      timeline,
+    };
   } finally {
     await procs.stopAll();
     const errors = await net.destroy();

@@ -71,8 +71,6 @@ interface Template {
   readonly height: number;
 }
 
-
-
 export class Miner {
   readonly store: LmdbChainStore;
   readonly chain: Chain;
@@ -106,7 +104,8 @@ export class Miner {
       } catch (e) {
         throw new CliError(`--address: ${(e as Error).message}`, 2);
       }
-      if (dec.version !== params.addressVersion) throw new CliError(`--address is not a ${params.name} address (version ${dec.version}, expected ${params.addressVersion})`, 2);
+      if (dec.version !== params.addressVersion)
+        throw new CliError(`--address is not a ${params.name} address (version ${dec.version}, expected ${params.addressVersion})`, 2);
       this.rewardPkh = dec.hash160;
     } else {
       const keys = new KeyStore(join(opts.datadir, 'keys'));
@@ -129,9 +128,25 @@ export class Miner {
       verifier: this.signatures.cache.verifier,
       preverify: (checks) => this.signatures.preverifyChecks(checks, MIN_TX_CHECKS_OFF_THREAD),
     });
-    this.node = new ChainNode({ settings, chain: this.chain, serveBlocks: true, bindAddress: opts.bindAddress, events: opts.events, signatures: this.signatures, log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level) });
+    this.node = new ChainNode({
+      settings,
+      chain: this.chain,
+      serveBlocks: true,
+      bindAddress: opts.bindAddress,
+      events: opts.events,
+      signatures: this.signatures,
+      log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level),
+    });
     this.node.mempoolSize = () => this.mempool.size;
-    this.intake = openMinerIntake({ node: this.node, mempool: this.mempool, counts: this.stats, log: (line, level) => this.log(line, level), c: this.c, events: opts.events, onAccepted: () => this.refresh() });
+    this.intake = openMinerIntake({
+      node: this.node,
+      mempool: this.mempool,
+      counts: this.stats,
+      log: (line, level) => this.log(line, level),
+      c: this.c,
+      events: opts.events,
+      onAccepted: () => this.refresh(),
+    });
     this.catchUp = new CatchUp({
       chain: this.chain,
       node: this.node,
@@ -234,7 +249,11 @@ export class Miner {
         this.opts.events?.update(r, 'self');
         const payments = block.txs.length - 1;
         // Counted as the demo and explorers count them: every transaction, the coinbase included.
-        this.log(this.c.green(`mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`));
+        this.log(
+          this.c.green(
+            `mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`,
+          ),
+        );
         this.onChainUpdate(r, 'self');
       }
     } catch (e) {
@@ -251,7 +270,9 @@ export class Miner {
     if (this.catchUp.active) return;
     if (from === 'peer') {
       const tip = this.chain.tip;
-      const reorg = u.disconnected.length ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`) : '';
+      const reorg = u.disconnected.length
+        ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`)
+        : '';
       this.log(`new tip ${tip.height} ${hashToHex(tip.hash).slice(0, 16)}… from the network${reorg}`);
     }
     this.node.announce();
@@ -263,14 +284,40 @@ export class Miner {
     this.catchUp.checkStall();
     if (this.stopped || this.catchUp.active) return;
     const n = this.stats;
-    const drops = { datagrams: this.node.dropped(), undecodableTxs: n.txBad, invalidTxs: n.txRejected, knownTxs: n.txKnown, queueFullTxs: n.txQueueFull, bans: this.node.stats.bans };
+    const drops = {
+      datagrams: this.node.dropped(),
+      undecodableTxs: n.txBad,
+      invalidTxs: n.txRejected,
+      knownTxs: n.txKnown,
+      queueFullTxs: n.txQueueFull,
+      bans: this.node.stats.bans,
+    };
     const rate = this.pool ? formatRate(this.pool.rate()) : 'not mining';
-    this.log(statusLine({ tip: this.chain.tip, powLimit: this.chain.params.powLimit, rate, mempoolSize: this.mempool.size, miners: this.node.activePeers().length + 1, drops }, this.c));
+    this.log(
+      statusLine(
+        {
+          tip: this.chain.tip,
+          powLimit: this.chain.params.powLimit,
+          rate,
+          mempoolSize: this.mempool.size,
+          miners: this.node.activePeers().length + 1,
+          drops,
+        },
+        this.c,
+      ),
+    );
   }
 
   /** A summary for tests and tools. */
   info(): { height: number; tip: string; mempool: number; rewardAddress: string; port: number; nodeId: string } {
-    return { height: this.chain.height, tip: hashToHex(this.chain.tip.hash), mempool: this.mempool.size, rewardAddress: this.rewardAddress, port: this.node.server?.port ?? 0, nodeId: toHex(this.node.nodeId) };
+    return {
+      height: this.chain.height,
+      tip: hashToHex(this.chain.tip.hash),
+      mempool: this.mempool.size,
+      rewardAddress: this.rewardAddress,
+      port: this.node.server?.port ?? 0,
+      nodeId: toHex(this.node.nodeId),
+    };
   }
 
   async stop(): Promise<void> {

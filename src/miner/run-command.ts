@@ -11,13 +11,19 @@ export const runMinerCommand: CliCommand = {
   name: '',
   describe: 'Run an mvb miner: mempool, mining threads, status broadcasts and a block server',
   options: [
-    { flags: '--address <address>', description: 'pay block rewards to this address (default: the datadir\'s mining-rewards key)' },
+    { flags: '--address <address>', description: "pay block rewards to this address (default: the datadir's mining-rewards key)" },
     { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: integerOption('--threads', 1, 1024) },
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
-    { flags: '--events <file>', description: 'append an event log (JSON lines: blocks heard, mined, connected, reorganisations, transactions) to this file' },
+    {
+      flags: '--events <file>',
+      description: 'append an event log (JSON lines: blocks heard, mined, connected, reorganisations, transactions) to this file',
+    },
     { flags: '--resync', description: 'move the chain store aside (e.g. after damage) and rebuild it from the network; keys are kept' },
-    { flags: '--bind <ip>', description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)' },
+    {
+      flags: '--bind <ip>',
+      description: 'serve blocks on this address only (UDP ports always listen on all addresses, to hear broadcasts)',
+    },
   ],
   async handler(_args, opts, ctx) {
     if (opts['resync']) {
@@ -50,7 +56,9 @@ export const runMinerCommand: CliCommand = {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') throw new CliError(`port in use: ${err.message}; pick another with --set blockServerPort=N`);
       if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EINVAL') {
-        throw new CliError(`cannot serve blocks on ${String(opts['bind'] ?? 'this machine')}: ${err.code}; --bind takes an address of this machine, e.g. 127.0.0.1 or 192.168.1.20`);
+        throw new CliError(
+          `cannot serve blocks on ${String(opts['bind'] ?? 'this machine')}: ${err.code}; --bind takes an address of this machine, e.g. 127.0.0.1 or 192.168.1.20`,
+        );
       }
       if (err.code === 'EACCES') throw new CliError(`not allowed to listen: ${err.message}; ports below 1024 need privileges`);
       throw e;

@@ -12,4 +12,16 @@ import { simulateCommand } from './simulate.js';
 import { labCommand } from './lab.js';
 import { verifyCommand } from './verify.js';
 
-export const mvbCommands: readonly CliCommand[] = [demoCommand, devnetCommand, simulateCommand, benchCommand, labCommand, explorerCommand, blockCommand, txCommand, chainCommand, mempoolCommand, verifyCommand];
+export const mvbCommands: readonly CliCommand[] = [
+  demoCommand,
+  devnetCommand,
+  simulateCommand,
+  benchCommand,
+  labCommand,
+  explorerCommand,
+  blockCommand,
+  txCommand,
+  chainCommand,
+  mempoolCommand,
+  verifyCommand,
+];

@@ -67,7 +67,10 @@ class Demo {
   }
 
   start(name: string, bin: string, args: string[], extra: Record<string, number> = {}): Proc {
-    const child = spawn(process.execPath, [bin, '--network', 'devnet', ...this.setArgs(extra), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [bin, '--network', 'devnet', ...this.setArgs(extra), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     const p: Proc = { name, child, exited: new Promise((r) => child.on('exit', (c) => r(c))), log: '' };
     child.stdout!.on('data', (d) => (p.log += d));
     child.stderr!.on('data', (d) => (p.log += d));
@@ -129,7 +132,6 @@ class Demo {
   }
 }
 
-
 type Row = AddressRow;
 
 /** The demo's one writer: narration, steps, whole tables. */
@@ -150,7 +152,9 @@ class Narrator {
   rows(rows: readonly (readonly [string, Row])[]): void {
     for (const [who, r] of rows) {
       const immature = r.immature === '0.00000000' ? '' : `  (${r.immature} not yet mature)`;
-      this.say(`  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}  at height ${r.height}${immature}`);
+      this.say(
+        `  ${who.padEnd(6)} ${r.address}  balance ${r.balance.padStart(14)}  pending ${r.pending.padStart(14)}  at height ${r.height}${immature}`,
+      );
     }
   }
 }
@@ -177,7 +181,10 @@ const AMOUNT = '12.5';
 async function rowsOf(st: Story): Promise<[string, Row][]> {
   const target = st.demo.height();
   return st.demo.until(`both wallets to reach height ${target}`, 30_000, async () => {
-    const [a, b] = await Promise.all([st.demo.wallet(st.alice, ['list-addresses', '--json']), st.demo.wallet(st.bob, ['list-addresses', '--json'])]);
+    const [a, b] = await Promise.all([
+      st.demo.wallet(st.alice, ['list-addresses', '--json']),
+      st.demo.wallet(st.bob, ['list-addresses', '--json']),
+    ]);
     const rows: [string, Row][] = [
       ['alice', (JSON.parse(a) as Row[])[0]!],
       ['bob', (JSON.parse(b) as Row[])[0]!],
@@ -187,7 +194,11 @@ async function rowsOf(st: Story): Promise<[string, Row][]> {
 }
 
 async function stepWallets(st: Story): Promise<void> {
-  st.n.step(1, 'Two wallets: alice and bob', 'A wallet keeps secp256k1 keys (PEM files). An address is base58check(version, HASH160(public key)):\nanyone can pay to it, only the key holder can spend.');
+  st.n.step(
+    1,
+    'Two wallets: alice and bob',
+    'A wallet keeps secp256k1 keys (PEM files). An address is base58check(version, HASH160(public key)):\nanyone can pay to it, only the key holder can spend.',
+  );
   st.aliceAddress = (JSON.parse(await st.demo.wallet(st.alice, ['new-address', 'alice', '--json'])) as { address: string }).address;
   st.bobAddress = (JSON.parse(await st.demo.wallet(st.bob, ['new-address', 'bob', '--json'])) as { address: string }).address;
   st.n.say(`  alice  ${st.aliceAddress}`);
@@ -199,14 +210,28 @@ async function startMiners(st: Story, mine: boolean): Promise<void> {
   await Promise.all(st.miners.splice(0).map((p) => st.demo.stop(p)));
   const [s1, s2] = st.servers;
   const common = ['--threads', '1', '--quiet', '--json', ...(mine ? [] : ['--no-mine'])];
-  st.miners.push(st.demo.start('miner-1', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-1'), '--address', st.aliceAddress, ...common], { blockServerPort: s1, maxHashrate: DEMO_HASHRATE }));
-  st.miners.push(st.demo.start('miner-2', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-2'), ...common], { blockServerPort: s2, maxHashrate: DEMO_HASHRATE }));
+  st.miners.push(
+    st.demo.start('miner-1', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-1'), '--address', st.aliceAddress, ...common], {
+      blockServerPort: s1,
+      maxHashrate: DEMO_HASHRATE,
+    }),
+  );
+  st.miners.push(
+    st.demo.start('miner-2', MINER_BIN, ['--datadir', join(st.demo.dir, 'miner-2'), ...common], {
+      blockServerPort: s2,
+      maxHashrate: DEMO_HASHRATE,
+    }),
+  );
   await st.demo.until('the miners to start', 30_000, () => (st.miners.every((p) => p.log.includes('{"height"')) ? true : undefined));
 }
 
 async function stepMiners(st: Story): Promise<void> {
   const { n, params } = st;
-  n.step(2, 'Two miners', `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${Number(params.subsidy) / 1e8} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`);
+  n.step(
+    2,
+    'Two miners',
+    `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${Number(params.subsidy) / 1e8} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`,
+  );
   const seen = new Map<number, string>();
   await st.demo.listenStatus((s) => {
     const who = s.blockServerPort === st.servers[0] ? 'miner-1' : s.blockServerPort === st.servers[1] ? 'miner-2' : 'a miner';
@@ -215,7 +240,9 @@ async function stepMiners(st: Story): Promise<void> {
     const replaced = seen.get(s.height);
     seen.set(s.height, tip);
     // The first to announce a new tip is the one that mined it; the other follows.
-    n.say(`  block ${String(s.height).padStart(3)}  ${tip.slice(0, 24)}…  mined by ${who}${replaced ? n.c.yellow(` (replaces ${replaced.slice(0, 12)}…: a fork, resolved by most work)`) : ''}`);
+    n.say(
+      `  block ${String(s.height).padStart(3)}  ${tip.slice(0, 24)}…  mined by ${who}${replaced ? n.c.yellow(` (replaces ${replaced.slice(0, 12)}…: a fork, resolved by most work)`) : ''}`,
+    );
   });
   // Capped hash rates keep blocks about 1.4 s apart.
   await startMiners(st, true);
@@ -227,7 +254,11 @@ async function stepMiners(st: Story): Promise<void> {
 async function stepMature(st: Story): Promise<void> {
   const { params } = st;
   const mature = params.coinbaseMaturity + 2;
-  st.n.step(3, "Waiting for alice's rewards to mature", `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. The balance counts them at once; the part not yet\nspendable is shown beside it. Waiting until alice can spend ${AMOUNT} coins…`);
+  st.n.step(
+    3,
+    "Waiting for alice's rewards to mature",
+    `A coinbase output can be spent only after ${params.coinbaseMaturity} more blocks (coinbaseMaturity): a reorganisation\ncould otherwise erase coins that were already spent. The balance counts them at once; the part not yet\nspendable is shown beside it. Waiting until alice can spend ${AMOUNT} coins…`,
+  );
   await st.demo.until(`height ${mature}`, 120_000, () => (st.demo.height() >= mature ? true : undefined));
   // Which miner found which block is chance: wait until alice can spend.
   await st.demo.until("alice's rewards to mature", 120_000, async () => {
@@ -241,19 +272,25 @@ async function stepMature(st: Story): Promise<void> {
 
 async function stepPay(st: Story): Promise<string> {
   const { n, demo } = st;
-  n.step(4, `alice pays bob ${AMOUNT} coins`, 'First we pause mining: the miners restart with --no-mine (they still take transactions, relay and serve\nblocks), so the payment can wait where we can see it. The wallet picks coins, signs each input (legacy\nsighash, strict-DER low-S ECDSA), stores the payment as pending, then broadcasts it on the transaction\nport. Every miner validates it into its mempool.');
+  n.step(
+    4,
+    `alice pays bob ${AMOUNT} coins`,
+    'First we pause mining: the miners restart with --no-mine (they still take transactions, relay and serve\nblocks), so the payment can wait where we can see it. The wallet picks coins, signs each input (legacy\nsighash, strict-DER low-S ECDSA), stores the payment as pending, then broadcasts it on the transaction\nport. Every miner validates it into its mempool.',
+  );
   await startMiners(st, false);
   const id = (await demo.wallet(st.alice, ['send', 'alice', AMOUNT, st.bobAddress])).trim();
   n.say(`  txid ${id}`);
-  await demo.until('the payment in both mempools', 30_000, () => (st.servers.every((p) => (demo.statuses.get(p)?.mempoolSize ?? 0) >= 1) ? true : undefined));
+  await demo.until('the payment in both mempools', 30_000, () =>
+    st.servers.every((p) => (demo.statuses.get(p)?.mempoolSize ?? 0) >= 1) ? true : undefined,
+  );
   // Bob's sync hears the broadcast and checks it against its own chain: a few seconds at most.
   const rows = await demo.until("bob's wallet to hear the payment", 15_000, async () => {
     const r = await rowsOf(st);
     return r[1]![1].pending !== '0.00000000' ? r : undefined;
   });
   n.say('');
-  n.say(n.c.dim('  Pending: alice sees the payment going out (amount plus fee) until a block includes it; bob\'s'));
-  n.say(n.c.dim("  wallet sees it coming in: its sync heard the broadcast and found it valid. Both miners hold it."));
+  n.say(n.c.dim("  Pending: alice sees the payment going out (amount plus fee) until a block includes it; bob's"));
+  n.say(n.c.dim('  wallet sees it coming in: its sync heard the broadcast and found it valid. Both miners hold it.'));
   n.rows(rows);
   n.say('');
   return id;
@@ -279,7 +316,11 @@ async function fetchBlock(st: Story, hash: string) {
 
 async function stepMined(st: Story, id: string): Promise<void> {
   const { n, demo } = st;
-  n.step(5, 'Mining again: the payment is confirmed', 'The miners mine again. Restarted, they start with empty mempools: alice\'s sync rebroadcasts the payment\nevery few seconds until a block includes it. The block spreads to the other miner and to both wallets,\neach of which checks it. Every block built on top adds one confirmation.');
+  n.step(
+    5,
+    'Mining again: the payment is confirmed',
+    "The miners mine again. Restarted, they start with empty mempools: alice's sync rebroadcasts the payment\nevery few seconds until a block includes it. The block spreads to the other miner and to both wallets,\neach of which checks it. Every block built on top adds one confirmation.",
+  );
   await startMiners(st, true);
   const s = await demo.until('the payment to be mined', 120_000, async () => {
     const x = JSON.parse(await demo.wallet(st.alice, ['status', id, '--json'])) as { status: string; height: number; blockHash: string };
@@ -289,8 +330,12 @@ async function stepMined(st: Story, id: string): Promise<void> {
   const block = await fetchBlock(st, s.blockHash);
   const payments = block.txs.length - 1;
   n.say(`  confirmed in block ${s.height} ${s.blockHash}`);
-  n.say(`  block ${s.height}: ${block.txs.length} transactions (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`);
-  block.txs.forEach((t, i) => n.say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`));
+  n.say(
+    `  block ${s.height}: ${block.txs.length} transactions (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes, time ${new Date(block.header.time * 1000).toISOString()}, bits ${block.header.bits.toString(16)}, nonce ${block.header.nonce}`,
+  );
+  block.txs.forEach((t, i) =>
+    n.say(`    ${i === 0 ? 'coinbase' : 'payment '} ${hashToHex(txid(t))}  ${t.inputs.length} in, ${t.outputs.length} out`),
+  );
   const rows = await demo.until("bob's wallet to see the confirmed payment", 60_000, async () => {
     const r = await rowsOf(st);
     return Number(r[1]![1].balance) >= Number(AMOUNT) ? r : undefined;
@@ -306,8 +351,22 @@ export async function runDemo(io: Output, signal: AbortSignal, color: boolean): 
   const demo = new Demo({ statusPort: statusPort!, transactionPort: transactionPort!, servers: [s1!, s2!] });
   const onAbort = () => void demo.cleanup();
   signal.addEventListener('abort', onAbort, { once: true });
-  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new DemoError('interrupted (Ctrl-C): stopping every process the demo started')), { once: true }));
-  const st: Story = { demo, n, params: demo.settings.params, alice: join(demo.dir, 'alice'), bob: join(demo.dir, 'bob'), servers: [s1!, s2!], miners: [], aliceAddress: '', bobAddress: '' };
+  const aborted = new Promise<never>((_, reject) =>
+    signal.addEventListener('abort', () => reject(new DemoError('interrupted (Ctrl-C): stopping every process the demo started')), {
+      once: true,
+    }),
+  );
+  const st: Story = {
+    demo,
+    n,
+    params: demo.settings.params,
+    alice: join(demo.dir, 'alice'),
+    bob: join(demo.dir, 'bob'),
+    servers: [s1!, s2!],
+    miners: [],
+    aliceAddress: '',
+    bobAddress: '',
+  };
   try {
     const work = (async () => {
       n.say(n.c.bold('mvb demo: a real proof-of-work network on this computer'));

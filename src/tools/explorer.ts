@@ -19,11 +19,26 @@ function passOn(opts: Record<string, unknown>): string[] {
 export const explorerCommand: CliCommand = {
   name: 'explorer',
   describe: 'run the explorer: a live page of the chain, forks and mempool, and an Esplora-compatible API (default http://127.0.0.1:3000/)',
-  options: [{ flags: '--http <host:port>', description: 'where to serve HTTP (e.g. 0.0.0.0:3000 to let the class in)', default: '127.0.0.1:3000' }],
+  options: [
+    { flags: '--http <host:port>', description: 'where to serve HTTP (e.g. 0.0.0.0:3000 to let the class in)', default: '127.0.0.1:3000' },
+  ],
   async handler(_args, opts, ctx) {
-    const child = spawn(process.execPath, [EXPLORER_BIN, '--http', String(opts['http']), ...passOn(opts)], { stdio: ['ignore', 'pipe', 'pipe'], env: ctx.env });
-    child.stdout.setEncoding('utf8').on('data', (s: string) => s.replace(/\n$/, '').split('\n').forEach((l) => ctx.io.out(l)));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => s.replace(/\n$/, '').split('\n').forEach((l) => ctx.io.err(l)));
+    const child = spawn(process.execPath, [EXPLORER_BIN, '--http', String(opts['http']), ...passOn(opts)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: ctx.env,
+    });
+    child.stdout.setEncoding('utf8').on('data', (s: string) =>
+      s
+        .replace(/\n$/, '')
+        .split('\n')
+        .forEach((l) => ctx.io.out(l)),
+    );
+    child.stderr.setEncoding('utf8').on('data', (s: string) =>
+      s
+        .replace(/\n$/, '')
+        .split('\n')
+        .forEach((l) => ctx.io.err(l)),
+    );
     const stop = () => child.kill('SIGTERM');
     ctx.signal.addEventListener('abort', stop, { once: true });
     const code = await new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 130 : 1))));

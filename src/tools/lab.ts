@@ -24,8 +24,14 @@ export const labCommand: CliCommand = {
         for (const l of parts) write(l);
       };
     };
-    child.stdout.on('data', lines((l) => ctx.io.out(l)));
-    child.stderr.on('data', lines((l) => ctx.io.err(l)));
+    child.stdout.on(
+      'data',
+      lines((l) => ctx.io.out(l)),
+    );
+    child.stderr.on(
+      'data',
+      lines((l) => ctx.io.err(l)),
+    );
     const stop = () => child.kill('SIGTERM');
     ctx.signal.addEventListener('abort', stop, { once: true });
     const code = await new Promise<number>((r) => child.on('close', (c, sig) => r(c ?? (sig ? 130 : 1))));

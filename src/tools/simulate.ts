@@ -59,7 +59,10 @@ interface WalletRef {
 
 function runWallet(datadir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [WALLET_BIN, '--datadir', datadir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [WALLET_BIN, '--datadir', datadir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -117,7 +120,8 @@ function planPayments(scenario: Scenario, state: DevnetState | undefined, source
     } catch {
       refuse(i, 'to', `"${text}" is neither a wallet of this devnet (${known()}) nor an address`);
     }
-    if (addressVersion !== undefined && version !== addressVersion) refuse(i, 'to', `${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`);
+    if (addressVersion !== undefined && version !== addressVersion)
+      refuse(i, 'to', `${text} is an address of another network (version ${version}, ${state!.network} uses ${addressVersion})`);
     return text;
   };
   return scenario.payments.map((p, i) => ({ p, i, from: fromRef(p.from, i), to: toRef(p.to, i) }));
@@ -130,7 +134,12 @@ async function sendPayment(x: PlannedPayment, r: PaymentResult, log: (l: string)
   r.sentAt = Date.now();
   if (out.code !== 0) {
     r.status = 'failed';
-    r.error = out.stderr.trim().split('\n').pop()?.replace(/^error: /, '') ?? `exit ${out.code}`;
+    r.error =
+      out.stderr
+        .trim()
+        .split('\n')
+        .pop()
+        ?.replace(/^error: /, '') ?? `exit ${out.code}`;
     log(`#${x.i} ${x.p.from} -> ${x.p.to} ${x.p.amount}: refused: ${r.error}`);
     return;
   }
@@ -140,7 +149,13 @@ async function sendPayment(x: PlannedPayment, r: PaymentResult, log: (l: string)
 }
 
 /** Asks each sender's wallet about its pending payments every 500 ms until none is pending or the timeout. */
-async function awaitConfirmations(plan: readonly PlannedPayment[], results: PaymentResult[], timeoutSeconds: number, log: (l: string) => void, signal?: AbortSignal): Promise<void> {
+async function awaitConfirmations(
+  plan: readonly PlannedPayment[],
+  results: PaymentResult[],
+  timeoutSeconds: number,
+  log: (l: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (!signal?.aborted && results.some((r) => r.status === 'pending') && Date.now() < deadline) {
     for (const r of results.filter((x) => x.status === 'pending')) {
@@ -163,13 +178,16 @@ async function awaitConfirmations(plan: readonly PlannedPayment[], results: Paym
   }
 }
 
-export async function simulate(scenario: Scenario, o: { devnetDir?: string; source?: string; log?: (l: string) => void; signal?: AbortSignal }): Promise<PaymentResult[]> {
+export async function simulate(
+  scenario: Scenario,
+  o: { devnetDir?: string; source?: string; log?: (l: string) => void; signal?: AbortSignal },
+): Promise<PaymentResult[]> {
   const log = o.log ?? (() => {});
   const state = o.devnetDir ? requireState(o.devnetDir) : undefined;
   const plan = planPayments(scenario, state, o.source ?? 'scenario');
   const results: PaymentResult[] = plan.map(({ p, i }) => ({ index: i, from: p.from, to: p.to, amount: p.amount, status: 'not sent' }));
   // In order; a run of entries marked parallel goes out at once.
-  for (let k = 0; k < plan.length; ) {
+  for (let k = 0; k < plan.length;) {
     if (o.signal?.aborted) break;
     let end = k + 1;
     if (plan[k]!.p.parallel) while (end < plan.length && plan[end]!.p.parallel) end++;
@@ -180,7 +198,14 @@ export async function simulate(scenario: Scenario, o: { devnetDir?: string; sour
   return results;
 }
 
-export function summarize(results: readonly PaymentResult[]): { sent: number; confirmed: number; failed: number; pending: number; meanSecondsToConfirm: number | null; maxSecondsToConfirm: number | null } {
+export function summarize(results: readonly PaymentResult[]): {
+  sent: number;
+  confirmed: number;
+  failed: number;
+  pending: number;
+  meanSecondsToConfirm: number | null;
+  maxSecondsToConfirm: number | null;
+} {
   const times = results.flatMap((r) => (r.secondsToConfirm === undefined ? [] : [r.secondsToConfirm]));
   return {
     sent: results.filter((r) => r.txid).length,
@@ -200,15 +225,24 @@ export const simulateCommand: CliCommand = {
   async handler([file], opts, ctx) {
     const scenario = parseScenario(readJsonFile(file!, MAX_SCENARIO_BYTES), file);
     if (!ctx.json && scenario.description) ctx.io.out(scenario.description);
-    const results = await simulate(scenario, { devnetDir: opts['dir'] as string, log: (l) => !ctx.json && ctx.io.out(l), source: file, signal: ctx.signal });
+    const results = await simulate(scenario, {
+      devnetDir: opts['dir'] as string,
+      log: (l) => !ctx.json && ctx.io.out(l),
+      source: file,
+      signal: ctx.signal,
+    });
     const totals = summarize(results);
     if (ctx.json) ctx.io.out(JSON.stringify({ results, totals }, null, 2));
     else {
       ctx.io.out('');
-      for (const r of results) ctx.io.out(`#${r.index} ${r.from} -> ${r.to} ${r.amount}: ${r.status}${r.txid ? ` ${r.txid}` : ''}${r.secondsToConfirm !== undefined ? ` (${r.secondsToConfirm} s, height ${r.height})` : ''}${r.error ? ` (${r.error})` : ''}`);
-      ctx.io.out(`sent ${totals.sent}, confirmed ${totals.confirmed}, failed ${totals.failed}, still pending ${totals.pending}; time to confirmation: mean ${totals.meanSecondsToConfirm ?? '-'} s, max ${totals.maxSecondsToConfirm ?? '-'} s`);
+      for (const r of results)
+        ctx.io.out(
+          `#${r.index} ${r.from} -> ${r.to} ${r.amount}: ${r.status}${r.txid ? ` ${r.txid}` : ''}${r.secondsToConfirm !== undefined ? ` (${r.secondsToConfirm} s, height ${r.height})` : ''}${r.error ? ` (${r.error})` : ''}`,
+        );
+      ctx.io.out(
+        `sent ${totals.sent}, confirmed ${totals.confirmed}, failed ${totals.failed}, still pending ${totals.pending}; time to confirmation: mean ${totals.meanSecondsToConfirm ?? '-'} s, max ${totals.maxSecondsToConfirm ?? '-'} s`,
+      );
     }
     return totals.pending === 0 && totals.failed === 0 ? 0 : 1;
   },
 };
-

@@ -18,7 +18,8 @@ import { opensslVerifier } from '../shared/node/verify/verifier.js';
 /** Mismatches listed at most (the count is always complete). */
 const MAX_LISTED = 5;
 
-const sameCoin = (a: Coin, b: Coin): boolean => a.value === b.value && a.height === b.height && a.coinbase === b.coinbase && toHex(a.scriptPubKey) === toHex(b.scriptPubKey);
+const sameCoin = (a: Coin, b: Coin): boolean =>
+  a.value === b.value && a.height === b.height && a.coinbase === b.coinbase && toHex(a.scriptPubKey) === toHex(b.scriptPubKey);
 
 interface Report {
   readonly lines: string[];
@@ -37,11 +38,15 @@ function replay(store: LmdbChainStore, r: Report, params: ConstructorParameters<
     const res = block ? fresh.processBlock(block, now) : undefined;
     if (!block || res?.status !== 'accepted' || fresh.height !== h || res.invalid.length) {
       r.problems++;
-      r.lines.push(`block ${h} ${hashToHex(e.hash).slice(0, 16)}…: ${!block ? 'missing from the store' : res?.status === 'accepted' && res.invalid.length ? res.invalid[0]!.error.message : `not accepted (${res?.status})`}`);
+      r.lines.push(
+        `block ${h} ${hashToHex(e.hash).slice(0, 16)}…: ${!block ? 'missing from the store' : res?.status === 'accepted' && res.invalid.length ? res.invalid[0]!.error.message : `not accepted (${res?.status})`}`,
+      );
       break;
     }
   }
-  r.lines.push(`chain: ${fresh.height} of ${stored.height} stored block(s) re-validated from genesis, tip ${hashToHex(stored.tip.hash).slice(0, 16)}…`);
+  r.lines.push(
+    `chain: ${fresh.height} of ${stored.height} stored block(s) re-validated from genesis, tip ${hashToHex(stored.tip.hash).slice(0, 16)}…`,
+  );
   return mem;
 }
 
@@ -84,7 +89,9 @@ function compareWalletIndex(store: LmdbChainStore, mem: MemoryChainStore, r: Rep
   }
   for (const k of want.keys()) if (!have.has(k)) bad.push(`${k} missing from the wallet index`);
   r.problems += bad.length;
-  r.lines.push(`wallet index: ${have.size} coin(s) of ${keys.size} key(s), ${want.size} from the replay: ${bad.length ? `${bad.length} differ` : 'equal'}`);
+  r.lines.push(
+    `wallet index: ${have.size} coin(s) of ${keys.size} key(s), ${want.size} from the replay: ${bad.length ? `${bad.length} differ` : 'equal'}`,
+  );
   for (const b of bad.slice(0, MAX_LISTED)) r.lines.push(`  ${b}`);
 }
 
@@ -112,7 +119,10 @@ export const verifyCommand: CliCommand = {
       store.close();
     }
     for (const l of r.lines) ctx.io.out(l);
-    if (r.problems) throw new CliError(`${dir}: ${r.problems} problem(s); rebuild it with \`mvb-wallet resync\` (a wallet) or \`mvb-miner --resync\` (a miner)`);
+    if (r.problems)
+      throw new CliError(
+        `${dir}: ${r.problems} problem(s); rebuild it with \`mvb-wallet resync\` (a wallet) or \`mvb-miner --resync\` (a miner)`,
+      );
     ctx.io.out(`${dir}: consistent`);
     return 0;
   },

@@ -67,7 +67,12 @@ export interface PaymentRecord {
   readonly inputs: readonly { readonly outpoint: string; readonly value: string; readonly pkh: string }[];
   readonly outputs: readonly TxoSummary[];
   readonly block?: BlockRef;
-  readonly failure?: { readonly kind: 'conflict' | 'missing'; readonly detail: string; readonly conflictTxid?: string; readonly at: number };
+  readonly failure?: {
+    readonly kind: 'conflict' | 'missing';
+    readonly detail: string;
+    readonly conflictTxid?: string;
+    readonly at: number;
+  };
 }
 
 /**
@@ -128,13 +133,36 @@ export interface BestHeard {
 
 /** What the commit hook noticed, for the sync command to print. */
 export type WalletEvent =
-  | { readonly kind: 'confirmed'; readonly txid: string; readonly block: BlockRef; readonly incoming?: { readonly amount: bigint; readonly pkhs: readonly string[] } }
+  | {
+      readonly kind: 'confirmed';
+      readonly txid: string;
+      readonly block: BlockRef;
+      readonly incoming?: { readonly amount: bigint; readonly pkhs: readonly string[] };
+    }
   | { readonly kind: 'unconfirmed'; readonly txid: string; readonly height: number }
   | { readonly kind: 'failed'; readonly txid: string; readonly detail: string }
   | { readonly kind: 'revived'; readonly txid: string }
-  | { readonly kind: 'received'; readonly txid: string; readonly amount: bigint; readonly pkhs: string[]; readonly block: BlockRef; readonly coinbase: boolean }
-  | { readonly kind: 'incoming'; readonly txid: string; readonly amount: bigint; readonly pkhs: readonly string[]; readonly from: string | null }
-  | { readonly kind: 'incoming-dropped'; readonly txid: string; readonly reason: 'conflict' | 'missing' | 'expired'; readonly detail: string };
+  | {
+      readonly kind: 'received';
+      readonly txid: string;
+      readonly amount: bigint;
+      readonly pkhs: string[];
+      readonly block: BlockRef;
+      readonly coinbase: boolean;
+    }
+  | {
+      readonly kind: 'incoming';
+      readonly txid: string;
+      readonly amount: bigint;
+      readonly pkhs: readonly string[];
+      readonly from: string | null;
+    }
+  | {
+      readonly kind: 'incoming-dropped';
+      readonly txid: string;
+      readonly reason: 'conflict' | 'missing' | 'expired';
+      readonly detail: string;
+    };
 
 export function pkhOf(scriptPubKey: Uint8Array): string | null {
   const h = p2pkhHash(scriptPubKey);
@@ -147,7 +175,11 @@ export function outputSummaries(tx: Tx): TxoSummary[] {
 }
 
 /** Net effect of a transaction on a set of pubkey hashes: outputs to them minus inputs from them. */
-export function netFor(inputs: readonly TxoSummary[], outputs: readonly TxoSummary[], pkhs: ReadonlySet<string>): { net: bigint; spent: bigint; received: bigint } {
+export function netFor(
+  inputs: readonly TxoSummary[],
+  outputs: readonly TxoSummary[],
+  pkhs: ReadonlySet<string>,
+): { net: bigint; spent: bigint; received: bigint } {
   let spent = 0n;
   let received = 0n;
   for (const i of inputs) if (i.pkh && pkhs.has(i.pkh)) spent += BigInt(i.value);
@@ -292,7 +324,8 @@ export class WalletDb {
   /** Why an incoming payment will not confirm as it is, or undefined while it still can. */
   private incomingProblem(r: IncomingRecord, now: number): { reason: 'mined' | 'missing' | 'expired'; detail: string } | undefined {
     if (this.history.get(r.txid)) return { reason: 'mined', detail: 'it is in a block already' };
-    if (now - r.seenAt > INCOMING_TTL_MS) return { reason: 'expired', detail: `not mined within ${Math.round(INCOMING_TTL_MS / 3600_000)} h of being heard` };
+    if (now - r.seenAt > INCOMING_TTL_MS)
+      return { reason: 'expired', detail: `not mined within ${Math.round(INCOMING_TTL_MS / 3600_000)} h of being heard` };
     for (const i of r.inputs) {
       const o = parseOutpointKey(i.outpoint);
       if (this.store.getCoin(o.txid, o.vout) === undefined) {
@@ -318,7 +351,8 @@ export class WalletDb {
         if (p !== undefined) return { stored: false, reason: `conflicts with our pending payment ${p}` };
       }
       for (const other of this.allIncoming()) {
-        if (other.inputs.some((i) => mine.has(i.outpoint))) return { stored: false, reason: `conflicts with incoming payment ${other.txid} heard first` };
+        if (other.inputs.some((i) => mine.has(i.outpoint)))
+          return { stored: false, reason: `conflicts with incoming payment ${other.txid} heard first` };
       }
       this.incoming.putSync(r.txid, r);
       this.events.push({ kind: 'incoming', txid: r.txid, amount: BigInt(r.amount), pkhs: r.toPkhs, from: r.fromAddress });
@@ -447,7 +481,14 @@ export class WalletDb {
   }
 
   /** 2a. A connected transaction's inputs: what they spent, and the payments they conflict with. */
-  private connectInputs(tx: Tx, id: string, height: number, undo: readonly { value: bigint; scriptPubKey: Uint8Array }[], cursor: { u: number }, ctx: BatchContext): TxoSummary[] {
+  private connectInputs(
+    tx: Tx,
+    id: string,
+    height: number,
+    undo: readonly { value: bigint; scriptPubKey: Uint8Array }[],
+    cursor: { u: number },
+    ctx: BatchContext,
+  ): TxoSummary[] {
     const inputs: TxoSummary[] = [];
     for (const inp of tx.inputs) {
       const k = outpointKey(inp.prevTxid, inp.vout);
@@ -511,7 +552,8 @@ export class WalletDb {
         this.coins.removeSync(k);
         if (ctx.spentHere.has(k)) continue;
         const inc = ctx.incomingBySpend.get(k);
-        if (inc !== undefined) this.dropIncoming(inc, 'missing', `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`);
+        if (inc !== undefined)
+          this.dropIncoming(inc, 'missing', `its input ${displayOutpoint(c.txid, c.vout)} no longer exists (a reorganisation removed it)`);
         // Gone without being spent here: the block that created it was disconnected.
         const r = this.reserved.get(k);
         const q = r === undefined ? undefined : this.payments.get(r);
@@ -619,7 +661,7 @@ export class WalletDb {
     const tipHash = this.store.getTip();
     if (!tipHash) return undefined;
     const hashes: Uint8Array[] = [];
-    for (let h: Uint8Array | undefined = tipHash; h; ) {
+    for (let h: Uint8Array | undefined = tipHash; h;) {
       hashes.push(h);
       const blk = this.store.getBlock(h);
       if (!blk) throw new Error(`block ${hashToHex(h)} missing from the chain store`);

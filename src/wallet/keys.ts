@@ -73,7 +73,12 @@ export function resolveLocal(ks: KeyStore, text: string, addressVersion: number,
 }
 
 /** Where a payment goes: a local name, or any address of this network. */
-export function resolveDestination(ks: KeyStore, text: string, addressVersion: number, networkName: string): { pkh: Uint8Array; address: string; name?: string } {
+export function resolveDestination(
+  ks: KeyStore,
+  text: string,
+  addressVersion: number,
+  networkName: string,
+): { pkh: Uint8Array; address: string; name?: string } {
   const local = localKeys(ks, addressVersion);
   const byName = local.find((k) => k.name === text);
   if (byName) return { pkh: byName.pubkeyHash, address: byName.address, name: byName.name };

@@ -88,18 +88,25 @@ export function buildPayment(r: PaymentRequest): BuiltPayment {
     const change = total - need;
     const outputs = [p2pkhOutput(r.amount, r.toPkh)];
     if (change > 0n) outputs.push(p2pkhOutput(change, r.fromPkh));
-    const tx = signP2pkhTx(selected.map((c) => {
-      const o = parseOutpointKey(c.outpoint);
-      return { prevTxid: o.txid, vout: o.vout, secretKey: r.secretKey };
-    }), outputs);
+    const tx = signP2pkhTx(
+      selected.map((c) => {
+        const o = parseOutpointKey(c.outpoint);
+        return { prevTxid: o.txid, vout: o.vout, secretKey: r.secretKey };
+      }),
+      outputs,
+    );
     const size = txSize(tx);
     if (size > params.maxTxBytes) {
-      throw new CliError(`the transaction would be ${size} bytes, over the limit of ${params.maxTxBytes}: it needs ${selected.length} small coins; send less`);
+      throw new CliError(
+        `the transaction would be ${size} bytes, over the limit of ${params.maxTxBytes}: it needs ${selected.length} small coins; send less`,
+      );
     }
     const minFee = feeFor(minRate, size);
     if (r.fee !== undefined) {
       if (r.fee < minFee) {
-        throw new CliError(`fee ${formatCoins(r.fee)} is below the minimum relay fee: ${formatCoins(minFee)} for ${size} bytes at ${minRate} base units per byte`);
+        throw new CliError(
+          `fee ${formatCoins(r.fee)} is below the minimum relay fee: ${formatCoins(minFee)} for ${size} bytes at ${minRate} base units per byte`,
+        );
       }
       return checkAsNodesWould({ tx, fee, size, inputs: selected, change }, r);
     }
@@ -144,13 +151,17 @@ function shortfall(
   const held = heldTotal > 0n ? `, ${formatCoins(heldTotal)} more held by pending payments` : '';
   const imm = immatureTotal > 0n ? `, ${formatCoins(immatureTotal)} not yet mature` : '';
   const need = feeUnknown ? `${formatCoins(r.amount)} plus the fee` : `${formatCoins(needFor(matureCount))} (amount + fee)`;
-  return new CliError(`insufficient funds: ${r.fromName} has ${formatCoins(matureTotal)} spendable${held}${imm}; this payment needs ${need}`);
+  return new CliError(
+    `insufficient funds: ${r.fromName} has ${formatCoins(matureTotal)} spendable${held}${imm}; this payment needs ${need}`,
+  );
 }
 
 /** The rules a node will apply, checked before anything is stored. */
 function checkAsNodesWould(p: BuiltPayment, r: PaymentRequest): BuiltPayment {
   const script = p2pkhScript(r.fromPkh);
-  const view = new Map<string, Coin>(p.inputs.map((c) => [c.outpoint, { value: BigInt(c.value), scriptPubKey: script, height: c.height, coinbase: c.coinbase }]));
+  const view = new Map<string, Coin>(
+    p.inputs.map((c) => [c.outpoint, { value: BigInt(c.value), scriptPubKey: script, height: c.height, coinbase: c.coinbase }]),
+  );
   checkTxSanity(p.tx, r.params);
   checkTxScripts(p.tx, { getCoin: (t, v) => view.get(outpointKey(t, v)) }, opensslVerifier);
   return p;

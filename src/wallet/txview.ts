@@ -24,7 +24,16 @@ export interface TxEntry {
 export function walletTxs(db: WalletDb): TxEntry[] {
   const out = new Map<string, TxEntry>();
   for (const h of db.allHistory()) {
-    out.set(h.txid, { txid: h.txid, status: 'confirmed', height: h.block.height, blockHash: h.block.hash, time: h.block.time * 1000, coinbase: h.coinbase, inputs: h.inputs, outputs: h.outputs });
+    out.set(h.txid, {
+      txid: h.txid,
+      status: 'confirmed',
+      height: h.block.height,
+      blockHash: h.block.hash,
+      time: h.block.time * 1000,
+      coinbase: h.coinbase,
+      inputs: h.inputs,
+      outputs: h.outputs,
+    });
   }
   for (const p of db.allPayments()) {
     const mined = out.get(p.txid);
@@ -75,12 +84,19 @@ export interface TxMeaning {
 }
 
 /** What e means for the keys in scope; undefined if it does not touch them. */
-export function meaning(e: TxEntry, scope: ReadonlySet<string>, nameOf: ReadonlyMap<string, string>, addressVersion: number): TxMeaning | undefined {
+export function meaning(
+  e: TxEntry,
+  scope: ReadonlySet<string>,
+  nameOf: ReadonlyMap<string, string>,
+  addressVersion: number,
+): TxMeaning | undefined {
   const { net, spent, received } = netFor(e.inputs, e.outputs, scope);
   if (spent === 0n && received === 0n) return undefined;
   const addr = (pkh: string) => encodeAddress(fromHex(pkh), addressVersion);
   const outside = (r: TxoSummary) => r.pkh === null || !scope.has(r.pkh);
-  const names = [...new Set([...e.inputs, ...e.outputs].filter((r) => r.pkh !== null && scope.has(r.pkh)).map((r) => nameOf.get(r.pkh!)!))].filter(Boolean).sort();
+  const names = [...new Set([...e.inputs, ...e.outputs].filter((r) => r.pkh !== null && scope.has(r.pkh)).map((r) => nameOf.get(r.pkh!)!))]
+    .filter(Boolean)
+    .sort();
   if (spent === 0n) {
     const from = e.inputs.find(outside);
     return { direction: 'in', amount: net, fee: null, counterparty: e.coinbase ? 'coinbase' : from?.pkh ? addr(from.pkh) : null, names };

@@ -28,7 +28,12 @@ export async function withWallet<T>(ctx: CommandContext, f: (w: OpenWallet) => P
 }
 
 /** Whether a coin can be spent in the next block, and if not, in how many blocks (the core's rule). */
-export function maturity(coinHeight: number, coinbase: boolean, tipHeight: number, coinbaseMaturity: number): { mature: boolean; inBlocks: number } {
+export function maturity(
+  coinHeight: number,
+  coinbase: boolean,
+  tipHeight: number,
+  coinbaseMaturity: number,
+): { mature: boolean; inBlocks: number } {
   const inBlocks = blocksToMaturity({ height: coinHeight, coinbase }, tipHeight + 1, coinbaseMaturity);
   return { mature: inBlocks === 0, inBlocks };
 }

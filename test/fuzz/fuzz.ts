@@ -87,7 +87,11 @@ export function mutate(rng: Rng, valid: Uint8Array): Uint8Array {
       return Uint8Array.from([...b, ...rng.bytes(rng.int(64) + 1)]);
     case 6: {
       // A CompactSize or length field claiming the most it can.
-      const huge = [Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), Uint8Array.of(0xfe, 0xff, 0xff, 0xff, 0xff), Uint8Array.of(0xfd, 0xff, 0xff)][rng.int(3)]!;
+      const huge = [
+        Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+        Uint8Array.of(0xfe, 0xff, 0xff, 0xff, 0xff),
+        Uint8Array.of(0xfd, 0xff, 0xff),
+      ][rng.int(3)]!;
       const c = Uint8Array.from(b);
       c.set(huge.subarray(0, Math.min(huge.length, c.length - at)), at);
       return c;
@@ -111,7 +115,14 @@ export function corpus() {
   const tx = transfer(coinbaseCoin(blocks[0]!), bob, 1000n);
   const rich = gen.block(blocks[5]!, { txs: [transfer(coinbaseCoin(blocks[1]!), alice, 500n)] });
   const headers = blocks.map((b) => b.header);
-  const status = encodeStatus({ tipHash: new Uint8Array(32).fill(3), height: 6, chainWork: 123456789n, blockServerPort: 2607, nodeId: new Uint8Array(8).fill(5), mempoolSize: 2 });
+  const status = encodeStatus({
+    tipHash: new Uint8Array(32).fill(3),
+    height: 6,
+    chainWork: 123456789n,
+    blockServerPort: 2607,
+    nodeId: new Uint8Array(8).fill(5),
+    mempoolSize: 2,
+  });
   const samples: Record<string, Uint8Array> = {
     tx: encodeTx(tx),
     block: encodeBlock(rich),
@@ -190,7 +201,15 @@ export function runCases(seed: number, from: number, count: number, current?: In
     try {
       ts[name]!(input);
     } catch (e) {
-      if (!expected(e)) res.crashes.push({ target: name, index: i, error: String((e as Error)?.stack ?? e).split('\n').slice(0, 3).join(' | ') });
+      if (!expected(e))
+        res.crashes.push({
+          target: name,
+          index: i,
+          error: String((e as Error)?.stack ?? e)
+            .split('\n')
+            .slice(0, 3)
+            .join(' | '),
+        });
     }
     res.slowestMs = Math.max(res.slowestMs, performance.now() - t0);
     res.cases++;
@@ -245,7 +264,12 @@ export function* datagrams(seed: number, n: number): Generator<{ bytes: Uint8Arr
     const type = port === 'tx' ? MsgType.Tx : MsgType.Status;
     const payload = port === 'tx' ? c.samples['tx']! : c.samples['status']!;
     const pick = rng.int(3);
-    const bytes = pick === 0 ? rng.bytes(rng.int(200)) : pick === 1 ? mutate(rng, encodeFrame(c.params, type, payload)) : encodeFrame(c.params, type, mutate(rng, payload));
+    const bytes =
+      pick === 0
+        ? rng.bytes(rng.int(200))
+        : pick === 1
+          ? mutate(rng, encodeFrame(c.params, type, payload))
+          : encodeFrame(c.params, type, mutate(rng, payload));
     yield { bytes, port };
   }
 }

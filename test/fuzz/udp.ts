@@ -13,11 +13,15 @@ export async function fuzzUdp(seed: number, n: number): Promise<{ sent: number; 
   await watcher.start();
   // Many loopback sources (127.0.0.100-199), each under the per-source rate limit.
   const socks = await Promise.all(
-    Array.from({ length: 100 }, (_, k) => new Promise<dgram.Socket>((r) => {
-      const s = dgram.createSocket('udp4');
-      s.on('error', () => {});
-      s.bind(0, `127.0.0.${100 + k}`, () => r(s));
-    })),
+    Array.from(
+      { length: 100 },
+      (_, k) =>
+        new Promise<dgram.Socket>((r) => {
+          const s = dgram.createSocket('udp4');
+          s.on('error', () => {});
+          s.bind(0, `127.0.0.${100 + k}`, () => r(s));
+        }),
+    ),
   );
   let sent = 0;
   try {
@@ -27,7 +31,14 @@ export async function fuzzUdp(seed: number, n: number): Promise<{ sent: number; 
     }
     watcher.latest.clear();
     // Still announcing its tip after the flood: alive and its event loop turning.
-    const announced = await waitFor(() => watcher.of(m.info.nodeId) !== undefined, 10_000, () => 'no status after the flood').then(() => true, () => false);
+    const announced = await waitFor(
+      () => watcher.of(m.info.nodeId) !== undefined,
+      10_000,
+      () => 'no status after the flood',
+    ).then(
+      () => true,
+      () => false,
+    );
     return { sent, alive: m.child.exitCode === null, announced, output: m.output() };
   } finally {
     for (const s of socks) s.close();
@@ -36,4 +47,3 @@ export async function fuzzUdp(seed: number, n: number): Promise<{ sent: number; 
     removeDir(dir);
   }
 }
-

@@ -48,7 +48,8 @@ function attack(plan: AttackPlan): AttackCounts {
   const blocks = Buffer.from(plan.blocksRequestHex, 'hex');
   const slots: { address: string; mode: AttackMode; connected: boolean }[] = [];
   let everConnected = 0;
-  for (const g of plan.groups) for (const address of g.addresses) for (let i = 0; i < g.perAddress; i++) slots.push({ address, mode: g.mode, connected: false });
+  for (const g of plan.groups)
+    for (const address of g.addresses) for (let i = 0; i < g.perAddress; i++) slots.push({ address, mode: g.mode, connected: false });
   const open = (slot: (typeof slots)[number]): void => {
     const s = net.connect({ host: '127.0.0.1', port: plan.port, localAddress: slot.address });
     const timers: NodeJS.Timeout[] = [];

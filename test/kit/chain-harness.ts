@@ -21,7 +21,10 @@ export const STORE_KINDS: readonly StoreKind[] = ['memory', 'lmdb'];
 export function coinsOf(store: ChainStore): Map<string, Coin> {
   if (store instanceof MemoryChainStore) return new Map(store.coins);
   // LMDB hands back Buffers: compare as plain bytes, as the memory store holds them.
-  if (store instanceof LmdbChainStore) return new Map([...store.allCoins()].map((c) => [outpointKey(c.txid, c.vout), { ...c.coin, scriptPubKey: Uint8Array.from(c.coin.scriptPubKey) }]));
+  if (store instanceof LmdbChainStore)
+    return new Map(
+      [...store.allCoins()].map((c) => [outpointKey(c.txid, c.vout), { ...c.coin, scriptPubKey: Uint8Array.from(c.coin.scriptPubKey) }]),
+    );
   throw new Error('coinsOf: unknown store');
 }
 

@@ -53,5 +53,9 @@ export async function getJson<T = any>(base: string, path: string): Promise<T> {
 }
 
 export function waitHeight(ex: Explorer, h: number, timeoutMs = 20_000): Promise<true> {
-  return waitFor(() => ex.chain.height >= h || undefined, timeoutMs, () => `explorer at height ${ex.chain.height}, waiting for ${h}`);
+  return waitFor(
+    () => ex.chain.height >= h || undefined,
+    timeoutMs,
+    () => `explorer at height ${ex.chain.height}, waiting for ${h}`,
+  );
 }

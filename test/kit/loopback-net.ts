@@ -33,9 +33,21 @@ export class LoopbackNet {
    * Starts a miner paying rewards to address, on datadir (a fresh folder named after dirPrefix if
    * not given) and on ports p (this network's unless given); close() stops it.
    */
-  async miner(o: { address: string; args?: string[]; sets?: Record<string, unknown>; datadir?: string; dirPrefix?: string; ports?: NetPorts }): Promise<MinerProc> {
+  async miner(o: {
+    address: string;
+    args?: string[];
+    sets?: Record<string, unknown>;
+    datadir?: string;
+    dirPrefix?: string;
+    ports?: NetPorts;
+  }): Promise<MinerProc> {
     const datadir = o.datadir ?? this.tempDir(o.dirPrefix ?? 'miner');
-    const m = await startMiner({ ports: o.ports ?? this.ports, datadir, args: ['--address', o.address, ...(o.args ?? [])], sets: o.sets ?? {} });
+    const m = await startMiner({
+      ports: o.ports ?? this.ports,
+      datadir,
+      args: ['--address', o.address, ...(o.args ?? [])],
+      sets: o.sets ?? {},
+    });
     this.procs.push(m);
     return m;
   }

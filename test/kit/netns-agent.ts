@@ -28,7 +28,15 @@ function out(o: unknown): void {
 }
 
 const statusListener = new StatusListener(params, settings.statusPort, (s, from) => {
-  out({ ev: 'status', nodeId: toHex(s.nodeId), height: s.height, tip: hashToHex(s.tipHash), chainWork: s.chainWork.toString(), mempool: s.mempoolSize, from: from.address });
+  out({
+    ev: 'status',
+    nodeId: toHex(s.nodeId),
+    height: s.height,
+    tip: hashToHex(s.tipHash),
+    chainWork: s.chainWork.toString(),
+    mempool: s.mempoolSize,
+    from: from.address,
+  });
 });
 
 /** Blocks already fetched, by hash: a poll only downloads what is new. */
@@ -57,14 +65,17 @@ async function handle(line: string): Promise<void> {
   }
 }
 
-statusListener.listening().then(() => {
-  out({ ev: 'ready' });
-  const rl = createInterface({ input: process.stdin });
-  rl.on('line', (l) => void handle(l));
-  rl.on('close', () => {
-    void statusListener.close().then(() => process.exit(0));
-  });
-}, (e: Error) => {
-  out({ ev: 'error', error: e.message });
-  process.exit(1);
-});
+statusListener.listening().then(
+  () => {
+    out({ ev: 'ready' });
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (l) => void handle(l));
+    rl.on('close', () => {
+      void statusListener.close().then(() => process.exit(0));
+    });
+  },
+  (e: Error) => {
+    out({ ev: 'error', error: e.message });
+    process.exit(1);
+  },
+);

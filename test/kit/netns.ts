@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { type Block, decodeBlock } from '../../src/shared/core/block.js';
 import { fromHex, toHex } from '../../src/shared/core/bytes.js';
 import { ROOT, stopProcGroup, waitConverged, waitFor } from './procs.js';
-import { NamespaceSet, cleanupLeftovers as cleanupPrefixed, execIn, ip} from '../../src/lab/netns-primitives.js';
+import { NamespaceSet, cleanupLeftovers as cleanupPrefixed, execIn, ip } from '../../src/lab/netns-primitives.js';
 
 // Why namespaces cannot be used here (Linux, root and `ip` are needed), and the namespaces that exist.
 export { listNamespaces, netnsUnavailable } from '../../src/lab/netns-primitives.js';
@@ -141,7 +141,13 @@ export class StatusView {
 
   /** Waits until every listed node announces the same tip at height >= minHeight. */
   converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<HeardStatus> {
-    return waitConverged(nodeIds, (n) => this.latest.get(n), (s) => s.tip, minHeight, timeoutMs);
+    return waitConverged(
+      nodeIds,
+      (n) => this.latest.get(n),
+      (s) => s.tip,
+      minHeight,
+      timeoutMs,
+    );
   }
 }
 
@@ -209,7 +215,12 @@ export class NetnsAgent {
     let ready = false;
     const agent = new NetnsAgent(host, child, onStatus, () => (ready = true));
     try {
-      await waitFor(() => ready, 15_000, () => `agent in ${host.name} did not start: ${agent.errText}`, agent.exited);
+      await waitFor(
+        () => ready,
+        15_000,
+        () => `agent in ${host.name} did not start: ${agent.errText}`,
+        agent.exited,
+      );
     } catch (e) {
       await agent.stop();
       throw e;

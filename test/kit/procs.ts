@@ -92,10 +92,28 @@ export interface StartMinerOptions {
 
 export async function startMiner(o: StartMinerOptions): Promise<MinerProc> {
   const [bsp] = o.sets?.['blockServerPort'] !== undefined ? [Number(o.sets['blockServerPort'])] : await freePorts(1);
-  const args = [MINER_BIN, '--network', 'devnet', '--datadir', o.datadir, '--threads', '1', '--json', ...netSets(o.ports, { blockServerPort: bsp, ...o.sets }), ...(o.args ?? [])];
+  const args = [
+    MINER_BIN,
+    '--network',
+    'devnet',
+    '--datadir',
+    o.datadir,
+    '--threads',
+    '1',
+    '--json',
+    ...netSets(o.ports, { blockServerPort: bsp, ...o.sets }),
+    ...(o.args ?? []),
+  ];
   const wrapped = (o.wrap?.length ?? 0) > 0;
   const [cmd, ...pre] = wrapped ? [...o.wrap!, process.execPath] : [process.execPath];
-  const child = track(spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...(wrapped ? { detached: true } : {}) }), wrapped);
+  const child = track(
+    spawn(cmd!, [...pre, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+      ...(wrapped ? { detached: true } : {}),
+    }),
+    wrapped,
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -120,7 +138,11 @@ export async function startMiner(o: StartMinerOptions): Promise<MinerProc> {
 }
 
 /** Ends a process we started, by its PID, and waits for it (SIGKILL after a grace period). */
-export async function stopProc(p: { child: ChildProcess; exited: Promise<number | null> }, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
+export async function stopProc(
+  p: { child: ChildProcess; exited: Promise<number | null> },
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 10_000,
+): Promise<number | null> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
   p.child.kill(signal);
   const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
@@ -136,7 +158,12 @@ export async function stopProc(p: { child: ChildProcess; exited: Promise<number 
 export const stopProcGroup = stopProcessGroup;
 
 /** Polls cond every 25 ms until it returns a value, or fails after timeoutMs with describe(). */
-export async function waitFor<T>(cond: () => T | undefined | false, timeoutMs: number, describe: () => string, abortOn?: Promise<unknown>): Promise<T> {
+export async function waitFor<T>(
+  cond: () => T | undefined | false,
+  timeoutMs: number,
+  describe: () => string,
+  abortOn?: Promise<unknown>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let aborted = false;
   void abortOn?.then(() => (aborted = true));
@@ -190,7 +217,13 @@ export class StatusWatcher {
 
   /** Waits until every listed node announces the same tip at height >= minHeight. */
   async converged(nodeIds: readonly string[], minHeight: number, timeoutMs: number): Promise<Status> {
-    return waitConverged(nodeIds, (n) => this.latest.get(n), (s) => toHex(s.tipHash), minHeight, timeoutMs);
+    return waitConverged(
+      nodeIds,
+      (n) => this.latest.get(n),
+      (s) => toHex(s.tipHash),
+      minHeight,
+      timeoutMs,
+    );
   }
 
   close(): Promise<void> {
@@ -228,7 +261,12 @@ export function waitConverged<S extends { readonly height: number }>(
 }
 
 /** Like waitFor, for conditions that need I/O: one check at a time, every intervalMs. */
-export async function waitForAsync<T>(cond: () => Promise<T | undefined | false>, timeoutMs: number, describe: () => string, intervalMs = 250): Promise<T> {
+export async function waitForAsync<T>(
+  cond: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  describe: () => string,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined | false;

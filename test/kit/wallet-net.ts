@@ -110,7 +110,12 @@ export async function wallet(
 }
 
 /** Runs the built mvb-wallet as a child process. */
-export function walletProcess(datadir: string, sets: Record<string, unknown>, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { child: ChildProcess }> {
+export function walletProcess(
+  datadir: string,
+  sets: Record<string, unknown>,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult & { child: ChildProcess }> {
   const child = track(
     spawn(process.execPath, [WALLET_BIN, args[0]!, '--datadir', datadir, '--network', 'devnet', ...setArgs(sets), ...args.slice(1)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,7 +126,9 @@ export function walletProcess(datadir: string, sets: Record<string, unknown>, ar
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, out: out.trimEnd(), err: err.trimEnd(), child })));
+  return new Promise((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? -1, out: out.trimEnd(), err: err.trimEnd(), child })),
+  );
 }
 
 // ------------------------------------------------------------------ the miner-like peer
@@ -164,7 +171,11 @@ export class TestMiner {
   build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[] } = {}): Block {
     const parent = o.parent ?? this.chain.tip;
     const height = parent.height + 1;
-    const cb = makeCoinbase(height, [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)], new TextEncoder().encode(`test miner ${this.counter++}`));
+    const cb = makeCoinbase(
+      height,
+      [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)],
+      new TextEncoder().encode(`test miner ${this.counter++}`),
+    );
     const time = Math.max(parent.header.time, this.chain.medianTimePast(parent)) + 1;
     const b = assembleBlock(parent.hash, [cb, ...(o.txs ?? [])], time, this.chain.requiredBits(parent));
     const header = solveHeader(b.header, 10_000_000);
@@ -190,7 +201,10 @@ export class TestMiner {
   /** Resolves with the first transaction heard on the transaction port with this txid. */
   waitTx(id: string, timeoutMs = 10_000): Promise<Tx> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`transaction ${id} not heard within ${timeoutMs} ms (heard ${this.txs.length})`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`transaction ${id} not heard within ${timeoutMs} ms (heard ${this.txs.length})`)),
+        timeoutMs,
+      );
       const check = () => {
         const tx = this.txs.find((x) => hashToHex(txid(x)) === id);
         if (tx) {

@@ -17,7 +17,8 @@ export function parseHttp(v: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(v);
   const host = m?.[1]?.replace(/^\[|\]$/g, '');
   const port = Number(m?.[2]);
-  if (!m || !host || (host !== 'localhost' && !isIP(host)) || port > 65535) throw new CliError(`invalid --http "${v}": expected HOST:PORT, e.g. 127.0.0.1:3000 or 0.0.0.0:3000`, 2);
+  if (!m || !host || (host !== 'localhost' && !isIP(host)) || port > 65535)
+    throw new CliError(`invalid --http "${v}": expected HOST:PORT, e.g. 127.0.0.1:3000 or 0.0.0.0:3000`, 2);
   return { host, port };
 }
 
@@ -26,14 +27,21 @@ export function urlsFor(host: string, port: number): string[] {
   const fmt = (h: string) => `http://${h.includes(':') ? `[${h}]` : h}:${port}/`;
   if (host !== '0.0.0.0' && host !== '::') return [fmt(host)];
   const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(fmt(a.address));
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(fmt(a.address));
   return out.length ? out : [fmt('127.0.0.1')];
 }
 
 export const runExplorerCommand: CliCommand = {
   name: '',
   describe: 'Run the mvb explorer: follows the best chain, hears transactions and miners, serves a live page and an Esplora-compatible API',
-  options: [{ flags: '--http <host:port>', description: `where to serve HTTP (a LAN address such as 0.0.0.0:3000 only when asked)`, default: DEFAULT_HTTP }],
+  options: [
+    {
+      flags: '--http <host:port>',
+      description: `where to serve HTTP (a LAN address such as 0.0.0.0:3000 only when asked)`,
+      default: DEFAULT_HTTP,
+    },
+  ],
   async handler(_args, opts, ctx) {
     const { host, port } = parseHttp(String(opts['http']));
     const datadir = (opts['datadir'] as string | undefined) ?? join(dirname(defaultDataDir('wallet', ctx.settings.network)), 'explorer');
@@ -41,7 +49,11 @@ export const runExplorerCommand: CliCommand = {
     prepareDataDir(datadir);
     // As the miner's and wallet's: a new data directory remembers its network.
     if (!existed) writeDatadirSettings(datadir, { network: ctx.settings.network });
-    const ex = new Explorer({ settings: ctx.settings, chainDir: join(datadir, 'chain'), log: (level, msg) => level === 'warn' && ctx.io.err(`warning: ${msg}`) });
+    const ex = new Explorer({
+      settings: ctx.settings,
+      chainDir: join(datadir, 'chain'),
+      log: (level, msg) => level === 'warn' && ctx.io.err(`warning: ${msg}`),
+    });
     const http = new ExplorerHttp(new Api(ex), (m) => ctx.io.err(`warning: ${m}`));
     try {
       await ex.start();

@@ -5,7 +5,7 @@
 const $ = (sel, root = document) => root.querySelector(sel);
 const view = $('#view');
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-const short = (h, n = 10) => (h && h.length > n ? `${h.slice(0, n)}…` : h ?? '');
+const short = (h, n = 10) => (h && h.length > n ? `${h.slice(0, n)}…` : (h ?? ''));
 /** Base units as coins, by string arithmetic (amounts are integers; no float rounding). */
 function coins(v) {
   const neg = v < 0;
@@ -49,8 +49,11 @@ async function render() {
 window.addEventListener('hashchange', async () => {
   $('#field-info').hidden = true;
   await render();
-// The network's name in the header on every page, deep links included (home() refreshes it).
-api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
+  // The network's name in the header on every page, deep links included (home() refreshes it).
+  api('/mvb/summary').then(
+    (sum) => ($('#network').textContent = `network ${sum.network}`),
+    () => {},
+  );
   // A new page starts at its top, its title below the sticky header (focus alone would scroll the
   // view's first line under the header); focus then moves without scrolling again.
   window.scrollTo(0, 0);
@@ -63,7 +66,13 @@ let lastTip = '';
 async function home() {
   // A redraw keeps keyboard focus on the block it was on.
   const focusedHash = document.activeElement?.closest?.('.block-node')?.dataset.hash;
-  const [sum, tree, mem, miners, reorgs] = await Promise.all([api('/mvb/summary'), api('/mvb/tree?last=24'), api('/mvb/mempool/blocks'), api('/mvb/miners'), api('/mvb/reorgs?limit=5')]);
+  const [sum, tree, mem, miners, reorgs] = await Promise.all([
+    api('/mvb/summary'),
+    api('/mvb/tree?last=24'),
+    api('/mvb/mempool/blocks'),
+    api('/mvb/miners'),
+    api('/mvb/reorgs?limit=5'),
+  ]);
   $('#network').textContent = `network ${sum.network}`;
   view.innerHTML = `
     <div class="stats">
@@ -95,14 +104,22 @@ function reorgLine(r) {
 }
 
 function projected(b, i) {
-  const rows = b.txs.map((t) => `<a class="mempool-tx mono" data-txid="${esc(t.txid)}" href="#/tx/${esc(t.txid)}">${esc(short(t.txid, 12))} · ${t.feeRate.toFixed(1)}/B · ${t.size} B</a>`).join('');
+  const rows = b.txs
+    .map(
+      (t) =>
+        `<a class="mempool-tx mono" data-txid="${esc(t.txid)}" href="#/tx/${esc(t.txid)}">${esc(short(t.txid, 12))} · ${t.feeRate.toFixed(1)}/B · ${t.size} B</a>`,
+    )
+    .join('');
   return `<div class="projected-block"><h3>${i === 0 ? 'next block' : `block +${i + 1}`}</h3>
     <div class="muted">${b.txCount} tx · ${b.bytes} bytes · fees ${coins(b.fees)} · ${b.minFeeRate.toFixed(1)}–${b.maxFeeRate.toFixed(1)} per byte</div>${rows}${b.txCount > b.txs.length ? `<div class="muted">… ${b.txCount - b.txs.length} more</div>` : ''}</div>`;
 }
 
 /** Heights left to right; the best chain on the top row, each stale branch on a row below. */
 function chainSvg(tree) {
-  const W = 86, H = 46, GAP = 30, ROW = 80;
+  const W = 86,
+    H = 46,
+    GAP = 30,
+    ROW = 80;
   const byHash = new Map(tree.blocks.map((b) => [b.hash, b]));
   const rowOf = new Map();
   let rows = 1;
@@ -118,12 +135,16 @@ function chainSvg(tree) {
   }
   const x = (b) => 10 + (b.height - tree.from) * (W + GAP);
   const y = (b) => 22 + rowOf.get(b.hash) * ROW;
-  let edges = '', nodes = '';
+  let edges = '',
+    nodes = '';
   for (const b of sorted) {
     const p = byHash.get(b.prev);
-    if (p) edges += `<path class="edge${b.active ? '' : ' stale'}" d="M${x(p) + W},${y(p) + H / 2} C${x(p) + W + GAP / 2},${y(p) + H / 2} ${x(b) - GAP / 2},${y(b) + H / 2} ${x(b)},${y(b) + H / 2}"/>`;
+    if (p)
+      edges += `<path class="edge${b.active ? '' : ' stale'}" d="M${x(p) + W},${y(p) + H / 2} C${x(p) + W + GAP / 2},${y(p) + H / 2} ${x(b) - GAP / 2},${y(b) + H / 2} ${x(b)},${y(b) + H / 2}"/>`;
     const cls = `block-node${b.active ? '' : ' stale'}${b.hash === tree.tip ? ' tip' : ''}${b.hash === freshHash ? ' fresh' : ''}`;
-    const tips = b.tips.length ? `<text class="miner-tip" x="${x(b)}" y="${y(b) - 5}">▲ ${esc(b.tips.length > 1 ? `${b.tips.length} miners` : b.tips[0])}</text>` : '';
+    const tips = b.tips.length
+      ? `<text class="miner-tip" x="${x(b)}" y="${y(b) - 5}">▲ ${esc(b.tips.length > 1 ? `${b.tips.length} miners` : b.tips[0])}</text>`
+      : '';
     nodes += `<a href="#/block/${esc(b.hash)}" class="${cls}" data-height="${b.height}" data-hash="${esc(b.hash)}" data-active="${b.active}"><title>block ${b.height} ${esc(b.hash)}${b.miner ? ` mined by ${esc(b.miner)}` : ''}</title>
       <rect x="${x(b)}" y="${y(b)}" width="${W}" height="${H}" rx="5"/><text x="${x(b) + 6}" y="${y(b) + 18}" font-size="16" font-weight="700">${b.height}</text>
       <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="13" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
@@ -140,7 +161,12 @@ function chainSvg(tree) {
 async function blockPage(hash) {
   const b = await api(`/mvb/block/${hash}`);
   const blk = b.block;
-  const fieldRows = b.fields.map((f) => `<tr data-field="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td class="mono">${f.start}–${f.end - 1}</td><td class="mono hash">${esc(b.headerHex.slice(f.start * 2, f.end * 2))}</td><td>${esc(f.meaning)}<br><span class="mono hash">${esc(f.value)}</span></td></tr>`).join('');
+  const fieldRows = b.fields
+    .map(
+      (f) =>
+        `<tr data-field="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td class="mono">${f.start}–${f.end - 1}</td><td class="mono hash">${esc(b.headerHex.slice(f.start * 2, f.end * 2))}</td><td>${esc(f.meaning)}<br><span class="mono hash">${esc(f.value)}</span></td></tr>`,
+    )
+    .join('');
   view.innerHTML = `
     <h1>Block ${blk.height} ${b.status.in_best_chain ? '<span class="badge ok">best chain</span>' : '<span class="badge warn">stale: not in the best chain</span>'}</h1>
     <p class="mono hash">${esc(blk.id)}</p>
@@ -162,10 +188,17 @@ async function blockPage(hash) {
 
 /** Hash, target and the network's limit on one log2 axis (0 to 256 bits). */
 function powSvg(p) {
-  const W = 900, X = (v) => 20 + (v / 256) * (W - 40);
+  const W = 900,
+    X = (v) => 20 + (v / 256) * (W - 40);
   const anchor = (v) => (v > 200 ? 'end' : v < 56 ? 'start' : 'middle');
-  const mark = (v, label, cls, dy) => `<line x1="${X(v)}" x2="${X(v)}" y1="20" y2="60" stroke="${cls}" stroke-width="3"/><text x="${X(v)}" y="${dy}" text-anchor="${anchor(v)}" fill="${cls}">${esc(label)}</text>`;
-  const ticks = [0, 64, 128, 192, 256].map((t) => `<line x1="${X(t)}" x2="${X(t)}" y1="36" y2="44" stroke="#999"/><text x="${X(t)}" y="95" text-anchor="${anchor(t)}" fill="#666">2^${t}</text>`).join('');
+  const mark = (v, label, cls, dy) =>
+    `<line x1="${X(v)}" x2="${X(v)}" y1="20" y2="60" stroke="${cls}" stroke-width="3"/><text x="${X(v)}" y="${dy}" text-anchor="${anchor(v)}" fill="${cls}">${esc(label)}</text>`;
+  const ticks = [0, 64, 128, 192, 256]
+    .map(
+      (t) =>
+        `<line x1="${X(t)}" x2="${X(t)}" y1="36" y2="44" stroke="#999"/><text x="${X(t)}" y="95" text-anchor="${anchor(t)}" fill="#666">2^${t}</text>`,
+    )
+    .join('');
   return `<svg id="pow-axis" viewBox="0 0 ${W} 100" width="100%" role="img" aria-label="hash 2^${p.log2Hash.toFixed(1)} below target 2^${p.log2Target.toFixed(1)}">
     <rect x="${X(0)}" y="30" width="${X(p.log2Target) - X(0)}" height="20" fill="#dcfce7"/><line x1="${X(0)}" x2="${X(256)}" y1="40" y2="40" stroke="#999"/>${ticks}
     ${mark(p.log2Hash, `hash ≈ 2^${p.log2Hash.toFixed(2)}`, '#1d7a36', 14)}${mark(p.log2Target, `target ≈ 2^${p.log2Target.toFixed(2)}`, '#0b5fa5', 76)}${p.log2PowLimit - p.log2Target > 1 ? mark(p.log2PowLimit, 'limit', '#a35a00', Math.abs(X(p.log2PowLimit) - X(p.log2Hash)) < 160 ? 76 : 14) : ''}</svg>
@@ -186,7 +219,9 @@ function merkleHtml(levels) {
   const out = [];
   for (let i = levels.length - 1; i >= 0; i--) {
     const cls = i === levels.length - 1 ? 'root' : i === 0 ? 'leaf' : '';
-    out.push(`<div class="level" data-level="${i}">${levels[i].map((h, k) => `<span class="mnode ${cls}" title="${esc(h)}">${i === 0 ? `tx ${k}: ` : ''}${esc(short(h, 8))}</span>`).join('')}</div>`);
+    out.push(
+      `<div class="level" data-level="${i}">${levels[i].map((h, k) => `<span class="mnode ${cls}" title="${esc(h)}">${i === 0 ? `tx ${k}: ` : ''}${esc(short(h, 8))}</span>`).join('')}</div>`,
+    );
   }
   return `<p class="muted">Each node is HASH256 of the two below it (an odd last one is paired with itself); the top is the header’s merkleRoot.</p>${out.join('')}`;
 }
@@ -201,9 +236,20 @@ async function txPage(id, staleBlock) {
     : a.staleBlock
       ? `<span class="badge warn">in stale block <a href="#/block/${esc(a.staleBlock.hash)}">${a.staleBlock.height}</a> only: not confirmed${a.inMempool ? ', back in the mempool' : ''}</span>`
       : '<span class="badge warn">unconfirmed: in the mempool</span>';
-  const ins = t.vin.map((i, k) => `<div class="card">#${k} ${i.is_coinbase ? 'coinbase (new coins)' : `<a class="mono" href="#/tx/${esc(i.txid)}">${esc(short(i.txid, 12))}</a>:${i.vout}`}${i.prevout ? `<br>${addrLink(i.prevout.scriptpubkey_address)} <b>${coins(i.prevout.value)}</b>` : ''}</div>`).join('');
+  const ins = t.vin
+    .map(
+      (i, k) =>
+        `<div class="card">#${k} ${i.is_coinbase ? 'coinbase (new coins)' : `<a class="mono" href="#/tx/${esc(i.txid)}">${esc(short(i.txid, 12))}</a>:${i.vout}`}${i.prevout ? `<br>${addrLink(i.prevout.scriptpubkey_address)} <b>${coins(i.prevout.value)}</b>` : ''}</div>`,
+    )
+    .join('');
   const outs = t.vout.map((o, k) => `<div class="card">#${k} ${addrLink(o.scriptpubkey_address)} <b>${coins(o.value)}</b></div>`).join('');
-  const pre = a.sighash.map((s, k) => (s ? `<h3>input #${k}: hash type 0x${s.hashType.toString(16).padStart(2, '0')}</h3><pre class="preimage">${esc(s.preimage)}</pre><p>HASH256 of that = <span class="mono hash">${esc(s.sighash)}</span> (internal byte order): the number the signature (r, s) signs.</p>` : '')).join('');
+  const pre = a.sighash
+    .map((s, k) =>
+      s
+        ? `<h3>input #${k}: hash type 0x${s.hashType.toString(16).padStart(2, '0')}</h3><pre class="preimage">${esc(s.preimage)}</pre><p>HASH256 of that = <span class="mono hash">${esc(s.sighash)}</span> (internal byte order): the number the signature (r, s) signs.</p>`
+        : '',
+    )
+    .join('');
   view.innerHTML = `
     <h1>Transaction ${status}</h1>
     <p class="mono hash">${esc(t.txid)}</p>
@@ -242,7 +288,8 @@ function wireHex() {
 
 async function addressPage(addr) {
   const [a, utxo, txs] = await Promise.all([api(`/address/${addr}`), api(`/address/${addr}/utxo`), api(`/address/${addr}/txs`)]);
-  const c = a.chain_stats, m = a.mempool_stats;
+  const c = a.chain_stats,
+    m = a.mempool_stats;
   view.innerHTML = `
     <h1>Address</h1><p class="mono hash">${esc(addr)}</p>
     <div class="stats"><div class="stat">balance<b id="balance">${coins(c.funded_txo_sum - c.spent_txo_sum)}</b></div>
@@ -285,8 +332,11 @@ function setLarge(on) {
 $('#large').addEventListener('click', () => {
   setLarge(!document.body.classList.contains('large'));
   if (current.name === 'home') render();
-// The network's name in the header on every page, deep links included (home() refreshes it).
-api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
+  // The network's name in the header on every page, deep links included (home() refreshes it).
+  api('/mvb/summary').then(
+    (sum) => ($('#network').textContent = `network ${sum.network}`),
+    () => {},
+  );
 });
 try {
   setLarge(localStorage.getItem('mvb-large') === '1');
@@ -300,10 +350,12 @@ document.addEventListener('keydown', (ev) => {
   } else if (ev.key === 'l' || ev.key === 'L') {
     setLarge(!document.body.classList.contains('large'));
     if (current.name === 'home') render();
-// The network's name in the header on every page, deep links included (home() refreshes it).
-api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
-  }
-  else if (ev.key === 'h' || ev.key === 'H') location.hash = '#/';
+    // The network's name in the header on every page, deep links included (home() refreshes it).
+    api('/mvb/summary').then(
+      (sum) => ($('#network').textContent = `network ${sum.network}`),
+      () => {},
+    );
+  } else if (ev.key === 'h' || ev.key === 'H') location.hash = '#/';
 });
 
 function flash(text, ok) {
@@ -321,8 +373,11 @@ function refreshSoon() {
   clearTimeout(pending);
   pending = setTimeout(() => {
     if (current.name === 'home' || current.name === 'txPage' || current.name === 'addressPage') render();
-// The network's name in the header on every page, deep links included (home() refreshes it).
-api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
+    // The network's name in the header on every page, deep links included (home() refreshes it).
+    api('/mvb/summary').then(
+      (sum) => ($('#network').textContent = `network ${sum.network}`),
+      () => {},
+    );
   }, 250);
 }
 const events = new EventSource('/api/mvb/events');
@@ -336,7 +391,9 @@ events.addEventListener('block', (e) => {
 events.addEventListener('reorg', (e) => {
   const r = JSON.parse(e.data);
   const list = (xs) => xs.map((b) => `${b.height} (${short(b.hash, 8)})`).join(', ');
-  flash(`Reorganisation at height ${r.forkHeight}: ${r.disconnected.length} block(s) left the best chain: ${list(r.disconnected)}; ${r.connected.length} came in: ${list(r.connected)}.`);
+  flash(
+    `Reorganisation at height ${r.forkHeight}: ${r.disconnected.length} block(s) left the best chain: ${list(r.disconnected)}; ${r.connected.length} came in: ${list(r.connected)}.`,
+  );
   refreshSoon();
 });
 for (const name of ['tx', 'mempool']) events.addEventListener(name, () => refreshSoon());
@@ -350,4 +407,7 @@ events.addEventListener('status', () => {
 
 render();
 // The network's name in the header on every page, deep links included (home() refreshes it).
-api('/mvb/summary').then((sum) => ($('#network').textContent = `network ${sum.network}`), () => {});
+api('/mvb/summary').then(
+  (sum) => ($('#network').textContent = `network ${sum.network}`),
+  () => {},
+);

@@ -55,9 +55,11 @@ export function decodeAddress(s: string, expectVersion?: number): { version: num
   } catch {
     throw new AddressError('alphabet', 'invalid address: not Base58 (characters 0, O, I and l are not used)');
   }
-  if (bytes.length !== ADDRESS_BYTES) throw new AddressError('length', `invalid address: ${bytes.length} bytes, an address has ${ADDRESS_BYTES}`, bytes.length);
+  if (bytes.length !== ADDRESS_BYTES)
+    throw new AddressError('length', `invalid address: ${bytes.length} bytes, an address has ${ADDRESS_BYTES}`, bytes.length);
   const payload = bytes.subarray(0, 21);
-  if (!equalBytes(checksum(payload), bytes.subarray(21))) throw new AddressError('checksum', 'invalid address: checksum mismatch (mistyped?)');
+  if (!equalBytes(checksum(payload), bytes.subarray(21)))
+    throw new AddressError('checksum', 'invalid address: checksum mismatch (mistyped?)');
   const version = payload[0]!;
   if (expectVersion !== undefined && version !== expectVersion) {
     throw new AddressError('version', `address of another network: version byte ${version}, expected ${expectVersion}`, version);

@@ -17,7 +17,8 @@ export function makeCoinbase(height: number, outputs: readonly TxOutput[], extra
   w.bytes(bip34Prefix(height));
   pushData(w, extra.length ? extra : new TextEncoder().encode('mvb'));
   let scriptSig = w.finish();
-  if (scriptSig.length < MIN_COINBASE_SCRIPT_BYTES) scriptSig = concatBytes(scriptSig, new Uint8Array(MIN_COINBASE_SCRIPT_BYTES - scriptSig.length));
+  if (scriptSig.length < MIN_COINBASE_SCRIPT_BYTES)
+    scriptSig = concatBytes(scriptSig, new Uint8Array(MIN_COINBASE_SCRIPT_BYTES - scriptSig.length));
   return {
     version: 1,
     inputs: [{ prevTxid: new Uint8Array(32), vout: NULL_INDEX, scriptSig, sequence: SEQUENCE_FINAL }],

@@ -194,7 +194,14 @@ export class Chain {
     const records = [...store.loadEntries()].sort((a, b) => a.height - b.height || a.seq - b.seq);
     if (records.length === 0) {
       const g = params.genesis;
-      const rec: EntryRecord = { hash: params.genesisHash, header: g.header, height: 0, chainWork: blockWork(g.header.bits), status: 'valid', seq: 0 };
+      const rec: EntryRecord = {
+        hash: params.genesisHash,
+        header: g.header,
+        height: 0,
+        chainWork: blockWork(g.header.bits),
+        status: 'valid',
+        seq: 0,
+      };
       // As in Bitcoin, the genesis coinbase is not added to the UTXO set: it cannot be spent.
       store.commit({ entries: [rec], blocks: [{ hash: rec.hash, block: g }], undo: [], coins: [], tip: rec.hash });
       records.push(rec);
@@ -410,8 +417,19 @@ export class Chain {
     const parent = this.index.get(toHex(header.prevHash));
     if (!parent) throw new ValidationError('prev-blk-not-found', false, `parent ${hashToHex(header.prevHash)} unknown`);
     if (parent.status === 'failed') throw new ValidationError('bad-prevblk', true, 'previous block is invalid');
-    checkHeaderContext(header, { height: parent.height, requiredBits: this.requiredBits(parent), medianTimePast: this.medianTimePast(parent) }, nowSeconds);
-    const rec: EntryRecord = { hash, header, height: parent.height + 1, chainWork: parent.chainWork + blockWork(header.bits), status: 'header', seq: this.nextSeq++ };
+    checkHeaderContext(
+      header,
+      { height: parent.height, requiredBits: this.requiredBits(parent), medianTimePast: this.medianTimePast(parent) },
+      nowSeconds,
+    );
+    const rec: EntryRecord = {
+      hash,
+      header,
+      height: parent.height + 1,
+      chainWork: parent.chainWork + blockWork(header.bits),
+      status: 'header',
+      seq: this.nextSeq++,
+    };
     this.commit({ entries: [rec], blocks: [], undo: [], coins: [] });
     return this.addEntry(rec);
   }
@@ -616,7 +634,9 @@ export class Chain {
     }
   }
 
-  private reorganizeTo(target: ChainEntry):
+  private reorganizeTo(
+    target: ChainEntry,
+  ):
     | { connected: ChainUpdate['connected']; disconnected: ChainUpdate['disconnected'] }
     | { failed: { entry: ChainEntry; error: ValidationError } } {
     const view = new CoinOverlay(this.store);
@@ -682,7 +702,9 @@ export class Chain {
         }
       }
       // BIP30 is implied by BIP34: a coinbase carries its height, so txids never repeat.
-      tx.outputs.forEach((o, vout) => view.add(id, vout, { value: o.value, scriptPubKey: o.scriptPubKey, height: e.height, coinbase: i === 0 }));
+      tx.outputs.forEach((o, vout) =>
+        view.add(id, vout, { value: o.value, scriptPubKey: o.scriptPubKey, height: e.height, coinbase: i === 0 }),
+      );
     }
     checkCoinbaseAmount(block, e.height, fees, this.params);
     return spent;

@@ -64,13 +64,15 @@ export class ParamsError extends Error {
 }
 
 function posInt(v: unknown, key: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ParamsError(`${key} must be an integer from 1 to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw new ParamsError(`${key} must be an integer from 1 to ${max}`);
   return v;
 }
 
 function parseBits(v: unknown, key: string): number {
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new ParamsError(`${key} must be a 32-bit compact target`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > 0xffffffff)
+    throw new ParamsError(`${key} must be a 32-bit compact target`);
   return n;
 }
 
@@ -85,7 +87,8 @@ export function makeParams(c: NetworkConfig): ConsensusParams {
   }
   if (magic.length !== 4) throw new ParamsError('magic must be 8 hex digits');
   const addressVersion = c.addressVersion;
-  if (!Number.isInteger(addressVersion) || addressVersion < 0 || addressVersion > 255) throw new ParamsError('addressVersion must be a byte');
+  if (!Number.isInteger(addressVersion) || addressVersion < 0 || addressVersion > 255)
+    throw new ParamsError('addressVersion must be a byte');
   const powLimitBits = parseBits(c.powLimitBits, 'powLimitBits');
   const subsidy = BigInt(c.subsidy);
   if (subsidy < 0n || subsidy > MAX_MONEY) throw new ParamsError('subsidy out of range');
@@ -113,7 +116,20 @@ export function makeParams(c: NetworkConfig): ConsensusParams {
     maxBlockBytes,
     maxTxBytes,
   };
-  const id = [p.name, toHex(magic), addressVersion, toHex(p.genesisHash), p.targetBlockSeconds, p.retargetInterval, powLimitBits, subsidy, p.halvingInterval, p.coinbaseMaturity, maxBlockBytes, maxTxBytes].join('|');
+  const id = [
+    p.name,
+    toHex(magic),
+    addressVersion,
+    toHex(p.genesisHash),
+    p.targetBlockSeconds,
+    p.retargetInterval,
+    powLimitBits,
+    subsidy,
+    p.halvingInterval,
+    p.coinbaseMaturity,
+    maxBlockBytes,
+    maxTxBytes,
+  ].join('|');
   return { ...p, networkId: sha256d(new TextEncoder().encode(id)).slice(0, 4) };
 }
 

@@ -25,7 +25,7 @@ const ONE = (() => {
 /** Core's SerializeScriptCode: the script with every OP_CODESEPARATOR removed. */
 function writeScriptCode(w: Writer, script: Uint8Array): void {
   let separators = 0;
-  for (let pc = 0; ; ) {
+  for (let pc = 0; ;) {
     const op = getScriptOp(script, pc);
     if (!op.ok) break;
     if (op.opcode === OP_CODESEPARATOR) separators++;

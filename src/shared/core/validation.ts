@@ -8,18 +8,21 @@ import { type Block, blockSize } from './block.js';
 import { type Header, hashToNumber, headerHash } from './header.js';
 import { hash160, sha256 } from './hash.js';
 import { merkleRootMutated } from './merkle.js';
-import {
-  type ConsensusParams,
-  LOCKTIME_THRESHOLD,
-  MAX_FUTURE_BLOCK_SECONDS,
-  blockSubsidy,
-  moneyRange,
-} from './params.js';
+import { type ConsensusParams, LOCKTIME_THRESHOLD, MAX_FUTURE_BLOCK_SECONDS, blockSubsidy, moneyRange } from './params.js';
 import { checkProofOfWork } from './pow.js';
 import { isValidSignatureEncoding, isPubkeyEncoding, type SignatureVerifier, nobleVerifier, verifyDer, isLowS, parseDer } from './ecdsa.js';
 import { bip34Prefix, p2pkhHash, parsePushes } from './script.js';
 import { legacySighash, legacySighashPreimage } from './sighash.js';
-import { MAX_COINBASE_SCRIPT_BYTES, MIN_COINBASE_SCRIPT_BYTES, NULL_INDEX, SEQUENCE_FINAL, type Tx, isCoinbase, txSize, txid } from './tx.js';
+import {
+  MAX_COINBASE_SCRIPT_BYTES,
+  MIN_COINBASE_SCRIPT_BYTES,
+  NULL_INDEX,
+  SEQUENCE_FINAL,
+  type Tx,
+  isCoinbase,
+  txSize,
+  txid,
+} from './tx.js';
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
@@ -133,7 +136,8 @@ export interface PrevContext {
 
 /** Core's ContextualCheckBlockHeader: nBits as the retarget rule says, time within its window. */
 export function checkHeaderContext(header: Header, prev: PrevContext, nowSeconds: number): void {
-  if (header.bits !== prev.requiredBits) fail('bad-diffbits', `incorrect proof of work: bits ${header.bits.toString(16)}, expected ${prev.requiredBits.toString(16)}`);
+  if (header.bits !== prev.requiredBits)
+    fail('bad-diffbits', `incorrect proof of work: bits ${header.bits.toString(16)}, expected ${prev.requiredBits.toString(16)}`);
   if (header.time <= prev.medianTimePast) fail('time-too-old', 'block timestamp is not after the median of the last 11 blocks');
   // Not a misbehaviour: our clock may simply be behind; the block can be offered again later.
   if (header.time > nowSeconds + MAX_FUTURE_BLOCK_SECONDS) fail('time-too-new', 'block timestamp too far in the future', false);
@@ -154,7 +158,8 @@ export function checkBlockContext(block: Block, height: number, prevMedianTimePa
   for (const tx of block.txs) if (!isFinalTx(tx, height, prevMedianTimePast)) fail('bad-txns-nonfinal', 'non-final transaction');
   const prefix = bip34Prefix(height);
   const sig = block.txs[0]!.inputs[0]!.scriptSig;
-  if (sig.length < prefix.length || !equalBytes(sig.subarray(0, prefix.length), prefix)) fail('bad-cb-height', 'block height mismatch in coinbase');
+  if (sig.length < prefix.length || !equalBytes(sig.subarray(0, prefix.length), prefix))
+    fail('bad-cb-height', 'block height mismatch in coinbase');
 }
 
 /**
@@ -207,7 +212,12 @@ export interface SignatureCheck {
  * signature (with hash type) and a public key whose HASH160 is the output's. Returns Core's script
  * error string when that fails, else the signature check to run over the legacy sighash.
  */
-export function p2pkhSignatureCheck(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean } = {}): string | SignatureCheck {
+export function p2pkhSignatureCheck(
+  tx: Tx,
+  inputIndex: number,
+  prevScriptPubKey: Uint8Array,
+  opts: { allowHighS?: boolean } = {},
+): string | SignatureCheck {
   const pkh = p2pkhHash(prevScriptPubKey);
   if (pkh === undefined) return SCRIPT_ERR.nonP2pkh;
   const input = tx.inputs[inputIndex];
@@ -228,7 +238,8 @@ export function p2pkhSignatureCheck(tx: Tx, inputIndex: number, prevScriptPubKey
   if (!equalBytes(hash160(pub), pkh)) return SCRIPT_ERR.equalVerify;
   const hashType = sig[sig.length - 1]!;
   const pre = legacySighashPreimage(tx, inputIndex, prevScriptPubKey, hashType);
-  if (pre === undefined) return { der, firstHash: undefined, digest: legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pubkey: pub };
+  if (pre === undefined)
+    return { der, firstHash: undefined, digest: legacySighash(tx, inputIndex, prevScriptPubKey, hashType), pubkey: pub };
   return { der, firstHash: sha256(pre), digest: undefined, pubkey: pub };
 }
 
@@ -249,11 +260,15 @@ export function p2pkhInputError(
  * The second half of p2pkhInputError, for a check prepared ahead (p2pkhSignatureCheck): its
  * script error, or the curve math's verdict (SCRIPT_ERR_EVAL_FALSE when the signature does not verify).
  */
-export function signatureCheckError(c: string | SignatureCheck, opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {}): string | undefined {
+export function signatureCheckError(
+  c: string | SignatureCheck,
+  opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
+): string | undefined {
   if (typeof c === 'string') return c;
-  const ok = c.firstHash === undefined
-    ? verifyDer(c.der, c.digest!, c.pubkey, opts) // Core's constant ONE
-    : (opts.verifier ?? nobleVerifier)(c.der, c.firstHash, c.pubkey, opts);
+  const ok =
+    c.firstHash === undefined
+      ? verifyDer(c.der, c.digest!, c.pubkey, opts) // Core's constant ONE
+      : (opts.verifier ?? nobleVerifier)(c.der, c.firstHash, c.pubkey, opts);
   if (!ok) return SCRIPT_ERR.evalFalse;
   return undefined;
 }
@@ -283,7 +298,12 @@ export function signatureChecks(txs: readonly Tx[], view: CoinView, created = ne
 }
 
 /** True when input inputIndex of tx validly spends a P2PKH output with this scriptPubKey. */
-export function verifyP2pkhInput(tx: Tx, inputIndex: number, prevScriptPubKey: Uint8Array, opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {}): boolean {
+export function verifyP2pkhInput(
+  tx: Tx,
+  inputIndex: number,
+  prevScriptPubKey: Uint8Array,
+  opts: { allowHighS?: boolean; verifier?: SignatureVerifier } = {},
+): boolean {
   return p2pkhInputError(tx, inputIndex, prevScriptPubKey, opts) === undefined;
 }
 

@@ -30,10 +30,28 @@ export function headerFields(h: Header): ByteField[] {
   const target = bitsToTarget(h.bits);
   return [
     { start: 0, end: 4, name: 'version', meaning: 'block version (little-endian int32)', value: String(h.version) },
-    { start: 4, end: 36, name: 'prevHash', meaning: 'hash of the previous block header (stored byte-reversed)', value: hashToHex(h.prevHash) },
+    {
+      start: 4,
+      end: 36,
+      name: 'prevHash',
+      meaning: 'hash of the previous block header (stored byte-reversed)',
+      value: hashToHex(h.prevHash),
+    },
     { start: 36, end: 68, name: 'merkleRoot', meaning: 'Merkle root of the txids (stored byte-reversed)', value: hashToHex(h.merkleRoot) },
-    { start: 68, end: 72, name: 'time', meaning: 'block time, seconds since 1970 (uint32)', value: `${h.time} (${new Date(h.time * 1000).toISOString()})` },
-    { start: 72, end: 76, name: 'bits', meaning: 'nBits: the target in compact form (exponent byte, 3-byte mantissa)', value: `0x${h.bits.toString(16).padStart(8, '0')} → target ${target.toString(16).padStart(64, '0')}` },
+    {
+      start: 68,
+      end: 72,
+      name: 'time',
+      meaning: 'block time, seconds since 1970 (uint32)',
+      value: `${h.time} (${new Date(h.time * 1000).toISOString()})`,
+    },
+    {
+      start: 72,
+      end: 76,
+      name: 'bits',
+      meaning: 'nBits: the target in compact form (exponent byte, 3-byte mantissa)',
+      value: `0x${h.bits.toString(16).padStart(8, '0')} → target ${target.toString(16).padStart(64, '0')}`,
+    },
     { start: 76, end: 80, name: 'nonce', meaning: 'nonce the miner varied until HASH256(header) ≤ target', value: String(h.nonce) },
   ];
 }
@@ -48,24 +66,58 @@ function compactField(raw: Uint8Array, at: number, name: string, meaning: string
 
 /** A scriptSig's parts: each push's opcode and data; a signature push split further (DER r, s, hash type). */
 function scriptSigFields(script: Uint8Array, base: number, prefix: string, coinbase: boolean): ByteField[] {
-  if (coinbase) return [{ start: base, end: base + script.length, name: `${prefix}.coinbase`, meaning: 'coinbase data: BIP34 height push, then anything the miner likes', value: toHex(script) }];
+  if (coinbase)
+    return [
+      {
+        start: base,
+        end: base + script.length,
+        name: `${prefix}.coinbase`,
+        meaning: 'coinbase data: BIP34 height push, then anything the miner likes',
+        value: toHex(script),
+      },
+    ];
   const out: ByteField[] = [];
   let item = 0;
   for (let pc = 0; pc < script.length && item < 16; item++) {
     const op = getScriptOp(script, pc);
     if (!op.ok || op.data === undefined) {
-      out.push({ start: base + pc, end: base + script.length, name: `${prefix}.other`, meaning: 'script bytes that are not a plain data push', value: toHex(script.subarray(pc)) });
+      out.push({
+        start: base + pc,
+        end: base + script.length,
+        name: `${prefix}.other`,
+        meaning: 'script bytes that are not a plain data push',
+        value: toHex(script.subarray(pc)),
+      });
       return out;
     }
     const dataStart = op.next - op.data.length;
-    out.push({ start: base + pc, end: base + dataStart, name: `${prefix}.push${item}`, meaning: `push opcode: the next ${op.data.length} bytes are data`, value: `0x${toHex(script.subarray(pc, dataStart))}` });
+    out.push({
+      start: base + pc,
+      end: base + dataStart,
+      name: `${prefix}.push${item}`,
+      meaning: `push opcode: the next ${op.data.length} bytes are data`,
+      value: `0x${toHex(script.subarray(pc, dataStart))}`,
+    });
     const der = item === 0 ? derParts(op.data) : undefined;
     if (der) {
-      for (const f of der) out.push({ ...f, start: base + dataStart + f.start, end: base + dataStart + f.end, name: `${prefix}.sig.${f.name}` });
+      for (const f of der)
+        out.push({ ...f, start: base + dataStart + f.start, end: base + dataStart + f.end, name: `${prefix}.sig.${f.name}` });
     } else if (op.data.length === 33 || op.data.length === 65) {
-      out.push({ start: base + dataStart, end: base + op.next, name: `${prefix}.pubkey`, meaning: `public key (${op.data.length === 33 ? 'compressed: 02/03 then x' : 'uncompressed: 04, x, y'}); its HASH160 must match the output's`, value: toHex(op.data) });
+      out.push({
+        start: base + dataStart,
+        end: base + op.next,
+        name: `${prefix}.pubkey`,
+        meaning: `public key (${op.data.length === 33 ? 'compressed: 02/03 then x' : 'uncompressed: 04, x, y'}); its HASH160 must match the output's`,
+        value: toHex(op.data),
+      });
     } else {
-      out.push({ start: base + dataStart, end: base + op.next, name: `${prefix}.data${item}`, meaning: 'pushed data', value: toHex(op.data) });
+      out.push({
+        start: base + dataStart,
+        end: base + op.next,
+        name: `${prefix}.data${item}`,
+        meaning: 'pushed data',
+        value: toHex(op.data),
+      });
     }
     pc = op.next;
   }
@@ -85,16 +137,36 @@ export function derParts(sig: Uint8Array): ByteField[] | undefined {
   return [
     { start: 0, end: 2, name: 'der.header', meaning: 'DER: 0x30 (a sequence) and its length', value: `0x30, ${sig[1]} bytes` },
     { start: 2, end: 4, name: 'der.rHeader', meaning: 'DER: 0x02 (an integer) and the length of r', value: `${rLen} bytes` },
-    { start: 4, end: sAt, name: 'der.r', meaning: 'r: x coordinate of the signer’s random point k·G (mod n)', value: toHex(sig.subarray(4, sAt)) },
+    {
+      start: 4,
+      end: sAt,
+      name: 'der.r',
+      meaning: 'r: x coordinate of the signer’s random point k·G (mod n)',
+      value: toHex(sig.subarray(4, sAt)),
+    },
     { start: sAt, end: sAt + 2, name: 'der.sHeader', meaning: 'DER: 0x02 (an integer) and the length of s', value: `${sLen} bytes` },
-    { start: sAt + 2, end: sig.length - 1, name: 'der.s', meaning: 's = k⁻¹(z + r·d) mod n, low-S (BIP62)', value: toHex(sig.subarray(sAt + 2, sig.length - 1)) },
-    { start: sig.length - 1, end: sig.length, name: 'hashType', meaning: 'sighash type: which parts of the transaction the signature commits to', value: `0x${ht.toString(16).padStart(2, '0')} SIGHASH_${htName}${ht & SIGHASH_ANYONECANPAY ? '|ANYONECANPAY' : ''}` },
+    {
+      start: sAt + 2,
+      end: sig.length - 1,
+      name: 'der.s',
+      meaning: 's = k⁻¹(z + r·d) mod n, low-S (BIP62)',
+      value: toHex(sig.subarray(sAt + 2, sig.length - 1)),
+    },
+    {
+      start: sig.length - 1,
+      end: sig.length,
+      name: 'hashType',
+      meaning: 'sighash type: which parts of the transaction the signature commits to',
+      value: `0x${ht.toString(16).padStart(2, '0')} SIGHASH_${htName}${ht & SIGHASH_ANYONECANPAY ? '|ANYONECANPAY' : ''}`,
+    },
   ];
 }
 
 function outputScriptMeaning(spk: Uint8Array, encodeAddress: (pkh: Uint8Array) => string): string {
   const pkh = p2pkhHash(spk);
-  return pkh ? `P2PKH: OP_DUP OP_HASH160 <${toHex(pkh)}> OP_EQUALVERIFY OP_CHECKSIG, address ${encodeAddress(pkh)}` : 'a script mvb does not spend (not P2PKH)';
+  return pkh
+    ? `P2PKH: OP_DUP OP_HASH160 <${toHex(pkh)}> OP_EQUALVERIFY OP_CHECKSIG, address ${encodeAddress(pkh)}`
+    : 'a script mvb does not spend (not P2PKH)';
 }
 
 /** Every field of a legacy transaction's serialization, in order. raw must be encodeTx(tx). */

@@ -70,12 +70,29 @@ export class EventLog {
   update(u: ChainUpdate, source: 'self' | 'peer'): void {
     if (!u.connected.length && !u.disconnected.length) return;
     const ids = (txs: readonly Parameters<typeof txid>[0][]) => txs.slice(0, MAX_TXIDS_PER_EVENT).map((t) => hashToHex(txid(t)));
-    for (const d of u.disconnected) this.write('disconnected', { hash: hashToHex(d.entry.hash), height: d.entry.height, txids: ids(d.block.txs), txCount: d.block.txs.length });
-    for (const c of u.connected) this.write('connected', { hash: hashToHex(c.entry.hash), height: c.entry.height, source, txids: ids(c.block.txs), txCount: c.block.txs.length });
+    for (const d of u.disconnected)
+      this.write('disconnected', {
+        hash: hashToHex(d.entry.hash),
+        height: d.entry.height,
+        txids: ids(d.block.txs),
+        txCount: d.block.txs.length,
+      });
+    for (const c of u.connected)
+      this.write('connected', {
+        hash: hashToHex(c.entry.hash),
+        height: c.entry.height,
+        source,
+        txids: ids(c.block.txs),
+        txCount: c.block.txs.length,
+      });
     const last = u.connected[u.connected.length - 1] ?? u.disconnected[u.disconnected.length - 1];
     if (u.disconnected.length) {
       const oldTip = u.disconnected[0]!.entry;
-      this.write('reorg', { depth: u.disconnected.length, from: hashToHex(oldTip.hash), to: u.connected.length ? hashToHex(u.connected[u.connected.length - 1]!.entry.hash) : '' });
+      this.write('reorg', {
+        depth: u.disconnected.length,
+        from: hashToHex(oldTip.hash),
+        to: u.connected.length ? hashToHex(u.connected[u.connected.length - 1]!.entry.hash) : '',
+      });
     }
     if (u.connected.length && last) this.write('tip', { hash: hashToHex(last.entry.hash), height: last.entry.height });
   }

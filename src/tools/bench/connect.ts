@@ -77,7 +77,11 @@ async function batched(w: Workload, o: ConnectOptions, store: LmdbChainStore): P
 
 export async function benchConnect(o: ConnectOptions, w = chainWorkload(o.blocks, o.inputs)): Promise<BenchReport> {
   const window = Math.min(1000, Math.floor(o.blocks / 2));
-  const m = { one: [] as ReturnType<typeof firstLast>[], batch: [] as ReturnType<typeof firstLast>[], mem: [] as ReturnType<typeof firstLast>[] };
+  const m = {
+    one: [] as ReturnType<typeof firstLast>[],
+    batch: [] as ReturnType<typeof firstLast>[],
+    mem: [] as ReturnType<typeof firstLast>[],
+  };
   for (let r = 0; r < o.runs; r++) {
     m.mem.push(firstLast(perBlock(w, new Chain(w.params, new MemoryChainStore(), { verifier: opensslVerifier })), window));
     m.one.push(firstLast(await withTempStore(async (s) => perBlock(w, new Chain(w.params, s, { verifier: opensslVerifier }))), window));
@@ -87,7 +91,11 @@ export async function benchConnect(o: ConnectOptions, w = chainWorkload(o.blocks
   return {
     bench: 'connect',
     figures: [
-      figure('in memory, per block (all blocks)', 'ms', m.mem.map((x) => x.total / o.blocks)),
+      figure(
+        'in memory, per block (all blocks)',
+        'ms',
+        m.mem.map((x) => x.total / o.blocks),
+      ),
       figure('LMDB, one commit per block: total', 'ms', col(m.one, 'total')),
       figure(`LMDB, one commit per block: first ${window}, per block`, 'ms', col(m.one, 'first')),
       figure(`LMDB, one commit per block: last ${window}, per block`, 'ms', col(m.one, 'last')),
@@ -113,11 +121,21 @@ export const connectOptions = [
 ];
 
 export function connectOptionsOf(opts: Record<string, unknown>): ConnectOptions {
-  return { blocks: opts['blocks'] as number, inputs: opts['inputs'] as number, batch: opts['batch'] as number, threads: opts['threads'] as number, runs: opts['runs'] as number };
+  return {
+    blocks: opts['blocks'] as number,
+    inputs: opts['inputs'] as number,
+    batch: opts['batch'] as number,
+    threads: opts['threads'] as number,
+    runs: opts['runs'] as number,
+  };
 }
 
 export const benchConnectCommand = benchCommand(
-  { name: 'connect', describe: 'connecting N blocks with transactions to LMDB: one commit per block vs catch-up batches', options: connectOptions },
+  {
+    name: 'connect',
+    describe: 'connecting N blocks with transactions to LMDB: one commit per block vs catch-up batches',
+    options: connectOptions,
+  },
   connectOptionsOf,
   benchConnect,
 );

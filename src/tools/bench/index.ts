@@ -9,10 +9,22 @@ import { benchRestartCommand } from './restart.js';
 import { benchPropagateCommand } from './propagate.js';
 import { benchMempoolCommand } from './mempool.js';
 
-const each: readonly CliCommand[] = [benchMineCommand, benchVerifyCommand, benchConnectCommand, benchSyncCommand, benchRestartCommand, benchPropagateCommand, benchMempoolCommand];
+const each: readonly CliCommand[] = [
+  benchMineCommand,
+  benchVerifyCommand,
+  benchConnectCommand,
+  benchSyncCommand,
+  benchRestartCommand,
+  benchPropagateCommand,
+  benchMempoolCommand,
+];
 
 /** An option's key as commander names it: '--no-python' -> 'python', '--max-x' -> 'maxX'. */
-const keyOf = (flags: string): string => flags.split(' ')[0]!.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());
+const keyOf = (flags: string): string =>
+  flags
+    .split(' ')[0]!
+    .replace(/^--(no-)?/, '')
+    .replace(/-(\w)/g, (_m, x: string) => x.toUpperCase());
 
 const benchAllCommand: CliCommand = {
   name: 'all',

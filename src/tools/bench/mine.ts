@@ -89,7 +89,9 @@ export async function benchMine(o: MineOptions): Promise<BenchReport> {
   const ratios = [
     ratio('1 thread / SHA-NI bound', m.one, m.bound, { op: '>=', value: 0.4 }),
     ...(m.py.length === o.runs ? [ratio('1 thread / Python loop', m.one, m.py, { op: '>=', value: 3 })] : []),
-    ...(m.many.length ? [ratio(`${o.threads} threads / 1 thread`, m.many, m.one, o.threads === 2 ? { op: '>=', value: 1.85 } : undefined)] : []),
+    ...(m.many.length
+      ? [ratio(`${o.threads} threads / 1 thread`, m.many, m.one, o.threads === 2 ? { op: '>=', value: 1.85 } : undefined)]
+      : []),
     ratio('kernel / JS scan', m.one, m.js),
   ];
   const notes = [

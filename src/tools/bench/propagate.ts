@@ -3,7 +3,19 @@
 // sync). A wallet's transaction broadcast until 3 nodes' mempools hold it, and a new block from
 // one node until 3 others have connected it; p50 (and p90) over --count of each. The nodes share
 // this process's event loop, so the figures include their taking turns on one thread.
-import { type Block, Chain, MemoryChainStore, assembleBlock, encodeTx, hashToHex, headerHash, makeCoinbase, p2pkhOutput, solveHeader, txid } from '../../shared/core/index.js';
+import {
+  type Block,
+  Chain,
+  MemoryChainStore,
+  assembleBlock,
+  encodeTx,
+  hashToHex,
+  headerHash,
+  makeCoinbase,
+  p2pkhOutput,
+  solveHeader,
+  txid,
+} from '../../shared/core/index.js';
 import { loadSettings } from '../../shared/node/cli/config.js';
 import { Mempool } from '../../shared/node/mempool/pool.js';
 import { freePorts } from '../../shared/node/net/free-ports.js';
@@ -27,14 +39,28 @@ interface Peer {
 
 async function startPeers(n: number, w: ReturnType<typeof fanOutWorkload>): Promise<{ peers: Peer[]; transactionPort: number }> {
   const [statusPort, transactionPort, ...serverPorts] = await freePorts(2 + n);
-  const base = loadSettings({ network: 'devnet', sets: [`broadcastAddress=${BROADCAST}`, `statusPort=${statusPort}`, `transactionPort=${transactionPort}`, 'statusBroadcastIntervalSeconds=3600'] });
+  const base = loadSettings({
+    network: 'devnet',
+    sets: [
+      `broadcastAddress=${BROADCAST}`,
+      `statusPort=${statusPort}`,
+      `transactionPort=${transactionPort}`,
+      'statusBroadcastIntervalSeconds=3600',
+    ],
+  });
   const peers: Peer[] = [];
   for (let i = 0; i < n; i++) {
     const cache = new SignatureCache();
     const chain = new Chain(w.params, new MemoryChainStore(), { verifier: cache.verifier });
     for (const b of w.blocks) chain.processBlock(b, BENCH_NOW);
     const mempool = new Mempool(chain, { minRelayFeeRate: 0, maxBytes: 50_000_000, verifier: cache.verifier });
-    const node = new ChainNode({ settings: { ...base, params: w.params, blockServerPort: serverPorts[i]! }, chain, serveBlocks: true, bindAddress: '127.0.0.1', now: () => BENCH_NOW });
+    const node = new ChainNode({
+      settings: { ...base, params: w.params, blockServerPort: serverPorts[i]! },
+      chain,
+      serveBlocks: true,
+      bindAddress: '127.0.0.1',
+      now: () => BENCH_NOW,
+    });
     node.on('tx', (raw) => {
       try {
         mempool.accept(decodeTx(raw));
@@ -114,7 +140,11 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
 }
 
 export const benchPropagateCommand = benchCommand(
-  { name: 'propagate', describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)', options: [intOption('--count <n>', 'transactions and blocks to time', 50, 5, 1000)] },
+  {
+    name: 'propagate',
+    describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)',
+    options: [intOption('--count <n>', 'transactions and blocks to time', 50, 5, 1000)],
+  },
   (opts) => opts['count'] as number,
   benchPropagate,
 );

@@ -75,7 +75,11 @@ export function printReport(r: BenchReport, ctx: CommandContext): void {
  * A bench as a command: optionsOf reads the parsed options, run measures and the report is printed
  * (with --json as one JSON line). Exits 0: a target not met is reported, not a failure.
  */
-export function benchCommand<O>(spec: { name: string; describe: string; options: readonly OptionSpec[] }, optionsOf: (opts: Record<string, unknown>) => O, run: (o: O) => Promise<BenchReport>): CliCommand {
+export function benchCommand<O>(
+  spec: { name: string; describe: string; options: readonly OptionSpec[] },
+  optionsOf: (opts: Record<string, unknown>) => O,
+  run: (o: O) => Promise<BenchReport>,
+): CliCommand {
   return {
     ...spec,
     async handler(_args, opts, ctx) {

@@ -35,18 +35,40 @@ async function syncOnce(w: Workload, o: ConnectOptions, port: number, source: Ch
     const sigs = batched ? BlockSignatureVerifier.create(o.threads) : undefined;
     const settings = { ...loadSettings({ network: 'devnet' }), params: w.params };
     const chain = new Chain(w.params, store, { verifier: sigs ? sigs.cache.verifier : opensslVerifier });
-    const node = new ChainNode({ settings, chain, serveBlocks: false, now: () => BENCH_NOW, catchUpBatchBlocks: batched ? o.batch : 1, ...(sigs ? { signatures: sigs } : {}) });
+    const node = new ChainNode({
+      settings,
+      chain,
+      serveBlocks: false,
+      now: () => BENCH_NOW,
+      catchUpBatchBlocks: batched ? o.batch : 1,
+      ...(sigs ? { signatures: sigs } : {}),
+    });
     const t: Timeline = [];
     const t0 = performance.now();
     node.on('update', (u) => {
       const now = performance.now() - t0;
       const from = t.length;
-      for (let i = 0; i < u.connected.length; i++) t.push(from > 0 ? t[from - 1]! + ((now - t[from - 1]!) * (i + 1)) / u.connected.length : (now * (i + 1)) / u.connected.length);
+      for (let i = 0; i < u.connected.length; i++)
+        t.push(from > 0 ? t[from - 1]! + ((now - t[from - 1]!) * (i + 1)) / u.connected.length : (now * (i + 1)) / u.connected.length);
     });
     const tip = source.tip;
-    const status = { tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork, blockServerPort: port, nodeId: new Uint8Array(8), mempoolSize: 0 };
+    const status = {
+      tipHash: tip.hash,
+      height: tip.height,
+      chainWork: tip.chainWork,
+      blockServerPort: port,
+      nodeId: new Uint8Array(8),
+      mempoolSize: 0,
+    };
     try {
-      const ok = await node.syncFrom({ key: `127.0.0.1:${port}`, address: '127.0.0.1', port, status, lastSeenMs: Date.now(), served: true });
+      const ok = await node.syncFrom({
+        key: `127.0.0.1:${port}`,
+        address: '127.0.0.1',
+        port,
+        status,
+        lastSeenMs: Date.now(),
+        served: true,
+      });
       if (!ok || chain.height !== w.blocks.length) throw new Error(`sync reached ${chain.height} of ${w.blocks.length} blocks`);
       return t;
     } finally {
@@ -86,7 +108,11 @@ export async function benchSync(o: ConnectOptions, w = chainWorkload(o.blocks, o
 }
 
 export const benchSyncCommand = benchCommand(
-  { name: 'sync', describe: 'a fresh node syncing N blocks over loopback: one commit per block vs catch-up batches', options: connectOptions },
+  {
+    name: 'sync',
+    describe: 'a fresh node syncing N blocks over loopback: one commit per block vs catch-up batches',
+    options: connectOptions,
+  },
   connectOptionsOf,
   benchSync,
 );

@@ -74,7 +74,12 @@ async function admissionLoad(threads: VerifyPool | undefined): Promise<{ busyMs:
   const sigs = new BlockSignatureVerifier(new SignatureCache(), threads);
   const chain = new Chain(w.params, new MemoryChainStore(), { verifier: sigs.cache.verifier });
   for (const b of w.blocks) chain.processBlock(b, BENCH_NOW);
-  const pool = new Mempool(chain, { minRelayFeeRate: 0, maxBytes: 100_000_000, verifier: sigs.cache.verifier, preverify: threads && ((c) => sigs.preverifyChecks(c, 1)) });
+  const pool = new Mempool(chain, {
+    minRelayFeeRate: 0,
+    maxBytes: 100_000_000,
+    verifier: sigs.cache.verifier,
+    preverify: threads && ((c) => sigs.preverifyChecks(c, 1)),
+  });
   const tx = consolidation(w.blocks[1]!.txs[1]!);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
@@ -91,8 +96,23 @@ export async function benchVerify(o: VerifyOptions): Promise<BenchReport> {
   const block = spendBlock(w.blocks[1]!, 3, w.spends);
   const view = new Chain(w.params, new MemoryChainStore());
   for (const b of w.blocks) view.processBlock(b, BENCH_NOW);
-  const checks = signatureChecks(block.txs, view.coins).map((c: SignatureCheck) => ({ der: c.der, pubkey: c.pubkey, firstHash: c.firstHash! }));
-  const m = { raw: [] as number[], cold: [] as number[], one: [] as number[], two: [] as number[], coldConnect: [] as number[], warmConnect: [] as number[], busyLoop: [] as number[], busyThreads: [] as number[], delayLoop: [] as number[], delayThreads: [] as number[] };
+  const checks = signatureChecks(block.txs, view.coins).map((c: SignatureCheck) => ({
+    der: c.der,
+    pubkey: c.pubkey,
+    firstHash: c.firstHash!,
+  }));
+  const m = {
+    raw: [] as number[],
+    cold: [] as number[],
+    one: [] as number[],
+    two: [] as number[],
+    coldConnect: [] as number[],
+    warmConnect: [] as number[],
+    busyLoop: [] as number[],
+    busyThreads: [] as number[],
+    delayLoop: [] as number[],
+    delayThreads: [] as number[],
+  };
   const one = new VerifyPool(1);
   const two = new VerifyPool(2);
   try {
@@ -105,7 +125,10 @@ export async function benchVerify(o: VerifyOptions): Promise<BenchReport> {
       m.two.push(await perSecondAsync(checks.length, () => two.verify(checks)));
       m.coldConnect.push(connectSeconds(w, block, false) * 1000);
       m.warmConnect.push(connectSeconds(w, block, true) * 1000);
-      for (const [threads, busy, delay] of [[undefined, m.busyLoop, m.delayLoop], [two, m.busyThreads, m.delayThreads]] as const) {
+      for (const [threads, busy, delay] of [
+        [undefined, m.busyLoop, m.delayLoop],
+        [two, m.busyThreads, m.delayThreads],
+      ] as const) {
         const load = await admissionLoad(threads);
         busy.push(load.busyMs);
         delay.push(load.longestDelayMs);
@@ -141,7 +164,8 @@ export async function benchVerify(o: VerifyOptions): Promise<BenchReport> {
 export const benchVerifyCommand = benchCommand(
   {
     name: 'verify',
-    describe: 'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold, mempool admission with the curve math in threads vs on the event loop',
+    describe:
+      'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold, mempool admission with the curve math in threads vs on the event loop',
     options: [intOption('--inputs <n>', 'inputs in the block', 2000, 16, 5000), runsOption],
   },
   (opts) => ({ inputs: opts['inputs'] as number, runs: opts['runs'] as number }),

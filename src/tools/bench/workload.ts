@@ -38,9 +38,21 @@ export function benchParams(): ConsensusParams {
   const cb = makeCoinbase(0, [p2pkhOutput(50n * 100_000_000n, new Uint8Array(20))], new TextEncoder().encode('mvb bench genesis'));
   const genesis = solved(new Uint8Array(32), [cb], BENCH_GENESIS_TIME);
   return makeParams({
-    name: 'bench', magic: '6d766278', addressVersion: 111, genesis: toHex(encodeBlock(genesis)), targetBlockSeconds: 1,
-    retargetInterval: 10_000_000, powLimitBits: BITS, subsidy: '5000000000', halvingInterval: 10_000_000, coinbaseMaturity: 1,
-    maxBlockBytes: 1_000_000, maxTxBytes: 60_000, maxHashrate: 0, statusBroadcastIntervalSeconds: 1, transactionBroadcastIntervalSeconds: 2,
+    name: 'bench',
+    magic: '6d766278',
+    addressVersion: 111,
+    genesis: toHex(encodeBlock(genesis)),
+    targetBlockSeconds: 1,
+    retargetInterval: 10_000_000,
+    powLimitBits: BITS,
+    subsidy: '5000000000',
+    halvingInterval: 10_000_000,
+    coinbaseMaturity: 1,
+    maxBlockBytes: 1_000_000,
+    maxTxBytes: 60_000,
+    maxHashrate: 0,
+    statusBroadcastIntervalSeconds: 1,
+    transactionBroadcastIntervalSeconds: 2,
   } as Parameters<typeof makeParams>[0]);
 }
 
@@ -65,7 +77,10 @@ export function chainWorkload(n: number, inputs: number, params = benchParams())
     if (prevOutputs.length) {
       const total = prevOutputs.reduce((a, o) => a + o.value, 0n);
       const each = total / BigInt(inputs);
-      const tx = signP2pkhTx(prevOutputs.map((o) => ({ prevTxid: o.txid, vout: o.vout, secretKey: SECRET })), Array.from({ length: inputs }, () => p2pkhOutput(each, PKH)));
+      const tx = signP2pkhTx(
+        prevOutputs.map((o) => ({ prevTxid: o.txid, vout: o.vout, secretKey: SECRET })),
+        Array.from({ length: inputs }, () => p2pkhOutput(each, PKH)),
+      );
       txs.push(tx);
       prevOutputs = tx.outputs.map((o, vout) => ({ txid: txid(tx), vout, value: o.value }));
     } else {
@@ -85,11 +100,18 @@ export function chainWorkload(n: number, inputs: number, params = benchParams())
 export function fanOutWorkload(inputs: number, params = benchParams()): { params: ConsensusParams; blocks: Block[]; spends: Tx[] } {
   const PER_TX = 1500; // 34-byte outputs: a fan-out transaction stays under maxTxBytes
   const fans = Math.ceil(inputs / PER_TX);
-  const cb1 = makeCoinbase(1, Array.from({ length: fans }, () => p2pkhOutput((50n * 100_000_000n) / BigInt(fans), PKH)), new TextEncoder().encode('bench fan 1'));
+  const cb1 = makeCoinbase(
+    1,
+    Array.from({ length: fans }, () => p2pkhOutput((50n * 100_000_000n) / BigInt(fans), PKH)),
+    new TextEncoder().encode('bench fan 1'),
+  );
   const b1 = solved(params.genesisHash, [cb1], BENCH_GENESIS_TIME + 1);
   const fanTxs = Array.from({ length: fans }, (_, f) => {
     const n = Math.min(PER_TX, inputs - f * PER_TX);
-    return signP2pkhTx([{ prevTxid: txid(cb1), vout: f, secretKey: SECRET }], Array.from({ length: n }, () => p2pkhOutput(1_000_000n, PKH)));
+    return signP2pkhTx(
+      [{ prevTxid: txid(cb1), vout: f, secretKey: SECRET }],
+      Array.from({ length: n }, () => p2pkhOutput(1_000_000n, PKH)),
+    );
   });
   const cb2 = makeCoinbase(2, [p2pkhOutput(50n * 100_000_000n, PKH)], new TextEncoder().encode('bench fan 2'));
   const b2 = solved(headerHash(b1.header), [cb2, ...fanTxs], BENCH_GENESIS_TIME + 2);
@@ -110,7 +132,10 @@ export function spendBlock(parent: Block, height: number, spends: readonly Tx[])
 export function consolidation(tx: Tx): Tx {
   const id = txid(tx);
   const total = tx.outputs.reduce((a, o) => a + o.value, 0n);
-  return signP2pkhTx(tx.outputs.map((_, vout) => ({ prevTxid: id, vout, secretKey: SECRET })), [p2pkhOutput(total - 100_000n, PKH)]);
+  return signP2pkhTx(
+    tx.outputs.map((_, vout) => ({ prevTxid: id, vout, secretKey: SECRET })),
+    [p2pkhOutput(total - 100_000n, PKH)],
+  );
 }
 
 /** The fan-out's output `i` (as numbered by `spends`) paid on in one output of `value`; the rest is the fee. */

@@ -28,22 +28,32 @@ export function devnetFund(dirArg: string, to: string, amount: string): Funded {
   const state = requireState(dirArg);
   const wallets = state.nodes.filter((n) => n.kind === 'wallet');
   const target = wallets.find((w) => w.name === to);
-  if (!target && /^wallet-\d+$/.test(to)) throw new CliError(`this devnet has no ${to} (it has ${wallets.map((w) => w.name).join(', ') || 'no wallets'})`, 2);
+  if (!target && /^wallet-\d+$/.test(to))
+    throw new CliError(`this devnet has no ${to} (it has ${wallets.map((w) => w.name).join(', ') || 'no wallets'})`, 2);
   const address = target ? target.address : to;
   if (!address) throw new CliError(`${to} has no address in the devnet's record`);
   const sources = wallets.filter((w) => w !== target);
-  if (!sources.length) throw new CliError(`no other wallet in this devnet holds miner rewards to pay from (start it with --wallets ${wallets.length + 1} or more)`);
+  if (!sources.length)
+    throw new CliError(
+      `no other wallet in this devnet holds miner rewards to pay from (start it with --wallets ${wallets.length + 1} or more)`,
+    );
   const ranked = sources.map((w) => ({ w, coins: spendable(w) })).sort((a, b) => b.coins - a.coins);
   let lastRefusal = '';
   for (const { w } of ranked) {
     const r = runWallet(w.datadir, ['send', w.name, amount, address]);
     if (r.code === 0) return { txid: r.stdout.trim().split('\n').pop()!, from: w.name, fromDatadir: w.datadir, to, amount };
-    lastRefusal = r.out.trim().split('\n').pop()!.replace(/^error: /, '');
+    lastRefusal = r.out
+      .trim()
+      .split('\n')
+      .pop()!
+      .replace(/^error: /, '');
     // Another wallet may have the coins; any other refusal (a bad amount or address) is final.
     if (!/insufficient funds|not yet mature/.test(lastRefusal)) throw new CliError(lastRefusal, 2);
   }
   const maturity = loadSettings({ network: state.network }).params.coinbaseMaturity;
-  throw new CliError(`no wallet of this devnet can pay ${amount} yet (mined rewards can be spent ${maturity} blocks after they are mined): ${lastRefusal}`);
+  throw new CliError(
+    `no wallet of this devnet can pay ${amount} yet (mined rewards can be spent ${maturity} blocks after they are mined): ${lastRefusal}`,
+  );
 }
 
 export const fundCommand: CliCommand = {
@@ -56,7 +66,9 @@ export const fundCommand: CliCommand = {
     if (ctx.json) ctx.io.out(JSON.stringify(f));
     else {
       ctx.io.out(f.txid);
-      ctx.io.err(`paid ${amount} coins from ${f.from} to ${to}: pending until a miner includes it (seconds); follow it with: mvb-wallet --datadir ${f.fromDatadir} status ${f.txid}`);
+      ctx.io.err(
+        `paid ${amount} coins from ${f.from} to ${to}: pending until a miner includes it (seconds); follow it with: mvb-wallet --datadir ${f.fromDatadir} status ${f.txid}`,
+      );
     }
     return 0;
   },

@@ -40,7 +40,8 @@ export interface StartOptions {
 export async function devnetStart(o: StartOptions): Promise<DevnetState> {
   const dir = resolve(o.dir);
   const network = o.network ?? 'devnet';
-  if (!(DEVNET_NETWORKS as readonly string[]).includes(network)) throw new CliError(`a devnet runs ${DEVNET_NETWORKS.join(' or ')}, not ${network}`, 2);
+  if (!(DEVNET_NETWORKS as readonly string[]).includes(network))
+    throw new CliError(`a devnet runs ${DEVNET_NETWORKS.join(' or ')}, not ${network}`, 2);
   prepareDataDir(dir);
   // Two starts at once in one folder would both start nodes and one would lose track of the other's.
   let lock: DirLock;
@@ -61,8 +62,13 @@ type Base = { broadcastAddress: string; statusPort: number; transactionPort: num
 
 async function startLocked(o: StartOptions & { network: string }, dir: string): Promise<DevnetState> {
   const old = readState(dir);
-  if (old && old.nodes.some((n) => isOurProcess(n.pid, n.datadir))) throw new CliError(`a devnet is already running in ${dir}; stop it first with: mvb devnet stop --dir ${o.dir}`);
-  if (old && old.network !== o.network) throw new CliError(`${dir} holds a ${old.network} devnet; start it with --network ${old.network}, or pick another --dir for ${o.network}`, 2);
+  if (old && old.nodes.some((n) => isOurProcess(n.pid, n.datadir)))
+    throw new CliError(`a devnet is already running in ${dir}; stop it first with: mvb devnet stop --dir ${o.dir}`);
+  if (old && old.network !== o.network)
+    throw new CliError(
+      `${dir} holds a ${old.network} devnet; start it with --network ${old.network}, or pick another --dir for ${o.network}`,
+      2,
+    );
   const [statusPort, transactionPort, httpPort, ...serverPorts] = await freePorts(3 + o.miners);
   const base: Base = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: statusPort!, transactionPort: transactionPort! };
   const state: DevnetState = { network: o.network, ...base, nodes: [], startedAt: new Date().toISOString() };
@@ -76,7 +82,14 @@ async function startLocked(o: StartOptions & { network: string }, dir: string): 
     writeNodeSettings(datadir, o.network, [...nodeSets(base, { blockServerPort: serverPorts[k - 1] }), ...sets]);
     const address = addresses.length ? addresses[(k - 1) % addresses.length] : undefined;
     const args = ['--datadir', datadir, '--threads', '1', ...(address ? ['--address', address] : [])];
-    const node: DevnetNode = { name: `miner-${k}`, kind: 'miner', datadir, log: join(dir, `miner-${k}.log`), blockServerPort: serverPorts[k - 1], address };
+    const node: DevnetNode = {
+      name: `miner-${k}`,
+      kind: 'miner',
+      datadir,
+      log: join(dir, `miner-${k}.log`),
+      blockServerPort: serverPorts[k - 1],
+      address,
+    };
     node.pid = spawnNode(MINER_BIN, args, node.log);
     state.nodes.push(node);
     log(`started miner-${k} (pid ${node.pid}), block server 127.0.0.1:${node.blockServerPort}${address ? `, rewards to ${address}` : ''}`);
@@ -96,7 +109,13 @@ async function startLocked(o: StartOptions & { network: string }, dir: string): 
 function startExplorer(dir: string, network: string, sets: string[], port: number, log: (l: string) => void): DevnetNode {
   const datadir = join(dir, 'explorer');
   writeNodeSettings(datadir, network, sets);
-  const node: DevnetNode = { name: 'explorer', kind: 'explorer', datadir, log: join(dir, 'explorer.log'), url: `http://127.0.0.1:${port}/` };
+  const node: DevnetNode = {
+    name: 'explorer',
+    kind: 'explorer',
+    datadir,
+    log: join(dir, 'explorer.log'),
+    url: `http://127.0.0.1:${port}/`,
+  };
   node.pid = spawnNode(EXPLORER_BIN, ['--datadir', datadir, '--http', `127.0.0.1:${port}`], node.log);
   log(`started explorer (pid ${node.pid}): ${node.url}`);
   return node;
@@ -111,7 +130,10 @@ function makeWallet(dir: string, k: number, network: string, sets: string[]): De
   const r = runWallet(datadir, ['new-address', name, '--json']);
   if (r.code === 0) address = (JSON.parse(r.stdout) as { address: string }).address;
   else if (!/already exists/.test(r.out)) throw new CliError(`creating ${name} failed: ${r.out.trim()}`);
-  else address = (JSON.parse(runWallet(datadir, ['list-addresses', '--json']).stdout) as { name: string; address: string }[]).find((x) => x.name === name)?.address;
+  else
+    address = (JSON.parse(runWallet(datadir, ['list-addresses', '--json']).stdout) as { name: string; address: string }[]).find(
+      (x) => x.name === name,
+    )?.address;
   return { name, kind: 'wallet', datadir, log: join(dir, `${name}.log`), address };
 }
 
@@ -120,7 +142,8 @@ async function waitForMiners(state: DevnetState, base: Base, network: string, se
   const settings = loadSettings({ network, sets: [...nodeSets(base), ...sets] });
   const heard = await listenStatus(settings, 20_000, (m) => state.nodes.every((n) => n.kind !== 'miner' || m.has(n.blockServerPort!)));
   const missing = state.nodes.filter((n) => n.kind === 'miner' && !heard.has(n.blockServerPort!));
-  if (missing.length) throw new CliError(`${missing.map((n) => n.name).join(', ')} did not start; see ${missing.map((n) => n.log).join(', ')}`);
+  if (missing.length)
+    throw new CliError(`${missing.map((n) => n.name).join(', ')} did not start; see ${missing.map((n) => n.log).join(', ')}`);
 }
 
 export const startCommand: CliCommand = {
@@ -135,10 +158,19 @@ export const startCommand: CliCommand = {
   async handler(_args, opts, ctx) {
     const dir = opts['dir'] as string;
     const network = (opts['network'] as string | undefined) ?? 'devnet';
-    const st = await devnetStart({ dir, miners: opts['miners'] as number, wallets: opts['wallets'] as number, network, sets: (opts['set'] as string[]) ?? [], log: (l) => !ctx.json && ctx.io.out(l) });
+    const st = await devnetStart({
+      dir,
+      miners: opts['miners'] as number,
+      wallets: opts['wallets'] as number,
+      network,
+      sets: (opts['set'] as string[]) ?? [],
+      log: (l) => !ctx.json && ctx.io.out(l),
+    });
     if (ctx.json) ctx.io.out(JSON.stringify(st));
     else {
-      ctx.io.out(`${st.network} running in ${resolve(dir)}: status port ${st.statusPort}, transaction port ${st.transactionPort}, broadcast ${st.broadcastAddress}`);
+      ctx.io.out(
+        `${st.network} running in ${resolve(dir)}: status port ${st.statusPort}, transaction port ${st.transactionPort}, broadcast ${st.broadcastAddress}`,
+      );
       for (const n of st.nodes.filter((x) => x.kind === 'wallet')) ctx.io.out(`  mvb-wallet --datadir ${n.datadir} list-addresses`);
       for (const n of st.nodes.filter((x) => x.kind === 'explorer')) ctx.io.out(`  explorer: open ${n.url}`);
       ctx.io.out(`coins for a wallet: mvb devnet fund --dir ${dir} wallet-1 10 (or an address)`);

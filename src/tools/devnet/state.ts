@@ -72,7 +72,14 @@ export function readState(dir: string): DevnetState | undefined {
   }
   if (typeof s !== 'object' || s === null || !Array.isArray(s.nodes)) damaged('no list of nodes');
   for (const n of s.nodes) {
-    if (typeof n !== 'object' || n === null || typeof n.name !== 'string' || typeof n.datadir !== 'string' || !['miner', 'wallet', 'explorer'].includes(n.kind)) damaged('a node without name, kind or datadir');
+    if (
+      typeof n !== 'object' ||
+      n === null ||
+      typeof n.name !== 'string' ||
+      typeof n.datadir !== 'string' ||
+      !['miner', 'wallet', 'explorer'].includes(n.kind)
+    )
+      damaged('a node without name, kind or datadir');
     if (n.pid !== undefined && !(Number.isInteger(n.pid) && n.pid > 0)) damaged(`node ${n.name}: bad pid`);
   }
   return s;
@@ -94,8 +101,16 @@ export function isOurProcess(pid: number | undefined, datadir: string): boolean 
   }
 }
 
-export function nodeSets(state: Pick<DevnetState, 'broadcastAddress' | 'statusPort' | 'transactionPort'>, extra: Record<string, unknown> = {}): string[] {
-  return formatSets({ broadcastAddress: state.broadcastAddress, statusPort: state.statusPort, transactionPort: state.transactionPort, ...extra });
+export function nodeSets(
+  state: Pick<DevnetState, 'broadcastAddress' | 'statusPort' | 'transactionPort'>,
+  extra: Record<string, unknown> = {},
+): string[] {
+  return formatSets({
+    broadcastAddress: state.broadcastAddress,
+    statusPort: state.statusPort,
+    transactionPort: state.transactionPort,
+    ...extra,
+  });
 }
 
 export function writeNodeSettings(datadir: string, network: string, sets: string[]): void {
@@ -107,7 +122,11 @@ export function writeNodeSettings(datadir: string, network: string, sets: string
 export function spawnNode(bin: string, args: readonly string[], log: string): number {
   const fd = openSync(log, 'a');
   try {
-    const child = spawn(process.execPath, [bin, ...args], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [bin, ...args], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     child.unref();
     return child.pid!;
   } finally {
@@ -117,12 +136,20 @@ export function spawnNode(bin: string, args: readonly string[], log: string): nu
 
 /** Runs a wallet command to completion (for setting wallets up). */
 export function runWallet(datadir: string, args: readonly string[]): { code: number; out: string; stdout: string } {
-  const r = spawnSync(process.execPath, [WALLET_BIN, '--datadir', datadir, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [WALLET_BIN, '--datadir', datadir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
   return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 /** Collects status broadcasts on a port for a while: latest status per sender (by block server port). */
-export async function listenStatus(settings: Settings, ms: number, until?: (m: Map<number, Status>) => boolean): Promise<Map<number, Status>> {
+export async function listenStatus(
+  settings: Settings,
+  ms: number,
+  until?: (m: Map<number, Status>) => boolean,
+): Promise<Map<number, Status>> {
   const got = new Map<number, Status>();
   let done = () => {};
   const listener = new StatusListener(settings.params, settings.statusPort, (s) => {

@@ -24,10 +24,23 @@ export async function devnetStatus(dirArg: string): Promise<NodeStatus[]> {
   const settings = loadSettings({ network: state.network, sets: nodeSets(state) });
   const running = state.nodes.map((n) => isOurProcess(n.pid, n.datadir));
   const wanted = state.nodes.filter((n, i) => n.kind === 'miner' && running[i]).map((n) => n.blockServerPort!);
-  const heard = wanted.length ? await listenStatus(settings, 1000 * Math.max(2.5, settings.statusBroadcastIntervalSeconds * 2.5), (m) => wanted.every((p) => m.has(p))) : new Map<number, Status>();
+  const heard = wanted.length
+    ? await listenStatus(settings, 1000 * Math.max(2.5, settings.statusBroadcastIntervalSeconds * 2.5), (m) =>
+        wanted.every((p) => m.has(p)),
+      )
+    : new Map<number, Status>();
   return state.nodes.map((n, i) => {
     const st = n.blockServerPort ? heard.get(n.blockServerPort) : undefined;
-    return { name: n.name, kind: n.kind, running: running[i]!, pid: n.pid, datadir: n.datadir, address: n.address, ...(n.url ? { url: n.url } : {}), ...(st ? { height: st.height, tip: hashToHex(st.tipHash), mempool: st.mempoolSize } : {}) };
+    return {
+      name: n.name,
+      kind: n.kind,
+      running: running[i]!,
+      pid: n.pid,
+      datadir: n.datadir,
+      address: n.address,
+      ...(n.url ? { url: n.url } : {}),
+      ...(st ? { height: st.height, tip: hashToHex(st.tipHash), mempool: st.mempoolSize } : {}),
+    };
   });
 }
 
@@ -42,7 +55,16 @@ export const statusCommand: CliCommand = {
       return 0;
     }
     for (const r of rows) {
-      const what = r.kind === 'miner' ? (r.height !== undefined ? `height ${r.height} tip ${r.tip!.slice(0, 16)}… mempool ${r.mempool}` : r.running ? 'not heard yet' : '') : r.kind === 'explorer' ? `${r.url ?? ''}` : `mvb-wallet --datadir ${r.datadir}`;
+      const what =
+        r.kind === 'miner'
+          ? r.height !== undefined
+            ? `height ${r.height} tip ${r.tip!.slice(0, 16)}… mempool ${r.mempool}`
+            : r.running
+              ? 'not heard yet'
+              : ''
+          : r.kind === 'explorer'
+            ? `${r.url ?? ''}`
+            : `mvb-wallet --datadir ${r.datadir}`;
       ctx.io.out(`${r.name.padEnd(9)} ${(r.running ? `running (pid ${r.pid})` : 'stopped').padEnd(22)} ${what}`);
     }
     return 0;

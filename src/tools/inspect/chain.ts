@@ -25,19 +25,36 @@ export const chainCommand: CliCommand = {
   options: [{ flags: '--last <n>', description: `heights to show (1 to ${MAX_LAST})`, default: '20' }],
   async handler(_args, opts, ctx) {
     const last = Number(opts['last']);
-    if (!Number.isInteger(last) || last < 1 || last > MAX_LAST) throw new CliError(`invalid --last "${String(opts['last'])}": a whole number from 1 to ${MAX_LAST}`, 2);
+    if (!Number.isInteger(last) || last < 1 || last > MAX_LAST)
+      throw new CliError(`invalid --last "${String(opts['last'])}": a whole number from 1 to ${MAX_LAST}`, 2);
     const d = openDatadir(ctx);
     try {
       const from = Math.max(0, d.view.height - last + 1);
       const row = (e: ViewEntry): Row => {
         const b = d.view.block(e);
-        return { hash: hashToHex(e.record.hash), height: e.record.height, prev: e.parent ? hashToHex(e.parent.record.hash) : null, active: e.active, status: e.record.status, miner: b ? minerOf(b, ctx.settings.params.addressVersion) : null, txs: b?.txs.length ?? null, column: 0 };
+        return {
+          hash: hashToHex(e.record.hash),
+          height: e.record.height,
+          prev: e.parent ? hashToHex(e.parent.record.hash) : null,
+          active: e.active,
+          status: e.record.status,
+          miner: b ? minerOf(b, ctx.settings.params.addressVersion) : null,
+          txs: b?.txs.length ?? null,
+          column: 0,
+        };
       };
       const rows: Row[] = [];
       for (let h = from; h <= d.view.height; h++) rows.push(row(d.view.active[h]!));
-      const off = [...d.view.entries()].filter((e) => !e.active && e.record.height >= from).slice(0, 5000).map(row);
+      const off = [...d.view.entries()]
+        .filter((e) => !e.active && e.record.height >= from)
+        .slice(0, 5000)
+        .map(row);
       assignColumns(rows, off);
-      const reorgs = [...d.store.openJson<{ at: number; forkHeight: number; disconnected: unknown[]; connected: unknown[] }>('explorer-reorgs').getRange({ reverse: true, limit: 10 })].map((x) => x.value);
+      const reorgs = [
+        ...d.store
+          .openJson<{ at: number; forkHeight: number; disconnected: unknown[]; connected: unknown[] }>('explorer-reorgs')
+          .getRange({ reverse: true, limit: 10 }),
+      ].map((x) => x.value);
       const all = [...rows, ...off];
       if (ctx.json) {
         ctx.io.out(JSON.stringify({ height: d.view.height, tip: hashToHex(d.view.tip!.record.hash), blocks: all, reorgs }, null, 2));
@@ -46,7 +63,10 @@ export const chainCommand: CliCommand = {
       draw(ctx.io.out, all, d.view.height, from);
       if (reorgs.length) {
         ctx.io.out('reorganisations (newest first):');
-        for (const r of reorgs) ctx.io.out(`  ${new Date(r.at).toISOString()}: fork at ${r.forkHeight}, ${r.disconnected.length} block(s) left the best chain, ${r.connected.length} came`);
+        for (const r of reorgs)
+          ctx.io.out(
+            `  ${new Date(r.at).toISOString()}: fork at ${r.forkHeight}, ${r.disconnected.length} block(s) left the best chain, ${r.connected.length} came`,
+          );
       }
       return 0;
     } finally {

@@ -32,11 +32,14 @@ export const mempoolCommand: CliCommand = {
         return 0;
       }
       if (!txs.length) {
-        ctx.io.out(`no unconfirmed transactions recorded in ${ctx.datadir} (a miner keeps its mempool in memory: point --datadir at an explorer's or a wallet's)`);
+        ctx.io.out(
+          `no unconfirmed transactions recorded in ${ctx.datadir} (a miner keeps its mempool in memory: point --datadir at an explorer's or a wallet's)`,
+        );
         return 0;
       }
       ctx.io.out(`${txs.length} unconfirmed transaction(s), highest fee rate first:`);
-      for (const t of txs) ctx.io.out(`  ${t.txid}  ${String(t.size).padStart(5)} B  fee ${coins(BigInt(t.fee))}  ${t.feeRate.toFixed(2)}/B  ${t.source}`);
+      for (const t of txs)
+        ctx.io.out(`  ${t.txid}  ${String(t.size).padStart(5)} B  fee ${coins(BigInt(t.fee))}  ${t.feeRate.toFixed(2)}/B  ${t.source}`);
       return 0;
     } finally {
       d.close();

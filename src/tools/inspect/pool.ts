@@ -35,7 +35,14 @@ export function pooledTxs(d: OpenDatadir): PooledTx[] {
       if (++n > MAX_RECORDS) break;
       if (!value || typeof value.raw !== 'string' || !keep(value)) continue;
       try {
-        out.push({ txid: value.txid ?? key, tx: decodeTx(fromHex(value.raw)), fee: BigInt(value.fee), size: value.size, seenAt: value.seenAt ?? value.createdAt ?? 0, source });
+        out.push({
+          txid: value.txid ?? key,
+          tx: decodeTx(fromHex(value.raw)),
+          fee: BigInt(value.fee),
+          size: value.size,
+          seenAt: value.seenAt ?? value.createdAt ?? 0,
+          source,
+        });
       } catch {
         /* a damaged record: skipped */
       }

@@ -39,7 +39,13 @@ export const txCommand: CliCommand = {
         confirmations: found.entry ? d.view.height - found.entry.record.height + 1 : 0,
         size: raw.length,
         fee: cb || prevs.some((p) => !p) ? null : (inSum - outSum).toString(),
-        inputs: tx.inputs.map((i, k) => ({ txid: hashToHex(i.prevTxid), vout: i.vout, coinbase: cb, address: prevs[k] ? addr(prevs[k]!.scriptPubKey) : null, value: prevs[k]?.value.toString() ?? null })),
+        inputs: tx.inputs.map((i, k) => ({
+          txid: hashToHex(i.prevTxid),
+          vout: i.vout,
+          coinbase: cb,
+          address: prevs[k] ? addr(prevs[k]!.scriptPubKey) : null,
+          value: prevs[k]?.value.toString() ?? null,
+        })),
         outputs: tx.outputs.map((o) => ({ address: addr(o.scriptPubKey), value: o.value.toString() })),
         hex: toHex(raw),
         fields: txFields(tx, raw, (pkh) => encodeAddress(pkh, version)),
@@ -57,17 +63,40 @@ export const txCommand: CliCommand = {
   },
 };
 
-function print(say: (l: string) => void, t: { txid: string; confirmed: boolean; block: { height: number; hash: string } | null; confirmations: number; size: number; fee: string | null; inputs: { txid: string; vout: number; coinbase: boolean; address: string | null; value: string | null }[]; outputs: { address: string | null; value: string }[]; hex: string; fields: { start: number; end: number; name: string; value: string }[]; sighash: ({ input: number; preimage: string; sighash: string } | null)[] }): void {
+function print(
+  say: (l: string) => void,
+  t: {
+    txid: string;
+    confirmed: boolean;
+    block: { height: number; hash: string } | null;
+    confirmations: number;
+    size: number;
+    fee: string | null;
+    inputs: { txid: string; vout: number; coinbase: boolean; address: string | null; value: string | null }[];
+    outputs: { address: string | null; value: string }[];
+    hex: string;
+    fields: { start: number; end: number; name: string; value: string }[];
+    sighash: ({ input: number; preimage: string; sighash: string } | null)[];
+  },
+): void {
   say(`transaction ${t.txid}`);
-  say(`${t.confirmed ? `confirmed in block ${t.block!.height} (${t.block!.hash}), ${t.confirmations} confirmation(s)` : 'unconfirmed'}; ${t.size} bytes; fee ${t.fee === null ? 'n/a' : coins(BigInt(t.fee))}`);
+  say(
+    `${t.confirmed ? `confirmed in block ${t.block!.height} (${t.block!.hash}), ${t.confirmations} confirmation(s)` : 'unconfirmed'}; ${t.size} bytes; fee ${t.fee === null ? 'n/a' : coins(BigInt(t.fee))}`,
+  );
   say('inputs:');
-  t.inputs.forEach((i, k) => say(`  #${k} ${i.coinbase ? 'coinbase' : `${i.txid}:${i.vout}  ${i.address ?? '?'}  ${i.value === null ? '?' : coins(BigInt(i.value))}`}`));
+  t.inputs.forEach((i, k) =>
+    say(
+      `  #${k} ${i.coinbase ? 'coinbase' : `${i.txid}:${i.vout}  ${i.address ?? '?'}  ${i.value === null ? '?' : coins(BigInt(i.value))}`}`,
+    ),
+  );
   say('outputs:');
   t.outputs.forEach((o, k) => say(`  #${k} ${o.address ?? 'non-standard'}  ${coins(BigInt(o.value))}`));
   say('bytes:');
   for (const f of t.fields) {
     const hex = t.hex.slice(f.start * 2, f.end * 2);
-    say(`  ${String(f.start).padStart(4)}-${String(f.end - 1).padEnd(4)} ${f.name.padEnd(30)} ${hex.length > 20 ? `${hex.slice(0, 20)}…` : hex.padEnd(21)} ${f.value.length > 70 ? `${f.value.slice(0, 70)}…` : f.value}`);
+    say(
+      `  ${String(f.start).padStart(4)}-${String(f.end - 1).padEnd(4)} ${f.name.padEnd(30)} ${hex.length > 20 ? `${hex.slice(0, 20)}…` : hex.padEnd(21)} ${f.value.length > 70 ? `${f.value.slice(0, 70)}…` : f.value}`,
+    );
   }
   for (const s of t.sighash) if (s) say(`input #${s.input} signs HASH256 of the preimage ${s.preimage}\n  = ${s.sighash}`);
 }

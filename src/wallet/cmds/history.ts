@@ -34,10 +34,24 @@ export function groupRewards(rows: readonly Row[]): (Row | RewardGroup)[] {
   const out: (Row | RewardGroup)[] = [];
   for (const r of rows) {
     const last = out[out.length - 1];
-    if (isReward(r) && last && 'count' in last && Math.floor(last.fromHeight / REWARD_GROUP_BLOCKS) === Math.floor(r.e.height! / REWARD_GROUP_BLOCKS) && last.names.join() === r.m.names.join()) {
+    if (
+      isReward(r) &&
+      last &&
+      'count' in last &&
+      Math.floor(last.fromHeight / REWARD_GROUP_BLOCKS) === Math.floor(r.e.height! / REWARD_GROUP_BLOCKS) &&
+      last.names.join() === r.m.names.join()
+    ) {
       out[out.length - 1] = { ...last, count: last.count + 1, amount: last.amount + r.m.amount, fromHeight: r.e.height! };
     } else if (isReward(r)) {
-      out.push({ count: 1, amount: r.m.amount, fromHeight: r.e.height!, toHeight: r.e.height!, names: r.m.names, time: r.e.time, first: r });
+      out.push({
+        count: 1,
+        amount: r.m.amount,
+        fromHeight: r.e.height!,
+        toHeight: r.e.height!,
+        names: r.m.names,
+        time: r.e.time,
+        first: r,
+      });
     } else out.push(r);
   }
   return out.map((x) => ('count' in x && x.count === 1 ? x.first : x));
@@ -49,7 +63,11 @@ export const history: CliCommand = {
   describe: 'list payments in and out of local addresses, newest first',
   args: ['[name]'],
   options: [
-    { flags: '--limit <n>', description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`, parser: integerOption('--limit', 1, 1_000_000) },
+    {
+      flags: '--limit <n>',
+      description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`,
+      parser: integerOption('--limit', 1, 1_000_000),
+    },
     { flags: '--all', description: 'every row: each mined reward on its own, no limit' },
   ],
   async handler([name], opts, ctx) {
@@ -104,16 +122,38 @@ export const history: CliCommand = {
 
 function printTable(ctx: Parameters<CliCommand['handler']>[2], rows: readonly (Row | RewardGroup)[]): void {
   const c = colours(ctx);
-  const t = table(ctx, ['Time', 'Height', 'Dir', 'Amount', 'Counterparty', 'Local', 'Status', 'Txid'], ['left', 'right', 'left', 'right', 'left', 'left', 'left', 'left']);
+  const t = table(
+    ctx,
+    ['Time', 'Height', 'Dir', 'Amount', 'Counterparty', 'Local', 'Status', 'Txid'],
+    ['left', 'right', 'left', 'right', 'left', 'left', 'left', 'left'],
+  );
   for (const r of rows) {
     if ('count' in r) {
-      t.push([formatTime(r.time), `${r.fromHeight}-${r.toHeight}`, 'in', c.green(formatSigned(r.amount)), `${r.count} mined rewards`, r.names.join(', '), 'confirmed', '']);
+      t.push([
+        formatTime(r.time),
+        `${r.fromHeight}-${r.toHeight}`,
+        'in',
+        c.green(formatSigned(r.amount)),
+        `${r.count} mined rewards`,
+        r.names.join(', '),
+        'confirmed',
+        '',
+      ]);
       continue;
     }
     const { e, m } = r;
     const amount = m.amount > 0n ? c.green(formatSigned(m.amount)) : m.amount < 0n ? c.red(formatSigned(m.amount)) : formatSigned(m.amount);
     const st = e.status === 'confirmed' ? e.status : e.status === 'pending' ? c.yellow(e.status) : c.red(e.status);
-    t.push([formatTime(e.time), e.height === null ? '' : String(e.height), m.direction, amount, m.counterparty ?? '', m.names.join(', '), st, shortHash(e.txid)]);
+    t.push([
+      formatTime(e.time),
+      e.height === null ? '' : String(e.height),
+      m.direction,
+      amount,
+      m.counterparty ?? '',
+      m.names.join(', '),
+      st,
+      shortHash(e.txid),
+    ]);
   }
   ctx.io.out(t.toString());
 }

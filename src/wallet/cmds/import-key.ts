@@ -60,7 +60,8 @@ export const importKey: CliCommand = {
       printJson(ctx, { name, address, encrypted: info.encrypted, ...(found ? { balance: formatCoins(found.balance) } : {}) });
     } else {
       ctx.io.out(`${colours(ctx).bold(name!)} ${address}${info.encrypted ? ' (encrypted)' : ''}`);
-      if (found && found.coins > 0) ctx.io.out(`found ${found.coins} unspent output(s) worth ${formatCoins(found.balance)} in the local chain`);
+      if (found && found.coins > 0)
+        ctx.io.out(`found ${found.coins} unspent output(s) worth ${formatCoins(found.balance)} in the local chain`);
     }
     return 0;
   },

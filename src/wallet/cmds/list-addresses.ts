@@ -37,13 +37,22 @@ export const listAddresses: CliCommand = {
           }
         }
         const one = new Set([k.pkhHex]);
-        const pend = pending.reduce((a, p) => a + netFor(p.inputs, p.outputs, one).net, 0n) + incoming.reduce((a, r) => a + netFor(r.inputs, r.outputs, one).net, 0n);
+        const pend =
+          pending.reduce((a, p) => a + netFor(p.inputs, p.outputs, one).net, 0n) +
+          incoming.reduce((a, r) => a + netFor(r.inputs, r.outputs, one).net, 0n);
         return { key: k, balance, pending: pend, immature, maturesIn };
       });
       if (ctx.json) {
         printJson(
           ctx,
-          rows.map((r) => ({ name: r.key.name, address: r.key.address, balance: formatCoins(r.balance), pending: formatSigned(r.pending), immature: formatCoins(r.immature), height: tipHeight })),
+          rows.map((r) => ({
+            name: r.key.name,
+            address: r.key.address,
+            balance: formatCoins(r.balance),
+            pending: formatSigned(r.pending),
+            immature: formatCoins(r.immature),
+            height: tipHeight,
+          })),
         );
         return 0;
       }
@@ -53,7 +62,8 @@ export const listAddresses: CliCommand = {
       } else {
         const t = table(ctx, ['Name', 'Balance', 'Pending', 'Address'], ['left', 'right', 'right', 'left']);
         const pendingCell = (v: bigint) => (v > 0n ? c.green(formatSigned(v)) : v < 0n ? c.red(formatSigned(v)) : c.dim(formatSigned(v)));
-        for (const r of rows) t.push([r.key.name + (r.key.encrypted ? c.dim(' (enc)') : ''), formatCoins(r.balance), pendingCell(r.pending), r.key.address]);
+        for (const r of rows)
+          t.push([r.key.name + (r.key.encrypted ? c.dim(' (enc)') : ''), formatCoins(r.balance), pendingCell(r.pending), r.key.address]);
         const total = rows.reduce((a, r) => a + r.balance, 0n);
         const totalPending = rows.reduce((a, r) => a + r.pending, 0n);
         t.push([c.bold('total'), c.bold(formatCoins(total)), pendingCell(totalPending), '']);
@@ -61,11 +71,22 @@ export const listAddresses: CliCommand = {
         const immature = rows.reduce((a, r) => a + r.immature, 0n);
         if (immature > 0n) {
           const last = Math.max(...rows.map((r) => r.maturesIn));
-          ctx.io.out(c.dim(`of which ${formatCoins(immature)} are mined rewards not yet mature (all mature within ${last} block${last === 1 ? '' : 's'})`));
+          ctx.io.out(
+            c.dim(
+              `of which ${formatCoins(immature)} are mined rewards not yet mature (all mature within ${last} block${last === 1 ? '' : 's'})`,
+            ),
+          );
         }
         if (pending.length || incoming.length) {
-          const parts = [...(pending.length ? [`${pending.length} payment(s) made here`] : []), ...(incoming.length ? [`${incoming.length} incoming payment(s)`] : [])];
-          ctx.io.out(c.dim(`pending: ${parts.join(' and ')} not yet mined; + counts payments between this wallet's own addresses and payments from anyone that this wallet's sync heard on the LAN and validated`));
+          const parts = [
+            ...(pending.length ? [`${pending.length} payment(s) made here`] : []),
+            ...(incoming.length ? [`${incoming.length} incoming payment(s)`] : []),
+          ];
+          ctx.io.out(
+            c.dim(
+              `pending: ${parts.join(' and ')} not yet mined; + counts payments between this wallet's own addresses and payments from anyone that this wallet's sync heard on the LAN and validated`,
+            ),
+          );
         }
       }
       const best = db.bestHeard();
@@ -76,7 +97,9 @@ export const listAddresses: CliCommand = {
       } else if (best) {
         const behind = best.height - tip.height;
         const state = behind > 0 ? c.yellow(`${behind} block${behind === 1 ? '' : 's'} behind`) : c.green('synced');
-        ctx.io.out(`chain: height ${tip.height} of ${best.height} heard from ${best.peers} miner${best.peers === 1 ? '' : 's'} ${ago(best.at)}: ${state}; tip ${shortHash(tip.hash)}${syncNote}`);
+        ctx.io.out(
+          `chain: height ${tip.height} of ${best.height} heard from ${best.peers} miner${best.peers === 1 ? '' : 's'} ${ago(best.at)}: ${state}; tip ${shortHash(tip.hash)}${syncNote}`,
+        );
       } else {
         ctx.io.out(`chain: height ${tip.height}, tip ${shortHash(tip.hash)}; no miner heard yet${syncNote}`);
       }

@@ -18,7 +18,12 @@ const SALVAGE_TIMEOUT_MS = 30_000;
 
 function salvageFromStore(dir: string): PaymentRecord[] {
   const child = fileURLToPath(new URL('../salvage-child.js', import.meta.url));
-  const r = spawnSync(process.execPath, [child, dir], { encoding: 'utf8', timeout: SALVAGE_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [child, dir], {
+    encoding: 'utf8',
+    timeout: SALVAGE_TIMEOUT_MS,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
   try {
     const v = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as PaymentRecord[];
     return Array.isArray(v) ? v : [];
@@ -57,7 +62,9 @@ export const resync: CliCommand = {
     } finally {
       db.close();
     }
-    ctx.io.err(`${aside ? `moved the old chain store to ${aside}; ` : ''}kept ${byId.size} payment(s) and every key; rebuilding from the network`);
+    ctx.io.err(
+      `${aside ? `moved the old chain store to ${aside}; ` : ''}kept ${byId.size} payment(s) and every key; rebuilding from the network`,
+    );
     return sync.handler([], { ...opts, once: true }, ctx);
   },
 };

@@ -49,7 +49,10 @@ export const send: CliCommand = {
   describe: 'pay <amount> coins from a local address to a local name or an address',
   args: ['<from>', '<amount>', '<to>'],
   options: [
-    { flags: '--fee <amount>', description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)' },
+    {
+      flags: '--fee <amount>',
+      description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)',
+    },
     { flags: '--force', description: 'pay a fee above the maxFee cap (a share of the amount)' },
   ],
   async handler([fromText, amountText, toText], opts, ctx) {
@@ -115,12 +118,28 @@ export const send: CliCommand = {
       }
       const running = runningSyncPid(ctx.datadir);
       if (ctx.json) {
-        printJson(ctx, { txid: record.txid, status: 'pending', from: record.fromAddress, to: record.to, amount: formatCoins(amount), fee: formatCoins(BigInt(record.fee)), size: record.size, broadcast: broadcastError === undefined });
+        printJson(ctx, {
+          txid: record.txid,
+          status: 'pending',
+          from: record.fromAddress,
+          to: record.to,
+          amount: formatCoins(amount),
+          fee: formatCoins(BigInt(record.fee)),
+          size: record.size,
+          broadcast: broadcastError === undefined,
+        });
       } else {
         ctx.io.out(record.txid);
-        ctx.io.err(`sent ${formatCoins(amount)} from ${from.name} to ${to.name ?? to.address} (fee ${formatCoins(BigInt(record.fee))}, ${record.size} bytes); pending until mined`);
-        if (broadcastError !== undefined) ctx.io.err(`warning: broadcast failed (${broadcastError}); the payment is stored and sync will retry`);
-        ctx.io.err(running ? `the wallet's sync (pid ${running}) rebroadcasts it until it is mined` : 'run `mvb-wallet sync` to rebroadcast it until it is mined and see it confirm');
+        ctx.io.err(
+          `sent ${formatCoins(amount)} from ${from.name} to ${to.name ?? to.address} (fee ${formatCoins(BigInt(record.fee))}, ${record.size} bytes); pending until mined`,
+        );
+        if (broadcastError !== undefined)
+          ctx.io.err(`warning: broadcast failed (${broadcastError}); the payment is stored and sync will retry`);
+        ctx.io.err(
+          running
+            ? `the wallet's sync (pid ${running}) rebroadcasts it until it is mined`
+            : 'run `mvb-wallet sync` to rebroadcast it until it is mined and see it confirm',
+        );
       }
       return 0;
     });

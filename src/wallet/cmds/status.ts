@@ -12,7 +12,10 @@ export function findTx(all: readonly TxEntry[], text: string): TxEntry {
   const q = text.toLowerCase();
   if (!/^[0-9a-f]{6,64}$/.test(q)) throw new CliError(`invalid txid "${text}": expected 64 hex digits (or a unique prefix of at least 6)`);
   const hits = all.filter((e) => e.txid.startsWith(q));
-  if (hits.length === 0) throw new CliError(`unknown transaction ${text}: not a payment of this wallet, a mined transaction touching its addresses, nor an incoming payment heard by sync`);
+  if (hits.length === 0)
+    throw new CliError(
+      `unknown transaction ${text}: not a payment of this wallet, a mined transaction touching its addresses, nor an incoming payment heard by sync`,
+    );
   if (hits.length > 1) throw new CliError(`txid prefix ${text} is ambiguous (${hits.length} transactions)`);
   return hits[0]!;
 }
@@ -40,16 +43,22 @@ export const status: CliCommand = {
           confirmations,
           time: new Date(e.time).toISOString(),
           ...(p ? { from: p.fromAddress, to: p.to, amount: formatCoins(BigInt(p.amount)), fee: formatCoins(BigInt(p.fee)) } : {}),
-          ...(inc ? { incoming: true, from: inc.fromAddress, amount: formatCoins(BigInt(inc.amount)), fee: formatCoins(BigInt(inc.fee)) } : {}),
+          ...(inc
+            ? { incoming: true, from: inc.fromAddress, amount: formatCoins(BigInt(inc.amount)), fee: formatCoins(BigInt(inc.fee)) }
+            : {}),
           ...(m ? { net: formatSigned(m.amount) } : {}),
-          ...(p?.failure ? { reason: p.failure.detail, ...(p.failure.conflictTxid ? { conflictingTxid: p.failure.conflictTxid } : {}) } : {}),
+          ...(p?.failure
+            ? { reason: p.failure.detail, ...(p.failure.conflictTxid ? { conflictingTxid: p.failure.conflictTxid } : {}) }
+            : {}),
         });
         return 0;
       }
       const c = colours(ctx);
       ctx.io.out(`txid ${e.txid}`);
       if (e.status === 'confirmed') {
-        ctx.io.out(`${c.green('confirmed')} in block ${e.blockHash} at height ${e.height}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'} (${formatTime(e.time)})`);
+        ctx.io.out(
+          `${c.green('confirmed')} in block ${e.blockHash} at height ${e.height}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'} (${formatTime(e.time)})`,
+        );
       } else if (inc) {
         ctx.io.out(`${c.yellow('pending (incoming)')}: not yet mined (heard ${formatTime(e.time)}); counts once it is in a block`);
       } else if (e.status === 'pending') {
@@ -57,8 +66,14 @@ export const status: CliCommand = {
       } else {
         ctx.io.out(`${c.red('failed')}: ${p?.failure?.detail ?? 'unknown reason'}`);
       }
-      if (p) ctx.io.out(`payment of ${formatCoins(BigInt(p.amount))} from ${p.from} (${p.fromAddress}) to ${p.toName ? `${p.toName} (${p.to})` : p.to}, fee ${formatCoins(BigInt(p.fee))}, ${p.size} bytes`);
-      else if (m) ctx.io.out(`${m.direction === 'in' ? 'received' : 'net'} ${formatSigned(m.amount)} on ${m.names.join(', ')}${m.counterparty ? ` from ${m.counterparty}` : ''}`);
+      if (p)
+        ctx.io.out(
+          `payment of ${formatCoins(BigInt(p.amount))} from ${p.from} (${p.fromAddress}) to ${p.toName ? `${p.toName} (${p.to})` : p.to}, fee ${formatCoins(BigInt(p.fee))}, ${p.size} bytes`,
+        );
+      else if (m)
+        ctx.io.out(
+          `${m.direction === 'in' ? 'received' : 'net'} ${formatSigned(m.amount)} on ${m.names.join(', ')}${m.counterparty ? ` from ${m.counterparty}` : ''}`,
+        );
       return 0;
     });
   },

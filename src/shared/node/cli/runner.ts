@@ -65,7 +65,10 @@ export interface CliCommand {
 /** A failure the user caused or can fix: printed as one line, exit code `code`. */
 export class CliError extends Error {
   override readonly name = 'CliError';
-  constructor(message: string, readonly code = 1) {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
     super(message);
   }
 }
@@ -138,7 +141,11 @@ export async function runCli(program: string, commands: readonly CliCommand[], a
   if (o.description) root.description(o.description);
   root.version(packageVersion(), '-V, --version', 'print the mvb version');
   root.exitOverride();
-  root.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  root.configureOutput({
+    writeOut: (s) => io.out(s.trimEnd()),
+    writeErr: (s) => io.err(s.trimEnd()),
+    outputError: (s) => io.err(s.trimEnd()),
+  });
   if (!commands.some((c) => c.name === '')) sharedOptions(root);
   let result: Promise<number> | undefined;
   const run = (c: CliCommand, args: string[], opts: Record<string, unknown>) => (result = runHandler(c, args, opts, io, o));
@@ -206,7 +213,12 @@ function reportKnownError(e: unknown, io: Output, scene: ErrorScene): number | u
 }
 
 /** Registers one command (and its subcommands, `mvb devnet start`) under parent. */
-function addCommand(parent: Command, c: CliCommand, io: Output, run: (c: CliCommand, args: string[], opts: Record<string, unknown>) => void): void {
+function addCommand(
+  parent: Command,
+  c: CliCommand,
+  io: Output,
+  run: (c: CliCommand, args: string[], opts: Record<string, unknown>) => void,
+): void {
   const cmd = c.name === '' ? parent : parent.command(c.name).description(c.describe);
   if (c.name === '') cmd.description(c.describe);
   for (const a of c.args ?? []) cmd.argument(a);
@@ -219,7 +231,11 @@ function addCommand(parent: Command, c: CliCommand, io: Output, run: (c: CliComm
     cmd.addOption(opt);
   }
   cmd.exitOverride();
-  cmd.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s) => io.err(s.trimEnd()) });
+  cmd.configureOutput({
+    writeOut: (s) => io.out(s.trimEnd()),
+    writeErr: (s) => io.err(s.trimEnd()),
+    outputError: (s) => io.err(s.trimEnd()),
+  });
   for (const sub of c.subcommands ?? []) addCommand(cmd, sub, io, run);
   if (c.subcommands?.length) return;
   cmd.action((...all: unknown[]) => {
@@ -233,10 +249,21 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
   const scene: { datadir?: string; network?: string } = {};
   try {
     const named = c.datadirArg !== undefined ? args[c.datadirArg] : undefined;
-    const { settings, datadir } = settingsFor(c, named !== undefined && opts['datadir'] === undefined ? { ...opts, datadir: named } : opts, o);
+    const { settings, datadir } = settingsFor(
+      c,
+      named !== undefined && opts['datadir'] === undefined ? { ...opts, datadir: named } : opts,
+      o,
+    );
     scene.datadir = datadir;
     scene.network = settings.network;
-    const ctx: CommandContext = { settings, datadir, json: Boolean(opts['json']), io, signal: o.signal ?? new AbortController().signal, env: o.env ?? process.env };
+    const ctx: CommandContext = {
+      settings,
+      datadir,
+      json: Boolean(opts['json']),
+      io,
+      signal: o.signal ?? new AbortController().signal,
+      env: o.env ?? process.env,
+    };
     return await c.handler(args, opts, ctx);
   } catch (e) {
     const known = reportKnownError(e, io, scene);
@@ -262,7 +289,10 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
  * without building a Chain, which checks the same). The error carries the genesis of the network
  * the store holds when it is one of config.json's, so the advice can name its --network.
  */
-export function checkStoreNetwork(store: { getTip(): Uint8Array | undefined; getBlock(hash: Uint8Array): unknown }, settings: Settings): void {
+export function checkStoreNetwork(
+  store: { getTip(): Uint8Array | undefined; getBlock(hash: Uint8Array): unknown },
+  settings: Settings,
+): void {
   if (store.getTip() === undefined || store.getBlock(settings.params.genesisHash) !== undefined) return;
   for (const name of configNetworks()) {
     const genesis = genesisOf(name);
@@ -292,7 +322,8 @@ export function networkOfGenesis(hash: Uint8Array): string | undefined {
 function mismatchAdvice(e: NetworkMismatchError, s: ErrorScene): string {
   const wanted = s.network ?? e.network;
   const holds = e.storedGenesis ? networkOfGenesis(e.storedGenesis) : undefined;
-  if (holds) return `${s.datadir ?? 'the data directory'} belongs to network ${holds}: use --network ${holds} (or leave --network out), or another --datadir for network ${wanted}`;
+  if (holds)
+    return `${s.datadir ?? 'the data directory'} belongs to network ${holds}: use --network ${holds} (or leave --network out), or another --datadir for network ${wanted}`;
   return `use another --datadir${s.datadir ? ` than ${s.datadir}` : ''} for network ${wanted}`;
 }
 
@@ -416,7 +447,8 @@ export function readDatadirSettings(dir: string): DatadirSettings | undefined {
     const v = JSON.parse(text) as DatadirSettings;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
     if (v.network !== undefined && typeof v.network !== 'string') throw new Error('network must be a name');
-    if (v.sets !== undefined && (!Array.isArray(v.sets) || !v.sets.every((x) => typeof x === 'string'))) throw new Error('sets must be a list of key=value strings');
+    if (v.sets !== undefined && (!Array.isArray(v.sets) || !v.sets.every((x) => typeof x === 'string')))
+      throw new Error('sets must be a list of key=value strings');
     return v;
   } catch (e) {
     throw new ConfigError(`${join(dir, DATADIR_SETTINGS_FILE)}: ${(e as Error).message}`);

@@ -24,7 +24,14 @@ import {
   checkTxStandalone,
 } from '../../core/policy.js';
 import { type Tx, encodeTx, txid } from '../../core/tx.js';
-import { type Coin, type CoinView, type SignatureCheck, ValidationError, p2pkhSignatureCheck, signatureCheckError } from '../../core/validation.js';
+import {
+  type Coin,
+  type CoinView,
+  type SignatureCheck,
+  ValidationError,
+  p2pkhSignatureCheck,
+  signatureCheckError,
+} from '../../core/validation.js';
 import { outpointKey } from '../../core/outpoint.js';
 import { BinaryHeap } from './binary-heap.js';
 import { RollingFilter } from './rolling-filter.js';
@@ -86,7 +93,8 @@ interface Rejection {
 }
 
 /** What the cheap checks say: in the pool already, or how many signatures remain to check. */
-export type PreCheckResult = { readonly status: 'known'; readonly entry: MempoolEntry } | { readonly status: 'checked'; readonly signatures: number };
+export type PreCheckResult =
+  { readonly status: 'known'; readonly entry: MempoolEntry } | { readonly status: 'checked'; readonly signatures: number };
 
 /** Counts the signature checks one admission ran (for a per-source budget of expensive work). */
 export interface SignatureMeter {
@@ -114,7 +122,9 @@ export interface MempoolOptions {
   readonly confirmedInputsOnly?: boolean;
 }
 
-export type AcceptResult = { readonly status: 'accepted'; readonly entry: MempoolEntry; readonly evicted: string[] } | { readonly status: 'known'; readonly entry: MempoolEntry };
+export type AcceptResult =
+  | { readonly status: 'accepted'; readonly entry: MempoolEntry; readonly evicted: string[] }
+  | { readonly status: 'known'; readonly entry: MempoolEntry };
 
 /** A transaction that passed the cheap checks (PreChecks), waiting for its signatures to be checked. */
 interface Candidate {
@@ -215,7 +225,12 @@ export class Mempool {
 
   private relayContext(): RelayContext {
     const tip = this.chain.tip;
-    return { params: this.chain.params, tipHeight: tip.height, medianTimePast: this.chain.medianTimePast(tip), minRelayFeeRate: this.opts.minRelayFeeRate };
+    return {
+      params: this.chain.params,
+      tipHeight: tip.height,
+      medianTimePast: this.chain.medianTimePast(tip),
+      minRelayFeeRate: this.opts.minRelayFeeRate,
+    };
   }
 
   /**
@@ -275,7 +290,13 @@ export class Mempool {
   }
 
   /** step(a, b) over inputs [from, to) in slices, a turn of the event loop before each; stops with 'known' if the tx entered the pool meanwhile. */
-  private async inSlices(key: string, from: number, to: number, slice: number, step: (a: number, b: number) => void): Promise<AcceptResult | undefined> {
+  private async inSlices(
+    key: string,
+    from: number,
+    to: number,
+    slice: number,
+    step: (a: number, b: number) => void,
+  ): Promise<AcceptResult | undefined> {
     for (let a = from; a < to; a += slice) {
       await nextTick();
       const r = this.admit(key, () => step(a, Math.min(to, a + slice)));
@@ -350,12 +371,15 @@ export class Mempool {
   private checkPackageLimits(parents: Iterable<string>, size: number): MempoolEntry[] {
     const L = this.limits;
     const ancestors = this.ancestorsOf(parents, L.ancestorCount);
-    if (ancestors.length + 1 > L.ancestorCount) reject('too-long-mempool-chain', `too many unconfirmed ancestors [limit: ${L.ancestorCount}]`);
+    if (ancestors.length + 1 > L.ancestorCount)
+      reject('too-long-mempool-chain', `too many unconfirmed ancestors [limit: ${L.ancestorCount}]`);
     let ancestorSize = size;
     for (const a of ancestors) {
       ancestorSize += a.size;
-      if (a.descendantCount + 1 > L.descendantCount) reject('too-long-mempool-chain', `too many descendants for tx ${hashToHex(a.txid)} [limit: ${L.descendantCount}]`);
-      if (a.descendantSize + size > L.descendantBytes) reject('too-long-mempool-chain', `exceeds descendant size limit for tx ${hashToHex(a.txid)} [limit: ${L.descendantBytes}]`);
+      if (a.descendantCount + 1 > L.descendantCount)
+        reject('too-long-mempool-chain', `too many descendants for tx ${hashToHex(a.txid)} [limit: ${L.descendantCount}]`);
+      if (a.descendantSize + size > L.descendantBytes)
+        reject('too-long-mempool-chain', `exceeds descendant size limit for tx ${hashToHex(a.txid)} [limit: ${L.descendantBytes}]`);
     }
     if (ancestorSize > L.ancestorBytes) reject('too-long-mempool-chain', `exceeds ancestor size limit [limit: ${L.ancestorBytes}]`);
     return ancestors;
@@ -425,10 +449,22 @@ export class Mempool {
     }
     const raw = encodeTx(c.tx);
     const entry: MempoolEntry = {
-      tx: c.tx, txid: c.id, key: c.key, raw, size: c.size, fee: c.fee, feeRate: Number(c.fee) / c.size, seq: this.seq++,
-      parents: c.parents, children: new Set(),
-      ancestorCount: c.ancestors.length + 1, ancestorSize, ancestorFees,
-      descendantCount: 1, descendantSize: c.size, descendantFees: c.fee,
+      tx: c.tx,
+      txid: c.id,
+      key: c.key,
+      raw,
+      size: c.size,
+      fee: c.fee,
+      feeRate: Number(c.fee) / c.size,
+      seq: this.seq++,
+      parents: c.parents,
+      children: new Set(),
+      ancestorCount: c.ancestors.length + 1,
+      ancestorSize,
+      ancestorFees,
+      descendantCount: 1,
+      descendantSize: c.size,
+      descendantFees: c.fee,
     };
     this.entries.set(entry.key, entry);
     for (const a of c.ancestors) this.queueForEviction(a);
@@ -637,7 +673,9 @@ export class Mempool {
         continue;
       }
       failures = 0;
-      const pkg = [e, ...this.ancestorsOf(e.parents).filter((a) => !chosen.has(a.key))].sort((a, b) => a.ancestorCount - b.ancestorCount || a.seq - b.seq);
+      const pkg = [e, ...this.ancestorsOf(e.parents).filter((a) => !chosen.has(a.key))].sort(
+        (a, b) => a.ancestorCount - b.ancestorCount || a.seq - b.seq,
+      );
       for (const x of pkg) {
         chosen.add(x.key);
         txs.push(x);

@@ -40,7 +40,7 @@ async function run(j: JobMessage, gen: number): Promise<void> {
   let done = 0;
   let unreported = 0;
   let lastReport = started;
-  for (let n = j.from; n < j.to; ) {
+  for (let n = j.from; n < j.to;) {
     const end = Math.min(j.to, n + chunk);
     const found = hasher.scan(n, end);
     const count = (found >= 0 ? found + 1 : end) - n;

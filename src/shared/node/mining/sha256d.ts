@@ -66,7 +66,7 @@ export class JsHeaderHasher implements HeaderHasher {
 
   scan(from: number, to: number): number {
     const top = this.target[0]!;
-    for (let n = from; n < to; ) {
+    for (let n = from; n < to;) {
       const found = scanNonces(this.mid, this.pre, n, to, top);
       if (found < 0) return -1;
       if (this.meets(this.hash(found))) return found;

@@ -19,7 +19,10 @@ import {
 export class PeerError extends Error {
   override readonly name = 'PeerError';
   /** The peer took our whole timeout: waiting on it again soon would cost as much. */
-  constructor(message: string, readonly timedOut = false) {
+  constructor(
+    message: string,
+    readonly timedOut = false,
+  ) {
     super(message);
   }
 }
@@ -90,10 +93,13 @@ export class BlockClient {
       if (f) return f;
       if (this.failure) throw this.failure;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.waiter = undefined;
-          reject(new PeerError(`${this.host}:${this.port} did not answer in time`, true));
-        }, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+          () => {
+            this.waiter = undefined;
+            reject(new PeerError(`${this.host}:${this.port} did not answer in time`, true));
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         this.waiter = () => {
           clearTimeout(timer);
           resolve();

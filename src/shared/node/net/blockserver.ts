@@ -24,7 +24,17 @@ import { FairScheduler } from './fair-scheduler.js';
 import { FrameCache } from './frame-cache.js';
 import { type EvictionCandidate, SlotUse } from './inbound-eviction.js';
 import { InboundSlots } from './inbound-slots.js';
-import { FRAME_HEADER_BYTES, FrameReader, MAX_HASHES_PER_REQUEST, MsgType, decodeGetHeaders, decodeHashes, encodeFrame, encodeHashes, encodeHeaders } from './protocol.js';
+import {
+  FRAME_HEADER_BYTES,
+  FrameReader,
+  MAX_HASHES_PER_REQUEST,
+  MsgType,
+  decodeGetHeaders,
+  decodeHashes,
+  encodeFrame,
+  encodeHashes,
+  encodeHeaders,
+} from './protocol.js';
 
 export interface BlockServerOptions {
   readonly port: number;
@@ -127,7 +137,19 @@ export class BlockServer {
   private readonly cache = new FrameCache(FRAME_CACHE_BYTES);
   private pumpScheduled = false;
   private readonly random: () => number;
-  readonly stats = { connections: 0, waited: 0, evicted: 0, pushedOut: 0, badRequests: 0, floods: 0, timeouts: 0, frameDeadlines: 0, slowReaders: 0, headersServed: 0, blocksServed: 0 };
+  readonly stats = {
+    connections: 0,
+    waited: 0,
+    evicted: 0,
+    pushedOut: 0,
+    badRequests: 0,
+    floods: 0,
+    timeouts: 0,
+    frameDeadlines: 0,
+    slowReaders: 0,
+    headersServed: 0,
+    blocksServed: 0,
+  };
 
   constructor(
     private readonly params: ConsensusParams,

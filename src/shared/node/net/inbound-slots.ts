@@ -97,7 +97,15 @@ export class InboundSlots<C> {
       g = { key: group, holders: [], probation: 0 };
       this.groups.set(group, g);
     }
-    const e: Entry<C> = { conn, group: g, openedMs: Date.now(), established: false, waiting: false, index: this.probation.length, groupIndex: -1 };
+    const e: Entry<C> = {
+      conn,
+      group: g,
+      openedMs: Date.now(),
+      established: false,
+      waiting: false,
+      index: this.probation.length,
+      groupIndex: -1,
+    };
     this.probation.push(e);
     g.probation++;
     this.entries.set(conn, e);
@@ -142,7 +150,8 @@ export class InboundSlots<C> {
   private promoteWaiting(): void {
     if (this.waitingCount === 0 || this.holders.length >= this.policy.maxConnections) return;
     let oldest: Entry<C> | undefined;
-    for (const e of sampleCandidates(this.probation, this.policy.random)) if (e.waiting && (!oldest || e.openedMs < oldest.openedMs)) oldest = e;
+    for (const e of sampleCandidates(this.probation, this.policy.random))
+      if (e.waiting && (!oldest || e.openedMs < oldest.openedMs)) oldest = e;
     if (!oldest) return;
     this.promote(oldest);
     this.policy.promoted(oldest.conn);
@@ -195,7 +204,12 @@ export class InboundSlots<C> {
   private pushOutProbationer(): void {
     let worst: Entry<C> | undefined;
     for (const e of sampleCandidates(this.probation, this.policy.random).slice(0, PROBATION_SAMPLE)) {
-      if (!worst || e.group.probation > worst.group.probation || (e.group.probation === worst.group.probation && e.openedMs < worst.openedMs)) worst = e;
+      if (
+        !worst ||
+        e.group.probation > worst.group.probation ||
+        (e.group.probation === worst.group.probation && e.openedMs < worst.openedMs)
+      )
+        worst = e;
     }
     if (!worst) return;
     this.leave(worst.conn);

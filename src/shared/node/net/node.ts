@@ -107,7 +107,11 @@ export class ChainNode extends EventEmitter<NodeEvents> {
    */
   async start(transactions: boolean | 'required' | 'optional' | 'none'): Promise<void> {
     const s = this.settings;
-    this.status = new UdpChannel(s.params, { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: STATUS_RATE_LIMIT }, (type, payload, from) => this.onStatusFrame(type, payload, from));
+    this.status = new UdpChannel(
+      s.params,
+      { port: s.statusPort, broadcastAddress: s.broadcastAddress, peers: s.peers, rateLimit: STATUS_RATE_LIMIT },
+      (type, payload, from) => this.onStatusFrame(type, payload, from),
+    );
     await this.status.listening();
     const mode = transactions === true ? 'required' : transactions === false ? 'none' : transactions;
     if (mode !== 'none') await this.openTransactionPort(mode === 'required');
@@ -132,10 +136,14 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     // No per-source limit on datagrams here: a source is only what a datagram claims, and a flood
     // forged from an honest sender's address must not drop its payments. The transaction intake
     // (mempool/intake.ts) runs the cheap checks first and charges sources for signature work only.
-    const ch = new UdpChannel(s.params, { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers }, (type, payload, from) => {
-      if (type === MsgType.Tx) this.emit('tx', payload, from);
-      else ch.drop('type');
-    });
+    const ch = new UdpChannel(
+      s.params,
+      { port: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers },
+      (type, payload, from) => {
+        if (type === MsgType.Tx) this.emit('tx', payload, from);
+        else ch.drop('type');
+      },
+    );
     try {
       await ch.listening();
       this.txChannel = ch;
@@ -171,7 +179,14 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     const tip = this.chain.tip;
     this.status.send(
       MsgType.Status,
-      encodeStatus({ tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork, blockServerPort: this.server.port, nodeId: this.nodeId, mempoolSize: mempoolSize || this.mempoolSize() }),
+      encodeStatus({
+        tipHash: tip.hash,
+        height: tip.height,
+        chainWork: tip.chainWork,
+        blockServerPort: this.server.port,
+        nodeId: this.nodeId,
+        mempoolSize: mempoolSize || this.mempoolSize(),
+      }),
     );
   }
 

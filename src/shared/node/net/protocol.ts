@@ -41,7 +41,10 @@ export function encodeFrame(params: ConsensusParams, type: MsgType, payload: Uin
 export type DropReason = 'short' | 'magic' | 'network' | 'type' | 'oversize' | 'checksum' | 'length' | 'payload';
 
 export class FrameError extends DecodeError {
-  constructor(readonly reason: DropReason, message: string) {
+  constructor(
+    readonly reason: DropReason,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -50,7 +53,11 @@ export class FrameError extends DecodeError {
  * Parses a frame header at the start of buf. Returns undefined if more bytes are needed (streams);
  * throws FrameError if the bytes can never be a frame of our network.
  */
-export function parseFrameHeader(params: ConsensusParams, buf: Uint8Array, maxPayload: number): { type: MsgType; length: number; checksum: Uint8Array } | undefined {
+export function parseFrameHeader(
+  params: ConsensusParams,
+  buf: Uint8Array,
+  maxPayload: number,
+): { type: MsgType; length: number; checksum: Uint8Array } | undefined {
   if (buf.length >= 4 && !equalBytes(buf.subarray(0, 4), params.magic)) throw new FrameError('magic', 'bad magic');
   if (buf.length >= 8 && !equalBytes(buf.subarray(4, 8), params.networkId)) throw new FrameError('network', 'frame from another network');
   if (buf.length < FRAME_HEADER_BYTES) return undefined;
@@ -118,7 +125,14 @@ export interface Status {
 }
 
 export function encodeStatus(s: Status): Uint8Array {
-  return new Writer(84).bytes(s.tipHash).u32(s.height).bytes(bigIntToBytesLE(s.chainWork, 32)).u16(s.blockServerPort).bytes(s.nodeId).u32(s.mempoolSize).finish();
+  return new Writer(84)
+    .bytes(s.tipHash)
+    .u32(s.height)
+    .bytes(bigIntToBytesLE(s.chainWork, 32))
+    .u16(s.blockServerPort)
+    .bytes(s.nodeId)
+    .u32(s.mempoolSize)
+    .finish();
 }
 
 export function decodeStatus(b: Uint8Array): Status {

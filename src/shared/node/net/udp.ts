@@ -76,7 +76,6 @@ export class UdpChannel {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 
-
   listening(): Promise<void> {
     return this.ready;
   }
@@ -103,7 +102,13 @@ export class UdpChannel {
 }
 
 /** Sends one frame from a throwaway socket (for the wallet, which does not listen on the port). */
-export function sendOnce(params: ConsensusParams, type: MsgType, payload: Uint8Array, port: number, addresses: readonly string[]): Promise<void> {
+export function sendOnce(
+  params: ConsensusParams,
+  type: MsgType,
+  payload: Uint8Array,
+  port: number,
+  addresses: readonly string[],
+): Promise<void> {
   const frame = encodeFrame(params, type, payload);
   const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   return new Promise((resolve, reject) => {

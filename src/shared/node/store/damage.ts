@@ -25,7 +25,8 @@ export class StoreDamagedError extends Error {
 }
 
 /** LMDB's errors that mean the file's structure is broken (lmdb's MDB_* codes). */
-const LMDB_DAMAGE = /MDB_(CORRUPTED|PAGE_NOTFOUND|INVALID|BAD_TXN|BAD_VALSIZE|BAD_DBI|VERSION_MISMATCH|PANIC|PAGE_FULL|TXN_FULL|CURSOR_FULL)/;
+const LMDB_DAMAGE =
+  /MDB_(CORRUPTED|PAGE_NOTFOUND|INVALID|BAD_TXN|BAD_VALSIZE|BAD_DBI|VERSION_MISMATCH|PANIC|PAGE_FULL|TXN_FULL|CURSOR_FULL)/;
 
 /** True for an error that says a store is damaged (LMDB's, or a record our decoders refused). */
 export function isStoreDamage(e: unknown): boolean {
@@ -101,7 +102,11 @@ export function checkStoreFiles(storeDir: string): StoreDamagedError | undefined
   const env = join(storeDir, 'chain.mdb');
   const envShape = shapeOf(env);
   if (envShape === 'absent') return undefined;
-  if (envShape === 'directory' && !accessible(env)) return new StoreDamagedError(storeDir, 'chain.mdb: no permission to list, enter and write it for this user', { state: 'cannot be opened', fix: `give this user read, write and search access to ${env} (chown or chmod)` });
+  if (envShape === 'directory' && !accessible(env))
+    return new StoreDamagedError(storeDir, 'chain.mdb: no permission to list, enter and write it for this user', {
+      state: 'cannot be opened',
+      fix: `give this user read, write and search access to ${env} (chown or chmod)`,
+    });
   if (envShape !== 'directory') return new StoreDamagedError(storeDir, `chain.mdb ${describeShape(env, envShape)}, not a directory`);
   for (const f of STORE_FILES) {
     const path = join(env, f.name);
@@ -111,7 +116,11 @@ export function checkStoreFiles(storeDir: string): StoreDamagedError | undefined
     if (shape === 'absent') continue;
     if (shape !== 'file') return new StoreDamagedError(storeDir, `${at} ${describeShape(path, shape)}, not a file`, lockFix);
     const denied = openDenied(path);
-    if (denied) return new StoreDamagedError(storeDir, `${at}: ${denied} for this user`, { state: 'cannot be opened', fix: `give this user read and write access to ${path} (chown or chmod)` });
+    if (denied)
+      return new StoreDamagedError(storeDir, `${at}: ${denied} for this user`, {
+        state: 'cannot be opened',
+        fix: `give this user read and write access to ${path} (chown or chmod)`,
+      });
     if (f.holdsData && statSync(path).size === 0) return new StoreDamagedError(storeDir, `${at} is empty: it was cut off or never written`);
   }
   return undefined;

@@ -28,7 +28,8 @@ export function checkKeyName(name: string): void {
  * already; "x.pem" would make x.pem.pem). Existing keys with such names still open.
  */
 export function checkNewKeyName(name: string): void {
-  if (/\.pem$/i.test(name)) throw new KeyError(`invalid name "${name}": give the name without ".pem" (the key is saved as ${name.replace(/\.pem$/i, '')}.pem)`);
+  if (/\.pem$/i.test(name))
+    throw new KeyError(`invalid name "${name}": give the name without ".pem" (the key is saved as ${name.replace(/\.pem$/i, '')}.pem)`);
   checkKeyName(name);
 }
 
@@ -64,9 +65,10 @@ export function secretToPem(secret: Uint8Array, passphrase?: string): { priv: st
   const un = secp.getPublicKey(secret, false);
   const jwk = { kty: 'EC', crv: 'secp256k1', d: b64u(secret), x: b64u(un.subarray(1, 33)), y: b64u(un.subarray(33, 65)) };
   const key = createPrivateKey({ key: jwk, format: 'jwk' });
-  const priv = passphrase === undefined
-    ? (key.export({ type: 'pkcs8', format: 'pem' }) as string)
-    : (key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
+  const priv =
+    passphrase === undefined
+      ? (key.export({ type: 'pkcs8', format: 'pem' }) as string)
+      : (key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
   const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
   return { priv, pub };
 }
@@ -74,14 +76,17 @@ export function secretToPem(secret: Uint8Array, passphrase?: string): { priv: st
 /** Reads a private key PEM (PKCS#8, encrypted PKCS#8 or SEC1 "EC PRIVATE KEY") on secp256k1. */
 export function pemToSecret(pem: string, passphrase?: string): Uint8Array {
   if (/-----BEGIN (EC )?PUBLIC KEY-----/.test(pem) && !/PRIVATE KEY-----/.test(pem)) {
-    throw new KeyError('this is a public key: a wallet needs the private key to spend (a file starting -----BEGIN PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)');
+    throw new KeyError(
+      'this is a public key: a wallet needs the private key to spend (a file starting -----BEGIN PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)',
+    );
   }
   let key;
   try {
     key = createPrivateKey({ key: pem, format: 'pem', passphrase });
   } catch (e) {
     const msg = (e as Error).message;
-    if (/bad decrypt|passphrase|interrupted or cancelled/i.test(msg)) throw new KeyError(passphrase === undefined ? 'the key is encrypted: a passphrase is needed' : 'wrong passphrase');
+    if (/bad decrypt|passphrase|interrupted or cancelled/i.test(msg))
+      throw new KeyError(passphrase === undefined ? 'the key is encrypted: a passphrase is needed' : 'wrong passphrase');
     throw new KeyError(`not a private key PEM: ${msg}`);
   }
   const jwk = key.export({ format: 'jwk' });
@@ -161,7 +166,10 @@ export class KeyStore {
       publicKey[0] = (y[y.length - 1]! & 1) === 1 ? 0x03 : 0x02;
       publicKey.set(x, 33 - x.length);
     } catch {
-      if (encrypted) throw new KeyError(`public key file ${name}.pub.pem of encrypted key "${name}" is missing or damaged; \`mvb-wallet send ${name} ...\` rebuilds it (it asks for the passphrase)`);
+      if (encrypted)
+        throw new KeyError(
+          `public key file ${name}.pub.pem of encrypted key "${name}" is missing or damaged; \`mvb-wallet send ${name} ...\` rebuilds it (it asks for the passphrase)`,
+        );
       publicKey = publicKeyOf(pemToSecret(privPem));
     }
     return { name, publicKey, pubkeyHash: hash160(publicKey), encrypted };
@@ -218,9 +226,13 @@ export class KeyStore {
       if (info.encrypted) continue;
       try {
         const secret = pemToSecret(readFileSync(this.paths(name).priv, 'utf8'));
-        if (!equalBytes(hash160(publicKeyOf(secret)), info.pubkeyHash)) out.push({ name, problem: `${name}.pem and ${name}.pub.pem hold different keys` });
+        if (!equalBytes(hash160(publicKeyOf(secret)), info.pubkeyHash))
+          out.push({ name, problem: `${name}.pem and ${name}.pub.pem hold different keys` });
       } catch (e) {
-        out.push({ name, problem: `damaged (${(e as Error).message}): the address shown comes from ${name}.pub.pem, but nothing can be spent from it` });
+        out.push({
+          name,
+          problem: `damaged (${(e as Error).message}): the address shown comes from ${name}.pub.pem, but nothing can be spent from it`,
+        });
       }
     }
     return out;

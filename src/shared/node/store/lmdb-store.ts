@@ -45,7 +45,11 @@ export class LmdbChainStore implements ChainStore {
    * transactions across processes, so a short-lived process may read the chain and write its own
    * named databases beside a running node. Never run a Chain over a store opened that way.
    */
-  constructor(readonly dir: string, what = 'mvb process', opts: { readonly lock?: boolean } = {}) {
+  constructor(
+    readonly dir: string,
+    what = 'mvb process',
+    opts: { readonly lock?: boolean } = {},
+  ) {
     mkdirSync(dir, { recursive: true });
     this.lock = opts.lock === false ? undefined : DirLock.acquire(dir, what);
     try {
@@ -85,7 +89,8 @@ export class LmdbChainStore implements ChainStore {
   }
 
   *loadEntries(): Iterable<EntryRecord> {
-    for (const { key, value } of this.entries.getRange()) yield this.decoded('header entry', () => decodeEntry(Uint8Array.from(key), value));
+    for (const { key, value } of this.entries.getRange())
+      yield this.decoded('header entry', () => decodeEntry(Uint8Array.from(key), value));
   }
   getTip(): Uint8Array | undefined {
     const t = this.meta.get('tip');

@@ -34,12 +34,20 @@ export function decodeEntry(hash: Uint8Array, b: Uint8Array): EntryRecord {
     bits: v.getUint32(72, true),
     nonce: v.getUint32(76, true),
   };
-  const chainWork = (v.getBigUint64(108, true) << 192n) | (v.getBigUint64(100, true) << 128n) | (v.getBigUint64(92, true) << 64n) | v.getBigUint64(84, true);
+  const chainWork =
+    (v.getBigUint64(108, true) << 192n) |
+    (v.getBigUint64(100, true) << 128n) |
+    (v.getBigUint64(92, true) << 64n) |
+    v.getBigUint64(84, true);
   return { hash, header, height: v.getUint32(80, true), chainWork, status, seq: v.getUint32(117, true) };
 }
 
 export function writeCoin(w: Writer, c: Coin): Writer {
-  return w.i64(c.value).u32(c.height).u8(c.coinbase ? 1 : 0).varBytes(c.scriptPubKey);
+  return w
+    .i64(c.value)
+    .u32(c.height)
+    .u8(c.coinbase ? 1 : 0)
+    .varBytes(c.scriptPubKey);
 }
 
 export function readCoin(r: Reader): Coin {
@@ -76,4 +84,3 @@ export function decodeUndo(b: Uint8Array): Coin[] {
   r.end('undo');
   return out;
 }
-

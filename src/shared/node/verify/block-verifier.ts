@@ -33,7 +33,13 @@ export class BlockSignatureVerifier {
    */
   async preverify(blocks: readonly Block[], view: CoinView, created?: Map<string, Uint8Array>): Promise<void> {
     this.stats.blocks += blocks.length;
-    await this.preverifyChecks(signatureChecks(blocks.flatMap((b) => b.txs), view, created));
+    await this.preverifyChecks(
+      signatureChecks(
+        blocks.flatMap((b) => b.txs),
+        view,
+        created,
+      ),
+    );
   }
 
   /**

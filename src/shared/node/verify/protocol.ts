@@ -39,7 +39,7 @@ export function packChecks(checks: readonly PackedCheck[]): Uint8Array {
 
 export function unpackChecks(b: Uint8Array): PackedCheck[] {
   const out: PackedCheck[] = [];
-  for (let o = 0; o < b.length; ) {
+  for (let o = 0; o < b.length;) {
     const der = b.subarray(o + 1, o + 1 + b[o]!);
     o += 1 + der.length;
     const pubkey = b.subarray(o + 1, o + 1 + b[o]!);

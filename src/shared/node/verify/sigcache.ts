@@ -30,7 +30,13 @@ export class SignatureCache {
   }
 
   private key(der: Uint8Array, firstHash: Uint8Array, pubkey: Uint8Array, allowHighS: boolean): string {
-    return createHash('sha256').update(this.salt).update(firstHash).update(pubkey).update(der).update(allowHighS ? 'h' : 'l').digest('base64');
+    return createHash('sha256')
+      .update(this.salt)
+      .update(firstHash)
+      .update(pubkey)
+      .update(der)
+      .update(allowHighS ? 'h' : 'l')
+      .digest('base64');
   }
 
   has(c: Pick<SignatureCheck, 'der' | 'pubkey'> & { firstHash: Uint8Array }, allowHighS = false): boolean {

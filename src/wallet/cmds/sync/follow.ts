@@ -26,10 +26,15 @@ export function followChain(session: SyncSession, printer: SyncPrinter, o: { blo
   });
   n.on('update', (u) => {
     if (o.blockLines && !session.farBehind()) {
-      if (u.disconnected.length) printer.say(`reorganisation: ${u.disconnected.length} block(s) replaced`, { event: 'reorg', disconnected: u.disconnected.length });
+      if (u.disconnected.length)
+        printer.say(`reorganisation: ${u.disconnected.length} block(s) replaced`, { event: 'reorg', disconnected: u.disconnected.length });
       for (const x of u.connected) {
         const hash = hashToHex(x.entry.hash);
-        printer.say(`block ${x.entry.height} ${shortHash(hash)} (${x.block.txs.length} tx)`, { event: 'block', height: x.entry.height, hash });
+        printer.say(`block ${x.entry.height} ${shortHash(hash)} (${x.block.txs.length} tx)`, {
+          event: 'block',
+          height: x.entry.height,
+          hash,
+        });
       }
     }
     drainEvents(session, printer);

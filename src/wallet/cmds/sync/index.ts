@@ -27,7 +27,11 @@ export const sync: CliCommand = {
     const opts = parseSyncOptions(rawOpts);
     const printer = new SyncPrinter(ctx, opts.once, opts.verbose);
     // The lock: one sync per data directory (other commands open the store shared; see db.ts).
-    const session = SyncSession.open(ctx, (level, msg) => (level === 'warn' ? printer.warn(msg) : printer.detail(`${level}: ${msg}`)), opts.events);
+    const session = SyncSession.open(
+      ctx,
+      (level, msg) => (level === 'warn' ? printer.warn(msg) : printer.detail(`${level}: ${msg}`)),
+      opts.events,
+    );
     try {
       const rescan = session.db.ensureIndex(session.pkhs());
       if (rescan.rebuilt) printer.say(`rebuilt the wallet index from the local chain`);

@@ -24,9 +24,15 @@ export const SYNC_OPTIONS: readonly OptionSpec[] = [
     flags: '--timeout <seconds>',
     description: `with --once: give up after this long without hearing a miner, or without progress while catching up (default ${DEFAULT_ONCE_TIMEOUT_SECONDS}); the loop without --once runs until Ctrl-C and warns while it hears no miner`,
   },
-  { flags: '--deadline <seconds>', description: `with --once: stop after this long in all, caught up or not (default ${DEFAULT_ONCE_DEADLINE_SECONDS})` },
+  {
+    flags: '--deadline <seconds>',
+    description: `with --once: stop after this long in all, caught up or not (default ${DEFAULT_ONCE_DEADLINE_SECONDS})`,
+  },
   { flags: '--verbose', description: 'also log network details' },
-  { flags: '--events <file>', description: 'append an event log (JSON lines: tips heard, blocks connected and disconnected, reorganisations) to this file' },
+  {
+    flags: '--events <file>',
+    description: 'append an event log (JSON lines: tips heard, blocks connected and disconnected, reorganisations) to this file',
+  },
 ];
 
 export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
@@ -36,10 +42,18 @@ export function parseSyncOptions(opts: Record<string, unknown>): SyncOptions {
     throw new CliError('--timeout applies to --once only: without --once, sync runs until Ctrl-C and warns while it hears no miner', 2);
   }
   const timeoutSeconds = given === undefined ? DEFAULT_ONCE_TIMEOUT_SECONDS : Number(given);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86400) throw new CliError(`invalid --timeout "${String(given)}": seconds, more than 0 and at most 86400`, 2);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86400)
+    throw new CliError(`invalid --timeout "${String(given)}": seconds, more than 0 and at most 86400`, 2);
   const givenDeadline = opts['deadline'];
   if (givenDeadline !== undefined && !once) throw new CliError('--deadline applies to --once only', 2);
   const deadlineSeconds = givenDeadline === undefined ? DEFAULT_ONCE_DEADLINE_SECONDS : Number(givenDeadline);
-  if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0 || deadlineSeconds > 86400) throw new CliError(`invalid --deadline "${String(givenDeadline)}": seconds, more than 0 and at most 86400`, 2);
-  return { once, timeoutSeconds, deadlineSeconds, verbose: Boolean(opts['verbose']), ...(typeof opts['events'] === 'string' ? { events: opts['events'] } : {}) };
+  if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0 || deadlineSeconds > 86400)
+    throw new CliError(`invalid --deadline "${String(givenDeadline)}": seconds, more than 0 and at most 86400`, 2);
+  return {
+    once,
+    timeoutSeconds,
+    deadlineSeconds,
+    verbose: Boolean(opts['verbose']),
+    ...(typeof opts['events'] === 'string' ? { events: opts['events'] } : {}),
+  };
 }

@@ -20,7 +20,13 @@ export interface SyncTally {
 export function eventJson(ev: WalletEvent): Record<string, unknown> {
   switch (ev.kind) {
     case 'confirmed':
-      return { event: 'confirmed', txid: ev.txid, height: ev.block.height, blockHash: ev.block.hash, ...(ev.incoming ? { incoming: true, amount: formatCoins(ev.incoming.amount) } : {}) };
+      return {
+        event: 'confirmed',
+        txid: ev.txid,
+        height: ev.block.height,
+        blockHash: ev.block.hash,
+        ...(ev.incoming ? { incoming: true, amount: formatCoins(ev.incoming.amount) } : {}),
+      };
     case 'unconfirmed':
       return { event: 'unconfirmed', txid: ev.txid, height: ev.height };
     case 'failed':
@@ -91,12 +97,19 @@ export class SyncPrinter {
       this.say(`${c.yellow('pending again')}: payment ${ev.txid} (the transaction that beat it was reorganised away)`, j);
     } else if (ev.kind === 'incoming') {
       tally.incoming.push(ev.txid);
-      this.say(`incoming payment ${c.green(formatSigned(ev.amount))} to ${who(ev.pkhs)} from ${ev.from ?? 'an unknown address'}, ${c.yellow('pending')}; txid ${ev.txid}`, j);
+      this.say(
+        `incoming payment ${c.green(formatSigned(ev.amount))} to ${who(ev.pkhs)} from ${ev.from ?? 'an unknown address'}, ${c.yellow('pending')}; txid ${ev.txid}`,
+        j,
+      );
     } else if (ev.kind === 'incoming-dropped') {
       this.say(`${c.yellow('dropped')} incoming payment ${ev.txid}: ${ev.detail}`, j);
     } else {
       tally.received += ev.amount;
-      if (!this.once) this.say(`received ${formatCoins(ev.amount)} on ${who(ev.pkhs)} in block ${ev.block.height}${ev.coinbase ? ' (mined reward)' : ''}`, j);
+      if (!this.once)
+        this.say(
+          `received ${formatCoins(ev.amount)} on ${who(ev.pkhs)} in block ${ev.block.height}${ev.coinbase ? ' (mined reward)' : ''}`,
+          j,
+        );
     }
   }
 

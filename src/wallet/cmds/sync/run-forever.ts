@@ -13,11 +13,20 @@ import { type SyncSession, noMinerHint } from './session.js';
 export const NO_MINER_WARN_INTERVALS = 3;
 export const NO_MINER_REPEAT_INTERVALS = 12;
 
-export async function runForever(ctx: CommandContext, session: SyncSession, printer: SyncPrinter, rebroadcaster: Rebroadcaster, listener: IncomingListener): Promise<number> {
+export async function runForever(
+  ctx: CommandContext,
+  session: SyncSession,
+  printer: SyncPrinter,
+  rebroadcaster: Rebroadcaster,
+  listener: IncomingListener,
+): Promise<number> {
   const s = session.settings;
   const { chain, node } = session;
   const payments = node.listensForTransactions ? ` and for payments on UDP port ${s.transactionPort}` : '';
-  printer.say(`syncing ${s.network} from height ${chain.height}; listening for miners on UDP port ${s.statusPort}${payments}; Ctrl-C to stop`, { event: 'start', height: chain.height, network: s.network });
+  printer.say(
+    `syncing ${s.network} from height ${chain.height}; listening for miners on UDP port ${s.statusPort}${payments}; Ctrl-C to stop`,
+    { event: 'start', height: chain.height, network: s.network },
+  );
   const tick = ticker(session, printer, rebroadcaster);
   await tick();
   const timers = [setInterval(() => void tick(), s.transactionBroadcastIntervalSeconds * 1000), watchForMiners(session, printer)];
@@ -75,7 +84,8 @@ export function watchForMiners(session: SyncSession, printer: SyncPrinter): Node
     const now = Date.now();
     const active = session.node.activePeers();
     if (active.length) {
-      if (warnedAt) printer.say(`hearing ${active.length} miner${active.length === 1 ? '' : 's'} again`, { event: 'miners', count: active.length });
+      if (warnedAt)
+        printer.say(`hearing ${active.length} miner${active.length === 1 ? '' : 's'} again`, { event: 'miners', count: active.length });
       warnedAt = 0;
       return;
     }

@@ -18,7 +18,12 @@ export type OnceEnd = 'synced' | 'timeout' | 'aborted';
  * then without progress (a long catch-up that keeps connecting blocks is not cut off half-way);
  * 'synced' as soon as a miner was heard and we have its work. check() is called on every event.
  */
-export function onceDeadline(session: SyncSession, timeoutSeconds: number, signal: AbortSignal, deadlineSeconds = DEFAULT_ONCE_DEADLINE_SECONDS): { done: Promise<OnceEnd>; check: () => void; cancel: () => void } {
+export function onceDeadline(
+  session: SyncSession,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+  deadlineSeconds = DEFAULT_ONCE_DEADLINE_SECONDS,
+): { done: Promise<OnceEnd>; check: () => void; cancel: () => void } {
   let resolveEnd!: (e: OnceEnd) => void;
   const done = new Promise<OnceEnd>((r) => (resolveEnd = r));
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +83,9 @@ export async function runOnce(
   if (!out.synced) {
     const b = session.best();
     const why = problem ? `; last problem: ${problem}` : '';
-    throw new CliError(`could not catch up (no progress for ${timeoutSeconds} s): at height ${out.height}, best heard ${b?.status.height ?? '?'} from ${b ? `${b.address}:${b.port}` : '?'}${why}`);
+    throw new CliError(
+      `could not catch up (no progress for ${timeoutSeconds} s): at height ${out.height}, best heard ${b?.status.height ?? '?'} from ${b ? `${b.address}:${b.port}` : '?'}${why}`,
+    );
   }
   return 0;
 }
@@ -107,10 +114,19 @@ function printSummary(ctx: CommandContext, printer: SyncPrinter, out: ReturnType
   if (ctx.json) return printJson(ctx, out);
   const { c } = printer;
   const miners = out.bestHeard?.miners ?? 0;
-  const heardText = out.bestHeard ? `best heard height ${out.bestHeard.height} from ${miners} miner${miners === 1 ? '' : 's'}` : 'no miner heard';
+  const heardText = out.bestHeard
+    ? `best heard height ${out.bestHeard.height} from ${miners} miner${miners === 1 ? '' : 's'}`
+    : 'no miner heard';
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  ctx.io.out(`${out.synced ? c.green('synced') : c.yellow('not synced')}: height ${out.height} (tip ${shortHash(out.tip)}), ${plural(out.blocks, 'new block')}; ${heardText}`);
+  ctx.io.out(
+    `${out.synced ? c.green('synced') : c.yellow('not synced')}: height ${out.height} (tip ${shortHash(out.tip)}), ${plural(out.blocks, 'new block')}; ${heardText}`,
+  );
   const back = out.unconfirmed.length ? `, ${out.unconfirmed.length} back to pending` : '';
-  const incoming = out.incomingPending || out.incomingHeard.length ? `; incoming: ${out.incomingPending} pending (${out.incomingHeard.length} heard now)` : '';
-  ctx.io.out(`payments: ${out.pending} pending${out.rebroadcast ? ` (rebroadcast)` : ''}, ${out.confirmed.length} confirmed now, ${out.failed.length} failed now${back}${incoming}`);
+  const incoming =
+    out.incomingPending || out.incomingHeard.length
+      ? `; incoming: ${out.incomingPending} pending (${out.incomingHeard.length} heard now)`
+      : '';
+  ctx.io.out(
+    `payments: ${out.pending} pending${out.rebroadcast ? ` (rebroadcast)` : ''}, ${out.confirmed.length} confirmed now, ${out.failed.length} failed now${back}${incoming}`,
+  );
 }

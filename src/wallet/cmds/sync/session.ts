@@ -37,7 +37,13 @@ export class SyncSession {
   private lastSaved = '';
   private lastSavedAt = 0;
 
-  private constructor(ctx: CommandContext, db: WalletDb, chain: Chain, log: (level: string, msg: string) => void, private readonly events?: EventLog) {
+  private constructor(
+    ctx: CommandContext,
+    db: WalletDb,
+    chain: Chain,
+    log: (level: string, msg: string) => void,
+    private readonly events?: EventLog,
+  ) {
     this.settings = ctx.settings;
     this.db = db;
     this.chain = chain;
@@ -125,7 +131,13 @@ export class SyncSession {
     if (key === this.lastSaved && Date.now() - this.lastSavedAt < SAVE_BEST_MS) return;
     this.lastSaved = key;
     this.lastSavedAt = Date.now();
-    this.db.setBestHeard({ height: b.status.height, chainWork: b.status.chainWork.toString(), tip: hashToHex(b.status.tipHash), peers: miners, at: Date.now() });
+    this.db.setBestHeard({
+      height: b.status.height,
+      chainWork: b.status.chainWork.toString(),
+      tip: hashToHex(b.status.tipHash),
+      peers: miners,
+      at: Date.now(),
+    });
   }
 
   private nodeStopped?: Promise<void>;
