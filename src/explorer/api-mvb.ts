@@ -146,14 +146,12 @@ function annotatedBlock(api: Lookups, hashParam: string): Record<string, unknown
       chainWork: e.chainWork.toString(),
     },
     merkle: ids.length <= MAX_MERKLE_TXS ? merkleLevels(ids) : null,
-    txs: b.txs
-      .slice(0, 100)
-      .map((t, i) => ({
-        txid: hashToHex(ids[i]!),
-        size: encodeTx(t).length,
-        coinbase: isCoinbase(t),
-        value: t.outputs.reduce((a, o) => a + Number(o.value), 0),
-      })),
+    txs: b.txs.slice(0, 100).map((t, i) => ({
+      txid: hashToHex(ids[i]!),
+      size: encodeTx(t).length,
+      coinbase: isCoinbase(t),
+      value: t.outputs.reduce((a, o) => a + Number(o.value), 0),
+    })),
   };
 }
 
