@@ -154,7 +154,17 @@ describe('chaos: kill -9 across mining, sync, reorganisation and send (real proc
     const gen = new SeededGen(Number(process.env['MVB_CHAOS_SEED'] ?? 12345));
     const kills: Record<Victim, number> = { 'miner 0': 0, 'miner 1': 0, sync: 0, send: 0 };
     // A send that runs to the end reports its payment; how long that takes bounds the kill times.
-    const first = await sendPayment(w, () => undefined);
+    // Miner 1 may have found the early blocks: the first send waits (bounded) for alice's first mature reward.
+    let first = await sendPayment(w, () => undefined);
+    for (let tries = 0; !first.id && /not yet mature/.test(first.out) && tries < 30; tries++) {
+      const h = watcher.of(miners[0]!.info.nodeId)?.height ?? 0;
+      await waitFor(
+        () => (watcher.of(miners[0]!.info.nodeId)?.height ?? 0) > h,
+        60_000,
+        () => 'no new block',
+      );
+      first = await sendPayment(w, () => undefined);
+    }
     assert.ok(first.id, `the unkilled send reported no payment:\n${first.out}`);
     const reported: string[] = [first.id];
     const killedAfterReport: string[] = [];

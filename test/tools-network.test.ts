@@ -38,7 +38,11 @@ function assertDemoBalancesAddUp(out: string): void {
   const last = rows.at(-1)!;
   const height = Number(last[3]);
   const minedByAlice = [...byHeight].filter(([h, who]) => h <= height && who === 'miner-1').length;
-  const expected = minedByAlice * subsidy - paid;
+  // Miner-1's coinbase also collects the fees of the block it mined with the payment in it.
+  const confirmedAt = Number(/confirmed in block (\d+) /.exec(out)![1]);
+  const feeBack =
+    byHeight.get(confirmedAt) === 'miner-1' && confirmedAt <= height ? paid - Number(/alice pays bob ([\d.]+) coins/.exec(out)![1]) : 0;
+  const expected = minedByAlice * subsidy - paid + feeBack;
   assert.ok(
     Math.abs(Number(last[1]) - expected) < 1e-8,
     `alice shows ${last[1]} at height ${height}: ${minedByAlice} blocks × ${subsidy} − ${paid} = ${expected}`,
