@@ -198,6 +198,57 @@ export function lastTipHeight(file: string): number {
   return 0;
 }
 
+type Sent = Awaited<ReturnType<typeof schedule>>['sent'];
+
+/** Plays the experiment: its attack, or its schedule of payments and events (selfish mining runs beside the schedule). */
+async function play(ctx: RunContext): Promise<{ doubleSpend?: DoubleSpendResult; selfish?: SelfishResult; sent: Sent }> {
+  const attack = ctx.x.attack;
+  if (attack?.type === 'double-spend') return { doubleSpend: await runDoubleSpend(ctx, attack), sent: [] };
+  if (attack?.type === 'selfish') {
+    const played = schedule(ctx);
+    const [selfish, { sent }] = await Promise.all([runSelfish(ctx, attack.miner, played), played]);
+    return { selfish, sent };
+  }
+  return { sent: (await schedule(ctx)).sent };
+}
+
+/** What became of each scheduled payment: where the best chain holds it, and whether a reorganisation returned it. */
+function paymentOutcomes(
+  x: Experiment,
+  net: EmulatedNet,
+  sent: Sent,
+  logs: ReturnType<typeof readEvents>['events'][],
+  analysis: Analysis,
+): PaymentOutcome[] {
+  return x.payments.map((p, idx): PaymentOutcome => {
+    const s = sent.find((e) => e.idx === idx);
+    const txid = s?.txid ?? null;
+    return {
+      from: net.hosts[p.from]!.name,
+      to: net.hosts[p.to]!.name,
+      amount: p.amount,
+      txid,
+      minedAt: txid ? analysis.bestChain.txHeights(txid) : [],
+      returnedByReorg: txid !== null && logs.some((l) => l.some((e) => e.ev === 'disconnected' && e.txids?.includes(txid))),
+      ...(s?.error ? { error: s.error } : {}),
+    };
+  });
+}
+
+/** For each sent payment and each node, ms from sending to that node first hearing it. */
+function txPropagation(sent: Sent, logs: ReturnType<typeof readEvents>['events'][]): number[] {
+  return sent.flatMap((s) =>
+    s.txid
+      ? logs.flatMap((l) =>
+          l
+            .filter((e) => e.ev === 'tx' && e.txid === s.txid)
+            .slice(0, 1)
+            .map((e) => Math.round(e.t - s.t)),
+        )
+      : [],
+  );
+}
+
 /** Runs the experiment once; the network and every process are gone when it returns or throws. */
 export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, log: (msg: string) => void): Promise<RunResult> {
   checkAbort(signal);
@@ -221,14 +272,7 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
   try {
     note(`network ${net.id}: ${x.hosts} hosts on ${net.net24}.0/24, ${x.topology.type}, median link delay ${medianLinkDelay(x)} ms`);
     const ctx = await setup(x, dir, net, procs, signal, note);
-    let doubleSpend: DoubleSpendResult | undefined;
-    let selfish: SelfishResult | undefined;
-    let sent: Awaited<ReturnType<typeof schedule>>['sent'] = [];
-    if (x.attack?.type === 'double-spend') doubleSpend = await runDoubleSpend(ctx, x.attack);
-    else if (x.attack?.type === 'selfish') {
-      const played = schedule(ctx);
-      [selfish, { sent }] = await Promise.all([runSelfish(ctx, x.attack.miner, played), played]);
-    } else sent = (await schedule(ctx)).sent;
+    const { doubleSpend, selfish, sent } = await play(ctx);
     const txids = sent.flatMap((e) => (e.txid ? [e.txid] : []));
     if (txids.length > 0 && !doubleSpend) {
       const waited = await settlePayments(ctx, txids);
@@ -243,29 +287,8 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     await procs.stopAll();
     const logs = ctx.eventFiles.map((f) => readEvents(f).events);
     const analysis = analyse(logs, endT, 2000 + 3 * x.blockIntervalSeconds * 1000);
-    const payments = x.payments.map((p, idx): PaymentOutcome => {
-      const s = sent.find((e) => e.idx === idx);
-      const txid = s?.txid ?? null;
-      return {
-        from: net.hosts[p.from]!.name,
-        to: net.hosts[p.to]!.name,
-        amount: p.amount,
-        txid,
-        minedAt: txid ? analysis.bestChain.txHeights(txid) : [],
-        returnedByReorg: txid !== null && logs.some((l) => l.some((e) => e.ev === 'disconnected' && e.txids?.includes(txid))),
-        ...(s?.error ? { error: s.error } : {}),
-      };
-    });
-    const txPropagationMs = sent.flatMap((s) =>
-      s.txid
-        ? logs.flatMap((l) =>
-            l
-              .filter((e) => e.ev === 'tx' && e.txid === s.txid)
-              .slice(0, 1)
-              .map((e) => Math.round(e.t - s.t)),
-          )
-        : [],
-    );
+    const payments = paymentOutcomes(x, net, sent, logs, analysis);
+    const txPropagationMs = txPropagation(sent, logs);
     return {
       nodes: x.hosts,
       linkDelayMs: medianLinkDelay(x),

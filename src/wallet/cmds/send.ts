@@ -2,7 +2,7 @@
 // same write transaction that chose its coins (durable before anything leaves the machine), then
 // broadcasts it once on the transaction port. `sync` rebroadcasts it until it is mined.
 import { hashToHex, toHex } from '../../shared/core/bytes.js';
-import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
+import { type CliCommand, type CommandContext, CliError } from '../../shared/node/cli/runner.js';
 import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { encodeTx, txid } from '../../shared/core/tx.js';
@@ -40,6 +40,70 @@ export function checkFeeCap(fee: bigint, amount: bigint, size: number, s: { maxF
   const pct = Number((fee * 10_000n) / (amount > 0n ? amount : 1n)) / 100;
   throw new CliError(
     `fee ${formatCoins(fee)} is ${pct}% of the amount ${formatCoins(amount)}, above the cap (maxFee ${s.maxFee}: at most ${formatCoins(shareCap > ownFee ? shareCap : ownFee)}); lower --fee, or pass --force to pay it`,
+  );
+}
+
+type Built = ReturnType<typeof buildPayment>;
+
+/** The payment as the wallet stores it (pending until mined), with the summaries its views need. */
+function paymentRecord(
+  built: Built,
+  raw: Uint8Array,
+  from: ReturnType<typeof resolveLocal>,
+  to: ReturnType<typeof resolveDestination>,
+  amount: bigint,
+): PaymentRecord {
+  return {
+    txid: hashToHex(txid(built.tx)),
+    raw: toHex(raw),
+    status: 'pending',
+    createdAt: Date.now(),
+    from: from.name,
+    fromAddress: from.address,
+    fromPkh: from.pkhHex,
+    to: to.address,
+    toPkh: toHex(to.pkh),
+    ...(to.name ? { toName: to.name } : {}),
+    amount: amount.toString(),
+    fee: built.fee.toString(),
+    size: raw.length,
+    inputs: built.inputs.map((c) => ({ outpoint: c.outpoint, value: c.value, pkh: c.pkh })),
+    outputs: outputSummaries(built.tx),
+  };
+}
+
+/** The txid on stdout (or the JSON), what was sent and who rebroadcasts it on stderr. */
+function reportSent(
+  ctx: CommandContext,
+  record: PaymentRecord,
+  amount: bigint,
+  fromName: string,
+  toName: string,
+  broadcastError: string | undefined,
+): void {
+  const running = runningSyncPid(ctx.datadir);
+  if (ctx.json) {
+    printJson(ctx, {
+      txid: record.txid,
+      status: 'pending',
+      from: record.fromAddress,
+      to: record.to,
+      amount: formatCoins(amount),
+      fee: formatCoins(BigInt(record.fee)),
+      size: record.size,
+      broadcast: broadcastError === undefined,
+    });
+    return;
+  }
+  ctx.io.out(record.txid);
+  ctx.io.err(
+    `sent ${formatCoins(amount)} from ${fromName} to ${toName} (fee ${formatCoins(BigInt(record.fee))}, ${record.size} bytes); pending until mined`,
+  );
+  if (broadcastError !== undefined) ctx.io.err(`warning: broadcast failed (${broadcastError}); the payment is stored and sync will retry`);
+  ctx.io.err(
+    running
+      ? `the wallet's sync (pid ${running}) rebroadcasts it until it is mined`
+      : 'run `mvb-wallet sync` to rebroadcast it until it is mined and see it confirm',
   );
 }
 
@@ -89,23 +153,7 @@ export const send: CliCommand = {
         });
         const raw = encodeTx(built.tx);
         if (!opts['force']) checkFeeCap(built.fee, amount, raw.length, s);
-        const p: PaymentRecord = {
-          txid: hashToHex(txid(built.tx)),
-          raw: toHex(raw),
-          status: 'pending',
-          createdAt: Date.now(),
-          from: from.name,
-          fromAddress: from.address,
-          fromPkh: from.pkhHex,
-          to: to.address,
-          toPkh: toHex(to.pkh),
-          ...(to.name ? { toName: to.name } : {}),
-          amount: amount.toString(),
-          fee: built.fee.toString(),
-          size: raw.length,
-          inputs: built.inputs.map((c) => ({ outpoint: c.outpoint, value: c.value, pkh: c.pkh })),
-          outputs: outputSummaries(built.tx),
-        };
+        const p = paymentRecord(built, raw, from, to, amount);
         db.putPayment(p);
         return p;
       });
@@ -116,31 +164,7 @@ export const send: CliCommand = {
       } catch (e) {
         broadcastError = (e as Error).message;
       }
-      const running = runningSyncPid(ctx.datadir);
-      if (ctx.json) {
-        printJson(ctx, {
-          txid: record.txid,
-          status: 'pending',
-          from: record.fromAddress,
-          to: record.to,
-          amount: formatCoins(amount),
-          fee: formatCoins(BigInt(record.fee)),
-          size: record.size,
-          broadcast: broadcastError === undefined,
-        });
-      } else {
-        ctx.io.out(record.txid);
-        ctx.io.err(
-          `sent ${formatCoins(amount)} from ${from.name} to ${to.name ?? to.address} (fee ${formatCoins(BigInt(record.fee))}, ${record.size} bytes); pending until mined`,
-        );
-        if (broadcastError !== undefined)
-          ctx.io.err(`warning: broadcast failed (${broadcastError}); the payment is stored and sync will retry`);
-        ctx.io.err(
-          running
-            ? `the wallet's sync (pid ${running}) rebroadcasts it until it is mined`
-            : 'run `mvb-wallet sync` to rebroadcast it until it is mined and see it confirm',
-        );
-      }
+      reportSent(ctx, record, amount, from.name, to.name ?? to.address, broadcastError);
       return 0;
     });
   },
