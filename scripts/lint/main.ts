@@ -16,8 +16,20 @@ const PRETTIER = join(PROJECT, 'node_modules/prettier/bin/prettier.cjs');
 /** Deadline for prettier over the whole tree. */
 const FORMAT_TIMEOUT_MS = 120_000;
 
+/** Removes ANSI colour sequences (ESC [ ... m), in case a colour setting still got through. */
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
 function formatProblems(root: string): string[] {
-  const r = spawnSync(process.execPath, [PRETTIER, '--list-different', '.'], { cwd: root, encoding: 'utf8', timeout: FORMAT_TIMEOUT_MS });
+  // Colour off: CI may set FORCE_COLOR, and prettier would then colour "[error]" (the lines are parsed).
+  const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+  const r = spawnSync(process.execPath, [PRETTIER, '--no-color', '--list-different', '.'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: FORMAT_TIMEOUT_MS,
+    env,
+  });
   if (r.error) return [`format: prettier did not run: ${r.error.message}`];
   if (r.status === 0) return [];
   const unformatted = r.stdout
@@ -25,7 +37,7 @@ function formatProblems(root: string): string[] {
     .filter(Boolean)
     .map((f) => `format: ${f} is not formatted (npm run format)`);
   // A file prettier cannot parse: one line each, "[error] path: SyntaxError: ... (line:col)".
-  const unparsed = r.stderr
+  const unparsed = stripAnsi(r.stderr)
     .split('\n')
     .filter((l) => /^\[error\] \S+: /.test(l))
     .map((l) => `format: ${l.slice('[error] '.length)}`);
