@@ -3,6 +3,7 @@
 // fixtures (signature.json), and Bitcoin Core's canonical/non-canonical signature lists.
 import assert from 'node:assert/strict';
 import { Point } from '@noble/secp256k1';
+import { derParts } from '../src/shared/node/annotate.js';
 import {
   DecodeError,
   encodeDer,
@@ -217,6 +218,19 @@ describe('core: signature encoding (bitcoinjs-lib signature.json)', () => {
       assert.equal(s, big(v.raw.s));
       assert.equal(toHex(encodeDer(r, s)) + v.hashType.toString(16).padStart(2, '0'), v.hex);
     }
+  });
+
+  it("the explorer's byte view (annotate derParts) splits every valid one at the fixture's r and s, and none of the invalid ones", () => {
+    for (const v of file.valid) {
+      const parts = derParts(fromHex(v.hex));
+      assert.ok(parts, v.hex);
+      const field = (name: string) => parts.find((p) => p.name === name)?.value;
+      assert.equal(big(field('der.r')!), big(v.raw.r), v.hex);
+      assert.equal(big(field('der.s')!), big(v.raw.s), v.hex);
+    }
+    const badEncodings = file.invalid.filter((v) => v.hashType === undefined);
+    assert.ok(badEncodings.length > 0);
+    for (const v of badEncodings) assert.equal(derParts(fromHex(v.hex)), undefined, `${v.exception}: ${v.hex}`);
   });
 
   it('rejects every invalid DER encoding', () => {

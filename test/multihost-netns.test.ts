@@ -19,7 +19,7 @@ import { headerHash } from '../src/shared/core/header.js';
 import { blockSubsidy } from '../src/shared/core/params.js';
 import { p2pkhHash } from '../src/shared/core/script.js';
 import { type Tx, txid } from '../src/shared/core/tx.js';
-import { formatCoins, parseCoins } from '../src/wallet/amount.js';
+import { formatCoins, parseCoins } from '../src/shared/core/amount.js';
 import {
   HostCommands,
   type HostRun,

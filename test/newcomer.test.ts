@@ -161,7 +161,7 @@ describe('newcomer: small surprises', function () {
   });
 
   it('".5" is half a coin', async () => {
-    const { parseCoins } = await import('../src/wallet/amount.js');
+    const { parseCoins } = await import('../src/shared/core/amount.js');
     assert.equal(parseCoins('.5'), COIN / 2n);
   });
 

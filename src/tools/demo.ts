@@ -6,6 +6,7 @@
 // once both wallets have been shown the payment pending. Every line goes through one writer and
 // each table is printed whole, so a block announcement never lands inside one. Every process is
 // ended by its PID on success, failure or Ctrl-C.
+import { formatCoinsShort } from '../shared/core/amount.js';
 import { EXPLORER_BIN } from './explorer.js';
 import type { AddressRow } from '../shared/node/json-rows.js';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -230,7 +231,7 @@ async function stepMiners(st: Story): Promise<void> {
   n.step(
     2,
     'Two miners',
-    `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${Number(params.subsidy) / 1e8} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`,
+    `A miner collects transactions, builds a block and tries nonces until the block's double-SHA-256 hash\nis below the target: proof of work. Each block pays its miner ${formatCoinsShort(params.subsidy)} coins (the coinbase).\nminer-1 pays its rewards to alice; miner-2 to a key of its own. They announce every new tip on the\nstatus port (UDP broadcast) and serve blocks over TCP; each checks the other's blocks fully.`,
   );
   const seen = new Map<number, string>();
   await st.demo.listenStatus((s) => {

@@ -85,13 +85,30 @@ function bigIntTo32(n: bigint): Uint8Array {
   return out;
 }
 
+/** Where R and S lie in a DER signature (byte offsets, end exclusive). */
+export interface DerLayout {
+  readonly rStart: number;
+  readonly rEnd: number;
+  readonly sStart: number;
+  readonly sEnd: number;
+}
+
+/**
+ * The one DER parser: where R and S lie in a strict-DER signature (no hash type byte), or undefined
+ * if it is not strict DER. parseDer and the explorer's byte-by-byte view (node/annotate.ts) both read
+ * signatures through it.
+ */
+export function derLayout(der: Uint8Array): DerLayout | undefined {
+  if (!isStrictDer(der)) return undefined;
+  const lenR = der[3]!;
+  return { rStart: 4, rEnd: 4 + lenR, sStart: 6 + lenR, sEnd: der.length };
+}
+
 /** Parses a strict-DER signature into r and s. Throws DecodeError for anything else. */
 export function parseDer(der: Uint8Array): { r: bigint; s: bigint } {
-  if (!isStrictDer(der)) throw new DecodeError('signature is not strict DER');
-  const lenR = der[3]!;
-  const r = bytesToBigInt(der.subarray(4, 4 + lenR));
-  const s = bytesToBigInt(der.subarray(6 + lenR));
-  return { r, s };
+  const at = derLayout(der);
+  if (at === undefined) throw new DecodeError('signature is not strict DER');
+  return { r: bytesToBigInt(der.subarray(at.rStart, at.rEnd)), s: bytesToBigInt(der.subarray(at.sStart, at.sEnd)) };
 }
 
 function derInt(n: bigint): Uint8Array {

@@ -29,3 +29,4 @@ export * from './validation.js';
 export * from './chain.js';
 export * from './builder.js';
 export * from './policy.js';
+export * from './amount.js';

@@ -10,6 +10,7 @@ import { getScriptOp, p2pkhHash } from '../core/script.js';
 import { SIGHASH_ANYONECANPAY, legacySighashPreimage } from '../core/sighash.js';
 import { type Tx, isCoinbase } from '../core/tx.js';
 import { sha256d } from '../core/hash.js';
+import { derLayout } from '../core/ecdsa.js';
 
 export interface ByteField {
   /** Byte offsets [start, end) in the serialization. */
@@ -124,14 +125,16 @@ function scriptSigFields(script: Uint8Array, base: number, prefix: string, coinb
   return out;
 }
 
-/** DER signature + hash type byte, split: offsets relative to the pushed data. */
+/**
+ * DER signature + hash type byte, split: offsets relative to the pushed data. Read with core's one DER
+ * parser, so only strict DER (BIP66, a consensus rule) is split; anything else is shown as one push.
+ */
 export function derParts(sig: Uint8Array): ByteField[] | undefined {
-  if (sig.length < 9 || sig[0] !== 0x30 || sig[1] !== sig.length - 3 || sig[2] !== 0x02) return undefined;
-  const rLen = sig[3]!;
-  const sAt = 4 + rLen;
-  if (sAt + 2 > sig.length - 1 || sig[sAt] !== 0x02) return undefined;
-  const sLen = sig[sAt + 1]!;
-  if (sAt + 2 + sLen !== sig.length - 1) return undefined;
+  const at = sig.length >= 1 ? derLayout(sig.subarray(0, sig.length - 1)) : undefined;
+  if (at === undefined) return undefined;
+  const rLen = at.rEnd - at.rStart;
+  const sAt = at.rEnd;
+  const sLen = at.sEnd - at.sStart;
   const ht = sig[sig.length - 1]!;
   const htName = ['', 'ALL', 'NONE', 'SINGLE'][ht & 0x1f] ?? 'unknown';
   return [

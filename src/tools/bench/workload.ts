@@ -2,6 +2,7 @@
 // couple of hashes per block) and blocks that carry real signed P2PKH transactions, so connecting
 // them costs what it costs on a real chain (signature checks, coin lookups, undo data).
 import {
+  COIN,
   type Block,
   type ConsensusParams,
   type Tx,
@@ -35,7 +36,7 @@ function solved(prevHash: Uint8Array, txs: Tx[], time: number): Block {
 
 /** The benchmark network: coinbases mature after 1 block, no halving or retarget in reach. */
 export function benchParams(): ConsensusParams {
-  const cb = makeCoinbase(0, [p2pkhOutput(50n * 100_000_000n, new Uint8Array(20))], new TextEncoder().encode('mvb bench genesis'));
+  const cb = makeCoinbase(0, [p2pkhOutput(50n * COIN, new Uint8Array(20))], new TextEncoder().encode('mvb bench genesis'));
   const genesis = solved(new Uint8Array(32), [cb], BENCH_GENESIS_TIME);
   return makeParams({
     name: 'bench',
@@ -72,7 +73,7 @@ export function chainWorkload(n: number, inputs: number, params = benchParams())
   let prev = params.genesis;
   let prevOutputs: { txid: Uint8Array; vout: number; value: bigint }[] = [];
   for (let h = 1; h <= n; h++) {
-    const cb = makeCoinbase(h, [p2pkhOutput(50n * 100_000_000n, PKH)], new TextEncoder().encode(`bench ${h}`));
+    const cb = makeCoinbase(h, [p2pkhOutput(50n * COIN, PKH)], new TextEncoder().encode(`bench ${h}`));
     const txs: Tx[] = [cb];
     if (prevOutputs.length) {
       const total = prevOutputs.reduce((a, o) => a + o.value, 0n);
@@ -102,7 +103,7 @@ export function fanOutWorkload(inputs: number, params = benchParams()): { params
   const fans = Math.ceil(inputs / PER_TX);
   const cb1 = makeCoinbase(
     1,
-    Array.from({ length: fans }, () => p2pkhOutput((50n * 100_000_000n) / BigInt(fans), PKH)),
+    Array.from({ length: fans }, () => p2pkhOutput((50n * COIN) / BigInt(fans), PKH)),
     new TextEncoder().encode('bench fan 1'),
   );
   const b1 = solved(params.genesisHash, [cb1], BENCH_GENESIS_TIME + 1);
@@ -113,7 +114,7 @@ export function fanOutWorkload(inputs: number, params = benchParams()): { params
       Array.from({ length: n }, () => p2pkhOutput(1_000_000n, PKH)),
     );
   });
-  const cb2 = makeCoinbase(2, [p2pkhOutput(50n * 100_000_000n, PKH)], new TextEncoder().encode('bench fan 2'));
+  const cb2 = makeCoinbase(2, [p2pkhOutput(50n * COIN, PKH)], new TextEncoder().encode('bench fan 2'));
   const b2 = solved(headerHash(b1.header), [cb2, ...fanTxs], BENCH_GENESIS_TIME + 2);
   const spends = fanTxs.flatMap((fan) => {
     const id = txid(fan);
@@ -124,7 +125,7 @@ export function fanOutWorkload(inputs: number, params = benchParams()): { params
 
 /** Block `n+1` of a fan-out: the spends (after the coinbase). */
 export function spendBlock(parent: Block, height: number, spends: readonly Tx[]): Block {
-  const cb = makeCoinbase(height, [p2pkhOutput(50n * 100_000_000n, PKH)], new TextEncoder().encode(`bench spend ${height}`));
+  const cb = makeCoinbase(height, [p2pkhOutput(50n * COIN, PKH)], new TextEncoder().encode(`bench spend ${height}`));
   return solved(headerHash(parent.header), [cb, ...spends], parent.header.time + 1);
 }
 

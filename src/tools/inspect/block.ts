@@ -5,7 +5,8 @@ import { encodeHeader } from '../../shared/core/header.js';
 import { encodeTx, isCoinbase, txid } from '../../shared/core/tx.js';
 import { headerFields } from '../../shared/node/annotate.js';
 import type { CliCommand } from '../../shared/node/cli/runner.js';
-import { coins, findBlock, minerOf, openDatadir } from './datadir.js';
+import { formatCoins as coins } from '../../shared/core/amount.js';
+import { findBlock, minerOf, openDatadir } from './datadir.js';
 
 export const blockCommand: CliCommand = {
   name: 'block',

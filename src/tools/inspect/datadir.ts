@@ -82,9 +82,3 @@ export function minerOf(block: Block, version: number): string | null {
 
 export const short = (h: string, n = 16) => (h.length > n ? `${h.slice(0, n)}…` : h);
 
-/** Base units as coins, by string arithmetic. */
-export function coins(v: bigint): string {
-  const neg = v < 0n;
-  const s = (neg ? -v : v).toString().padStart(9, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -8)}.${s.slice(-8)}`;
-}

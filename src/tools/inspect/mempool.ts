@@ -3,7 +3,8 @@
 import { encodeAddress } from '../../shared/core/address.js';
 import { p2pkhHash } from '../../shared/core/script.js';
 import type { CliCommand } from '../../shared/node/cli/runner.js';
-import { coins, openDatadir } from './datadir.js';
+import { formatCoins as coins } from '../../shared/core/amount.js';
+import { openDatadir } from './datadir.js';
 import { pooledTxs } from './pool.js';
 
 export const mempoolCommand: CliCommand = {

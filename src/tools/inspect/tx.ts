@@ -7,7 +7,8 @@ import { p2pkhHash } from '../../shared/core/script.js';
 import { encodeTx, isCoinbase } from '../../shared/core/tx.js';
 import { sighashView, txFields } from '../../shared/node/annotate.js';
 import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
-import { type FoundTx, coins, findTx, openDatadir } from './datadir.js';
+import { formatCoins as coins } from '../../shared/core/amount.js';
+import { type FoundTx, findTx, openDatadir } from './datadir.js';
 import { pooledTxs } from './pool.js';
 
 export const txCommand: CliCommand = {

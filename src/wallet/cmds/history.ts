@@ -3,7 +3,7 @@
 // row per REWARD_GROUP_BLOCKS blocks (a miner earns one per block: hundreds would hide the few
 // payments), unless --all; --limit N shows the newest N rows (20 in the table by default).
 import { type CliCommand, CliError, integerOption } from '../../shared/node/cli/runner.js';
-import { formatCoins, formatSigned } from '../amount.js';
+import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { type TxEntry, type TxMeaning, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
 import { createWalletHint } from '../datadir.js';

@@ -9,7 +9,7 @@ import { hash160 } from '../../shared/core/hash.js';
 import { publicKeyOf } from '../../shared/core/ecdsa.js';
 import { checkNewKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/store/keystore.js';
 import { equalBytes } from '../../shared/core/bytes.js';
-import { formatCoins } from '../amount.js';
+import { formatCoins } from '../../shared/core/amount.js';
 import { getPassphrase, localKeys, openKeys } from '../keys.js';
 import { colours, printJson } from '../terminal.js';
 import { withWallet } from '../wallet.js';

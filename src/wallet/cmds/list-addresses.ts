@@ -4,7 +4,7 @@
 // against its own chain, see incoming.ts), totals, and how far the local chain has synced.
 import type { CliCommand, CommandContext } from '../../shared/node/cli/runner.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
-import { formatCoins, formatSigned } from '../amount.js';
+import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { netFor } from '../db.js';
 import { ago, colours, printJson, shortHash, table } from '../terminal.js';
 import { createWalletHint, runningSyncPid } from '../datadir.js';

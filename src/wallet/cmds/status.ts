@@ -2,7 +2,7 @@
 // wallet made, a mined transaction that touched its addresses, or an incoming payment that sync
 // heard and validated (pending, incoming). A unique txid prefix is enough.
 import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
-import { formatCoins, formatSigned } from '../amount.js';
+import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { type TxEntry, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson } from '../terminal.js';
 import { createWalletHint } from '../datadir.js';

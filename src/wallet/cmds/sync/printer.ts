@@ -4,7 +4,7 @@
 import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../../../shared/node/cli/runner.js';
-import { formatCoins, formatSigned } from '../../amount.js';
+import { formatCoins, formatSigned } from '../../../shared/core/amount.js';
 import type { WalletEvent } from '../../db.js';
 import { colours, isTerminal, shortHash } from '../../terminal.js';
 

@@ -1,6 +1,7 @@
 // Amounts: bigint base units everywhere (1 coin = 10^8 base units, as Bitcoin's satoshi), parsed
-// from and printed as exact decimal strings. No floating point ever touches an amount.
-import { COIN, MAX_MONEY } from '../shared/core/params.js';
+// from and printed as exact decimal strings. No floating point ever touches an amount. The one coin
+// parser and formatter: the wallet, the tools and the explorer's text all print through it.
+import { COIN, MAX_MONEY } from './params.js';
 
 export const DECIMALS = 8;
 
@@ -43,4 +44,9 @@ export function formatCoins(units: bigint): string {
 export function formatSigned(units: bigint): string {
   if (units === 0n) return formatCoins(0n);
   return units > 0n ? `+${formatCoins(units)}` : formatCoins(units);
+}
+
+/** "50", "12.5" or "0.00000001": no trailing zeros, for prose ("each block pays 50 coins"). */
+export function formatCoinsShort(units: bigint): string {
+  return formatCoins(units).replace(/\.?0+$/, '');
 }

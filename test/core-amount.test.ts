@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AmountError, formatCoins, formatSigned, parseCoins } from '../src/wallet/amount.js';
+import { AmountError, formatCoins, formatSigned, parseCoins } from '../src/shared/core/amount.js';
 
 describe('wallet amounts', () => {
   it('parses decimal coin strings exactly into base units', () => {
