@@ -7,6 +7,7 @@ import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
 import { type CliCommand, CliError, runCli } from '../src/shared/node/cli/runner.js';
 import { ConfigError, loadSettings } from '../src/shared/node/cli/config.js';
 import { InputError } from '../src/shared/node/check/input-error.js';
+import { EventLogError } from '../src/shared/node/events.js';
 import { KeyError } from '../src/shared/node/store/keystore.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { LockError } from '../src/shared/node/store/lock.js';
@@ -88,6 +89,12 @@ describe('clear errors for wrong command lines', function () {
     ],
     ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4500/],
     ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero: is over 1000000 bytes/],
+    [
+      'miner --events in a folder that does not exist',
+      MINER_BIN,
+      (d) => ['--datadir', join(d, 'm'), '--set', 'broadcastAddress=127.255.255.255', '--events', join(d, 'no', 'such', 'e.log')],
+      /^error: --events .*e\.log: ENOENT$/m,
+    ],
   ];
   for (const [name, bin, args, why] of cases) {
     it(name, () => {
@@ -139,6 +146,7 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
     });
     assert.deepEqual(await runThrowing(new LockError('locked')), { code: 1, err: ['error: locked'] });
     assert.deepEqual(await runThrowing(new KeyError('no key')), { code: 1, err: ['error: no key'] });
+    assert.deepEqual(await runThrowing(new EventLogError('--events x: EISDIR')), { code: 2, err: ['error: --events x: EISDIR'] });
     // An error that only borrows a known name is not mistaken for it: it is a bug, with its stack.
     const impostor = Object.assign(new Error('is in use'), { name: 'LockError' });
     const r = await runThrowing(impostor);

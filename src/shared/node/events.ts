@@ -17,7 +17,6 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { hashToHex } from '../core/bytes.js';
 import type { ChainUpdate } from '../core/chain.js';
 import { txid } from '../core/tx.js';
-import { CliError } from './cli/runner.js';
 
 /** Default cap on one log's size: a long lab run writes a few MB. */
 export const EVENT_LOG_MAX_BYTES = 256 * 1024 * 1024;
@@ -103,13 +102,18 @@ export class EventLog {
   }
 }
 
+/** An event log that cannot be opened: a usage error (the runner's error table prints it, exit 2). */
+export class EventLogError extends Error {
+  override readonly name = 'EventLogError';
+}
+
 /** Opens the log named by an `--events FILE` option, if any. */
 export function openEventLog(path: unknown): EventLog | undefined {
   if (path === undefined || path === false) return undefined;
-  if (typeof path !== 'string' || path === '') throw new CliError('--events needs a file name', 2);
+  if (typeof path !== 'string' || path === '') throw new EventLogError('--events needs a file name');
   try {
     return new EventLog(path);
   } catch (e) {
-    throw new CliError(`--events ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+    throw new EventLogError(`--events ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -81,4 +81,3 @@ export function minerOf(block: Block, version: number): string | null {
 }
 
 export const short = (h: string, n = 16) => (h.length > n ? `${h.slice(0, n)}…` : h);
-

@@ -9,6 +9,7 @@ import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSetting
 import { KeyError } from '../store/keystore.js';
 import { LockError } from '../store/lock.js';
 import { InputError } from '../check/input-error.js';
+import { EventLogError } from '../events.js';
 import { StoreDamagedError, damageReason, isStoreDamage } from '../store/damage.js';
 
 export interface Output {
@@ -193,6 +194,7 @@ const ERROR_TABLE: readonly ErrorRow<Error>[] = [
   row<CliError>({ type: CliError, exitCode: (e) => e.code }),
   row({ type: ConfigError, exitCode: () => 2 }),
   row({ type: InputError, exitCode: () => 2 }),
+  row({ type: EventLogError, exitCode: () => 2 }),
   row({ type: LockError, exitCode: () => 1 }),
   row({ type: KeyError, exitCode: () => 1 }),
   row<NetworkMismatchError>({
