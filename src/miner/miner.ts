@@ -12,6 +12,7 @@ import { Chain, type ChainUpdate } from '../shared/core/chain.js';
 import type { Settings } from '../shared/node/cli/config.js';
 import { CliError, type Output } from '../shared/node/cli/runner.js';
 import { assembleBlock, makeCoinbase, p2pkhOutput } from '../shared/core/builder.js';
+import { MinerNameError, minerTag } from '../shared/core/coinbase-tag.js';
 import { encodeHeader } from '../shared/core/header.js';
 import { KeyStore } from '../shared/node/store/keystore.js';
 import { ChainNode } from '../shared/node/net/node.js';
@@ -42,7 +43,7 @@ const MIN_TX_CHECKS_OFF_THREAD = 4;
  * same way: DEFAULT_BLOCK_RESERVED_WEIGHT).
  */
 export const COINBASE_RESERVED_BYTES = 2000;
-/** The coinbase scriptSig after the BIP34 height: this tag, then a fresh extra nonce per template. */
+/** The coinbase scriptSig after the BIP34 height of an unnamed miner: this tag, then a fresh extra nonce per template. */
 export const COINBASE_TAG = new TextEncoder().encode('mvb');
 export const EXTRA_NONCE_BYTES = 8;
 
@@ -52,6 +53,10 @@ export interface MinerOptions {
   /** Address for rewards; default: the datadir's mining-rewards key (created on first start). */
   readonly rewardAddress?: string;
   readonly threads: number;
+  /** Why that many threads, for the start line (e.g. "the classroom preset's minerThreads"). */
+  readonly threadsReason?: string;
+  /** The name for the coinbase tag (checked by core's checkMinerName); none: "mvb". */
+  readonly name?: string;
   readonly mine: boolean;
   readonly quiet: boolean;
   readonly io: Output;
@@ -87,6 +92,8 @@ export class Miner {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly rewardPkh: Uint8Array;
+  /** What the coinbase carries after the height: "/name/" for a named miner, else COINBASE_TAG. */
+  private readonly coinbaseTag: Uint8Array;
   readonly rewardAddress: string;
   readonly stats = { blocksMined: 0, txReceived: 0, txRejected: 0, txKnown: 0, txBad: 0, txQueueFull: 0, ownTxHeard: 0 };
   private readonly c: ChalkInstance;
@@ -113,6 +120,12 @@ export class Miner {
       this.rewardPkh = info.pubkeyHash;
     }
     this.rewardAddress = encodeAddress(this.rewardPkh, params.addressVersion);
+    try {
+      this.coinbaseTag = opts.name ? minerTag(opts.name) : COINBASE_TAG;
+    } catch (e) {
+      if (e instanceof MinerNameError) throw new CliError(`--name: ${e.message}`, 2);
+      throw e;
+    }
     this.store = new LmdbChainStore(join(opts.datadir, 'chain'), 'miner');
     try {
       this.chain = new Chain(params, this.store, { verifier: this.signatures.cache.verifier });
@@ -179,6 +192,8 @@ export class Miner {
         `rewards to ${this.c.green(this.rewardAddress)}; UDP tx ${s.transactionPort}, status ${s.statusPort}, TCP blocks ${this.node.server!.port}; broadcast ${s.broadcastAddress}`,
     );
     if (this.opts.mine) {
+      const why = this.opts.threadsReason ? ` (${this.opts.threadsReason})` : '';
+      this.log(`mining with ${this.opts.threads} thread(s)${why}${this.opts.name ? `, blocks tagged /${this.opts.name}/` : ''}`);
       this.pool = new HashPool(this.opts.threads);
       this.pool.on('found', (jobId, nonce) => this.onFound(jobId, nonce));
       this.pool.on('exhausted', () => this.refresh());
@@ -227,7 +242,7 @@ export class Miner {
     }
     const reward = blockSubsidy(ctx.height, params) + sel.fees;
     // Tag plus an extra nonce: a fresh coinbase (new Merkle root) whenever the nonce range runs out.
-    const extra = new Uint8Array([...COINBASE_TAG, ...randomBytes(EXTRA_NONCE_BYTES)]);
+    const extra = new Uint8Array([...this.coinbaseTag, ...randomBytes(EXTRA_NONCE_BYTES)]);
     const coinbase = makeCoinbase(ctx.height, [p2pkhOutput(reward, this.rewardPkh)], extra);
     const now = Math.floor(Date.now() / 1000);
     const time = Math.max(now, ctx.medianTimePast + 1);

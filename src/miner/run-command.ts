@@ -12,7 +12,15 @@ export const runMinerCommand: CliCommand = {
   describe: 'Run an mvb miner: mempool, mining threads, status broadcasts and a block server',
   options: [
     { flags: '--address <address>', description: "pay block rewards to this address (default: the datadir's mining-rewards key)" },
-    { flags: '--threads <n>', description: 'mining threads (default: all cores)', parser: integerOption('--threads', 1, 1024) },
+    {
+      flags: '--threads <n>',
+      description: "mining threads (default: the network's minerThreads: 1 on classroom, else one per core)",
+      parser: integerOption('--threads', 1, 1024),
+    },
+    {
+      flags: '--name <name>',
+      description: 'your name in the coinbase tag of the blocks you mine ("/alice/"), shown by the explorer (default: minerName)',
+    },
     { flags: '--no-mine', description: 'relay and serve blocks only, do not mine' },
     { flags: '--quiet', description: 'print only warnings and errors' },
     {
@@ -40,7 +48,8 @@ export const runMinerCommand: CliCommand = {
       settings: ctx.settings,
       datadir: ctx.datadir,
       rewardAddress: opts['address'] as string | undefined,
-      threads: (opts['threads'] as number | undefined) ?? availableParallelism(),
+      ...minerThreads(opts['threads'] as number | undefined, ctx.settings.minerThreads, ctx.settings.network),
+      name: (opts['name'] as string | undefined) ?? (ctx.settings.minerName || undefined),
       mine: opts['mine'] !== false,
       quiet: Boolean(opts['quiet']),
       io: ctx.io,
@@ -73,5 +82,12 @@ export const runMinerCommand: CliCommand = {
     return 0;
   },
 };
+
+/** How many mining threads, and why (said on start): --threads, else the network's minerThreads, else one per core. */
+function minerThreads(asked: number | undefined, configured: number, network: string): { threads: number; threadsReason: string } {
+  if (asked !== undefined) return { threads: asked, threadsReason: '--threads' };
+  if (configured > 0) return { threads: configured, threadsReason: `minerThreads of network ${network}; --threads N for more` };
+  return { threads: availableParallelism(), threadsReason: 'one per core; --threads N for fewer' };
+}
 
 export const minerCommands: readonly CliCommand[] = [runMinerCommand];

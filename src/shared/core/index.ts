@@ -30,3 +30,4 @@ export * from './chain.js';
 export * from './builder.js';
 export * from './policy.js';
 export * from './amount.js';
+export * from './coinbase-tag.js';

@@ -94,6 +94,20 @@ const nodeFields = {
   maxTcpConnections: whole(1, 10_000),
   tcpTimeoutSeconds: number({ min: 0.1, max: 3600 }),
   peerBanSeconds: number({ min: 0, max: 1e7 }),
+  /**
+   * The name a miner puts in its coinbase tag ("/alice/", as pools tag theirs), shown by the explorer;
+   * '' = none. The same rules as core's checkMinerName (coinbase-tag.ts).
+   */
+  minerName: withDefault(
+    string({
+      max: 20,
+      pattern: /^([A-Za-z0-9._+#@()-]([A-Za-z0-9 ._+#@()-]{0,18}[A-Za-z0-9._+#@()-])?)?$/,
+      expected: 'a miner name (1-20 letters, digits, spaces, . _ + # @ ( ) -)',
+    }),
+    '',
+  ),
+  /** Mining threads when --threads is not given; 0 = one per core. The classroom preset uses 1 (thirty laptops, one fan each). */
+  minerThreads: withDefault(whole(0, 1024), 0),
 };
 
 /** Every key one layer (the file, a network's entry, --set) may give. */
