@@ -1,7 +1,7 @@
 // Coin selection order: larger coins first (fewest inputs); among equal values, the most confirmed
 // first, so a payment does not hang on the last few blocks and survives their reorganisation.
 import assert from 'node:assert/strict';
-import type { WalletCoin } from '../src/wallet/db.js';
+import type { WalletCoin } from '../src/wallet/db/index.js';
 import { byValueThenDepth } from '../src/wallet/spend.js';
 
 const coin = (outpoint: string, value: string, height: number): WalletCoin => ({ outpoint, value, height, coinbase: true, pkh: '00' });

@@ -17,7 +17,7 @@ import { p2pkhScript } from '../src/shared/core/script.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { displayOutpoint, outpointKey } from '../src/shared/core/outpoint.js';
-import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db.js';
+import { INCOMING_TTL_MS, type IncomingRecord, WalletDb } from '../src/wallet/db/index.js';
 import { LOOPBACK_BROADCAST, removeDir, tempDir } from './kit/procs.js';
 import { Capture, type CliResult, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 

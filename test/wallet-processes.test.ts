@@ -9,7 +9,7 @@ import { decodeAddress } from '../src/shared/core/address.js';
 import { hashToHex } from '../src/shared/core/bytes.js';
 import { decodeTx, txid } from '../src/shared/core/tx.js';
 import { outpointKey } from '../src/shared/core/outpoint.js';
-import { WalletDb } from '../src/wallet/db.js';
+import { WalletDb } from '../src/wallet/db/index.js';
 import { WALLET_BIN, removeDir, setArgs, stopProc, tempDir, waitFor } from './kit/procs.js';
 import { Capture, TestMiner, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 import { track } from './kit/processes.js';

@@ -7,7 +7,7 @@ import { encodeHeader } from '../shared/core/header.js';
 import { bitsToTarget } from '../shared/core/pow.js';
 import { hashToNumber } from '../shared/core/header.js';
 import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
-import type { TxLocation } from './indexes.js';
+import type { TxLocation } from '../shared/node/store/schema.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';

@@ -10,7 +10,7 @@ import { getScriptOp, p2pkhHash } from '../shared/core/script.js';
 import { type Tx, encodeTx, isCoinbase, readTx, txid } from '../shared/core/tx.js';
 import { blockSize } from '../shared/core/block.js';
 import type { Explorer } from './explorer.js';
-import type { TxLocation } from './indexes.js';
+import type { TxLocation } from '../shared/node/store/schema.js';
 
 /** Decoded blocks kept for lookups (each at most maxBlockBytes). */
 const BLOCK_CACHE_SIZE = 32;

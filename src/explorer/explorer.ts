@@ -15,18 +15,11 @@ import { Mempool, type MempoolEntry } from '../shared/node/mempool/pool.js';
 import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
 import { ChainNode, type LogLevel } from '../shared/node/net/node.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
+import { type PersistedMempoolTx, openAppDb } from '../shared/node/store/schema.js';
 import { opensslVerifier } from '../shared/node/verify/verifier.js';
 import type { Database } from 'lmdb';
 import { EventHub } from './events.js';
 import { ExplorerIndexes } from './indexes.js';
-
-/** What `mvb mempool` reads from an explorer's datadir: the pool as last seen, keyed by txid (display order). */
-export interface PersistedMempoolTx {
-  readonly raw: string;
-  readonly fee: string;
-  readonly size: number;
-  readonly seenAt: number;
-}
 
 export interface ExplorerOptions {
   readonly settings: Settings;
@@ -61,7 +54,7 @@ export class Explorer {
         this.stats.reorgs++;
         this.events.publish('reorg', r);
       };
-      this.poolDb = this.store.openJson<PersistedMempoolTx>('explorer-mempool');
+      this.poolDb = openAppDb(this.store, 'explorer-mempool');
       this.mempool = new Mempool(this.chain, { minRelayFeeRate: s.minRelayFeeRate, maxBytes: s.mempoolMaxBytes });
       this.node = new ChainNode({ settings: s, chain: this.chain, serveBlocks: false, log: opts.log });
     } catch (e) {

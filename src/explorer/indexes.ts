@@ -11,43 +11,14 @@ import { p2pkhHash } from '../shared/core/script.js';
 import { isCoinbase, txid } from '../shared/core/tx.js';
 import type { Coin } from '../shared/core/validation.js';
 import type { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
-
-/** Where a confirmed transaction is. */
-export interface TxLocation {
-  readonly block: string;
-  readonly height: number;
-  readonly pos: number;
-}
-export interface SpendRecord {
-  readonly txid: string;
-  readonly vin: number;
-  readonly height: number;
-  readonly block: string;
-  /** The output it spent (from the block's undo data), so prevouts resolve without reading the old block. */
-  readonly value: string;
-  readonly script: string;
-}
-export interface AddressStats {
-  funded_txo_count: number;
-  funded_txo_sum: number;
-  spent_txo_count: number;
-  spent_txo_sum: number;
-  tx_count: number;
-}
-export interface UtxoRecord {
-  readonly value: string;
-  readonly height: number;
-  readonly block: string;
-}
-export interface ReorgRecord {
-  readonly seq: number;
-  readonly at: number;
-  readonly forkHeight: number;
-  /** Newest first. */
-  readonly disconnected: { hash: string; height: number }[];
-  /** Oldest first. */
-  readonly connected: { hash: string; height: number }[];
-}
+import {
+  type AddressStats,
+  type ReorgRecord,
+  type SpendRecord,
+  type TxLocation,
+  type UtxoRecord,
+  openAppDb,
+} from '../shared/node/store/schema.js';
 
 /** Reorganisations kept at most (oldest forgotten first). */
 export const MAX_REORGS_KEPT = 1000;
@@ -75,13 +46,13 @@ export class ExplorerIndexes {
   onReorg?: (r: ReorgRecord) => void;
 
   constructor(private readonly store: LmdbChainStore) {
-    this.txs = store.openJson<TxLocation>('explorer-txs');
-    this.spends = store.openJson<SpendRecord>('explorer-spends');
-    this.addrTxs = store.openJson<string>('explorer-addr-txs');
-    this.utxos = store.openJson<UtxoRecord>('explorer-utxos');
-    this.stats = store.openJson<AddressStats>('explorer-addr-stats');
-    this.reorgs = store.openJson<ReorgRecord>('explorer-reorgs');
-    this.meta = store.openJson<unknown>('explorer-meta');
+    this.txs = openAppDb(store, 'explorer-txs');
+    this.spends = openAppDb(store, 'explorer-spends');
+    this.addrTxs = openAppDb(store, 'explorer-addr-txs');
+    this.utxos = openAppDb(store, 'explorer-utxos');
+    this.stats = openAppDb(store, 'explorer-addr-stats');
+    this.reorgs = openAppDb(store, 'explorer-reorgs');
+    this.meta = openAppDb(store, 'explorer-meta');
   }
 
   /** Keeps the indexes in the chain's commits from now on. */

@@ -13,6 +13,7 @@ import type { Coin } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
 import { type CliCommand, CliError, checkStoreNetwork } from '../shared/node/cli/runner.js';
 import { LmdbChainStore, chainStoreExists } from '../shared/node/store/lmdb-store.js';
+import { openAppDb } from '../shared/node/store/schema.js';
 import { opensslVerifier } from '../shared/node/verify/verifier.js';
 
 /** Mismatches listed at most (the count is always complete). */
@@ -68,9 +69,9 @@ function compareCoins(store: LmdbChainStore, mem: MemoryChainStore, r: Report): 
   for (const b of bad.slice(0, MAX_LISTED)) r.lines.push(`  ${b}`);
 }
 
-/** The wallet's coin index (db.ts: wallet-coins outpoint -> {value, pkh, ...}) against the replay. */
+/** The wallet's coin index (schema.ts: wallet-coins outpoint -> WalletCoin) against the replay. */
 function compareWalletIndex(store: LmdbChainStore, mem: MemoryChainStore, r: Report): void {
-  const keyset = store.openJson<unknown>('wallet-meta').get('keyset');
+  const keyset = openAppDb(store, 'wallet-meta').get('keyset');
   if (!Array.isArray(keyset)) return;
   const keys = new Set(keyset.filter((k): k is string => typeof k === 'string'));
   const want = new Map<string, Coin>();
@@ -80,7 +81,7 @@ function compareWalletIndex(store: LmdbChainStore, mem: MemoryChainStore, r: Rep
   }
   const bad: string[] = [];
   const have = new Set<string>();
-  for (const { key, value } of store.openJson<{ value?: string }>('wallet-coins').getRange()) {
+  for (const { key, value } of openAppDb(store, 'wallet-coins').getRange()) {
     const k = String(key);
     have.add(k);
     const w = want.get(k);

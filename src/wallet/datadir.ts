@@ -1,5 +1,5 @@
 // Where the wallet keeps things inside its data directory, and who holds it: DATADIR/keys (PEM
-// files, see keys.ts) and DATADIR/chain (the chain store and wallet databases, see db.ts), which a
+// files, see keys.ts) and DATADIR/chain (the chain store and wallet databases, see db/index.ts), which a
 // running `mvb-wallet sync` locks.
 import { join } from 'node:path';
 import { lockHolder } from '../shared/node/store/lock.js';

@@ -6,7 +6,7 @@
 // coinbase, final in the next block, every input unspent (and mature) with enough value, at least
 // the minimum relay fee, no double spend of another payment we heard, every signature valid.
 // Nothing anyone says is taken on trust: a forged "payment" to us fails there and is never
-// recorded. What passes is kept in wallet-incoming (db.ts) until it is mined, conflicted by a mined
+// recorded. What passes is kept in wallet-incoming (db/incoming-store.ts) until it is mined, conflicted by a mined
 // double spend, loses an input, or expires (INCOMING_TTL_MS).
 //
 // This file holds the wallet's two questions around that: the screen before any pool work (does it
@@ -21,7 +21,7 @@ import type { ConsensusParams } from '../shared/core/params.js';
 import { type Tx, encodeTx, txid } from '../shared/core/tx.js';
 import type { CoinView } from '../shared/core/validation.js';
 import { outpointKey } from '../shared/core/outpoint.js';
-import { type IncomingRecord, type WalletDb, outputSummaries, pkhOf } from './db.js';
+import { type IncomingRecord, type WalletDb, outputSummaries, pkhOf } from './db/index.js';
 
 export type IncomingScreen =
   /** Pays none of our keys: none of our business. */

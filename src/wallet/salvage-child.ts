@@ -1,7 +1,7 @@
 // Run as a child process by `mvb-wallet resync`: reads what payments it can from a damaged
 // chain store and prints them as one JSON line. A child, because the native LMDB library may
 // crash on a damaged file rather than fail; the parent then only loses this best effort.
-import { WalletDb } from './db.js';
+import { WalletDb } from './db/index.js';
 
 const dir = process.argv[2];
 const out: unknown[] = [];

@@ -9,7 +9,7 @@ import { type Tx, txSize } from '../shared/core/tx.js';
 import { type Coin, checkTxScripts, checkTxSanity } from '../shared/core/validation.js';
 import { outpointKey, parseOutpointKey } from '../shared/core/outpoint.js';
 import { formatCoins } from '../shared/core/amount.js';
-import type { WalletCoin } from './db.js';
+import type { WalletCoin } from './db/index.js';
 import { maturity } from './wallet.js';
 import { opensslVerifier } from '../shared/node/verify/verifier.js';
 

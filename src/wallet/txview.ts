@@ -4,7 +4,7 @@
 // for a set of local keys (direction, net amount, fee, counterparty).
 import { encodeAddress } from '../shared/core/address.js';
 import { fromHex } from '../shared/core/bytes.js';
-import { type IncomingRecord, type TxoSummary, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db.js';
+import { type IncomingRecord, type TxoSummary, type PaymentRecord, type PaymentStatus, type WalletDb, netFor } from './db/index.js';
 
 export interface TxEntry {
   readonly txid: string;

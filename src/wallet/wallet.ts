@@ -1,10 +1,10 @@
 // Opening the wallet for a short-lived command: keys from DATADIR/keys, the wallet databases in
-// DATADIR/chain opened shared (see db.ts for why that is safe beside a running sync), and the coin
+// DATADIR/chain opened shared (see db/index.ts for why that is safe beside a running sync), and the coin
 // index brought up to date with the key set.
 import { type CommandContext, checkStoreNetwork } from '../shared/node/cli/runner.js';
 import type { KeyStore } from '../shared/node/store/keystore.js';
 import { blocksToMaturity } from '../shared/core/validation.js';
-import { WalletDb } from './db.js';
+import { WalletDb } from './db/index.js';
 import { type LocalKey, localKeys, openKeys } from './keys.js';
 import { chainDir } from './datadir.js';
 

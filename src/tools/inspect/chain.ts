@@ -4,6 +4,7 @@
 import { hashToHex } from '../../shared/core/bytes.js';
 import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import type { ViewEntry } from '../../shared/node/store/chain-view.js';
+import { openAppDb } from '../../shared/node/store/schema.js';
 import { minerOf, openDatadir, short } from './datadir.js';
 
 const MAX_LAST = 1000;
@@ -50,11 +51,7 @@ export const chainCommand: CliCommand = {
         .slice(0, 5000)
         .map(row);
       assignColumns(rows, off);
-      const reorgs = [
-        ...d.store
-          .openJson<{ at: number; forkHeight: number; disconnected: unknown[]; connected: unknown[] }>('explorer-reorgs')
-          .getRange({ reverse: true, limit: 10 }),
-      ].map((x) => x.value);
+      const reorgs = [...openAppDb(d.store, 'explorer-reorgs').getRange({ reverse: true, limit: 10 })].map((x) => x.value);
       const all = [...rows, ...off];
       if (ctx.json) {
         ctx.io.out(JSON.stringify({ height: d.view.height, tip: hashToHex(d.view.tip!.record.hash), blocks: all, reorgs }, null, 2));

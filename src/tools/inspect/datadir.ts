@@ -11,6 +11,7 @@ import { type Tx, txid } from '../../shared/core/tx.js';
 import { type CommandContext, CliError } from '../../shared/node/cli/runner.js';
 import { ChainView, type ViewEntry } from '../../shared/node/store/chain-view.js';
 import { LmdbChainStore, chainStoreExists } from '../../shared/node/store/lmdb-store.js';
+import { openAppDb } from '../../shared/node/store/schema.js';
 
 export interface OpenDatadir {
   readonly store: LmdbChainStore;
@@ -56,7 +57,7 @@ export interface FoundTx {
 
 /** A confirmed transaction by txid: the explorer's index if present, else every best-chain block from the tip down. */
 export function findTx(d: OpenDatadir, id: string): FoundTx | undefined {
-  const idx = d.store.openJson<{ block: string; pos: number }>('explorer-txs').get(id);
+  const idx = openAppDb(d.store, 'explorer-txs').get(id);
   if (idx) {
     const entry = d.view.get(hexToHash(idx.block));
     const tx = entry && d.view.block(entry)?.txs[idx.pos];

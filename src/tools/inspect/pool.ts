@@ -2,6 +2,7 @@
 // pending and incoming payments. A miner keeps its mempool in memory only.
 import { fromHex } from '../../shared/core/bytes.js';
 import { type Tx, decodeTx } from '../../shared/core/tx.js';
+import { type IncomingRecord, type PaymentRecord, type PersistedMempoolTx, openAppDb } from '../../shared/node/store/schema.js';
 import type { OpenDatadir } from './datadir.js';
 
 export interface PooledTx {
@@ -14,24 +15,22 @@ export interface PooledTx {
   readonly source: 'explorer mempool' | 'wallet payment' | 'wallet incoming';
 }
 
-interface Stored {
-  readonly txid?: string;
-  readonly raw: string;
-  readonly fee: string;
-  readonly size: number;
-  readonly status?: string;
-  readonly seenAt?: number;
-  readonly createdAt?: number;
-}
+/** What is read of the three databases' records (schema.ts); checked before use, since the file may be damaged. */
+type Stored = Pick<PersistedMempoolTx, 'raw' | 'fee' | 'size'> &
+  Partial<Pick<PaymentRecord, 'txid' | 'status' | 'createdAt'> & Pick<IncomingRecord, 'seenAt'>>;
+
+/** The databases whose records hold unconfirmed transactions. */
+type PoolDb = 'explorer-mempool' | 'wallet-payments' | 'wallet-incoming';
 
 /** At most this many records are read from each database. */
 const MAX_RECORDS = 10_000;
 
 export function pooledTxs(d: OpenDatadir): PooledTx[] {
   const out: PooledTx[] = [];
-  const read = (db: string, source: PooledTx['source'], keep: (v: Stored) => boolean) => {
+  const read = (db: PoolDb, source: PooledTx['source'], keep: (v: Stored) => boolean) => {
     let n = 0;
-    for (const { key, value } of d.store.openJson<Stored>(db).getRange()) {
+    for (const { key, value: record } of openAppDb(d.store, db).getRange()) {
+      const value: Stored | undefined = record;
       if (++n > MAX_RECORDS) break;
       if (!value || typeof value.raw !== 'string' || !keep(value)) continue;
       try {

@@ -5,7 +5,7 @@
 import type { CliCommand, CommandContext } from '../../shared/node/cli/runner.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
-import { netFor } from '../db.js';
+import { netFor } from '../db/index.js';
 import { ago, colours, printJson, shortHash, table } from '../terminal.js';
 import { createWalletHint, runningSyncPid } from '../datadir.js';
 import { type OpenWallet, maturity, withWallet } from '../wallet.js';

@@ -5,7 +5,7 @@ import { toHex } from '../../shared/core/bytes.js';
 import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { checkNewKeyName } from '../../shared/node/store/keystore.js';
 import { getPassphrase, openKeys } from '../keys.js';
-import { WalletDb } from '../db.js';
+import { WalletDb } from '../db/index.js';
 import { colours, printJson } from '../terminal.js';
 import { chainDir } from '../datadir.js';
 

@@ -9,7 +9,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
 import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
-import { type PaymentRecord, WalletDb, readPaymentJournal } from '../db.js';
+import { type PaymentRecord, WalletDb, readPaymentJournal } from '../db/index.js';
 import { chainDir, runningSyncPid } from '../datadir.js';
 import { sync } from './sync/index.js';
 

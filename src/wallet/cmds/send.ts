@@ -7,7 +7,7 @@ import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { encodeTx, txid } from '../../shared/core/tx.js';
 import { AmountError, formatCoins, parseCoins } from '../../shared/core/amount.js';
-import { type PaymentRecord, outputSummaries } from '../db.js';
+import { type PaymentRecord, outputSummaries } from '../db/index.js';
 import { openKeys, repairPublicKey, resolveDestination, resolveLocal, unlock } from '../keys.js';
 import { buildPayment } from '../spend.js';
 import { printJson } from '../terminal.js';

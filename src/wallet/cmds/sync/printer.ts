@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import { formatCoins, formatSigned } from '../../../shared/core/amount.js';
-import type { WalletEvent } from '../../db.js';
+import type { WalletEvent } from '../../db/index.js';
 import { colours, isTerminal, shortHash } from '../../terminal.js';
 
 /** What this run saw happen to payments (the --once summary). */

@@ -4,7 +4,7 @@
 import { MsgType } from '../../../shared/node/net/protocol.js';
 import { sendOnce } from '../../../shared/node/net/udp.js';
 import type { Settings } from '../../../shared/node/cli/config.js';
-import type { WalletDb } from '../../db.js';
+import type { WalletDb } from '../../db/index.js';
 import { txDestinations } from '../send.js';
 import type { SyncPrinter } from './printer.js';
 

@@ -13,7 +13,7 @@ import { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../../shared/node/verify/verifier.js';
 import { type EventLog, openEventLog } from '../../../shared/node/events.js';
 import type { KeyStore } from '../../../shared/node/store/keystore.js';
-import { WalletDb } from '../../db.js';
+import { WalletDb } from '../../db/index.js';
 import { localKeys, openKeys } from '../../keys.js';
 import { chainDir } from '../../datadir.js';
 
