@@ -48,6 +48,10 @@ export class SeededGen {
   below(n: number): number {
     return this.int(0, n - 1);
   }
+  /** A number in [0, 1), 32 bits of it. */
+  float(): number {
+    return this.next() / 2 ** 32;
+  }
   chance(p: number): boolean {
     return this.next() / 2 ** 32 < p;
   }
