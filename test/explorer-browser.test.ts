@@ -89,8 +89,12 @@ describe('explorer page in Chromium', function () {
     // Live, without a reload: two blocks, then a fork from 5 that overtakes them.
     miner.mine(2, alice.pkh);
     await page.waitForSelector('#tip-height:text-is("8")', { timeout: 15_000 });
-    miner.mine(4, carol.pkh, { parent: miner.chain.atHeight(5)! });
+    miner.mine(4, carol.pkh, { parent: miner.chain.atHeight(5)!, name: 'carol' });
     await page.waitForSelector('#tip-height:text-is("9")', { timeout: 15_000 });
+    // Carol's blocks carry her name (the coinbase tag): on the tree and in the leaderboard.
+    await page.waitForSelector('.block-node[data-miner="carol"] text.miner-name:text-is("carol")', { timeout: 15_000 });
+    assert.equal(await page.locator('.block-node[data-miner="carol"]').count(), 4);
+    assert.match((await page.textContent('#leaderboard')) ?? '', /carol\s*4\s*44\.4 %\s*0/);
     await waitForAsync(
       async () => (await page.locator('.block-node.stale').count()) === 3,
       15_000,
@@ -180,5 +184,10 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('h1:has-text("in stale block")', { timeout: 15_000 });
     assert.ok(await page.$('#hex .field'));
     await shot('6-stale-coinbase');
+    // A block carol mined names her, with her coinbase tag.
+    await page.goto(run.url + '/');
+    await page.click('.block-node[data-miner="carol"]');
+    await page.waitForSelector('#block-miner-name:text-is("carol")', { timeout: 15_000 });
+    assert.match((await page.textContent('#view')) ?? '', /Coinbase tag: \/carol\/\d+/);
   });
 });

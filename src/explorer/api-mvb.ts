@@ -7,6 +7,8 @@ import { encodeHeader } from '../shared/core/header.js';
 import { bitsToTarget } from '../shared/core/pow.js';
 import { hashToNumber } from '../shared/core/header.js';
 import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
+import { coinbaseMinerName, coinbaseText } from '../shared/core/coinbase-tag.js';
+import { MAX_LEADERBOARD_BLOCKS, leaderboard } from './leaderboard.js';
 import type { TxLocation } from '../shared/node/store/schema.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
@@ -39,6 +41,7 @@ export function mvbRoutes(api: Lookups): Route[] {
     r('/summary', () => json(summary(api))),
     r('/tree', (_m, q) => json(tree(api, queryUint(q, 'last', 30, MAX_TREE_BLOCKS)))),
     r('/miners', () => json(miners(api))),
+    r('/leaderboard', (_m, q) => json(leaderboard(api, queryUint(q, 'last', 1000, MAX_LEADERBOARD_BLOCKS)))),
     r('/reorgs', (_m, q) => json(ex.indexes.recentReorgs(queryUint(q, 'limit', 20, 100)))),
     r('/events', () => ({ kind: 'events' })),
     r('/block/:p', (m) => json(annotatedBlock(api, m[1]!))),
@@ -109,6 +112,7 @@ function tree(api: Lookups, last: number): Record<string, unknown> {
       time: e.header.time,
       txCount: b?.txCount ?? null,
       miner: b?.miner ?? null,
+      minerName: b?.minerName ?? null,
       tips: tips.get(h) ?? [],
     };
   };
@@ -133,6 +137,8 @@ function annotatedBlock(api: Lookups, hashParam: string): Record<string, unknown
     block: api.view.blockJson(e, b),
     status: api.view.blockStatus(e),
     miner: api.ex.minerOf(b.txs),
+    minerName: b.txs[0] ? (coinbaseMinerName(b.txs[0]) ?? null) : null,
+    coinbaseText: b.txs[0] ? coinbaseText(b.txs[0]) : '',
     confirmations: active ? api.ex.chain.height - e.height + 1 : 0,
     headerHex: toHex(encodeHeader(e.header)),
     fields: headerFields(e.header),

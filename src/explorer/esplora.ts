@@ -9,6 +9,7 @@ import { difficulty } from '../shared/core/pow.js';
 import { getScriptOp, p2pkhHash } from '../shared/core/script.js';
 import { type Tx, encodeTx, isCoinbase, readTx, txid } from '../shared/core/tx.js';
 import { blockSize } from '../shared/core/block.js';
+import { coinbaseMinerName } from '../shared/core/coinbase-tag.js';
 import type { Explorer } from './explorer.js';
 import type { TxLocation } from '../shared/node/store/schema.js';
 
@@ -53,9 +54,18 @@ export interface TxStatus {
   block_time?: number;
 }
 
+/** What the tree view and the leaderboard show of a block: its size in transactions and who mined it. */
+export interface BlockSummary {
+  readonly txCount: number;
+  /** The address the coinbase pays. */
+  readonly miner: string | null;
+  /** The name in the coinbase tag ("/alice/"), checked by core's coinbaseMinerName. */
+  readonly minerName: string | null;
+}
+
 export class EsploraView {
   private readonly cache = new Map<string, Block>();
-  private readonly summaries = new Map<string, { txCount: number; miner: string | null }>();
+  private readonly summaries = new Map<string, BlockSummary>();
 
   constructor(private readonly ex: Explorer) {}
 
@@ -78,7 +88,7 @@ export class EsploraView {
    * A block's transaction count and miner, read from its raw bytes without decoding more than the
    * coinbase (the tree view shows hundreds of blocks; each may be up to maxBlockBytes).
    */
-  summary(hash: Uint8Array): { txCount: number; miner: string | null } | undefined {
+  summary(hash: Uint8Array): BlockSummary | undefined {
     const k = toHex(hash);
     const hit = this.summaries.get(k);
     if (hit) return hit;
@@ -87,7 +97,8 @@ export class EsploraView {
     const r = new Reader(raw);
     r.bytes(80, 'header');
     const txCount = r.compactSize('tx count');
-    const out = { txCount, miner: this.ex.minerOf([readTx(r)]) };
+    const coinbase = readTx(r);
+    const out: BlockSummary = { txCount, miner: this.ex.minerOf([coinbase]), minerName: coinbaseMinerName(coinbase) ?? null };
     if (this.summaries.size >= MAX_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value!);
     this.summaries.set(k, out);
     return out;

@@ -10,6 +10,7 @@ import { Chain, type ChainEntry, type ChainUpdate } from '../shared/core/chain.j
 import { p2pkhHash } from '../shared/core/script.js';
 import type { Tx } from '../shared/core/tx.js';
 import { ValidationError } from '../shared/core/validation.js';
+import { coinbaseMinerName } from '../shared/core/coinbase-tag.js';
 import type { Settings } from '../shared/node/cli/config.js';
 import { Mempool, type MempoolEntry } from '../shared/node/mempool/pool.js';
 import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
@@ -118,6 +119,7 @@ export class Explorer {
         hash: hashToHex(c.entry.hash),
         txCount: c.block.txs.length,
         miner: this.minerOf(c.block.txs),
+        minerName: c.block.txs[0] ? (coinbaseMinerName(c.block.txs[0]) ?? null) : null,
       });
     }
     this.events.publish('mempool', { count: this.mempool.size, bytes: this.mempool.totalBytes });

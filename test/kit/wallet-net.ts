@@ -3,6 +3,7 @@
 // built with the builder, and wallet commands run in-process through runCli with captured output.
 // Every socket uses broadcastAddress 127.255.255.255 and free ports; waits are event-driven with
 // bounded timeouts.
+import { minerTag } from '../../src/shared/core/coinbase-tag.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { p2pkhOutput, assembleBlock, makeCoinbase, solveHeader } from '../../src/shared/core/builder.js';
 import { type Block } from '../../src/shared/core/block.js';
@@ -167,14 +168,16 @@ export class TestMiner {
     return this.chain.tip;
   }
 
-  /** A solved block on parent (default: the tip) paying the subsidy to pkh, with txs. Not yet processed. */
-  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[] } = {}): Block {
+  /** A solved block on parent (default: the tip) paying the subsidy to pkh, with txs, tagged with a miner name if given. Not yet processed. */
+  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; name?: string } = {}): Block {
     const parent = o.parent ?? this.chain.tip;
     const height = parent.height + 1;
     const cb = makeCoinbase(
       height,
       [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)],
-      new TextEncoder().encode(`test miner ${this.counter++}`),
+      o.name !== undefined
+        ? new Uint8Array([...minerTag(o.name), ...new TextEncoder().encode(String(this.counter++))])
+        : new TextEncoder().encode(`test miner ${this.counter++}`),
     );
     const time = Math.max(parent.header.time, this.chain.medianTimePast(parent)) + 1;
     const b = assembleBlock(parent.hash, [cb, ...(o.txs ?? [])], time, this.chain.requiredBits(parent));
@@ -184,11 +187,11 @@ export class TestMiner {
   }
 
   /** Mines n blocks on parent (default: the tip), accepts them and announces the new tip. */
-  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[] } = {}): Block[] {
+  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; name?: string } = {}): Block[] {
     const out: Block[] = [];
     let parent = o.parent ?? this.chain.tip;
     for (let i = 0; i < n; i++) {
-      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [] });
+      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [], ...(o.name !== undefined ? { name: o.name } : {}) });
       const r = this.chain.processBlock(b, Math.floor(Date.now() / 1000));
       if (r.status !== 'accepted') throw new Error(`block not accepted: ${r.status}`);
       parent = r.entry;

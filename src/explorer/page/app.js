@@ -66,12 +66,13 @@ let lastTip = '';
 async function home() {
   // A redraw keeps keyboard focus on the block it was on.
   const focusedHash = document.activeElement?.closest?.('.block-node')?.dataset.hash;
-  const [sum, tree, mem, miners, reorgs] = await Promise.all([
+  const [sum, tree, mem, miners, reorgs, board] = await Promise.all([
     api('/mvb/summary'),
     api('/mvb/tree?last=24'),
     api('/mvb/mempool/blocks'),
     api('/mvb/miners'),
     api('/mvb/reorgs?limit=5'),
+    api('/mvb/leaderboard?last=1000'),
   ]);
   $('#network').textContent = `network ${sum.network}`;
   view.innerHTML = `
@@ -86,6 +87,8 @@ async function home() {
     <div id="chain-svg">${chainSvg(tree)}</div>
     <h2>Mempool: the next blocks as a miner would fill them</h2>
     <div id="mempool" class="projected">${mem.length ? mem.map(projected).join('') : '<p class="muted">empty: every transaction heard is in a block</p>'}</div>
+    <h2>Who mined the last ${board.blocks} block(s) <span class="muted">(names from the coinbase tags, as pools tag theirs)</span></h2>
+    ${leaderboardTable(board)}
     <h2>Miners heard</h2>
     <table id="miners"><tr><th>miner</th><th class="num">height</th><th>tip</th><th class="num">mempool</th><th>last seen</th></tr>
       ${miners.map((m) => `<tr><td>${esc(m.key)}</td><td class="num">${m.height}</td><td class="mono"><a href="#/block/${esc(m.tip)}">${esc(short(m.tip, 16))}</a></td><td class="num">${m.mempoolSize}</td><td>${m.active ? 'now' : esc(new Date(m.lastSeenMs).toLocaleTimeString())}</td></tr>`).join('')}
@@ -96,6 +99,28 @@ async function home() {
   const box = $('#chain-svg');
   box.scrollLeft = box.scrollWidth;
   if (focusedHash) document.querySelector(`.block-node[data-hash="${focusedHash}"]`)?.focus();
+}
+
+/** A colour per miner (its name, else its address), the same on every page and every laptop. */
+function minerColour(key) {
+  let h = 0x811c9dc5;
+  for (const ch of String(key)) h = Math.imul(h ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  return `hsl(${h % 360}, 70%, 45%)`;
+}
+
+const minerLabel = (name, address) => name ?? (address ? short(address, 10) : 'unknown');
+const swatch = (key) =>
+  `<svg class="swatch" width="14" height="14" aria-hidden="true"><rect width="14" height="14" rx="3" fill="${minerColour(key)}"/></svg>`;
+
+function leaderboardTable(board) {
+  if (!board.rows.length) return '<p class="muted">no blocks mined yet</p>';
+  const rows = board.rows
+    .map(
+      (r) =>
+        `<tr><td>${swatch(r.miner)} ${r.name ? `<b>${esc(r.name)}</b>` : r.address ? `<a class="mono" href="#/address/${esc(r.address)}">${esc(short(r.address, 14))}</a>` : esc(r.miner)}</td><td class="num">${r.blocks}</td><td class="num">${(r.share * 100).toFixed(1)} %</td><td class="num">${r.stale}</td></tr>`,
+    )
+    .join('');
+  return `<table id="leaderboard"><tr><th>miner</th><th class="num">blocks on the best chain</th><th class="num">share</th><th class="num">stale blocks</th></tr>${rows}</table>`;
 }
 
 function reorgLine(r) {
@@ -117,7 +142,7 @@ function projected(b, i) {
 /** Heights left to right; the best chain on the top row, each stale branch on a row below. */
 function chainSvg(tree) {
   const W = 86,
-    H = 46,
+    H = 64,
     GAP = 30,
     ROW = 80;
   const byHash = new Map(tree.blocks.map((b) => [b.hash, b]));
@@ -145,9 +170,12 @@ function chainSvg(tree) {
     const tips = b.tips.length
       ? `<text class="miner-tip" x="${x(b)}" y="${y(b) - 5}">▲ ${esc(b.tips.length > 1 ? `${b.tips.length} miners` : b.tips[0])}</text>`
       : '';
-    nodes += `<a href="#/block/${esc(b.hash)}" class="${cls}" data-height="${b.height}" data-hash="${esc(b.hash)}" data-active="${b.active}"><title>block ${b.height} ${esc(b.hash)}${b.miner ? ` mined by ${esc(b.miner)}` : ''}</title>
+    const who = b.miner || b.minerName ? minerLabel(b.minerName, b.miner) : '';
+    const whoKey = b.minerName ?? b.miner;
+    nodes += `<a href="#/block/${esc(b.hash)}" class="${cls}" data-height="${b.height}" data-hash="${esc(b.hash)}" data-active="${b.active}" data-miner="${esc(b.minerName ?? '')}"><title>block ${b.height} ${esc(b.hash)}${who ? ` mined by ${esc(b.minerName ? `${b.minerName} (${b.miner})` : b.miner)}` : ''}</title>
       <rect x="${x(b)}" y="${y(b)}" width="${W}" height="${H}" rx="5"/><text x="${x(b) + 6}" y="${y(b) + 18}" font-size="16" font-weight="700">${b.height}</text>
-      <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="13" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text></a>${tips}`;
+      <text x="${x(b) + 6}" y="${y(b) + 36}" font-size="13" font-family="monospace">${esc(short(b.hash, 8))}${b.txCount > 1 ? ` +${b.txCount - 1}` : ''}</text>
+      ${who ? `<rect class="miner-band" x="${x(b) + 1}" y="${y(b) + 42}" width="${W - 2}" height="${H - 43}" fill="${minerColour(whoKey)}"/><text class="miner-name" x="${x(b) + 6}" y="${y(b) + 57}" font-size="13" fill="#fff">${esc(short(who, b.minerName ? 11 : 8))}</text>` : ''}</a>${tips}`;
   }
   const width = 20 + (tree.height - tree.from + 1) * (W + GAP);
   const height = 30 + rows * ROW;
@@ -170,7 +198,7 @@ async function blockPage(hash) {
   view.innerHTML = `
     <h1>Block ${blk.height} ${b.status.in_best_chain ? '<span class="badge ok">best chain</span>' : '<span class="badge warn">stale: not in the best chain</span>'}</h1>
     <p class="mono hash">${esc(blk.id)}</p>
-    <p>${blk.tx_count} transaction(s), ${blk.size} bytes, mined ${esc(new Date(blk.timestamp * 1000).toLocaleString())}${b.miner ? ` by <a href="#/address/${esc(b.miner)}">${esc(b.miner)}</a>` : ''}, ${b.confirmations} confirmation(s).
+    <p>${blk.tx_count} transaction(s), ${blk.size} bytes, mined ${esc(new Date(blk.timestamp * 1000).toLocaleString())}${b.miner ? ` by ${b.minerName ? `${swatch(b.minerName)} <b id="block-miner-name">${esc(b.minerName)}</b> (<a href="#/address/${esc(b.miner)}">${esc(b.miner)}</a>)` : `<a href="#/address/${esc(b.miner)}">${esc(b.miner)}</a>`}` : ''}, ${b.confirmations} confirmation(s).${b.coinbaseText ? ` Coinbase tag: <span class="mono">${esc(b.coinbaseText)}</span>.` : ''}
       ${blk.previousblockhash ? `<a href="#/block/${esc(blk.previousblockhash)}">← previous</a>` : ''} ${b.status.next_best ? `<a href="#/block/${esc(b.status.next_best)}">next →</a>` : ''}</p>
     <h2>The 80-byte header (HASH256 of these bytes is the block hash)</h2>
     ${hexBox(b.headerHex, b.fields)}
