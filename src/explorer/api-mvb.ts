@@ -9,12 +9,13 @@ import { hashToNumber } from '../shared/core/header.js';
 import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
 import { coinbaseMinerName, coinbaseText } from '../shared/core/coinbase-tag.js';
 import { MAX_LEADERBOARD_BLOCKS, leaderboard } from './leaderboard.js';
+import type { Faucet } from './faucet.js';
 import type { TxLocation } from '../shared/node/store/schema.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';
 import { type Reply, type Route, MAX_HEIGHT } from './route.js';
-import { HttpError, address, hash64, notFound, queryUint, uint } from './params.js';
+import { HttpError, address, bad, hash64, notFound, queryUint, uint } from './params.js';
 
 /** Blocks in the tree view at most, and off-chain blocks walked at most. */
 export const MAX_TREE_BLOCKS = 500;
@@ -48,7 +49,51 @@ export function mvbRoutes(api: Lookups): Route[] {
     r('/tx/:p', (m, q) => json(annotatedTx(api, m[1]!, q.get('block')))),
     r('/mempool/blocks', () => json(projectedBlocks(ex, 8))),
     r('/search/:p', (m) => json(search(api, decodeURIComponentSafe(m[1]!)))),
+    r('/classroom', () => json(classroomJson(api))),
+    r('/faucet', () => json(faucetOf(api).info())),
+    {
+      method: 'POST',
+      pattern: /^\/api\/mvb\/faucet$/,
+      handle: async (_m, _q, body, from) => {
+        const [to, stamp] = faucetRequest(body);
+        return json(await faucetOf(api).grant(to, from, stamp));
+      },
+    },
   ];
+}
+
+function faucetOf(api: Lookups): Faucet {
+  return api.classroom?.faucet ?? notFound('this explorer runs no faucet (mvb classroom start runs one)');
+}
+
+/** POST /api/mvb/faucet's body: {"address", "challenge", "nonce"}, strings of bounded length. */
+function faucetRequest(body: string): [string, { challenge: string; nonce: string }] {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    return bad('expected a JSON object {"address": ..., "challenge": ..., "nonce": ...}');
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const str = (k: string, max: number) =>
+    typeof o[k] === 'string' && (o[k] as string).length <= max
+      ? (o[k] as string)
+      : bad(`"${k}" must be a string of at most ${max} characters`);
+  return [str('address', 64), { challenge: str('challenge', 64), nonce: str('nonce', 16) }];
+}
+
+/** What `mvb-wallet join URL` needs to reach this class's network: its rules, ports and broadcast address. */
+function classroomJson(api: Lookups): Record<string, unknown> {
+  const room = api.classroom ?? notFound('this explorer does not serve a class (mvb classroom start runs one)');
+  const s = api.ex.settings;
+  return {
+    network: s.network,
+    genesis: hashToHex(s.params.genesisHash),
+    url: room.url,
+    join: `mvb-wallet join ${room.url} --name <your name>`,
+    settings: { statusPort: s.statusPort, transactionPort: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers },
+    faucet: room.faucet ? room.faucet.info() : null,
+  };
 }
 
 function decodeURIComponentSafe(s: string): string {

@@ -1,0 +1,234 @@
+// The classroom faucet: coins from the teacher's key for a student who asks, so a student's wallet
+// has something to send before it has mined anything. It runs in the explorer (which already holds
+// the chain, the address index and the transaction intake), pays from one key of its own, and signs
+// an ordinary P2PKH payment that goes through the same intake and broadcast as a posted transaction.
+//
+// A classmate may flood it from many addresses, so each request pays before it is looked at:
+//   1. cheap checks first: the address parses and is of this network (one line, 400);
+//   2. the requester (its IP) waits FAUCET_REQUESTER_SECONDS between grants, and an address that was
+//      paid waits FAUCET_ADDRESS_SECONDS (429 with the seconds left): a few maps lookups, bounded;
+//   3. a hashcash stamp (Back's hashcash, as Bitcoin's proof of work): SHA-256d of
+//      "challenge:address:nonce" with stampBits leading zero bits, about a second of one core for the
+//      default 20 bits; a stamp is spent once and its challenge changes every 10 minutes. So grants
+//      cost CPU, not addresses: a student with 200 addresses pays 200 times what an honest one pays,
+//      and cannot make the others wait (nothing is queued: a request is answered or refused at once);
+//   4. a cap per hour on all grants, and a polite 503 when no confirmed, mature coin is free.
+import { randomBytes } from 'node:crypto';
+import { decodeAddress, encodeAddress } from '../shared/core/address.js';
+import { hexToHash, toHex } from '../shared/core/bytes.js';
+import { p2pkhOutput, signP2pkhTx } from '../shared/core/builder.js';
+import { formatCoins } from '../shared/core/amount.js';
+import { sha256d } from '../shared/core/hash.js';
+import { encodeTx } from '../shared/core/tx.js';
+import { blocksToMaturity } from '../shared/core/validation.js';
+import { KeyStore } from '../shared/node/store/keystore.js';
+import type { Explorer } from './explorer.js';
+import { HttpError, address as checkAddress } from './params.js';
+
+/** Seconds a requester (an IP address) waits between two grants. */
+export const FAUCET_REQUESTER_SECONDS = 60;
+/** Seconds an address that was paid waits before it may be paid again. */
+export const FAUCET_ADDRESS_SECONDS = 600;
+/** How long one challenge is good for, in seconds (the previous one is accepted too). */
+const CHALLENGE_SECONDS = 600;
+/** Requesters and addresses remembered, at most (the oldest forgotten first). */
+const MAX_REMEMBERED = 10_000;
+/** Stamps remembered as spent, at most, per challenge. */
+const MAX_SPENT_STAMPS = 100_000;
+/** The faucet's key in its folder. */
+export const FAUCET_KEY_NAME = 'faucet';
+/** Bytes of a one-input, two-output P2PKH payment, at most (for its fee). */
+const GRANT_TX_BYTES = 226;
+
+export interface FaucetOptions {
+  /** The folder holding the faucet's key (created with one if empty). */
+  readonly keysDir: string;
+  /** Base units per grant. */
+  readonly amount: bigint;
+  /** Grants per hour, in all. */
+  readonly maxPerHour: number;
+  /** Leading zero bits a request's stamp needs (0: no stamp). */
+  readonly stampBits: number;
+  /** Base units per byte the grant pays. */
+  readonly feeRate: number;
+}
+
+export interface FaucetInfo {
+  readonly address: string;
+  readonly amount: string;
+  readonly spendable: string;
+  readonly grantsLastHour: number;
+  readonly maxPerHour: number;
+  readonly challenge: string;
+  readonly stampBits: number;
+}
+
+/** True if SHA-256d("challenge:address:nonce") has `bits` leading zero bits (the stamp a request carries). */
+export function stampValid(challenge: string, address: string, nonce: string, bits: number): boolean {
+  const h = sha256d(new TextEncoder().encode(`${challenge}:${address}:${nonce}`));
+  let left = bits;
+  for (const byte of h) {
+    if (left <= 0) return true;
+    if (left >= 8) {
+      if (byte !== 0) return false;
+      left -= 8;
+    } else return byte >> (8 - left) === 0;
+  }
+  return left <= 0;
+}
+
+/** Finds a nonce for a stamp (what `mvb-wallet join` does); undefined after maxTries. */
+export function makeStamp(challenge: string, address: string, bits: number, maxTries = 2 ** 28): string | undefined {
+  for (let n = 0; n < maxTries; n++) if (stampValid(challenge, address, String(n), bits)) return String(n);
+  return undefined;
+}
+
+const refuse = (status: number, message: string): never => {
+  throw new HttpError(status, message);
+};
+
+export class Faucet {
+  readonly address: string;
+  private readonly pkh: Uint8Array;
+  private readonly secret: Uint8Array;
+  private readonly lastByRequester = new Map<string, number>();
+  private readonly lastByAddress = new Map<string, number>();
+  private readonly grantTimes: number[] = [];
+  private challenges: { current: string; previous: string; since: number };
+  private spentStamps = new Set<string>();
+  readonly stats = { grants: 0, refused: 0 };
+
+  constructor(
+    private readonly ex: Explorer,
+    readonly opts: FaucetOptions,
+  ) {
+    const keys = new KeyStore(opts.keysDir);
+    const info = keys.has(FAUCET_KEY_NAME) ? keys.info(FAUCET_KEY_NAME) : keys.create(FAUCET_KEY_NAME);
+    this.pkh = info.pubkeyHash;
+    this.secret = keys.secret(FAUCET_KEY_NAME);
+    this.address = encodeAddress(this.pkh, ex.settings.params.addressVersion);
+    this.challenges = { current: toHex(randomBytes(16)), previous: '', since: Date.now() };
+  }
+
+  info(now = Date.now()): FaucetInfo {
+    this.rotate(now);
+    return {
+      address: this.address,
+      amount: formatCoins(this.opts.amount),
+      spendable: formatCoins(this.freeCoins().reduce((a, c) => a + c.value, 0n)),
+      grantsLastHour: this.grantsSince(now - 3600_000),
+      maxPerHour: this.opts.maxPerHour,
+      challenge: this.challenges.current,
+      stampBits: this.opts.stampBits,
+    };
+  }
+
+  /** Pays `to` the faucet's amount, or throws HttpError with the reason (400, 429, 503). */
+  async grant(
+    to: string,
+    requester: string,
+    stamp: { challenge: string; nonce: string },
+    now = Date.now(),
+  ): Promise<{ txid: string; amount: string }> {
+    try {
+      return await this.tryGrant(to, requester, stamp, now);
+    } catch (e) {
+      this.stats.refused++;
+      throw e;
+    }
+  }
+
+  private async tryGrant(to: string, requester: string, stamp: { challenge: string; nonce: string }, now: number) {
+    const pkh = checkAddress(to, this.ex.settings.params.addressVersion);
+    this.rotate(now);
+    this.checkWait(this.lastByRequester, requester, FAUCET_REQUESTER_SECONDS, now, 'this computer was given coins');
+    this.checkWait(this.lastByAddress, pkh, FAUCET_ADDRESS_SECONDS, now, `${to} was given coins`);
+    this.checkStamp(to, stamp);
+    if (this.grantsSince(now - 3600_000) >= this.opts.maxPerHour)
+      refuse(429, `the faucet has given its ${this.opts.maxPerHour} grants this hour; ask the teacher, or mine some coins`);
+    const coin = this.pickCoin();
+    const tx = signP2pkhTx(
+      [{ prevTxid: coin.txid, vout: coin.vout, secretKey: this.secret }],
+      [p2pkhOutput(this.opts.amount, decodeAddress(to).hash160), ...this.change(coin.value)],
+    );
+    const id = await this.ex.submit(encodeTx(tx), `faucet for ${requester}`);
+    this.spentStamps.add(`${stamp.challenge}:${stamp.nonce}:${to}`);
+    remember(this.lastByRequester, requester, now);
+    remember(this.lastByAddress, pkh, now);
+    this.grantTimes.push(now);
+    this.stats.grants++;
+    return { txid: id, amount: formatCoins(this.opts.amount) };
+  }
+
+  private fee(): bigint {
+    return BigInt(Math.ceil(GRANT_TX_BYTES * this.opts.feeRate));
+  }
+
+  private change(value: bigint): ReturnType<typeof p2pkhOutput>[] {
+    const rest = value - this.opts.amount - this.fee();
+    return rest > 0n ? [p2pkhOutput(rest, this.pkh)] : [];
+  }
+
+  private checkWait(m: Map<string, number>, key: string, seconds: number, now: number, what: string): void {
+    const last = m.get(key);
+    if (last === undefined) return;
+    const left = Math.ceil((last + seconds * 1000 - now) / 1000);
+    if (left > 0) refuse(429, `${what} ${Math.floor((now - last) / 1000)} s ago; the faucet gives again in ${left} s`);
+  }
+
+  private checkStamp(to: string, stamp: { challenge: string; nonce: string }): void {
+    if (this.opts.stampBits === 0) return;
+    const c = this.challenges;
+    if (stamp.challenge !== c.current && (c.previous === '' || stamp.challenge !== c.previous))
+      refuse(400, 'the stamp is for an old challenge: fetch GET /api/mvb/faucet again');
+    if (!/^[0-9]{1,12}$/.test(stamp.nonce)) refuse(400, 'the stamp nonce must be a whole number of at most 12 digits');
+    if (this.spentStamps.has(`${stamp.challenge}:${stamp.nonce}:${to}`)) refuse(400, 'this stamp was used already');
+    if (!stampValid(stamp.challenge, to, stamp.nonce, this.opts.stampBits))
+      refuse(400, `the stamp does not have ${this.opts.stampBits} leading zero bits (mvb-wallet join makes one)`);
+  }
+
+  private rotate(now: number): void {
+    if (now - this.challenges.since < CHALLENGE_SECONDS * 1000 && this.spentStamps.size < MAX_SPENT_STAMPS) return;
+    this.challenges = { current: toHex(randomBytes(16)), previous: this.challenges.current, since: now };
+    this.spentStamps = new Set([...this.spentStamps].filter((s) => s.startsWith(`${this.challenges.previous}:`)));
+  }
+
+  private grantsSince(t: number): number {
+    while (this.grantTimes.length && this.grantTimes[0]! < t) this.grantTimes.shift();
+    return this.grantTimes.length;
+  }
+
+  /** The faucet's confirmed, mature coins no pool transaction spends. */
+  private freeCoins(): { txid: Uint8Array; vout: number; value: bigint }[] {
+    const chain = this.ex.chain;
+    const pool = this.ex.mempool.view();
+    const out: { txid: Uint8Array; vout: number; value: bigint }[] = [];
+    for (const u of this.ex.indexes.addressUtxos(toHex(this.pkh), 1000)) {
+      const id = hexToHash(u.txid);
+      const coin = chain.coins.getCoin(id, u.vout);
+      if (!coin || !pool.getCoin(id, u.vout)) continue;
+      if (blocksToMaturity(coin, chain.height + 1, chain.params.coinbaseMaturity) > 0) continue;
+      out.push({ txid: id, vout: u.vout, value: coin.value });
+    }
+    return out;
+  }
+
+  /** The smallest free coin that pays a grant and its fee; 503 when there is none. */
+  private pickCoin(): { txid: Uint8Array; vout: number; value: bigint } {
+    const need = this.opts.amount + this.fee();
+    const coins = this.freeCoins().filter((c) => c.value >= need);
+    if (coins.length === 0)
+      refuse(
+        503,
+        `the faucet has no free coin of ${formatCoins(need)} right now (its coins are spent or not yet mature); the teacher's miner refills it: try again in a minute`,
+      );
+    return coins.reduce((a, b) => (b.value < a.value ? b : a));
+  }
+}
+
+/** Sets key's time, forgetting the oldest entry when the map is full (a bounded memory of requesters). */
+function remember(m: Map<string, number>, key: string, t: number): void {
+  m.delete(key);
+  m.set(key, t);
+  if (m.size > MAX_REMEMBERED) m.delete(m.keys().next().value!);
+}
