@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
-import { type CliCommand, CliError, runCli } from '../src/shared/node/cli/runner.js';
+import { type CliCommand, CliError, command, runCli } from '../src/shared/node/cli/runner.js';
 import { ConfigError, loadSettings } from '../src/shared/node/cli/config.js';
 import { InputError } from '../src/shared/node/check/input-error.js';
 import { KeyError } from '../src/shared/node/store/keystore.js';
@@ -122,7 +122,7 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
 
   async function runThrowing(e: unknown): Promise<{ code: number; err: string[] }> {
     const err: string[] = [];
-    const cmd: CliCommand = { name: 'fail', describe: 'throws', handler: () => Promise.reject(e) };
+    const cmd: CliCommand = command({ name: 'fail', describe: 'throws', handler: () => Promise.reject(e) });
     const code = await runCli('t', [cmd], ['fail', '--datadir', dir, '--network', 'devnet'], {
       app: 'tool',
       io: { out: () => {}, err: (l) => err.push(l) },
