@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The lab app: `mvb lab ...` runs this (src/tools/lab.ts), as `mvb-lab` would.
+// The lab app: `mvb lab ...` runs this (src/tools/cmds/lab.ts), as `mvb-lab` would.
 import { main } from '../shared/node/cli/runner.js';
 import { labCommands } from './cmds/run.js';
 
