@@ -22,23 +22,8 @@ import {
   optionValues,
 } from './command.js';
 
-export {
-  type CliCommand,
-  type CommandContext,
-  type OptionSpec,
-  type OptionValues,
-  type Output,
-  type SharedOptions,
-  CliError,
-  command,
-  commandGroup,
-  flag,
-  integerOption,
-  listOption,
-  numberOption,
-  parsedOption,
-  stringOption,
-} from './command.js';
+// What commands have always imported from here; command definitions themselves come from command.ts.
+export { type CliCommand, type CommandContext, type Output, CliError, integerOption } from './command.js';
 
 export const processOutput: Output = {
   out: (l) => process.stdout.write(l + '\n'),
