@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chain, NetworkMismatchError } from '../src/shared/core/chain.js';
 import { type CliCommand, CliError, runCli } from '../src/shared/node/cli/runner.js';
+import { command } from '../src/shared/node/cli/command.js';
 import { ConfigError, loadSettings } from '../src/shared/node/cli/config.js';
 import { InputError } from '../src/shared/node/check/input-error.js';
 import { EventLogError } from '../src/shared/node/events.js';
@@ -129,7 +130,7 @@ describe('the CLI runner maps error classes to one line and an exit code', funct
 
   async function runThrowing(e: unknown): Promise<{ code: number; err: string[] }> {
     const err: string[] = [];
-    const cmd: CliCommand = { name: 'fail', describe: 'throws', handler: () => Promise.reject(e) };
+    const cmd: CliCommand = command({ name: 'fail', describe: 'throws', handler: () => Promise.reject(e) });
     const code = await runCli('t', [cmd], ['fail', '--datadir', dir, '--network', 'devnet'], {
       app: 'tool',
       io: { out: () => {}, err: (l) => err.push(l) },

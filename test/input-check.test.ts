@@ -12,7 +12,7 @@ import { type Infer, check, list, number, object, optional, show, string, withDe
 import { DEFAULT_CONFIG_PATH, type LoadOptions, loadSettings } from '../src/shared/node/cli/config.js';
 import { runCli } from '../src/shared/node/cli/runner.js';
 import { parseExperiment } from '../src/lab/experiment.js';
-import { parseScenario, simulateCommand } from '../src/tools/simulate.js';
+import { parseScenario, simulateCommand } from '../src/tools/cmds/simulate.js';
 import { removeDir, tempDir } from './kit/procs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

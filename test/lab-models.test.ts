@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { InputError } from '../src/shared/node/check/input-error.js';
 import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../src/lab/experiment.js';
-import { memoryShortfall } from '../src/lab/command.js';
+import { memoryShortfall } from '../src/lab/cmds/run.js';
 import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
 import { ReplayedChain, analyse, percentiles } from '../src/lab/analyse.js';
 import { activeChainTxids } from '../src/lab/run.js';

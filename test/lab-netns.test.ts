@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/shared/node/cli/runner.js';
 import { listNamespaces, netnsUnavailable } from '../src/lab/netns.js';
-import { labCommands } from '../src/lab/command.js';
+import { labCommands } from '../src/lab/cmds/run.js';
 import { LAB_PREFIX } from '../src/lab/run.js';
 import { skipBecause } from './kit/skip.js';
 

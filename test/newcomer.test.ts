@@ -12,7 +12,7 @@ import { InputError } from '../src/shared/node/check/input-error.js';
 import { loadSettings } from '../src/shared/node/cli/config.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
 import { mvbCommands } from '../src/tools/commands.js';
-import { parseScenario, simulate } from '../src/tools/simulate.js';
+import { parseScenario, simulate } from '../src/tools/cmds/simulate.js';
 import { walletCommands } from '../src/wallet/commands.js';
 import { checkFeeCap } from '../src/wallet/cmds/send.js';
 import { ROOT, removeDir, startMiner, stopProc, tempDir, waitFor } from './kit/procs.js';

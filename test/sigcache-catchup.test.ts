@@ -23,7 +23,7 @@ import { BlockSignatureVerifier } from '../src/shared/node/verify/block-verifier
 import { Mempool } from '../src/shared/node/mempool/pool.js';
 import { opensslVerifier } from '../src/shared/node/verify/verifier.js';
 import { LmdbChainStore } from '../src/shared/node/store/lmdb-store.js';
-import { BENCH_NOW, chainWorkload, fanOutWorkload, spendBlock } from '../src/tools/bench/workload.js';
+import { BENCH_NOW, chainWorkload, fanOutWorkload, spendBlock } from '../src/tools/cmds/bench/workload.js';
 
 class CountingStore extends MemoryChainStore {
   commits = 0;
@@ -179,7 +179,7 @@ describe('catch-up: many blocks per store commit', function () {
       `const { Chain } = await import(${url('shared/core/chain.js')});`,
       `const { LmdbChainStore } = await import(${url('shared/node/store/lmdb-store.js')});`,
       `const { opensslVerifier } = await import(${url('shared/node/verify/verifier.js')});`,
-      `const { BENCH_NOW, chainWorkload } = await import(${url('tools/bench/workload.js')});`,
+      `const { BENCH_NOW, chainWorkload } = await import(${url('tools/cmds/bench/workload.js')});`,
       `const w = chainWorkload(60, 2);`,
       `const c = new Chain(w.params, new LmdbChainStore(${JSON.stringify(dir)}), { verifier: opensslVerifier });`,
       `for (let i = 0; i < 60; i += 5) {`,

@@ -79,7 +79,15 @@ describe('one transaction intake: the miner, the explorer and a wallet sync judg
     await miner.start();
     explorer = await startExplorer(settings);
     walletOut = new Capture();
-    const ctx: CommandContext = { settings, datadir: bobDir, json: false, io: walletOut.io, signal: new AbortController().signal, env: {} };
+    const ctx: CommandContext = {
+      settings,
+      datadir: bobDir,
+      json: false,
+      io: walletOut.io,
+      signal: new AbortController().signal,
+      env: {},
+      shared: { datadir: bobDir, network: undefined, config: undefined, set: [], json: false },
+    };
     session = SyncSession.open(ctx, () => {});
     session.db.ensureIndex(session.pkhs());
     listener = new IncomingListener(session, new SyncPrinter(ctx, false, true), () => {});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The lab app: `mvb lab ...` runs this (src/tools/lab.ts), as `mvb-lab` would.
+// The lab app: `mvb lab ...` runs this (src/tools/cmds/lab.ts), as `mvb-lab` would.
 import { main } from '../shared/node/cli/runner.js';
-import { labCommands } from './command.js';
+import { labCommands } from './cmds/run.js';
 
 await main('mvb lab', labCommands, {
   app: 'tool',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { main } from '../shared/node/cli/runner.js';
-import { minerCommands } from './run-command.js';
+import { minerCommands } from './cmds/run.js';
 
 await main('mvb-miner', minerCommands, { app: 'miner' });

@@ -1,16 +1,16 @@
 // Every `mvb` command, registered in one list.
 import type { CliCommand } from '../shared/node/cli/runner.js';
-import { benchCommand } from './bench/index.js';
-import { demoCommand } from './demo.js';
-import { devnetCommand } from './devnet/index.js';
-import { explorerCommand } from './explorer.js';
-import { blockCommand } from './inspect/block.js';
-import { chainCommand } from './inspect/chain.js';
-import { mempoolCommand } from './inspect/mempool.js';
-import { txCommand } from './inspect/tx.js';
-import { simulateCommand } from './simulate.js';
-import { labCommand } from './lab.js';
-import { verifyCommand } from './verify.js';
+import { benchCommand } from './cmds/bench/index.js';
+import { demoCommand } from './cmds/demo.js';
+import { devnetCommand } from './cmds/devnet/index.js';
+import { explorerCommand } from './cmds/explorer.js';
+import { blockCommand } from './cmds/inspect/block.js';
+import { chainCommand } from './cmds/inspect/chain.js';
+import { mempoolCommand } from './cmds/inspect/mempool.js';
+import { txCommand } from './cmds/inspect/tx.js';
+import { simulateCommand } from './cmds/simulate.js';
+import { labCommand } from './cmds/lab.js';
+import { verifyCommand } from './cmds/verify.js';
 
 export const mvbCommands: readonly CliCommand[] = [
   demoCommand,

@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type CliCommand, CliError, prepareDataDir, writeDatadirSettings } from '../../shared/node/cli/runner.js';
+import { type CliCommand, CliError, command, stringOption } from '../../shared/node/cli/command.js';
+import { prepareDataDir, writeDatadirSettings } from '../../shared/node/cli/runner.js';
 import { defaultDataDir } from '../../shared/node/cli/config.js';
 import { Api } from '../api.js';
 import { Explorer } from '../explorer.js';
@@ -32,19 +33,15 @@ export function urlsFor(host: string, port: number): string[] {
   return out.length ? out : [fmt('127.0.0.1')];
 }
 
-export const runExplorerCommand: CliCommand = {
+export const runExplorerCommand = command({
   name: '',
   describe: 'Run the mvb explorer: follows the best chain, hears transactions and miners, serves a live page and an Esplora-compatible API',
-  options: [
-    {
-      flags: '--http <host:port>',
-      description: `where to serve HTTP (a LAN address such as 0.0.0.0:3000 only when asked)`,
-      default: DEFAULT_HTTP,
-    },
-  ],
+  options: {
+    http: stringOption('--http <host:port>', `where to serve HTTP (a LAN address such as 0.0.0.0:3000 only when asked)`, DEFAULT_HTTP),
+  },
   async handler(_args, opts, ctx) {
-    const { host, port } = parseHttp(String(opts['http']));
-    const datadir = (opts['datadir'] as string | undefined) ?? join(dirname(defaultDataDir('wallet', ctx.settings.network)), 'explorer');
+    const { host, port } = parseHttp(opts.http);
+    const datadir = ctx.shared.datadir ?? join(dirname(defaultDataDir('wallet', ctx.settings.network)), 'explorer');
     const existed = existsSync(datadir);
     prepareDataDir(datadir);
     // As the miner's and wallet's: a new data directory remembers its network.
@@ -76,6 +73,6 @@ export const runExplorerCommand: CliCommand = {
       await ex.stop();
     }
   },
-};
+});
 
 export const explorerCommands: readonly CliCommand[] = [runExplorerCommand];

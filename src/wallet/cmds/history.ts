@@ -2,7 +2,7 @@
 // payments heard by sync and not mined yet show as "in", "pending". Mined rewards are grouped, one
 // row per REWARD_GROUP_BLOCKS blocks (a miner earns one per block: hundreds would hide the few
 // payments), unless --all; --limit N shows the newest N rows (20 in the table by default).
-import { type CliCommand, CliError, integerOption } from '../../shared/node/cli/runner.js';
+import { type CommandContext, CliError, command, flag, numberOption } from '../../shared/node/cli/command.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { type TxEntry, type TxMeaning, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
@@ -57,22 +57,23 @@ export function groupRewards(rows: readonly Row[]): (Row | RewardGroup)[] {
   return out.map((x) => ('count' in x && x.count === 1 ? x.first : x));
 }
 
-export const history: CliCommand = {
+export const history = command({
   name: 'history',
   readsDataDir: createWalletHint,
   describe: 'list payments in and out of local addresses, newest first',
   args: ['[name]'],
-  options: [
-    {
-      flags: '--limit <n>',
-      description: `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`,
-      parser: integerOption('--limit', 1, 1_000_000),
-    },
-    { flags: '--all', description: 'every row: each mined reward on its own, no limit' },
-  ],
+  options: {
+    limit: numberOption(
+      '--limit <n>',
+      `show the newest n rows (default: ${DEFAULT_TABLE_ROWS} in the table, all with --json)`,
+      1,
+      1_000_000,
+    ),
+    all: flag('--all', 'every row: each mined reward on its own, no limit'),
+  },
   async handler([name], opts, ctx) {
-    const all = Boolean(opts['all']);
-    const limit = all ? Infinity : ((opts['limit'] as number | undefined) ?? (ctx.json ? Infinity : DEFAULT_TABLE_ROWS));
+    const all = opts.all;
+    const limit = all ? Infinity : (opts.limit ?? (ctx.json ? Infinity : DEFAULT_TABLE_ROWS));
     return withWallet(ctx, ({ db, keys }) => {
       let scopeKeys = keys;
       if (name !== undefined) {
@@ -118,9 +119,9 @@ export const history: CliCommand = {
       return 0;
     });
   },
-};
+});
 
-function printTable(ctx: Parameters<CliCommand['handler']>[2], rows: readonly (Row | RewardGroup)[]): void {
+function printTable(ctx: CommandContext, rows: readonly (Row | RewardGroup)[]): void {
   const c = colours(ctx);
   const t = table(
     ctx,

@@ -4,7 +4,7 @@
 // payments made to it before the import show up.
 import { readFileSync } from 'node:fs';
 import { encodeAddress } from '../../shared/core/address.js';
-import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
+import { CliError, command, flag } from '../../shared/node/cli/command.js';
 import { hash160 } from '../../shared/core/hash.js';
 import { publicKeyOf } from '../../shared/core/ecdsa.js';
 import { checkNewKeyName, isEncryptedPem, pemToSecret } from '../../shared/node/store/keystore.js';
@@ -14,11 +14,11 @@ import { getPassphrase, localKeys, openKeys } from '../keys.js';
 import { colours, printJson } from '../terminal.js';
 import { withWallet } from '../wallet.js';
 
-export const importKey: CliCommand = {
+export const importKey = command({
   name: 'import-key',
   describe: 'import a private key from a PEM file (PKCS#8, encrypted PKCS#8 or SEC1)',
   args: ['<name>', '<file>'],
-  options: [{ flags: '--encrypt', description: 'store an unencrypted key encrypted with a passphrase (from $MVB_PASSPHRASE, else asked)' }],
+  options: { encrypt: flag('--encrypt', 'store an unencrypted key encrypted with a passphrase (from $MVB_PASSPHRASE, else asked)') },
   async handler([name, file], opts, ctx) {
     const version = ctx.settings.params.addressVersion;
     const ks = openKeys(ctx);
@@ -39,7 +39,7 @@ export const importKey: CliCommand = {
       secret = pemToSecret(pem, passphrase);
     } else {
       secret = pemToSecret(pem);
-      if (opts['encrypt']) passphrase = await getPassphrase(ctx, `the imported key "${name}"`, { confirm: true });
+      if (opts.encrypt) passphrase = await getPassphrase(ctx, `the imported key "${name}"`, { confirm: true });
     }
     const pkh = hash160(publicKeyOf(secret));
     const dup = localKeys(ks, version).find((k) => equalBytes(k.pubkeyHash, pkh));
@@ -65,4 +65,4 @@ export const importKey: CliCommand = {
     }
     return 0;
   },
-};
+});

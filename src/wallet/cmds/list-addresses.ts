@@ -2,7 +2,7 @@
 // pending payments will change (- outgoing, + incoming: payments this wallet made between its own
 // addresses, and payments from anyone that this wallet's sync heard on the LAN and validated
 // against its own chain, see incoming.ts), totals, and how far the local chain has synced.
-import type { CliCommand, CommandContext } from '../../shared/node/cli/runner.js';
+import { type CommandContext, command } from '../../shared/node/cli/command.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { netFor } from '../db/index.js';
@@ -92,7 +92,7 @@ function printChainLine(ctx: CommandContext, w: OpenWallet): void {
   }
 }
 
-export const listAddresses: CliCommand = {
+export const listAddresses = command({
   name: 'list-addresses',
   readsDataDir: createWalletHint,
   describe: 'list local addresses with balances and pending payments',
@@ -119,4 +119,4 @@ export const listAddresses: CliCommand = {
       return 0;
     });
   },
-};
+});

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
+import { CliError, command, stringOption } from '../../shared/node/cli/command.js';
 import { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
 import { type PaymentRecord, WalletDb, readPaymentJournal } from '../db/index.js';
 import { chainDir, runningSyncPid } from '../datadir.js';
@@ -32,13 +32,13 @@ function salvageFromStore(dir: string): PaymentRecord[] {
   }
 }
 
-export const resync: CliCommand = {
+export const resync = command({
   name: 'resync',
   describe: 'rebuild a damaged chain store from the network, keeping keys and payments',
-  options: [
-    { flags: '--timeout <seconds>', description: 'give up after this long without hearing a miner, or without progress', default: '10' },
-    { flags: '--deadline <seconds>', description: 'stop after this long in all', default: '300' },
-  ],
+  options: {
+    timeout: stringOption('--timeout <seconds>', 'give up after this long without hearing a miner, or without progress', '10'),
+    deadline: stringOption('--deadline <seconds>', 'stop after this long in all', '300'),
+  },
   async handler(_args, opts, ctx) {
     const dir = chainDir(ctx.datadir);
     const running = runningSyncPid(ctx.datadir);
@@ -65,6 +65,6 @@ export const resync: CliCommand = {
     ctx.io.err(
       `${aside ? `moved the old chain store to ${aside}; ` : ''}kept ${byId.size} payment(s) and every key; rebuilding from the network`,
     );
-    return sync.handler([], { ...opts, once: true }, ctx);
+    return sync.handler([], { once: true, timeout: opts.timeout, deadline: opts.deadline, verbose: false, events: undefined }, ctx);
   },
-};
+});

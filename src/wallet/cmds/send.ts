@@ -2,7 +2,7 @@
 // same write transaction that chose its coins (durable before anything leaves the machine), then
 // broadcasts it once on the transaction port. `sync` rebroadcasts it until it is mined.
 import { hashToHex, toHex } from '../../shared/core/bytes.js';
-import { type CliCommand, type CommandContext, CliError } from '../../shared/node/cli/runner.js';
+import { type CommandContext, CliError, command, flag, stringOption } from '../../shared/node/cli/command.js';
 import { MsgType } from '../../shared/node/net/protocol.js';
 import { sendOnce } from '../../shared/node/net/udp.js';
 import { encodeTx, txid } from '../../shared/core/tx.js';
@@ -107,24 +107,21 @@ function reportSent(
   );
 }
 
-export const send: CliCommand = {
+export const send = command({
   name: 'send',
   readsDataDir: createWalletHint,
   describe: 'pay <amount> coins from a local address to a local name or an address',
   args: ['<from>', '<amount>', '<to>'],
-  options: [
-    {
-      flags: '--fee <amount>',
-      description: 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)',
-    },
-    { flags: '--force', description: 'pay a fee above the maxFee cap (a share of the amount)' },
-  ],
+  options: {
+    fee: stringOption('--fee <amount>', 'absolute fee in coins (default: defaultFeeRate base units per byte of the signed transaction)'),
+    force: flag('--force', 'pay a fee above the maxFee cap (a share of the amount)'),
+  },
   async handler([fromText, amountText, toText], opts, ctx) {
     const s = ctx.settings;
     const params = s.params;
     const amount = amountArg(amountText!, 'amount');
     if (amount === 0n) throw new CliError('invalid amount "' + amountText + '": must be more than 0');
-    const fee = opts['fee'] === undefined ? undefined : amountArg(String(opts['fee']), 'fee');
+    const fee = opts.fee === undefined ? undefined : amountArg(opts.fee, 'fee');
     const ks = openKeys(ctx);
     await repairPublicKey(ctx, ks, fromText!);
     const from = resolveLocal(ks, fromText!, params.addressVersion, params.name);
@@ -152,7 +149,7 @@ export const send: CliCommand = {
           fromName: from.name,
         });
         const raw = encodeTx(built.tx);
-        if (!opts['force']) checkFeeCap(built.fee, amount, raw.length, s);
+        if (!opts.force) checkFeeCap(built.fee, amount, raw.length, s);
         const p = paymentRecord(built, raw, from, to, amount);
         db.putPayment(p);
         return p;
@@ -168,4 +165,4 @@ export const send: CliCommand = {
       return 0;
     });
   },
-};
+});

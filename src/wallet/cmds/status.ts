@@ -1,7 +1,7 @@
 // status <txid>: pending, confirmed (block, height, confirmations) or failed, for a payment this
 // wallet made, a mined transaction that touched its addresses, or an incoming payment that sync
 // heard and validated (pending, incoming). A unique txid prefix is enough.
-import { type CliCommand, CliError } from '../../shared/node/cli/runner.js';
+import { CliError, command } from '../../shared/node/cli/command.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
 import { type TxEntry, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson } from '../terminal.js';
@@ -20,7 +20,7 @@ export function findTx(all: readonly TxEntry[], text: string): TxEntry {
   return hits[0]!;
 }
 
-export const status: CliCommand = {
+export const status = command({
   name: 'status',
   readsDataDir: createWalletHint,
   describe: 'show whether a payment is pending, confirmed or failed',
@@ -77,4 +77,4 @@ export const status: CliCommand = {
       return 0;
     });
   },
-};
+});

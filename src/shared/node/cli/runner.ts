@@ -1,9 +1,10 @@
 // The command-line shell shared by mvb, mvb-miner and mvb-wallet (after Lodestar): each command
-// is one small module (name, arguments, options, handler) registered in one list, and runCli runs
-// a list in-process and returns the exit code, so tests call commands without spawning.
+// is one small module (name, arguments, typed options, handler: see command.ts) registered in one
+// list, and runCli runs a list in-process and returns the exit code, so tests call commands
+// without spawning.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { NetworkMismatchError } from '../../core/chain.js';
 import { type Settings, ConfigError, configNetworks, defaultDataDir, loadSettings } from './config.js';
 import { KeyError } from '../store/keystore.js';
@@ -11,80 +12,24 @@ import { LockError } from '../store/lock.js';
 import { InputError } from '../check/input-error.js';
 import { EventLogError } from '../events.js';
 import { StoreDamagedError, damageReason, isStoreDamage } from '../store/damage.js';
+import {
+  type CliCommand,
+  type CommandContext,
+  type Output,
+  type SharedOptions,
+  CliError,
+  SHARED_OPTIONS,
+  commanderOption,
+  optionValues,
+} from './command.js';
 
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
+// What commands have always imported from here; command definitions themselves come from command.ts.
+export { type CliCommand, type CommandContext, type Output, CliError, integerOption } from './command.js';
 
 export const processOutput: Output = {
   out: (l) => process.stdout.write(l + '\n'),
   err: (l) => process.stderr.write(l + '\n'),
 };
-
-export interface CommandContext {
-  readonly settings: Settings;
-  readonly datadir: string;
-  readonly json: boolean;
-  readonly io: Output;
-  /** Aborted on SIGINT/SIGTERM (daemons and loops stop cleanly). */
-  readonly signal: AbortSignal;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-export interface OptionSpec {
-  /** Commander flags, e.g. '--fee <amount>' or '--once'. */
-  readonly flags: string;
-  readonly description: string;
-  readonly default?: unknown;
-  readonly parser?: (value: string, previous: unknown) => unknown;
-}
-
-export interface CliCommand {
-  readonly name: string;
-  readonly describe: string;
-  /** Positional arguments in commander syntax, e.g. ['<name>', '[file]']. */
-  readonly args?: readonly string[];
-  readonly options?: readonly OptionSpec[];
-  /**
-   * Reads what an earlier command made (a wallet's keys and chain): a data directory that does not
-   * exist is refused, not created empty (a misspelt --datadir must not look like lost coins).
-   * Returns how to create one, for the error.
-   */
-  readonly readsDataDir?: (datadir: string) => string;
-  /**
-   * The index of a positional argument that names a data directory (`mvb verify <datadir>`): it is
-   * read as --datadir would be, so the network that directory remembers applies.
-   */
-  readonly datadirArg?: number;
-  /** Subcommands (`mvb devnet start`): the command itself then only groups them. */
-  readonly subcommands?: readonly CliCommand[];
-  /** Returns the exit code. Throw CliError for a clear one-line failure. */
-  handler(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number>;
-}
-
-/** A failure the user caused or can fix: printed as one line, exit code `code`. */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly code = 1,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * An option parser for a whole number from min to max (decimal digits only: not '', ' 3', '1e3'
- * or '0x10', which Number() would accept). A bad value is a usage error (exit code 2).
- */
-export function integerOption(flag: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-    if (!(n >= min && n <= max)) throw new CliError(`${flag} must be a whole number from ${min} to ${max}`, 2);
-    return n;
-  };
-}
 
 export interface RunOptions {
   readonly io?: Output;
@@ -121,15 +66,10 @@ export function packageVersion(): string {
   }
 }
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
+/** Adds the shared options (--datadir --network --config --set --json) to cmd. */
 export function sharedOptions(cmd: Command): Command {
-  return cmd
-    .option('--datadir <dir>', 'data directory (default: a per-user folder for the network)')
-    .option('--network <name>', 'network: lan (default), classroom or devnet (see the README presets table)')
-    .option('--config <file>', 'config file (default: the config.json shipped with mvb)')
-    .option('--set <key=value>', 'override any config key (repeatable)', collect, [])
-    .option('--json', 'print data as JSON');
+  for (const spec of Object.values(SHARED_OPTIONS)) cmd.addOption(commanderOption(spec));
+  return cmd;
 }
 
 /**
@@ -226,12 +166,7 @@ function addCommand(
   for (const a of c.args ?? []) cmd.argument(a);
   // Shared options live on the program, so they work before or after the command name.
   if (c.name === '') sharedOptions(cmd);
-  for (const op of c.options ?? []) {
-    const opt = new Option(op.flags, op.description);
-    if (op.default !== undefined) opt.default(op.default);
-    if (op.parser) opt.argParser(op.parser);
-    cmd.addOption(opt);
-  }
+  for (const spec of Object.values(c.options ?? {})) cmd.addOption(commanderOption(spec));
   cmd.exitOverride();
   cmd.configureOutput({
     writeOut: (s) => io.out(s.trimEnd()),
@@ -250,10 +185,11 @@ function addCommand(
 async function runHandler(c: CliCommand, args: string[], opts: Record<string, unknown>, io: Output, o: RunOptions): Promise<number> {
   const scene: { datadir?: string; network?: string } = {};
   try {
+    const shared = optionValues(SHARED_OPTIONS, opts);
     const named = c.datadirArg !== undefined ? args[c.datadirArg] : undefined;
     const { settings, datadir } = settingsFor(
       c,
-      named !== undefined && opts['datadir'] === undefined ? { ...opts, datadir: named } : opts,
+      named !== undefined && shared.datadir === undefined ? { ...shared, datadir: named } : shared,
       o,
     );
     scene.datadir = datadir;
@@ -261,12 +197,13 @@ async function runHandler(c: CliCommand, args: string[], opts: Record<string, un
     const ctx: CommandContext = {
       settings,
       datadir,
-      json: Boolean(opts['json']),
+      json: shared.json,
       io,
       signal: o.signal ?? new AbortController().signal,
       env: o.env ?? process.env,
+      shared,
     };
-    return await c.handler(args, opts, ctx);
+    return await c.run(args, opts, ctx);
   } catch (e) {
     const known = reportKnownError(e, io, scene);
     if (known !== undefined) return known;
@@ -333,15 +270,15 @@ function mismatchAdvice(e: NetworkMismatchError, s: ErrorScene): string {
  * The settings for a command: config file, the network the data directory remembers (or --network),
  * then --set. A data directory remembers its network from the command that created it.
  */
-function settingsFor(c: CliCommand, opts: Record<string, unknown>, o: RunOptions): { settings: Settings; datadir: string } {
-  const explicitDir = opts['datadir'] as string | undefined;
+function settingsFor(c: CliCommand, shared: SharedOptions, o: RunOptions): { settings: Settings; datadir: string } {
+  const explicitDir = shared.datadir;
   const saved = explicitDir ? readDatadirSettings(explicitDir) : undefined;
-  const asked = opts['network'] as string | undefined;
+  const asked = shared.network;
   if (explicitDir && saved?.network && asked && asked !== saved.network) throw new DatadirNetworkError(explicitDir, asked, saved.network);
   const settings = loadSettings({
-    configFile: (opts['config'] as string | undefined) ?? saved?.config,
+    configFile: shared.config ?? saved?.config,
     network: asked ?? saved?.network,
-    sets: [...(saved?.sets ?? []), ...(opts['set'] as string[])],
+    sets: [...(saved?.sets ?? []), ...shared.set],
   });
   const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
   if (o.app === 'tool') return { settings, datadir };

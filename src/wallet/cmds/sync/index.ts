@@ -6,7 +6,7 @@
 // own chain, and are kept as incoming pending payments until mined (incoming-listener.ts). Pending payments are rebroadcast
 // (rebroadcaster.ts). Runs until Ctrl-C (run-forever.ts), or with --once until caught up with the
 // best chain heard (run-once.ts).
-import type { CliCommand } from '../../../shared/node/cli/runner.js';
+import { command } from '../../../shared/node/cli/command.js';
 import { createWalletHint } from '../../datadir.js';
 import { followChain } from './follow.js';
 import { IncomingListener } from './incoming-listener.js';
@@ -18,13 +18,13 @@ import { onceDeadline, runOnce } from './run-once.js';
 import { SyncSession } from './session.js';
 import { drainEvents } from './follow.js';
 
-export const sync: CliCommand = {
+export const sync = command({
   name: 'sync',
   readsDataDir: createWalletHint,
   describe: 'follow the best chain, track payments, rebroadcast pending ones and hear incoming ones (until Ctrl-C)',
   options: SYNC_OPTIONS,
-  async handler(_args, rawOpts, ctx) {
-    const opts = parseSyncOptions(rawOpts);
+  async handler(_args, given, ctx) {
+    const opts = parseSyncOptions(given);
     const printer = new SyncPrinter(ctx, opts.once, opts.verbose);
     // The lock: one sync per data directory (other commands open the store shared; see db.ts).
     const session = SyncSession.open(
@@ -54,4 +54,4 @@ export const sync: CliCommand = {
       await session.close();
     }
   },
-};
+});

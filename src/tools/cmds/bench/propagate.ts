@@ -1,0 +1,151 @@
+// `mvb bench propagate`: propagation on loopback between nodes in this process (the real network
+// code: UDP broadcast to 127.255.255.255, status announcements, TCP block servers, headers-first
+// sync). A wallet's transaction broadcast until 3 nodes' mempools hold it, and a new block from
+// one node until 3 others have connected it; p50 (and p90) over --count of each. The nodes share
+// this process's event loop, so the figures include their taking turns on one thread.
+import {
+  type Block,
+  Chain,
+  MemoryChainStore,
+  assembleBlock,
+  encodeTx,
+  hashToHex,
+  headerHash,
+  makeCoinbase,
+  p2pkhOutput,
+  solveHeader,
+  txid,
+} from '../../../shared/core/index.js';
+import { loadSettings } from '../../../shared/node/cli/config.js';
+import { Mempool } from '../../../shared/node/mempool/pool.js';
+import { freePorts } from '../../../shared/node/net/free-ports.js';
+import { ChainNode } from '../../../shared/node/net/node.js';
+import { MsgType } from '../../../shared/node/net/protocol.js';
+import { sendOnce } from '../../../shared/node/net/udp.js';
+import { decodeTx } from '../../../shared/core/tx.js';
+import { SignatureCache } from '../../../shared/node/verify/sigcache.js';
+import { numberOption } from '../../../shared/node/cli/command.js';
+import { type BenchReport, benchCommand, figure, ratio } from './report.js';
+import { BENCH_NOW, fanOutWorkload } from './workload.js';
+
+const BROADCAST = '127.255.255.255';
+/** How long one transaction or block may take to reach every node before it counts as lost. */
+const DEADLINE_MS = 10_000;
+
+interface Peer {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly node: ChainNode;
+}
+
+async function startPeers(n: number, w: ReturnType<typeof fanOutWorkload>): Promise<{ peers: Peer[]; transactionPort: number }> {
+  const [statusPort, transactionPort, ...serverPorts] = await freePorts(2 + n);
+  const base = loadSettings({
+    network: 'devnet',
+    sets: [
+      `broadcastAddress=${BROADCAST}`,
+      `statusPort=${statusPort}`,
+      `transactionPort=${transactionPort}`,
+      'statusBroadcastIntervalSeconds=3600',
+    ],
+  });
+  const peers: Peer[] = [];
+  for (let i = 0; i < n; i++) {
+    const cache = new SignatureCache();
+    const chain = new Chain(w.params, new MemoryChainStore(), { verifier: cache.verifier });
+    for (const b of w.blocks) chain.processBlock(b, BENCH_NOW);
+    const mempool = new Mempool(chain, { minRelayFeeRate: 0, maxBytes: 50_000_000, verifier: cache.verifier });
+    const node = new ChainNode({
+      settings: { ...base, params: w.params, blockServerPort: serverPorts[i]! },
+      chain,
+      serveBlocks: true,
+      bindAddress: '127.0.0.1',
+      now: () => BENCH_NOW,
+    });
+    node.on('tx', (raw) => {
+      try {
+        mempool.accept(decodeTx(raw));
+      } catch {
+        // not for this benchmark
+      }
+    });
+    await node.start('required');
+    peers.push({ chain, mempool, node });
+  }
+  return { peers, transactionPort };
+}
+
+/** Milliseconds until check() holds, polled on every event-loop turn; undefined past the deadline. */
+async function until(check: () => boolean, t0: number): Promise<number | undefined> {
+  while (!check()) {
+    if (performance.now() - t0 > DEADLINE_MS) return undefined;
+    await new Promise((r) => setImmediate(r));
+  }
+  return performance.now() - t0;
+}
+
+function nextBlock(chain: Chain, n: number): Block {
+  const tip = chain.tip;
+  const cb = makeCoinbase(tip.height + 1, [p2pkhOutput(1n, new Uint8Array(20))], new TextEncoder().encode(`propagate ${n}`));
+  const b = assembleBlock(tip.hash, [cb], tip.header.time + 1, tip.header.bits);
+  return { header: solveHeader(b.header, 1_000_000)!, txs: b.txs };
+}
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+export async function benchPropagate(count: number): Promise<BenchReport> {
+  const w = fanOutWorkload(count);
+  const { peers, transactionPort } = await startPeers(4, w);
+  const txMs: number[] = [];
+  const blockMs: number[] = [];
+  let lost = 0;
+  try {
+    const receivers = peers.slice(1);
+    for (const tx of w.spends) {
+      const id = txid(tx);
+      const t0 = performance.now();
+      await sendOnce(w.params, MsgType.Tx, encodeTx(tx), transactionPort, [BROADCAST]);
+      const ms = await until(() => receivers.every((p) => p.mempool.has(id)), t0);
+      if (ms === undefined) lost++;
+      else txMs.push(ms);
+    }
+    const [source, ...others] = peers as [Peer, ...Peer[]];
+    for (let i = 0; i < count; i++) {
+      const block = nextBlock(source.chain, i);
+      const hash = hashToHex(headerHash(block.header));
+      const t0 = performance.now();
+      source.chain.processBlock(block, BENCH_NOW);
+      source.node.announce();
+      const ms = await until(() => others.every((p) => hashToHex(p.chain.tip.hash) === hash), t0);
+      if (ms === undefined) lost++;
+      else blockMs.push(ms);
+    }
+  } finally {
+    await Promise.all(peers.map((p) => p.node.stop()));
+  }
+  if (!txMs.length || !blockMs.length) throw new Error('nothing propagated on loopback (is 127.255.255.255 reachable?)');
+  return {
+    bench: 'propagate',
+    figures: [
+      figure('transaction to 3 mempools, p50', 'ms', [pct(txMs, 0.5)]),
+      figure('transaction to 3 mempools, p90', 'ms', [pct(txMs, 0.9)]),
+      figure('block to 3 other nodes connected, p50', 'ms', [pct(blockMs, 0.5)]),
+      figure('block to 3 other nodes connected, p90', 'ms', [pct(blockMs, 0.9)]),
+    ],
+    ratios: [
+      ratio('transaction p50 / 20 ms', [pct(txMs, 0.5)], [20], { op: '<=', value: 1 }),
+      ratio('block p50 / 100 ms', [pct(blockMs, 0.5)], [100], { op: '<=', value: 1 }),
+    ],
+    notes: [`${count} transactions and ${count} blocks among 4 nodes on 127.0.0.1 in one process; ${lost} lost (past ${DEADLINE_MS} ms)`],
+  };
+}
+
+export const benchPropagateCommand = benchCommand(
+  {
+    name: 'propagate',
+    describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)',
+    options: { count: numberOption('--count <n>', 'transactions and blocks to time', 5, 1000, 50) },
+  },
+  (opts) => opts.count,
+  benchPropagate,
+);
