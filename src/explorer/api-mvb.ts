@@ -89,8 +89,8 @@ function classroomJson(api: Lookups): Record<string, unknown> {
   return {
     network: s.network,
     genesis: hashToHex(s.params.genesisHash),
-    url: room.url,
-    join: `mvb-wallet join ${room.url} --name <your name>`,
+    url: room.url.replace(/\/$/, ''),
+    join: `mvb-wallet join ${room.url.replace(/\/$/, '')} --name <your name>`,
     settings: { statusPort: s.statusPort, transactionPort: s.transactionPort, broadcastAddress: s.broadcastAddress, peers: s.peers },
     faucet: room.faucet ? room.faucet.info() : null,
   };

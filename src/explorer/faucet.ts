@@ -18,7 +18,7 @@ import { decodeAddress, encodeAddress } from '../shared/core/address.js';
 import { hexToHash, toHex } from '../shared/core/bytes.js';
 import { p2pkhOutput, signP2pkhTx } from '../shared/core/builder.js';
 import { formatCoins } from '../shared/core/amount.js';
-import { sha256d } from '../shared/core/hash.js';
+import { stampValid } from '../shared/core/hashcash.js';
 import { encodeTx } from '../shared/core/tx.js';
 import { blocksToMaturity } from '../shared/core/validation.js';
 import { KeyStore } from '../shared/node/store/keystore.js';
@@ -61,26 +61,6 @@ export interface FaucetInfo {
   readonly maxPerHour: number;
   readonly challenge: string;
   readonly stampBits: number;
-}
-
-/** True if SHA-256d("challenge:address:nonce") has `bits` leading zero bits (the stamp a request carries). */
-export function stampValid(challenge: string, address: string, nonce: string, bits: number): boolean {
-  const h = sha256d(new TextEncoder().encode(`${challenge}:${address}:${nonce}`));
-  let left = bits;
-  for (const byte of h) {
-    if (left <= 0) return true;
-    if (left >= 8) {
-      if (byte !== 0) return false;
-      left -= 8;
-    } else return byte >> (8 - left) === 0;
-  }
-  return left <= 0;
-}
-
-/** Finds a nonce for a stamp (what `mvb-wallet join` does); undefined after maxTries. */
-export function makeStamp(challenge: string, address: string, bits: number, maxTries = 2 ** 28): string | undefined {
-  for (let n = 0; n < maxTries; n++) if (stampValid(challenge, address, String(n), bits)) return String(n);
-  return undefined;
 }
 
 const refuse = (status: number, message: string): never => {
@@ -151,7 +131,13 @@ export class Faucet {
       [{ prevTxid: coin.txid, vout: coin.vout, secretKey: this.secret }],
       [p2pkhOutput(this.opts.amount, decodeAddress(to).hash160), ...this.change(coin.value)],
     );
-    const id = await this.ex.submit(encodeTx(tx), `faucet for ${requester}`);
+    let id: string;
+    try {
+      id = await this.ex.submit(encodeTx(tx), `faucet for ${requester}`);
+    } catch (e) {
+      // Our own payment refused (a coin spent meanwhile, the pool full): the student may simply try again.
+      return refuse(503, `the faucet's payment was refused (${(e as Error).message}); try again in a block`);
+    }
     this.spentStamps.add(`${stamp.challenge}:${stamp.nonce}:${to}`);
     remember(this.lastByRequester, requester, now);
     remember(this.lastByAddress, pkh, now);
@@ -181,7 +167,6 @@ export class Faucet {
     const c = this.challenges;
     if (stamp.challenge !== c.current && (c.previous === '' || stamp.challenge !== c.previous))
       refuse(400, 'the stamp is for an old challenge: fetch GET /api/mvb/faucet again');
-    if (!/^[0-9]{1,12}$/.test(stamp.nonce)) refuse(400, 'the stamp nonce must be a whole number of at most 12 digits');
     if (this.spentStamps.has(`${stamp.challenge}:${stamp.nonce}:${to}`)) refuse(400, 'this stamp was used already');
     if (!stampValid(stamp.challenge, to, stamp.nonce, this.opts.stampBits))
       refuse(400, `the stamp does not have ${this.opts.stampBits} leading zero bits (mvb-wallet join makes one)`);

@@ -4,12 +4,16 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type CliCommand, CliError, command, stringOption } from '../../shared/node/cli/command.js';
+import { type CliCommand, CliError, command, flag, numberOption, parsedOption, stringOption } from '../../shared/node/cli/command.js';
+import { AmountError, parseCoins } from '../../shared/core/amount.js';
+import { COIN } from '../../shared/core/params.js';
 import { prepareDataDir, writeDatadirSettings } from '../../shared/node/cli/runner.js';
 import { defaultDataDir } from '../../shared/node/cli/config.js';
 import { Api } from '../api.js';
 import { Explorer } from '../explorer.js';
 import { ExplorerHttp } from '../http.js';
+import { Faucet } from '../faucet.js';
+import type { Classroom } from '../lookups.js';
 
 export const DEFAULT_HTTP = '127.0.0.1:3000';
 
@@ -33,11 +37,59 @@ export function urlsFor(host: string, port: number): string[] {
   return out.length ? out : [fmt('127.0.0.1')];
 }
 
+/** The join details and the faucet of a classroom explorer. */
+function classroomFor(
+  ex: Explorer,
+  url: string,
+  o: { faucet: string | undefined; faucetAmount: bigint; faucetPerHour: number; faucetStampBits: number },
+): Classroom {
+  if (o.faucet === undefined) return { url };
+  const faucet = new Faucet(ex, {
+    keysDir: o.faucet,
+    amount: o.faucetAmount,
+    maxPerHour: o.faucetPerHour,
+    stampBits: o.faucetStampBits,
+    feeRate: ex.settings.defaultFeeRate,
+  });
+  return { url, faucet };
+}
+
+/** Coins as typed (12.5); a bad amount is a usage error. */
+function parseCoinsOption(flagName: string, v: string): bigint {
+  try {
+    const units = parseCoins(v, flagName);
+    if (units <= 0n) throw new CliError(`${flagName} must be above 0`, 2);
+    return units;
+  } catch (e) {
+    if (e instanceof AmountError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
 export const runExplorerCommand = command({
   name: '',
   describe: 'Run the mvb explorer: follows the best chain, hears transactions and miners, serves a live page and an Esplora-compatible API',
   options: {
     http: stringOption('--http <host:port>', `where to serve HTTP (a LAN address such as 0.0.0.0:3000 only when asked)`, DEFAULT_HTTP),
+    classroom: flag(
+      '--classroom',
+      'serve a class: how to join (GET /api/mvb/classroom), shown large on the page (mvb classroom start sets it)',
+    ),
+    faucet: stringOption('--faucet <keys-dir>', "with --classroom: give coins from the key 'faucet' in this folder (created if missing)"),
+    faucetAmount: parsedOption(
+      '--faucet-amount <coins>',
+      'coins per faucet grant',
+      (v) => parseCoinsOption('--faucet-amount', v),
+      10n * COIN,
+    ),
+    faucetPerHour: numberOption('--faucet-per-hour <n>', 'faucet grants per hour, in all', 1, 100_000, 300),
+    faucetStampBits: numberOption(
+      '--faucet-stamp-bits <n>',
+      'leading zero bits of the hashcash stamp a faucet request needs (16: 65 536 hashes, well under a second)',
+      0,
+      32,
+      16,
+    ),
   },
   async handler(_args, opts, ctx) {
     const { host, port } = parseHttp(opts.http);
@@ -51,7 +103,8 @@ export const runExplorerCommand = command({
       chainDir: join(datadir, 'chain'),
       log: (level, msg) => level === 'warn' && ctx.io.err(`warning: ${msg}`),
     });
-    const http = new ExplorerHttp(new Api(ex), (m) => ctx.io.err(`warning: ${m}`));
+    const api = new Api(ex);
+    const http = new ExplorerHttp(api, (m) => ctx.io.err(`warning: ${m}`));
     try {
       await ex.start();
       const addr = await http.listen(host, port).catch((e: NodeJS.ErrnoException) => {
@@ -60,6 +113,8 @@ export const runExplorerCommand = command({
         throw e;
       });
       const urls = urlsFor(host, addr.port);
+      if (opts.classroom) api.classroom = classroomFor(ex, urls[0]!, opts);
+      else if (opts.faucet !== undefined) throw new CliError('--faucet needs --classroom', 2);
       if (ctx.json) ctx.io.out(JSON.stringify({ url: urls[0], urls, height: ex.chain.height, network: ctx.settings.network, datadir }));
       else ctx.io.out(`explorer: ${urls.join(' ')} (network ${ctx.settings.network}, height ${ex.chain.height}); Ctrl-C to stop`);
       await new Promise<void>((resolve) => {

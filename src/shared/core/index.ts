@@ -31,3 +31,4 @@ export * from './builder.js';
 export * from './policy.js';
 export * from './amount.js';
 export * from './coinbase-tag.js';
+export * from './hashcash.js';

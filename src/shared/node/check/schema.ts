@@ -131,6 +131,11 @@ export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
   return { expected: inner.expected, optional: true, read: (v, at) => (v === undefined ? undefined : inner.read(v, at)) };
 }
 
+/** The value may be JSON null (a server's "none"), else what inner reads. */
+export function nullable<T>(inner: Schema<T>): Schema<T | null> {
+  return { expected: `null or ${inner.expected}`, read: (v, at) => (v === null ? null : inner.read(v, at)) };
+}
+
 /** The key may be absent: the value is then `fallback`. */
 export function withDefault<T>(inner: Schema<T>, fallback: T): Schema<T> {
   return { expected: inner.expected, optional: true, read: (v, at) => (v === undefined ? fallback : inner.read(v, at)) };

@@ -130,6 +130,11 @@ export interface CliCommand {
    * read as --datadir would be, so the network that directory remembers applies.
    */
   readonly datadirArg?: number;
+  /**
+   * The command makes its data directory itself, for a network it learns (`mvb-wallet join URL`): the
+   * runner neither creates the directory nor writes its settings.json.
+   */
+  readonly makesDataDir?: boolean;
   /** Subcommands (`mvb devnet start`): the command itself then only groups them. */
   readonly subcommands?: readonly CliCommand[];
   /** Runs the handler on commander's parsed options (missing ones take their defaults); returns the exit code. */
@@ -144,6 +149,7 @@ export interface CommandDefinition<O extends OptionTable> {
   readonly options?: O;
   readonly readsDataDir?: (datadir: string) => string;
   readonly datadirArg?: number;
+  readonly makesDataDir?: boolean;
   /** Returns the exit code. Throw CliError for a clear one-line failure. */
   handler(args: string[], opts: OptionValues<O>, ctx: CommandContext): Promise<number>;
 }

@@ -283,6 +283,7 @@ function settingsFor(c: CliCommand, shared: SharedOptions, o: RunOptions): { set
   const datadir = explicitDir ?? defaultDataDir(o.app === 'miner' ? 'miner' : 'wallet', settings.network);
   if (o.app === 'tool') return { settings, datadir };
   const existed = existsSync(datadir);
+  if (c.makesDataDir) return { settings, datadir };
   if (!existed && c.readsDataDir) {
     throw new CliError(`no data directory ${datadir} (a misspelt --datadir?); create one with: ${c.readsDataDir(datadir)}`);
   }
