@@ -11,6 +11,7 @@ import { type Tx, encodeTx, isCoinbase, readTx, txid } from '../shared/core/tx.j
 import { blockSize } from '../shared/core/block.js';
 import type { Explorer } from './explorer.js';
 import type { TxLocation } from './indexes.js';
+import { coinbaseTag } from './pools.js';
 
 /** Decoded blocks kept for lookups (each at most maxBlockBytes). */
 const BLOCK_CACHE_SIZE = 32;
@@ -53,9 +54,16 @@ export interface TxStatus {
   block_time?: number;
 }
 
+/** What the tree view and the pools list need of a block: its transaction count, who it pays, its coinbase tag. */
+export interface BlockSummary {
+  readonly txCount: number;
+  readonly miner: string | null;
+  readonly tag: string;
+}
+
 export class EsploraView {
   private readonly cache = new Map<string, Block>();
-  private readonly summaries = new Map<string, { txCount: number; miner: string | null }>();
+  private readonly summaries = new Map<string, BlockSummary>();
 
   constructor(private readonly ex: Explorer) {}
 
@@ -78,7 +86,7 @@ export class EsploraView {
    * A block's transaction count and miner, read from its raw bytes without decoding more than the
    * coinbase (the tree view shows hundreds of blocks; each may be up to maxBlockBytes).
    */
-  summary(hash: Uint8Array): { txCount: number; miner: string | null } | undefined {
+  summary(hash: Uint8Array): BlockSummary | undefined {
     const k = toHex(hash);
     const hit = this.summaries.get(k);
     if (hit) return hit;
@@ -87,7 +95,8 @@ export class EsploraView {
     const r = new Reader(raw);
     r.bytes(80, 'header');
     const txCount = r.compactSize('tx count');
-    const out = { txCount, miner: this.ex.minerOf([readTx(r)]) };
+    const cb = readTx(r);
+    const out = { txCount, miner: this.ex.minerOf([cb]), tag: coinbaseTag(cb.inputs[0]?.scriptSig ?? new Uint8Array(0)) };
     if (this.summaries.size >= MAX_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value!);
     this.summaries.set(k, out);
     return out;

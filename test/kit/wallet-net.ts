@@ -168,14 +168,13 @@ export class TestMiner {
   }
 
   /** A solved block on parent (default: the tip) paying the subsidy to pkh, with txs. Not yet processed. */
-  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[] } = {}): Block {
+  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; tag?: string } = {}): Block {
     const parent = o.parent ?? this.chain.tip;
     const height = parent.height + 1;
-    const cb = makeCoinbase(
-      height,
-      [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)],
-      new TextEncoder().encode(`test miner ${this.counter++}`),
-    );
+    const enc = (t: string) => new TextEncoder().encode(t);
+    // The tag in its own push (what explorers read as the pool's name), then a counter that makes each coinbase unique.
+    const extra = o.tag === undefined ? enc(`test miner ${this.counter++}`) : [enc(o.tag), Uint8Array.of(0, ...enc(String(this.counter++)))];
+    const cb = makeCoinbase(height, [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)], extra);
     const time = Math.max(parent.header.time, this.chain.medianTimePast(parent)) + 1;
     const b = assembleBlock(parent.hash, [cb, ...(o.txs ?? [])], time, this.chain.requiredBits(parent));
     const header = solveHeader(b.header, 10_000_000);
@@ -184,11 +183,11 @@ export class TestMiner {
   }
 
   /** Mines n blocks on parent (default: the tip), accepts them and announces the new tip. */
-  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[] } = {}): Block[] {
+  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; tag?: string } = {}): Block[] {
     const out: Block[] = [];
     let parent = o.parent ?? this.chain.tip;
     for (let i = 0; i < n; i++) {
-      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [] });
+      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [], tag: o.tag });
       const r = this.chain.processBlock(b, Math.floor(Date.now() / 1000));
       if (r.status !== 'accepted') throw new Error(`block not accepted: ${r.status}`);
       parent = r.entry;
