@@ -210,6 +210,12 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
       assert.deepEqual(mb.matched, [id]);
       assert.equal(r.text.slice(0, 160), (await get(base, `/api/block/${pkgBlockHash}/header`)).text);
     }
+    // A block of its coinbase alone: the tree is one leaf, the root the coinbase's txid.
+    const h1 = (await get(base, '/api/block-height/1')).text;
+    const cb1: string = (await getJson(base, `/api/block/${h1}/txids`))[0];
+    const single = decodeMerkleBlock(fromHex((await get(base, `/api/tx/${cb1}/merkleblock-proof`)).text));
+    assert.equal(hashToHex(single.root), cb1);
+    assert.deepEqual(single.matched, [cb1]);
     // Unconfirmed: 404, as electrs.
     const pending = transfer(coins[5]!, bob, 1000n);
     assert.equal((await get(base, '/api/tx', { method: 'POST', body: hex(pending) })).status, 200);
