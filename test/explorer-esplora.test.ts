@@ -193,7 +193,8 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
     // A script the chain never paid: zeros and empty lists, as electrs answers.
     const none = await getJson(base, `/api/scripthash/${unusedSh}`);
     assert.equal(none.chain_stats.tx_count + none.mempool_stats.tx_count, 0);
-    for (const tail of ['/txs', '/txs/chain', '/txs/mempool', '/utxo']) assert.deepEqual(await getJson(base, `/api/scripthash/${unusedSh}${tail}`), []);
+    for (const tail of ['/txs', '/txs/chain', '/txs/mempool', '/utxo'])
+      assert.deepEqual(await getJson(base, `/api/scripthash/${unusedSh}${tail}`), []);
     assert.equal((await get(base, `/api/scripthash/${unusedSh}/txs/chain/${'ab'.repeat(32)}`)).status, 404);
   });
 
@@ -258,7 +259,12 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
     assert.equal(est['1008'], est['1']);
     const rec = await getJson(base, '/api/v1/fees/recommended');
     for (const k of ['fastestFee', 'halfHourFee', 'hourFee', 'economyFee', 'minimumFee']) assert.ok(Number.isInteger(rec[k]), k);
-    assert.ok(rec.fastestFee >= rec.halfHourFee && rec.halfHourFee >= rec.hourFee && rec.hourFee >= rec.economyFee && rec.economyFee >= rec.minimumFee);
+    assert.ok(
+      rec.fastestFee >= rec.halfHourFee &&
+        rec.halfHourFee >= rec.hourFee &&
+        rec.hourFee >= rec.economyFee &&
+        rec.economyFee >= rec.minimumFee,
+    );
     assert.equal(rec.fastestFee, Math.ceil(est['1']));
   });
 
@@ -292,7 +298,15 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
     const interval = run.ex.settings.params.retargetInterval;
     assert.equal(da.remainingBlocks + (10 % interval), interval);
     assert.equal(da.nextRetargetHeight % interval, 0);
-    for (const k of ['progressPercent', 'difficultyChange', 'estimatedRetargetDate', 'remainingTime', 'previousRetarget', 'timeAvg', 'expectedBlocks'])
+    for (const k of [
+      'progressPercent',
+      'difficultyChange',
+      'estimatedRetargetDate',
+      'remainingTime',
+      'previousRetarget',
+      'timeAvg',
+      'expectedBlocks',
+    ])
       assert.equal(typeof da[k], 'number', k);
 
     // Six PoolA blocks, then the package's; two PoolB; one with no printable tag.

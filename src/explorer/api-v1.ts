@@ -29,7 +29,9 @@ const MAX_CLUSTER = 100;
 
 const json = (body: unknown): Reply => ({ kind: 'json', body });
 const percentiles = (sorted: readonly number[]): number[] =>
-  sorted.length === 0 ? [] : [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+  sorted.length === 0
+    ? []
+    : [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
 
 export function v1Routes(api: Lookups): Route[] {
   const extras = new Map<string, Record<string, unknown>>();
@@ -75,7 +77,12 @@ function blockExtended(api: Lookups, cache: Map<string, Record<string, unknown>>
   const orphans = api.ex
     .offChainEntries(5000)
     .filter((o) => o.height === e.height && o.status !== 'header' && o !== e)
-    .map((o) => ({ height: o.height, hash: hashToHex(o.hash), status: 'valid-fork', prevhash: o.parent ? hashToHex(o.parent.hash) : null }));
+    .map((o) => ({
+      height: o.height,
+      hash: hashToHex(o.hash),
+      status: 'valid-fork',
+      prevhash: o.parent ? hashToHex(o.parent.hash) : null,
+    }));
   const base = api.view.blockJson(e, b);
   return { ...base, stale: !api.ex.chain.isActive(e), extras: { ...extras, orphans } };
 }

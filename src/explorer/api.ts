@@ -13,16 +13,7 @@ import { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';
 import { type Reply, type Route, MAX_HEIGHT } from './route.js';
 import { address, addressPrefix, bad, hash64, jsonBody, notFound, scripthash, uint } from './params.js';
-import {
-  type Holder,
-  addressHolder,
-  holderChain,
-  holderJson,
-  holderMempool,
-  holderTxs,
-  holderUtxo,
-  scripthashHolder,
-} from './history.js';
+import { type Holder, addressHolder, holderChain, holderJson, holderMempool, holderTxs, holderUtxo, scripthashHolder } from './history.js';
 import { buildPartialMerkleTree, encodePartialMerkleTree } from '../shared/core/partial-merkle.js';
 import { MAX_PACKAGE_BYTES, MAX_PACKAGE_COUNT } from '../shared/core/package.js';
 import { mvbRoutes } from './api-mvb.js';
@@ -89,17 +80,7 @@ export class Api extends Lookups {
       }),
       r('POST', '/tx', async (_m, _q, body, from) => text(await this.postTx(body, from))),
       r('POST', '/txs/package', async (_m, _q, body, from) => json(await this.postPackage(body, from))),
-      ...(['address', 'scripthash'] as const).flatMap((family) => {
-        const holder = (p: string) => (family === 'address' ? this.byAddress(p) : scripthashHolder(this, scripthash(p)));
-        return [
-          r('GET', `/${family}/:p`, (m) => json(holderJson(this, holder(m[1]!)))),
-          r('GET', `/${family}/:p/txs`, (m) => json(holderTxs(this, holder(m[1]!)))),
-          r('GET', `/${family}/:p/txs/chain`, (m) => json(holderChain(this, holder(m[1]!)))),
-          r('GET', `/${family}/:p/txs/chain/:p`, (m) => json(holderChain(this, holder(m[1]!), hash64(m[2]!, 'last seen txid')))),
-          r('GET', `/${family}/:p/txs/mempool`, (m) => json(holderMempool(this, holder(m[1]!)))),
-          r('GET', `/${family}/:p/utxo`, (m) => json(holderUtxo(this, holder(m[1]!)))),
-        ];
-      }),
+      ...this.holderRoutes(r),
       r('GET', '/address-prefix/:p', (m) => json(ex.indexes.addressesStartingWith(addressPrefix(m[1]!), ADDRESS_PREFIX_MATCHES))),
       r('GET', '/mempool', () => json(this.mempoolJson())),
       r('GET', '/mempool/txids', () => json(ex.mempool.all().map((e) => hashToHex(e.txid)))),
@@ -108,6 +89,21 @@ export class Api extends Lookups {
       ...mvbRoutes(this),
       ...v1Routes(this),
     ];
+  }
+
+  /** The /address and /scripthash families: the same six paths, a holder named two ways (history.ts). */
+  private holderRoutes(r: (method: Route['method'], path: string, handle: Route['handle']) => Route): Route[] {
+    return (['address', 'scripthash'] as const).flatMap((family) => {
+      const holder = (p: string) => (family === 'address' ? this.byAddress(p) : scripthashHolder(this, scripthash(p)));
+      return [
+        r('GET', `/${family}/:p`, (m) => json(holderJson(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs`, (m) => json(holderTxs(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs/chain`, (m) => json(holderChain(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs/chain/:p`, (m) => json(holderChain(this, holder(m[1]!), hash64(m[2]!, 'last seen txid')))),
+        r('GET', `/${family}/:p/txs/mempool`, (m) => json(holderMempool(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/utxo`, (m) => json(holderUtxo(this, holder(m[1]!)))),
+      ];
+    });
   }
 
   // ---------------------------------------------------------------- handlers

@@ -9,7 +9,12 @@
 import { hashToHex } from '../shared/core/bytes.js';
 import type { ChainUpdate } from '../shared/core/chain.js';
 import { isCoinbase, txid } from '../shared/core/tx.js';
-import type { ProjectedBlock } from './projected.js';
+
+/** What the estimate needs of a projected pool block (projected.ts): its lowest fee rate, and whether more waits behind it. */
+export interface ProjectedRoom {
+  readonly minFeeRate: number;
+  readonly full: boolean;
+}
 
 /** Esplora's confirmation targets. */
 export const FEE_TARGETS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008];
@@ -65,7 +70,8 @@ export class FeeHistory {
         const key = Buffer.from(txid(tx)).toString('hex');
         const from = this.seenAt.get(key);
         const rate = poolRate(key);
-        if (from !== undefined && rate !== undefined && c.entry.height > from) samples.push({ feeRate: rate, waited: c.entry.height - from });
+        if (from !== undefined && rate !== undefined && c.entry.height > from)
+          samples.push({ feeRate: rate, waited: c.entry.height - from });
       }
       this.blocks.push({ hash: hashToHex(c.entry.hash), samples });
       if (this.blocks.length > FEE_HISTORY_BLOCKS) this.blocks.shift();
@@ -93,7 +99,7 @@ export class FeeHistory {
 }
 
 /** The fee rate to be in projected block `target` (1-based; past the last projected, the last's): the floor while there is room. */
-export function fromProjection(blocks: readonly ProjectedBlock[], target: number, floor: number): number | undefined {
+export function fromProjection(blocks: readonly ProjectedRoom[], target: number, floor: number): number | undefined {
   if (blocks.length === 0) return undefined;
   const b = blocks[Math.min(target, blocks.length) - 1]!;
   return b.full ? Math.max(floor, b.minFeeRate) : floor;
@@ -102,18 +108,21 @@ export function fromProjection(blocks: readonly ProjectedBlock[], target: number
 /** Each target's estimate (Esplora's targets unless told), ascending, history and projection combined (the higher), never below the floor, never rising with the target. */
 export function estimateFees(
   history: FeeHistory,
-  blocks: readonly ProjectedBlock[],
+  blocks: readonly ProjectedRoom[],
   floor: number,
   targets: readonly number[] = FEE_TARGETS,
 ): FeeEstimate[] {
   let cap = Infinity;
-  return [...targets].sort((a, b) => a - b).map((target) => {
-    const h = history.fromHistory(target);
-    const m = fromProjection(blocks, target, floor);
-    const basis = h !== undefined && m !== undefined ? 'history+mempool' : h !== undefined ? 'history' : m !== undefined ? 'mempool' : 'none';
-    if (basis === 'none') return { target, basis };
-    const rate = Math.min(cap, Math.max(floor, h ?? 0, m ?? 0));
-    cap = rate;
-    return { target, feeRate: rate, history: h, mempool: m, basis };
-  });
+  return [...targets]
+    .sort((a, b) => a - b)
+    .map((target) => {
+      const h = history.fromHistory(target);
+      const m = fromProjection(blocks, target, floor);
+      const basis =
+        h !== undefined && m !== undefined ? 'history+mempool' : h !== undefined ? 'history' : m !== undefined ? 'mempool' : 'none';
+      if (basis === 'none') return { target, basis };
+      const rate = Math.min(cap, Math.max(floor, h ?? 0, m ?? 0));
+      cap = rate;
+      return { target, feeRate: rate, history: h, mempool: m, basis };
+    });
 }

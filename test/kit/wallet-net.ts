@@ -173,7 +173,8 @@ export class TestMiner {
     const height = parent.height + 1;
     const enc = (t: string) => new TextEncoder().encode(t);
     // The tag in its own push (what explorers read as the pool's name), then a counter that makes each coinbase unique.
-    const extra = o.tag === undefined ? enc(`test miner ${this.counter++}`) : [enc(o.tag), Uint8Array.of(0, ...enc(String(this.counter++)))];
+    const extra =
+      o.tag === undefined ? enc(`test miner ${this.counter++}`) : [enc(o.tag), Uint8Array.of(0, ...enc(String(this.counter++)))];
     const cb = makeCoinbase(height, [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)], extra);
     const time = Math.max(parent.header.time, this.chain.medianTimePast(parent)) + 1;
     const b = assembleBlock(parent.hash, [cb, ...(o.txs ?? [])], time, this.chain.requiredBits(parent));

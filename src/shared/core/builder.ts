@@ -15,7 +15,11 @@ import { bitsToTarget } from './pow.js';
  * A coinbase for a height: BIP34 height push, then extra bytes to make it unique, one push each
  * (a list: the miner's tag in its own push, then its extra nonce, so explorers read the tag alone).
  */
-export function makeCoinbase(height: number, outputs: readonly TxOutput[], extra: Uint8Array | readonly Uint8Array[] = new Uint8Array(0)): Tx {
+export function makeCoinbase(
+  height: number,
+  outputs: readonly TxOutput[],
+  extra: Uint8Array | readonly Uint8Array[] = new Uint8Array(0),
+): Tx {
   const w = new Writer(40);
   w.bytes(bip34Prefix(height));
   const pushes = extra instanceof Uint8Array ? [extra] : extra;
