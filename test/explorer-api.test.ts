@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { decodeBlock, blockSize } from '../src/shared/core/block.js';
 import { fromHex, hashToHex, hexToHash, toHex } from '../src/shared/core/bytes.js';
 import { encodeAddress } from '../src/shared/core/address.js';
-import { sha256d } from '../src/shared/core/hash.js';
+import { sha256, sha256d } from '../src/shared/core/hash.js';
 import { p2pkhScript } from '../src/shared/core/script.js';
 import { legacySighash } from '../src/shared/core/sighash.js';
 import { decodeTx, encodeTx, txid } from '../src/shared/core/tx.js';
@@ -272,7 +272,14 @@ describe('explorer API (in-process, a chain with a fork and a reorganisation)', 
     store.close();
     const other = await startExplorer(run.ex.settings, dir);
     try {
-      for (const p of [`/api/address/${addr(bob.pkh)}`, `/api/address/${addr(alice.pkh)}/utxo`, `/api/address/${addr(carol.pkh)}/txs`]) {
+      const bobSh = hashToHex(sha256(p2pkhScript(bob.pkh)));
+      for (const p of [
+        `/api/address/${addr(bob.pkh)}`,
+        `/api/address/${addr(alice.pkh)}/utxo`,
+        `/api/address/${addr(carol.pkh)}/txs`,
+        `/api/scripthash/${bobSh}/txs`,
+        `/api/address-prefix/${addr(bob.pkh).slice(0, 3)}`,
+      ]) {
         assert.deepEqual(await getJson(other.url, p), await getJson(base, p), p);
       }
     } finally {

@@ -190,6 +190,13 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
       first.slice(2).map((t: any) => t.txid),
     );
     assert.equal((await get(base, `/api/scripthash/${bobSh}/txs/chain/${'ab'.repeat(32)}`)).status, 404);
+    // Indexes built before the names were (an older datadir): named in one pass, the same answers.
+    const before = await getJson(base, `/api/scripthash/${bobSh}/txs`);
+    run.ex.indexes.names.clearSync();
+    run.ex.indexes.meta.removeSync('namesIndexed');
+    assert.equal((await getJson(base, `/api/scripthash/${bobSh}`)).chain_stats.tx_count, 0);
+    assert.equal(run.ex.indexes.nameIfUnnamed(), 3, 'alice, bob and carol (the genesis block is not indexed)');
+    assert.deepEqual(await getJson(base, `/api/scripthash/${bobSh}/txs`), before);
     // A script the chain never paid: zeros and empty lists, as electrs answers.
     const none = await getJson(base, `/api/scripthash/${unusedSh}`);
     assert.equal(none.chain_stats.tx_count + none.mempool_stats.tx_count, 0);

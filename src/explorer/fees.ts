@@ -47,6 +47,10 @@ export class FeeHistory {
   /** Pool key -> the tip height when the transaction was first seen. */
   private readonly seenAt = new Map<string, number>();
   private readonly blocks: { hash: string; samples: Sample[] }[] = [];
+  /** Every sample, highest fee rate first: sorted once per chain update, read by every target. */
+  private sorted?: Sample[];
+  /** Each target's answer until the next chain update (a flood of requests computes each once per block). */
+  private readonly answers = new Map<number, number | undefined>();
 
   /** A transaction entered the pool while the tip was at `height`. */
   seen(key: string, height: number): void {
@@ -59,6 +63,8 @@ export class FeeHistory {
 
   /** Before the pool takes the update: samples from each connected block's transactions we saw waiting, fee rates from the pool. */
   update(u: ChainUpdate, poolRate: (key: string) => number | undefined): void {
+    this.sorted = undefined;
+    this.answers.clear();
     for (const d of u.disconnected) {
       const i = this.blocks.findIndex((b) => b.hash === hashToHex(d.entry.hash));
       if (i >= 0) this.blocks.splice(i, 1);
@@ -84,7 +90,14 @@ export class FeeHistory {
 
   /** The lowest fee rate whose payers (at it or above) were mined within `target` blocks often enough; undefined without data. */
   fromHistory(target: number): number | undefined {
-    const all = this.blocks.flatMap((b) => b.samples).sort((x, y) => y.feeRate - x.feeRate);
+    if (this.answers.has(target)) return this.answers.get(target);
+    const r = this.lowestInTime(target);
+    if (this.answers.size < 10_000) this.answers.set(target, r);
+    return r;
+  }
+
+  private lowestInTime(target: number): number | undefined {
+    const all = (this.sorted ??= this.blocks.flatMap((b) => b.samples).sort((x, y) => y.feeRate - x.feeRate));
     let count = 0;
     let inTime = 0;
     let lowest: number | undefined;
