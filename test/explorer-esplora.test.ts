@@ -5,12 +5,12 @@
 // electrs's status codes; fee estimates with no data and then from blocks; pools by coinbase tag.
 import assert from 'node:assert/strict';
 import { encodeAddress } from '../src/shared/core/address.js';
-import { Reader, fromHex, hashToHex, toHex } from '../src/shared/core/bytes.js';
-import { sha256, sha256d } from '../src/shared/core/hash.js';
-import { decodeHeader } from '../src/shared/core/header.js';
+import { fromHex, hashToHex, toHex } from '../src/shared/core/bytes.js';
+import { sha256 } from '../src/shared/core/hash.js';
 import { p2pkhScript } from '../src/shared/core/script.js';
 import { type Tx, encodeTx, txid } from '../src/shared/core/tx.js';
 import { type Key, type Spendable, alice, bob, carol, coinOf, coinbaseCoin, key, pay, spend, transfer } from './kit/blockgen.js';
+import { decodeMerkleBlock } from './kit/merkleblock.js';
 import { type RunningExplorer, get, getJson, startExplorer, waitHeight } from './kit/explorer.js';
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
 
@@ -18,43 +18,6 @@ import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
 const scripthashOf = (spk: Uint8Array) => hashToHex(sha256(spk));
 const hex = (tx: Tx) => toHex(encodeTx(tx));
 const idOf = (tx: Tx) => hashToHex(txid(tx));
-
-/** BIP37's merkleblock, decoded: the header, then the partial tree walked depth first; returns the root and the matched txids. */
-function decodeMerkleBlock(bytes: Uint8Array): { header: ReturnType<typeof decodeHeader>; root: Uint8Array; matched: string[] } {
-  const header = decodeHeader(bytes.subarray(0, 80));
-  const r = new Reader(bytes.subarray(80));
-  const count = r.u32('count');
-  const hashes = Array.from({ length: r.compactSize('hashes') }, () => r.bytes(32, 'hash'));
-  const flags = r.bytes(r.compactSize('flags'), 'flags');
-  assert.equal(r.remaining, 0, 'nothing after the flag bytes');
-  const width = (h: number) => (count + (1 << h) - 1) >> h;
-  let height = 0;
-  while (width(height) > 1) height++;
-  let bit = 0;
-  let used = 0;
-  const matched: string[] = [];
-  const walk = (h: number, pos: number): Uint8Array => {
-    assert.ok(bit < flags.length * 8, 'ran out of flag bits');
-    const parentOfMatch = ((flags[bit >> 3]! >> (bit & 7)) & 1) === 1;
-    bit++;
-    if (h === 0 || !parentOfMatch) {
-      assert.ok(used < hashes.length, 'ran out of hashes');
-      const x = hashes[used++]!;
-      if (h === 0 && parentOfMatch) matched.push(hashToHex(x));
-      return x;
-    }
-    const left = walk(h - 1, pos * 2);
-    const right = pos * 2 + 1 < width(h - 1) ? walk(h - 1, pos * 2 + 1) : left;
-    const both = new Uint8Array(64);
-    both.set(left, 0);
-    both.set(right, 32);
-    return sha256d(both);
-  };
-  const root = walk(height, 0);
-  assert.equal(used, hashes.length, 'every hash used');
-  assert.equal(Math.ceil(bit / 8), flags.length, 'no spare flag byte');
-  return { header, root, matched };
-}
 
 describe('explorer: scripthash, merkleblock, package, status codes and mempool.space paths', function () {
   this.timeout(60_000);
@@ -213,7 +176,7 @@ describe('explorer: scripthash, merkleblock, package, status codes and mempool.s
       assert.equal(r.status, 200);
       assert.match(r.type, /^text\/plain/);
       const mb = decodeMerkleBlock(fromHex(r.text));
-      assert.equal(hashToHex(mb.root), hashToHex(mb.header.merkleRoot), id);
+      assert.equal(hashToHex(mb.root), hashToHex(mb.header!.merkleRoot), id);
       assert.equal(hashToHex(mb.root), (await getJson(base, `/api/block/${pkgBlockHash}`)).merkle_root);
       assert.deepEqual(mb.matched, [id]);
       assert.equal(r.text.slice(0, 160), (await get(base, `/api/block/${pkgBlockHash}/header`)).text);
