@@ -206,7 +206,14 @@ export class Api extends Lookups {
         return bad(`transaction failed: ${t.txid}: ${why}`);
       }
       const e = this.ex.mempool.get(hexToHash(t.txid));
-      results[t.txid] = { txid: t.txid, vsize: e?.size ?? 0, fees: { base: Number(e?.fee ?? 0n) / 1e8 } };
+      const base = Number(e?.fee ?? 0n) / 1e8;
+      const vsize = e?.size ?? 0;
+      // Core's shape, keyed by wtxid (the txid: no witnesses); fee rates in coins per kvB.
+      results[t.txid] = {
+        txid: t.txid,
+        vsize,
+        fees: { base, 'effective-feerate': vsize ? (base * 1000) / vsize : 0, 'effective-includes': [t.txid] },
+      };
     }
     return { package_msg: 'success', 'tx-results': results, 'replaced-transactions': [] };
   }
