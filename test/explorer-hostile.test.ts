@@ -83,18 +83,31 @@ describe('explorer API under hostile input', function () {
       '/api/block/:h/raw',
       '/api/block/:h/txid/0',
       '/api/tx/:h',
-      '/api/tx/:h/status',
       '/api/tx/:h/hex',
       '/api/tx/:h/raw',
       '/api/tx/:h/merkle-proof',
-      '/api/tx/:h/outspend/0',
       '/api/tx/:h/outspends',
+      '/api/tx/:h/merkleblock-proof',
       '/api/mvb/block/:h',
       '/api/mvb/tx/:h',
+      '/api/v1/block/:h',
+      '/api/v1/cpfp/:h',
     ];
-    for (const p of hashPaths) for (const h of BAD_HASHES) await expectBad(p.replace(':h', h), undefined, [400, 404]);
-    // Well-formed but unknown: 404.
+    // Answered for any well-formed hash, as electrs: a scripthash never paid has empty history, an unknown txid is unconfirmed and unspent.
+    const anyHashPaths = [
+      '/api/tx/:h/status',
+      '/api/tx/:h/outspend/0',
+      '/api/scripthash/:h',
+      '/api/scripthash/:h/txs',
+      '/api/scripthash/:h/txs/chain',
+      '/api/scripthash/:h/txs/mempool',
+      '/api/scripthash/:h/utxo',
+    ];
+    for (const p of [...hashPaths, ...anyHashPaths]) for (const h of BAD_HASHES) await expectBad(p.replace(':h', h), undefined, [400, 404]);
+    for (const h of BAD_HASHES) await expectBad(`/api/scripthash/${'ab'.repeat(32)}/txs/chain/${h}`, undefined, [400, 404]);
+    // Well-formed but unknown: 404, or 200 where electrs answers anyway.
     for (const p of hashPaths) assert.equal((await get(base, p.replace(':h', 'ab'.repeat(32)))).status, 404, p);
+    for (const p of anyHashPaths) assert.equal((await get(base, p.replace(':h', 'ab'.repeat(32)))).status, 200, p);
     const r = await get(base, `/api/block/${'zz'.repeat(32)}`);
     assert.equal(r.status, 400);
     assert.equal(r.text.trim(), 'invalid block hash: expected 64 hex digits');
@@ -107,6 +120,7 @@ describe('explorer API under hostile input', function () {
       `/api/block/${tipHash}/txs/:n`,
       `/api/block/${tipHash}/txid/:n`,
       `/api/tx/${txid}/outspend/:n`,
+      '/api/v1/blocks/:n',
       '/api/mvb/tree?last=:n',
       '/api/mvb/reorgs?limit=:n',
     ];
@@ -116,8 +130,11 @@ describe('explorer API under hostile input', function () {
     await expectBad('/api/block-height/2147483648', undefined, [400]);
     await expectBad('/api/block-height/2147483647', undefined, [404]);
     await expectBad('/api/mvb/tree?last=501', undefined, [400]);
-    await expectBad(`/api/tx/${txid}/outspend/4294967295`, undefined, [404]);
-    await expectBad(`/api/block/${tipHash}/txs/25`, undefined, [400]);
+    assert.deepEqual(await getJson(base, `/api/tx/${txid}/outspend/4294967295`), { spent: false });
+    await expectBad(`/api/tx/${txid}/outspend/4294967296`, undefined, [400]);
+    await expectBad(`/api/block/${tipHash}/txs/25`, undefined, [404]);
+    await expectBad(`/api/block/${tipHash}/txid/1`, undefined, [404]);
+    for (const i of ['1w2', '', '24H', '..', 'all/x']) await expectBad(`/api/v1/mining/pools/${i}`, undefined, [400, 404]);
     assert.equal((await getJson(base, '/api/blocks/2147483647')).length, 4); // clamped to the tip, like Esplora
   });
 
@@ -140,6 +157,7 @@ describe('explorer API under hostile input', function () {
         '/api/address/:a/txs/chain',
         '/api/address/:a/txs/mempool',
         '/api/address/:a/utxo',
+        '/api/address/:a/txs/chain/' + 'ab'.repeat(32),
         '/api/mvb/search/:a',
       ])
         await expectBad(p.replace(':a', a), undefined, [400, 404]);
@@ -174,6 +192,10 @@ describe('explorer API under hostile input', function () {
       '00000000';
     const r = await expectBad('/api/tx', { method: 'POST', body: tx }, [400]);
     assert.match(r.text, /bad-txns-inputs-missingorspent/);
+    // A package: each bad shape one line, 400 (or 413 over the body bound).
+    for (const body of ['', '[', '"ab"', '[1]', '[null]', `[${'"00",'.repeat(25)}"00"]`, '["zz"]', `["${tx}","${tx}"]`, `["${tx}"]`])
+      await expectBad('/api/txs/package', { method: 'POST', body }, [400]);
+    await expectBad('/api/txs/package', { method: 'GET' }, [405]);
     await expectBad('/api/blocks/tip/height', { method: 'POST', body: '' }, [405]);
     await expectBad('/api/tx', { method: 'PUT', body: '' }, [405]);
   });

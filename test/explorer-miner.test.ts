@@ -75,4 +75,14 @@ describe('explorer with a real miner: POST /api/tx is broadcast, mined and shown
     assert.equal(block.difficulty, difficulty(block.bits, testSettings(await netPorts()).params.powLimit));
     assert.equal(formatDifficulty(block.difficulty), shown);
   });
+
+  it('names the real miner’s pool by its coinbase tag (its own push, before the extra nonce)', async () => {
+    const pools = await getJson(run!.url, '/api/v1/mining/pools/all');
+    assert.deepEqual(
+      pools.pools.map((p: any) => [p.name, p.blockCount]),
+      [['mvb', pools.blockCount]],
+    );
+    const tip = (await get(run!.url, '/api/blocks/tip/hash')).text;
+    assert.equal((await getJson(run!.url, `/api/v1/block/${tip}`)).extras.pool.name, 'mvb');
+  });
 });

@@ -14,6 +14,7 @@ import type { TxLocation } from '../shared/node/store/schema.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';
+import { FEE_HISTORY_BLOCKS, PROJECTED_FOR_FEES, SUCCESS_RATIO, estimateFees } from './fees.js';
 import { type Reply, type Route, MAX_HEIGHT } from './route.js';
 import { HttpError, address, bad, hash64, notFound, queryUint, uint } from './params.js';
 
@@ -48,6 +49,7 @@ export function mvbRoutes(api: Lookups): Route[] {
     r('/block/:p', (m) => json(annotatedBlock(api, m[1]!))),
     r('/tx/:p', (m, q) => json(annotatedTx(api, m[1]!, q.get('block')))),
     r('/mempool/blocks', () => json(projectedBlocks(ex, 8))),
+    r('/fee-estimates', () => json(feeDetail(api))),
     r('/search/:p', (m) => json(search(api, decodeURIComponentSafe(m[1]!)))),
     r('/classroom', () => json(classroomJson(api))),
     r('/faucet', () => json(faucetOf(api).info())),
@@ -103,6 +105,19 @@ function decodeURIComponentSafe(s: string): string {
   } catch {
     throw new HttpError(400, 'invalid search text');
   }
+}
+
+/** Every target's estimate with what it rests on: recent blocks, the pool, both, or nothing ("none": no estimate). */
+function feeDetail(api: Lookups): Record<string, unknown> {
+  const ex = api.ex;
+  const estimates = estimateFees(ex.fees, projectedBlocks(ex, PROJECTED_FOR_FEES), ex.settings.minRelayFeeRate);
+  return {
+    floor: ex.settings.minRelayFeeRate,
+    historyBlocks: FEE_HISTORY_BLOCKS,
+    samples: ex.fees.sampleCount,
+    successRatio: SUCCESS_RATIO,
+    estimates,
+  };
 }
 
 function summary(api: Lookups): Record<string, unknown> {

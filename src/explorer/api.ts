@@ -5,7 +5,6 @@ import { fromHex, hashToHex, hexToHash, toHex } from '../shared/core/bytes.js';
 import { encodeBlock } from '../shared/core/block.js';
 import { encodeHeader } from '../shared/core/header.js';
 import { encodeTx, txid } from '../shared/core/tx.js';
-import { p2pkhHash } from '../shared/core/script.js';
 import { ValidationError } from '../shared/core/validation.js';
 import { DecodeError } from '../shared/core/bytes.js';
 import { merkleBranch } from '../shared/node/annotate.js';
@@ -13,13 +12,19 @@ import type { Explorer } from './explorer.js';
 import { Lookups } from './lookups.js';
 import { projectedBlocks } from './projected.js';
 import { type Reply, type Route, MAX_HEIGHT } from './route.js';
-import { address, bad, hash64, notFound, uint } from './params.js';
+import { address, addressPrefix, bad, hash64, jsonBody, notFound, scripthash, uint } from './params.js';
+import { type Holder, addressHolder, holderChain, holderJson, holderMempool, holderTxs, holderUtxo, scripthashHolder } from './history.js';
+import { buildPartialMerkleTree, encodePartialMerkleTree } from '../shared/core/partial-merkle.js';
+import { MAX_PACKAGE_BYTES, MAX_PACKAGE_COUNT } from '../shared/core/package.js';
 import { mvbRoutes } from './api-mvb.js';
+import { v1Routes } from './api-v1.js';
+import { PROJECTED_FOR_FEES, estimateFees } from './fees.js';
 
 /** Esplora's page sizes. */
 export const BLOCKS_PER_PAGE = 10;
-export const TXS_PER_PAGE = 25;
-export const MEMPOOL_TXS_PER_ADDRESS = 50;
+import { TXS_PER_PAGE } from './history.js';
+/** Addresses /address-prefix lists at most (electrs's ADDRESS_SEARCH_LIMIT). */
+export const ADDRESS_PREFIX_MATCHES = 10;
 
 const json = (body: unknown): Reply => ({ kind: 'json', body });
 const text = (body: string): Reply => ({ kind: 'text', body });
@@ -47,7 +52,10 @@ export class Api extends Lookups {
       r('GET', '/block/:p/status', (m) => json(this.view.blockStatus(this.entry(m[1]!)))),
       r('GET', '/block/:p/txids', (m) => this.withBlock(m[1]!, (_e, b) => json(b.txs.map((t) => hashToHex(txid(t)))))),
       r('GET', '/block/:p/txid/:p', (m) =>
-        this.withBlock(m[1]!, (_e, b) => text(hashToHex(txid(b.txs[uint(m[2]!, 'index', b.txs.length - 1)]!)))),
+        this.withBlock(m[1]!, (_e, b) => {
+          const tx = b.txs[uint(m[2]!, 'index', 0xffffffff)] ?? notFound('tx index out of range');
+          return text(hashToHex(txid(tx)));
+        }),
       ),
       r('GET', '/block/:p/txs', (m) => this.blockTxs(m[1]!, '0')),
       r('GET', '/block/:p/txs/:p', (m) => this.blockTxs(m[1]!, m[2]!)),
@@ -56,16 +64,14 @@ export class Api extends Lookups {
         const f = this.tx(m[1]!);
         return json(this.view.tx(f.tx, f.loc));
       }),
-      r('GET', '/tx/:p/status', (m) => json(this.view.status(this.tx(m[1]!).loc))),
+      // electrs: an unknown txid is simply not confirmed.
+      r('GET', '/tx/:p/status', (m) => json(this.view.status(this.view.findTx(hash64(m[1]!, 'txid'))?.loc))),
       r('GET', '/tx/:p/hex', (m) => text(toHex(encodeTx(this.tx(m[1]!).tx)))),
       r('GET', '/tx/:p/raw', (m) => ({ kind: 'bytes', body: encodeTx(this.tx(m[1]!).tx) })),
       r('GET', '/tx/:p/merkle-proof', (m) => this.merkleProof(m[1]!)),
-      r('GET', '/tx/:p/outspend/:p', (m) => {
-        const f = this.tx(m[1]!);
-        const vout = uint(m[2]!, 'output index', 0xffffffff);
-        if (vout >= f.tx.outputs.length) notFound('no such output');
-        return json(this.outspend(hash64(m[1]!, 'txid'), vout));
-      }),
+      r('GET', '/tx/:p/merkleblock-proof', (m) => this.merkleBlockProof(m[1]!)),
+      // electrs looks the outpoint up in its spend index, whatever the transaction: no spend, {"spent":false}.
+      r('GET', '/tx/:p/outspend/:p', (m) => json(this.outspend(hash64(m[1]!, 'txid'), uint(m[2]!, 'output index', 0xffffffff)))),
       r('GET', '/tx/:p/outspends', (m) => {
         const f = this.tx(m[1]!);
         const id = hash64(m[1]!, 'txid');
@@ -73,18 +79,31 @@ export class Api extends Lookups {
         return json(f.tx.outputs.map((_o, v) => this.outspend(id, v, pooled)));
       }),
       r('POST', '/tx', async (_m, _q, body, from) => text(await this.postTx(body, from))),
-      r('GET', '/address/:p', (m) => json(this.addressJson(m[1]!))),
-      r('GET', '/address/:p/txs', (m) => json([...this.addressMempool(m[1]!), ...this.addressChain(m[1]!)])),
-      r('GET', '/address/:p/txs/chain', (m) => json(this.addressChain(m[1]!))),
-      r('GET', '/address/:p/txs/chain/:p', (m) => json(this.addressChain(m[1]!, hash64(m[2]!, 'last seen txid')))),
-      r('GET', '/address/:p/txs/mempool', (m) => json(this.addressMempool(m[1]!))),
-      r('GET', '/address/:p/utxo', (m) => json(this.addressUtxo(m[1]!))),
+      r('POST', '/txs/package', async (_m, _q, body, from) => json(await this.postPackage(body, from))),
+      ...this.holderRoutes(r),
+      r('GET', '/address-prefix/:p', (m) => json(ex.indexes.addressesStartingWith(addressPrefix(m[1]!), ADDRESS_PREFIX_MATCHES))),
       r('GET', '/mempool', () => json(this.mempoolJson())),
       r('GET', '/mempool/txids', () => json(ex.mempool.all().map((e) => hashToHex(e.txid)))),
       r('GET', '/mempool/recent', () => json(this.mempoolRecent())),
       r('GET', '/fee-estimates', () => json(this.feeEstimates())),
       ...mvbRoutes(this),
+      ...v1Routes(this),
     ];
+  }
+
+  /** The /address and /scripthash families: the same six paths, a holder named two ways (history.ts). */
+  private holderRoutes(r: (method: Route['method'], path: string, handle: Route['handle']) => Route): Route[] {
+    return (['address', 'scripthash'] as const).flatMap((family) => {
+      const holder = (p: string) => (family === 'address' ? this.byAddress(p) : scripthashHolder(this, scripthash(p)));
+      return [
+        r('GET', `/${family}/:p`, (m) => json(holderJson(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs`, (m) => json(holderTxs(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs/chain`, (m) => json(holderChain(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/txs/chain/:p`, (m) => json(holderChain(this, holder(m[1]!), hash64(m[2]!, 'last seen txid')))),
+        r('GET', `/${family}/:p/txs/mempool`, (m) => json(holderMempool(this, holder(m[1]!)))),
+        r('GET', `/${family}/:p/utxo`, (m) => json(holderUtxo(this, holder(m[1]!)))),
+      ];
+    });
   }
 
   // ---------------------------------------------------------------- handlers
@@ -103,7 +122,7 @@ export class Api extends Lookups {
     return this.withBlock(hashParam, (e, b) => {
       const start = uint(startParam, 'start index', 0xffffffff);
       if (start % TXS_PER_PAGE !== 0) bad(`start index must be a multiple of ${TXS_PER_PAGE}`);
-      if (start >= b.txs.length) bad('start index out of range');
+      if (start >= b.txs.length) notFound('start index out of range');
       const loc = (pos: number) => ({ block: hashToHex(e.hash), height: e.height, pos });
       const active = this.ex.chain.isActive(e);
       return json(b.txs.slice(start, start + TXS_PER_PAGE).map((t, i) => this.view.tx(t, active ? loc(start + i) : undefined)));
@@ -150,62 +169,53 @@ export class Api extends Lookups {
     }
   }
 
-  pkhOf(addr: string): string {
-    return address(addr, this.ex.settings.params.addressVersion);
+  private byAddress(addr: string): Holder {
+    return addressHolder(addr, address(addr, this.ex.settings.params.addressVersion));
   }
 
-  private addressJson(addr: string): Record<string, unknown> {
-    const pkh = this.pkhOf(addr);
-    const chain = this.ex.indexes.stats.get(pkh) ?? {
-      funded_txo_count: 0,
-      funded_txo_sum: 0,
-      spent_txo_count: 0,
-      spent_txo_sum: 0,
-      tx_count: 0,
-    };
-    const mem = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
-    for (const t of this.addressMempool(addr) as {
-      vin: { prevout: { scriptpubkey_address?: string; value: number } | null }[];
-      vout: { scriptpubkey_address?: string; value: number }[];
-    }[]) {
-      mem.tx_count++;
-      for (const i of t.vin) if (i.prevout?.scriptpubkey_address === addr) (mem.spent_txo_count++, (mem.spent_txo_sum += i.prevout.value));
-      for (const o of t.vout) if (o.scriptpubkey_address === addr) (mem.funded_txo_count++, (mem.funded_txo_sum += o.value));
-    }
-    return { address: addr, chain_stats: chain, mempool_stats: mem };
+  /** BIP37's merkleblock for the transaction's block, matching only it: Core's gettxoutproof, in hex. */
+  private merkleBlockProof(idParam: string): Reply {
+    const f = this.tx(idParam);
+    if (!f.loc) return notFound('Transaction not found or is unconfirmed');
+    const b = this.view.block(hexToHash(f.loc.block))!;
+    const tree = buildPartialMerkleTree(
+      b.txs.map(txid),
+      b.txs.map((_t, i) => i === f.loc!.pos),
+    );
+    return text(toHex(encodeHeader(b.header)) + toHex(encodePartialMerkleTree(tree)));
   }
 
-  addressChain(addr: string, after?: string): unknown[] {
-    const ids =
-      this.ex.indexes.addressTxids(this.pkhOf(addr), TXS_PER_PAGE, after) ?? notFound('last seen txid not found in this address’s history');
-    return ids.map((id) => {
-      const f = this.view.findTx(id)!;
-      return this.view.tx(f.tx, f.loc);
+  /** POST /txs/package: a JSON array of raw transactions in hex, parents first, the child last. */
+  private async postPackage(body: string, from: string): Promise<Record<string, unknown>> {
+    const list = jsonBody(body, 2 * MAX_PACKAGE_BYTES + 4 * MAX_PACKAGE_COUNT + 16);
+    if (!Array.isArray(list) || list.length < 1 || list.length > MAX_PACKAGE_COUNT)
+      bad(`package must be a JSON array of 1 to ${MAX_PACKAGE_COUNT} raw transactions in hex`);
+    const raws = (list as unknown[]).map((h, i) => {
+      if (typeof h !== 'string' || h.length === 0 || h.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(h))
+        bad(`TX decode failed: package entry ${i} is not a raw transaction in hex`);
+      return fromHex((h as string).toLowerCase());
     });
-  }
-
-  /** The address's pool transactions, newest first: matched on output and prevout scripts before anything is formatted. */
-  addressMempool(addr: string): unknown[] {
-    const pkh = this.pkhOf(addr);
-    const pays = (spk: Uint8Array | undefined) => spk !== undefined && p2pkhHash(spk) !== undefined && toHex(p2pkhHash(spk)!) === pkh;
-    const out: unknown[] = [];
-    for (const e of this.ex.mempool.all().sort((a, b) => b.seq - a.seq)) {
-      const hit =
-        e.tx.outputs.some((o) => pays(o.scriptPubKey)) ||
-        e.tx.inputs.some((i) => pays(this.view.prevout(i.prevTxid, i.vout)?.scriptPubKey));
-      if (hit) out.push(this.view.tx(e.tx));
-      if (out.length >= MEMPOOL_TXS_PER_ADDRESS) break;
+    const v = await this.ex.submitPackage(raws, from);
+    if (v.kind === 'undecodable') return bad(`TX decode failed: package entry ${v.index}: ${v.reason}`);
+    if (v.kind === 'package-rejected') return bad(`submitpackage RPC error: ${v.reason}`);
+    const results: Record<string, unknown> = {};
+    for (const t of v.results) {
+      if (t.kind === 'undecodable') return bad(`TX decode failed: ${t.reason}`);
+      if (t.kind !== 'accepted' && t.kind !== 'known') {
+        const why = t.kind === 'rejected' ? t.error.message : t.kind === 'dropped' ? 'mempool full: try again' : t.kind;
+        return bad(`transaction failed: ${t.txid}: ${why}`);
+      }
+      const e = this.ex.mempool.get(hexToHash(t.txid));
+      const base = Number(e?.fee ?? 0n) / 1e8;
+      const vsize = e?.size ?? 0;
+      // Core's shape, keyed by wtxid (the txid: no witnesses); fee rates in coins per kvB.
+      results[t.txid] = {
+        txid: t.txid,
+        vsize,
+        fees: { base, 'effective-feerate': vsize ? (base * 1000) / vsize : 0, 'effective-includes': [t.txid] },
+      };
     }
-    return out;
-  }
-
-  private addressUtxo(addr: string): unknown[] {
-    return this.ex.indexes.addressUtxos(this.pkhOf(addr), 1000).map((u) => ({
-      txid: u.txid,
-      vout: u.vout,
-      status: this.view.status({ block: u.rec.block, height: u.rec.height, pos: 0 }),
-      value: Number(u.rec.value),
-    }));
+    return { package_msg: 'success', 'tx-results': results, 'replaced-transactions': [] };
   }
 
   private mempoolJson(): Record<string, unknown> {
@@ -238,15 +248,14 @@ export class Api extends Lookups {
       }));
   }
 
-  /** Fee rate (base units per byte) to be in the projected block n, Esplora's targets. */
+  /**
+   * Esplora's targets, each with its estimate (fees.ts: recent blocks and the projected pool); a
+   * target with no data is left out, as electrs leaves out what Core cannot estimate ({} at first).
+   */
   private feeEstimates(): Record<string, number> {
-    const blocks = projectedBlocks(this.ex, 8);
-    const floor = this.ex.settings.minRelayFeeRate;
     const out: Record<string, number> = {};
-    for (const t of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008]) {
-      const b = blocks[t - 1];
-      out[String(t)] = b && b.full ? Math.max(floor, b.minFeeRate) : floor;
-    }
+    const est = estimateFees(this.ex.fees, projectedBlocks(this.ex, PROJECTED_FOR_FEES), this.ex.settings.minRelayFeeRate);
+    for (const e of est) if (e.feeRate !== undefined) out[String(e.target)] = e.feeRate;
     return out;
   }
 }

@@ -12,6 +12,7 @@ import { blockSize } from '../shared/core/block.js';
 import { coinbaseMinerName } from '../shared/core/coinbase-tag.js';
 import type { Explorer } from './explorer.js';
 import type { TxLocation } from '../shared/node/store/schema.js';
+import { coinbaseTag } from './pools.js';
 
 /** Decoded blocks kept for lookups (each at most maxBlockBytes). */
 const BLOCK_CACHE_SIZE = 32;
@@ -61,6 +62,8 @@ export interface BlockSummary {
   readonly miner: string | null;
   /** The name in the coinbase tag ("/alice/"), checked by core's coinbaseMinerName. */
   readonly minerName: string | null;
+  /** The coinbase's tag as mempool.space names pools: the name of a named miner, else its printable text. */
+  readonly tag: string;
 }
 
 export class EsploraView {
@@ -98,7 +101,12 @@ export class EsploraView {
     r.bytes(80, 'header');
     const txCount = r.compactSize('tx count');
     const coinbase = readTx(r);
-    const out: BlockSummary = { txCount, miner: this.ex.minerOf([coinbase]), minerName: coinbaseMinerName(coinbase) ?? null };
+    const out: BlockSummary = {
+      txCount,
+      miner: this.ex.minerOf([coinbase]),
+      minerName: coinbaseMinerName(coinbase) ?? null,
+      tag: coinbaseTag(coinbase),
+    };
     if (this.summaries.size >= MAX_SUMMARIES) this.summaries.delete(this.summaries.keys().next().value!);
     this.summaries.set(k, out);
     return out;

@@ -13,7 +13,7 @@ import { ValidationError } from '../shared/core/validation.js';
 import { coinbaseMinerName } from '../shared/core/coinbase-tag.js';
 import type { Settings } from '../shared/node/cli/config.js';
 import { Mempool, type MempoolEntry } from '../shared/node/mempool/pool.js';
-import { type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
+import { type PackageVerdict, type TxVerdict, TxIntake } from '../shared/node/mempool/intake.js';
 import { ChainNode, type LogLevel } from '../shared/node/net/node.js';
 import { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
 import { type PersistedMempoolTx, openAppDb } from '../shared/node/store/schema.js';
@@ -21,6 +21,7 @@ import { opensslVerifier } from '../shared/node/verify/verifier.js';
 import type { Database } from 'lmdb';
 import { EventHub } from './events.js';
 import { ExplorerIndexes } from './indexes.js';
+import { FeeHistory } from './fees.js';
 
 export interface ExplorerOptions {
   readonly settings: Settings;
@@ -38,6 +39,8 @@ export class Explorer {
   readonly intake: TxIntake;
   readonly indexes: ExplorerIndexes;
   readonly events = new EventHub();
+  /** What recent blocks took from our pool, for fee estimates (in memory: a restart starts it again). */
+  readonly fees = new FeeHistory();
   private readonly poolDb: Database<PersistedMempoolTx, string>;
   /** Arrival time of each pool transaction (ms), for /api/mempool/recent. */
   private readonly seenAt = new Map<string, number>();
@@ -47,9 +50,10 @@ export class Explorer {
     const s = opts.settings;
     this.store = new LmdbChainStore(opts.chainDir, 'mvb explorer');
     try {
-      this.indexes = new ExplorerIndexes(this.store);
+      this.indexes = new ExplorerIndexes(this.store, (pkh) => this.addressOf(pkh));
       this.chain = new Chain(s.params, this.store, { verifier: opensslVerifier });
       this.indexes.buildIfEmpty((h) => this.chain.atHeight(h), this.chain.height);
+      this.indexes.nameIfUnnamed();
       this.indexes.attach();
       this.indexes.onReorg = (r) => {
         this.stats.reorgs++;
@@ -111,6 +115,7 @@ export class Explorer {
 
   private onUpdate(u: ChainUpdate): void {
     const before = new Set(this.mempool.all().map((e) => e.key));
+    this.fees.update(u, (k) => this.mempool.get(fromHex(k))?.feeRate);
     this.mempool.update(u);
     this.syncPoolDb(before);
     for (const c of u.connected) {
@@ -137,6 +142,7 @@ export class Explorer {
   private onAccepted(e: MempoolEntry, evicted: readonly string[]): void {
     this.stats.txAccepted++;
     this.seenAt.set(e.key, Date.now());
+    this.fees.seen(e.key, this.chain.height);
     this.poolDb.putSync(hashToHex(e.txid), {
       raw: Buffer.from(e.raw).toString('hex'),
       fee: e.fee.toString(),
@@ -164,8 +170,16 @@ export class Explorer {
     return v.txid;
   }
 
+  /** POST /api/txs/package: the package through the intake; each transaction accepted is broadcast as one posted alone. */
+  async submitPackage(raws: readonly Uint8Array[], source: string): Promise<PackageVerdict> {
+    const v = await this.intake.submitPackage(raws, `http ${source}`);
+    if (v.kind === 'checked') for (const t of v.results) if (t.kind === 'accepted') this.node.broadcastTx(t.entry.raw);
+    return v;
+  }
+
   private forget(key: string): void {
     this.seenAt.delete(key);
+    this.fees.forget(key);
     this.poolDb.removeSync(hashToHex(fromHex(key)));
   }
 
@@ -175,6 +189,7 @@ export class Explorer {
     for (const e of this.mempool.all()) {
       if (!before.has(e.key)) {
         this.seenAt.set(e.key, Date.now());
+        this.fees.seen(e.key, this.chain.height);
         this.poolDb.putSync(hashToHex(e.txid), {
           raw: Buffer.from(e.raw).toString('hex'),
           fee: e.fee.toString(),

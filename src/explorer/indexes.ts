@@ -2,12 +2,14 @@
 // by the store's commit hook, so they change in the same transaction as the chain (a kill -9
 // leaves both before or both after a block). What the chain store lacks and an explorer needs:
 // where each transaction is, who spent each output, each address's transactions, coins and
-// totals, and the reorganisations seen. Disconnected blocks are undone from their undo data.
+// totals, the reorganisations seen, and the names a holder is asked by (an Esplora scripthash, an
+// address prefix). Disconnected blocks are undone from their undo data.
 import type { Database } from 'lmdb';
-import { hashToHex } from '../shared/core/bytes.js';
+import { fromHex, hashToHex } from '../shared/core/bytes.js';
+import { sha256 } from '../shared/core/hash.js';
 import type { Block } from '../shared/core/block.js';
 import type { ChainBatch, ChainEntry } from '../shared/core/chain.js';
-import { p2pkhHash } from '../shared/core/script.js';
+import { p2pkhHash, p2pkhScript } from '../shared/core/script.js';
 import { isCoinbase, txid } from '../shared/core/tx.js';
 import type { Coin } from '../shared/core/validation.js';
 import type { LmdbChainStore } from '../shared/node/store/lmdb-store.js';
@@ -22,6 +24,9 @@ import {
 
 /** Reorganisations kept at most (oldest forgotten first). */
 export const MAX_REORGS_KEPT = 1000;
+
+/** Esplora's scripthash: SHA-256 of the scriptPubKey, in reversed (display) hex. */
+export const scripthashOf = (scriptPubKey: Uint8Array): string => hashToHex(sha256(scriptPubKey));
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 export const emptyStats = (): AddressStats => ({
@@ -42,10 +47,15 @@ export class ExplorerIndexes {
   readonly stats: Database<AddressStats, string>;
   readonly reorgs: Database<ReorgRecord, string>;
   readonly meta: Database<unknown, string>;
+  /** `s:${scripthash}` and `a:${address}` -> pkh: every P2PKH holder the chain ever paid, by the names a client asks with. */
+  readonly names: Database<string, string>;
   /** Called after each committed reorganisation (outside the transaction). */
   onReorg?: (r: ReorgRecord) => void;
 
-  constructor(private readonly store: LmdbChainStore) {
+  constructor(
+    private readonly store: LmdbChainStore,
+    private readonly addressOf: (pkh: Uint8Array) => string,
+  ) {
     this.txs = openAppDb(store, 'explorer-txs');
     this.spends = openAppDb(store, 'explorer-spends');
     this.addrTxs = openAppDb(store, 'explorer-addr-txs');
@@ -53,6 +63,39 @@ export class ExplorerIndexes {
     this.stats = openAppDb(store, 'explorer-addr-stats');
     this.reorgs = openAppDb(store, 'explorer-reorgs');
     this.meta = openAppDb(store, 'explorer-meta');
+    this.names = openAppDb(store, 'explorer-names');
+  }
+
+  /** Names every holder of the stats index once (indexes built before the names were): one pass, in one transaction. */
+  nameIfUnnamed(): number {
+    if (this.meta.get('namesIndexed') !== undefined) return 0;
+    let n = 0;
+    this.store.root.transactionSync(() => {
+      for (const pkh of this.stats.getKeys()) (this.name(pkh), n++);
+      this.meta.putSync('namesIndexed', true);
+    });
+    return n;
+  }
+
+  private name(pkh: string): void {
+    const raw = fromHex(pkh);
+    this.names.putSync(`s:${scripthashOf(p2pkhScript(raw))}`, pkh);
+    this.names.putSync(`a:${this.addressOf(raw)}`, pkh);
+  }
+
+  /** The pkh a scripthash names, if the chain ever paid it. */
+  pkhOfScripthash(scripthash: string): string | undefined {
+    return this.names.get(`s:${scripthash}`);
+  }
+
+  /** Addresses the chain ever paid that start with prefix, in order, at most max. */
+  addressesStartingWith(prefix: string, max: number): string[] {
+    const out: string[] = [];
+    for (const key of this.names.getKeys({ start: `a:${prefix}`, end: `a:${prefix}~` })) {
+      out.push(key.slice(2));
+      if (out.length >= max) break;
+    }
+    return out;
   }
 
   /** Keeps the indexes in the chain's commits from now on. */
@@ -111,7 +154,9 @@ export class ExplorerIndexes {
   }
 
   private bump(pkh: string, f: (s: AddressStats) => void): void {
-    const s = { ...(this.stats.get(pkh) ?? emptyStats()) };
+    const old = this.stats.get(pkh);
+    if (!old) this.name(pkh);
+    const s = { ...(old ?? emptyStats()) };
     f(s);
     this.stats.putSync(pkh, s);
   }

@@ -52,3 +52,30 @@ export function queryUint(q: URLSearchParams, key: string, def: number, max: num
   const v = q.get(key);
   return v === null ? def : uint(v, key, max);
 }
+
+/** An Esplora scripthash: SHA-256 of a scriptPubKey in reversed hex (64 hex digits); returned lowercase. */
+export function scripthash(s: string): string {
+  return hash64(s, 'scripthash');
+}
+
+/** The start of a Base58 address: 1 to 34 Base58 characters. */
+export function addressPrefix(s: string): string {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{1,34}$/.test(s)) bad('invalid address prefix: expected 1 to 34 Base58 characters');
+  return s;
+}
+
+/** One of a fixed set of words (mempool.space's intervals: 24h, 1w, ...). */
+export function oneOf<T extends string>(s: string, what: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(s)) bad(`invalid ${what}: expected one of ${allowed.join(', ')}`);
+  return s as T;
+}
+
+/** A JSON body: at most maxBytes, parsed, or a 400 with one line. */
+export function jsonBody(body: string, maxBytes: number): unknown {
+  if (body.length > maxBytes) bad(`request body larger than ${maxBytes} bytes`);
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return bad('invalid JSON body');
+  }
+}

@@ -10,6 +10,9 @@ export interface ProjectedBlock {
   readonly fees: number;
   readonly minFeeRate: number;
   readonly maxFeeRate: number;
+  /** Fee rates at the 0th, 10th, 25th, 50th, 75th, 90th and 100th percentiles of its transactions (mempool.space's feeRange). */
+  readonly feeRange: number[];
+  readonly medianFeeRate: number;
   /** More waits behind it: a fee rate below minFeeRate waits for a later block. */
   readonly full: boolean;
 }
@@ -41,13 +44,17 @@ export function projectedBlocks(ex: Explorer, max: number): ProjectedBlock[] {
     .slice(0, max)
     .map((g, i, all) => {
       const rates = g.map((e) => e.feeRate);
+      const sorted = rates.slice().sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
       return {
         txs: g.slice(0, 200).map((e) => ({ txid: hashToHex(e.txid), fee: Number(e.fee), size: e.size, feeRate: e.feeRate })),
         txCount: g.length,
         bytes: g.reduce((a, e) => a + e.size, 0),
         fees: g.reduce((a, e) => a + Number(e.fee), 0),
-        minFeeRate: Math.min(...rates),
-        maxFeeRate: Math.max(...rates),
+        minFeeRate: sorted[0]!,
+        maxFeeRate: sorted[sorted.length - 1]!,
+        feeRange: [0, 0.1, 0.25, 0.5, 0.75, 0.9].map(at).concat(sorted[sorted.length - 1]!),
+        medianFeeRate: at(0.5),
         full: i < all.length - 1,
       };
     });

@@ -43,7 +43,7 @@ const MIN_TX_CHECKS_OFF_THREAD = 4;
  * same way: DEFAULT_BLOCK_RESERVED_WEIGHT).
  */
 export const COINBASE_RESERVED_BYTES = 2000;
-/** The coinbase scriptSig after the BIP34 height of an unnamed miner: this tag, then a fresh extra nonce per template. */
+/** The coinbase scriptSig after the BIP34 height of an unnamed miner: this tag, then a fresh extra nonce per template (a push each). */
 export const COINBASE_TAG = new TextEncoder().encode('mvb');
 export const EXTRA_NONCE_BYTES = 8;
 
@@ -242,8 +242,7 @@ export class Miner {
     }
     const reward = blockSubsidy(ctx.height, params) + sel.fees;
     // Tag plus an extra nonce: a fresh coinbase (new Merkle root) whenever the nonce range runs out.
-    const extra = new Uint8Array([...this.coinbaseTag, ...randomBytes(EXTRA_NONCE_BYTES)]);
-    const coinbase = makeCoinbase(ctx.height, [p2pkhOutput(reward, this.rewardPkh)], extra);
+    const coinbase = makeCoinbase(ctx.height, [p2pkhOutput(reward, this.rewardPkh)], [this.coinbaseTag, randomBytes(EXTRA_NONCE_BYTES)]);
     const now = Math.floor(Date.now() / 1000);
     const time = Math.max(now, ctx.medianTimePast + 1);
     const block = assembleBlock(ctx.prevHash, [coinbase, ...sel.txs.map((e) => e.tx)], time, ctx.bits);

@@ -168,17 +168,15 @@ export class TestMiner {
     return this.chain.tip;
   }
 
-  /** A solved block on parent (default: the tip) paying the subsidy to pkh, with txs, tagged with a miner name if given. Not yet processed. */
-  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; name?: string } = {}): Block {
+  /** A solved block on parent (default: the tip) paying the subsidy to pkh, with txs, tagged (a raw tag, or a miner's /name/). Not yet processed. */
+  build(pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; tag?: string; name?: string } = {}): Block {
     const parent = o.parent ?? this.chain.tip;
     const height = parent.height + 1;
-    const cb = makeCoinbase(
-      height,
-      [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)],
-      o.name !== undefined
-        ? new Uint8Array([...minerTag(o.name), ...new TextEncoder().encode(String(this.counter++))])
-        : new TextEncoder().encode(`test miner ${this.counter++}`),
-    );
+    const enc = (t: string) => new TextEncoder().encode(t);
+    // The tag in its own push (what explorers read as the pool's name), then a counter that makes each coinbase unique.
+    const tag = o.name !== undefined ? `/${o.name}/` : o.tag;
+    const extra = tag === undefined ? enc(`test miner ${this.counter++}`) : [enc(tag), Uint8Array.of(0, ...enc(String(this.counter++)))];
+    const cb = makeCoinbase(height, [p2pkhOutput(blockSubsidy(height, this.settings.params), pkh)], extra);
     const time = Math.max(parent.header.time, this.chain.medianTimePast(parent)) + 1;
     const b = assembleBlock(parent.hash, [cb, ...(o.txs ?? [])], time, this.chain.requiredBits(parent));
     const header = solveHeader(b.header, 10_000_000);
@@ -187,11 +185,11 @@ export class TestMiner {
   }
 
   /** Mines n blocks on parent (default: the tip), accepts them and announces the new tip. */
-  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; name?: string } = {}): Block[] {
+  mine(n: number, pkh: Uint8Array, o: { parent?: ChainEntry; txs?: readonly Tx[]; tag?: string; name?: string } = {}): Block[] {
     const out: Block[] = [];
     let parent = o.parent ?? this.chain.tip;
     for (let i = 0; i < n; i++) {
-      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [], ...(o.name !== undefined ? { name: o.name } : {}) });
+      const b = this.build(pkh, { parent, txs: i === 0 ? o.txs : [], tag: o.tag, name: o.name });
       const r = this.chain.processBlock(b, Math.floor(Date.now() / 1000));
       if (r.status !== 'accepted') throw new Error(`block not accepted: ${r.status}`);
       parent = r.entry;

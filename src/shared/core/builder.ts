@@ -11,11 +11,20 @@ import { publicKeyOf, signDer } from './ecdsa.js';
 import { MIN_COINBASE_SCRIPT_BYTES, NULL_INDEX, SEQUENCE_FINAL, type Tx, type TxOutput, txid } from './tx.js';
 import { bitsToTarget } from './pow.js';
 
-/** A coinbase for a height: BIP34 height push, then extra bytes (tag, extra nonce) to make it unique. */
-export function makeCoinbase(height: number, outputs: readonly TxOutput[], extra: Uint8Array = new Uint8Array(0)): Tx {
+/**
+ * A coinbase for a height: BIP34 height push, then extra bytes to make it unique, one push each
+ * (a list: the miner's tag in its own push, then its extra nonce, so explorers read the tag alone).
+ */
+export function makeCoinbase(
+  height: number,
+  outputs: readonly TxOutput[],
+  extra: Uint8Array | readonly Uint8Array[] = new Uint8Array(0),
+): Tx {
   const w = new Writer(40);
   w.bytes(bip34Prefix(height));
-  pushData(w, extra.length ? extra : new TextEncoder().encode('mvb'));
+  const pushes = extra instanceof Uint8Array ? [extra] : extra;
+  if (pushes.every((p) => p.length === 0)) pushData(w, new TextEncoder().encode('mvb'));
+  else for (const p of pushes) pushData(w, p);
   let scriptSig = w.finish();
   if (scriptSig.length < MIN_COINBASE_SCRIPT_BYTES)
     scriptSig = concatBytes(scriptSig, new Uint8Array(MIN_COINBASE_SCRIPT_BYTES - scriptSig.length));

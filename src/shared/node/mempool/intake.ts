@@ -26,6 +26,7 @@ import { EventEmitter } from 'node:events';
 import { DecodeError, hashToHex, toHex } from '../../core/bytes.js';
 import { type Tx, decodeTx, txid } from '../../core/tx.js';
 import { ValidationError } from '../../core/validation.js';
+import { packageError } from '../../core/package.js';
 import { type RateLimit, SourceRateLimiter } from '../net/rate-limit.js';
 import { FairQueue } from './fair-queue.js';
 import type { MempoolEntry, Mempool } from './pool.js';
@@ -58,6 +59,16 @@ export type TxVerdict =
   | (Heard & { readonly kind: 'failed'; readonly error: Error });
 
 export type VerdictKind = TxVerdict['kind'];
+
+/**
+ * What became of a package (Core's submitpackage): one entry undecodable, the package refused whole
+ * by Core's package rules, or each transaction's verdict in order (the first refusal ends it;
+ * those before it stay in the pool, as in Core).
+ */
+export type PackageVerdict =
+  | { readonly kind: 'undecodable'; readonly index: number; readonly reason: string }
+  | { readonly kind: 'package-rejected'; readonly reason: string }
+  | { readonly kind: 'checked'; readonly results: readonly TxVerdict[] };
 
 export interface TxIntakeOptions {
   readonly mempool: Mempool;
@@ -122,6 +133,35 @@ export class TxIntake extends EventEmitter<{ verdict: [TxVerdict] }> {
   /** The same, for a caller that waits for the verdict (a posted transaction). */
   submit(raw: Uint8Array, source: string): Promise<TxVerdict> {
     return Promise.resolve(this.take(raw, source));
+  }
+
+  /**
+   * A package, parents first: decoded, checked against Core's package rules, then each transaction
+   * through the same steps as one posted alone, in order, each waiting for its parent's verdict.
+   * Fee rates are each transaction's own (no package fee rate: a child does not pay a parent in).
+   */
+  async submitPackage(raws: readonly Uint8Array[], source: string): Promise<PackageVerdict> {
+    const txs: Tx[] = [];
+    for (let i = 0; i < raws.length; i++) {
+      try {
+        txs.push(decodeTx(raws[i]!));
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        return { kind: 'undecodable', index: i, reason: e.message };
+      }
+    }
+    const reason = packageError(
+      txs,
+      raws.map((r) => r.length),
+    );
+    if (reason) return { kind: 'package-rejected', reason };
+    const results: TxVerdict[] = [];
+    for (const raw of raws) {
+      const v = await this.submit(raw, source);
+      results.push(v);
+      if (v.kind !== 'accepted' && v.kind !== 'known') break;
+    }
+    return { kind: 'checked', results };
   }
 
   /** Steps 1 to 7: a verdict now, or one to come once the signatures are checked. */

@@ -191,6 +191,8 @@ export interface AppDatabases {
   /** 'indexedTip' and the like. */
   'explorer-meta': unknown;
   'explorer-mempool': PersistedMempoolTx;
+  /** `s:${scripthash}` or `a:${address}` -> pkh: the names an Esplora client asks for a holder by. */
+  'explorer-names': string;
 }
 
 export type AppDbName = keyof AppDatabases;
