@@ -188,6 +188,6 @@ describe('explorer page in Chromium', function () {
     await page.goto(run.url + '/');
     await page.click('.block-node[data-miner="carol"]');
     await page.waitForSelector('#block-miner-name:text-is("carol")', { timeout: 15_000 });
-    assert.match((await page.textContent('#view')) ?? '', /Coinbase tag: \/carol\/\d+/);
+    assert.match((await page.textContent('#view')) ?? '', /Coinbase tag: \/carol\/\./);
   });
 });
