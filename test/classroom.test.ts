@@ -70,6 +70,7 @@ describe('mvb classroom start, mvb-wallet join, the faucet and names on the bloc
   it('a student joins with one line, gets the faucet coins, mines under their name and pays a classmate', async () => {
     const page = (await getJson(`${url}/api/mvb/classroom`)) as { join: string; faucet: { address: string } };
     assert.equal(page.join, `mvb-wallet join ${url} --name <your name>`);
+    assert.equal(((await getJson(`${url}/api/mvb/summary`)) as { classroom: boolean }).classroom, true, 'the page shows the join line');
     await waitForAsync(
       async () => ((await getJson(`${url}/api/mvb/faucet`)) as { spendable: string }).spendable !== '0.00000000',
       60_000,

@@ -132,6 +132,7 @@ function summary(api: Lookups): Record<string, unknown> {
     mempool: ex.poolSummary(),
     miners: ex.node.activePeers().length,
     stats: ex.stats,
+    classroom: api.classroom !== undefined,
   };
 }
 

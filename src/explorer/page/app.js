@@ -74,8 +74,9 @@ async function home() {
     api('/mvb/reorgs?limit=5'),
     api('/mvb/leaderboard?last=1000'),
   ]);
+  const room = sum.classroom ? await api('/mvb/classroom').catch(() => null) : null;
   $('#network').textContent = `network ${sum.network}`;
-  view.innerHTML = `
+  view.innerHTML = `${room ? joinBox(room) : ''}
     <div class="stats">
       <div class="stat">height<b id="tip-height">${sum.height}</b></div>
       <div class="stat">miners heard<b id="miner-count">${miners.filter((m) => m.active).length}</b></div>
@@ -99,6 +100,15 @@ async function home() {
   const box = $('#chain-svg');
   box.scrollLeft = box.scrollWidth;
   if (focusedHash) document.querySelector(`.block-node[data-hash="${focusedHash}"]`)?.focus();
+}
+
+/** A class's join line, large enough to read from the back of the room, and the faucet's state. */
+function joinBox(room) {
+  const f = room.faucet;
+  const faucet = f
+    ? `<p>Faucet: ${esc(f.amount.replace(/\.?0+$/, ''))} coins each, ${esc(f.spendable.replace(/\.?0+$/, '') || '0')} coins ready, ${f.grantsLastHour} of ${f.maxPerHour} given this hour.</p>`
+    : '';
+  return `<section id="join" class="card join"><h2>Join the class</h2><p class="join-line mono" id="join-line">${esc(room.join)}</p>${faucet}</section>`;
 }
 
 /** A colour per miner (its name, else its address), the same on every page and every laptop. */
