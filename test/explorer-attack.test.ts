@@ -10,24 +10,32 @@
 // printed as figures, not asserted. MVB_HOSTILE_FULL=1 (npm run test:hostile): 4x the silent
 // connections, 2x the others, 300 GETs.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { hash160 } from '../src/shared/core/hash.js';
 import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { HTTP_ATTACKER_JS, type HttpAttackCounts, type HttpAttackGroup } from './kit/http-attacker.js';
-import { MVB_BIN, removeDir, setArgs, stopProc, tempDir, waitFor, waitForAsync } from './kit/procs.js';
+import { ROOT, removeDir, setArgs, stopProc, tempDir, waitFor, waitForAsync } from './kit/procs.js';
 import { track } from './kit/processes.js';
 import { TestMiner, testNetSets } from './kit/wallet-net.js';
 
+const EXPLORER_BIN = join(ROOT, 'dist/src/explorer/main.js');
 const FULL = process.env['MVB_HOSTILE_FULL'] === '1';
 const ADDRESSES = 250;
-const PER_ADDRESS = { idle: FULL ? 32 : 16, trickle: FULL ? 4 : 2, busy: FULL ? 4 : 2, stream: FULL ? 4 : 3 };
+const PER_ADDRESS = { idle: FULL ? 32 : 16, trickle: FULL ? 4 : 2, busy: FULL ? 4 : 2, stream: 2 };
+/** Addresses asking one stream more: past the explorer's MAX_CLIENTS (512), so it closes streams all the time. */
+const STREAM_CHURNERS = FULL ? 250 : 50;
+/** A busy connection's GET interval. */
+const BUSY_EVERY_MS = FULL ? 500 : 1000;
 const GETS = FULL ? 300 : 100;
 const GET_EVERY_MS = 200;
 const GET_DEADLINE_MS = 1000;
 /** The explorer's resident memory stays under this, attacked (README, docs/THREATS.md). */
 export const RSS_BOUND_MB = 400;
+/** MVB_EXPLORER_ATTACK_DIAG=1: also print, every 500 ms, the explorer's accept queue (ss), CPU ticks and open fds. */
+const DIAG = process.env['MVB_EXPLORER_ATTACK_DIAG'] === '1';
 const figure = (line: string): void => console.log(`      figure: ${line}`);
 const pkh = hash160(publicKeyOf(new Uint8Array(32).fill(5)));
 const attackerAddresses = Array.from({ length: ADDRESSES }, (_, i) => `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`);
@@ -133,7 +141,7 @@ interface Attacker {
 }
 
 function startAttacker(port: number, groups: readonly HttpAttackGroup[]): Attacker {
-  const plan = { port, groups, path: '/api/blocks/tip/height', intervalMs: 200, streamReconnectMs: 250 };
+  const plan = { port, groups, path: '/api/blocks/tip/height', intervalMs: BUSY_EVERY_MS, streamReconnectMs: 1000 };
   const child = track(spawn(process.execPath, [HTTP_ATTACKER_JS, JSON.stringify(plan)], { stdio: ['pipe', 'pipe', 'inherit'] }));
   let last: HttpAttackCounts | undefined;
   let buf = '';
@@ -155,12 +163,13 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
   let dir = '';
 
   before(async () => {
-    const sets = await testNetSets();
+    // A status every 250 ms from the miner: the stream's events (besides a block every 2 s).
+    const sets = await testNetSets({ statusBroadcastIntervalSeconds: 0.25 });
     miner = await TestMiner.start(sets);
     miner.mine(3, pkh);
     dir = tempDir('explorer-attack');
     const child = track(
-      spawn(process.execPath, [MVB_BIN, 'explorer', '--http', '127.0.0.1:0', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], {
+      spawn(process.execPath, [EXPLORER_BIN, '--http', '127.0.0.1:0', '--datadir', dir, '--network', 'devnet', ...setArgs(sets)], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, NO_COLOR: '1' },
       }),
@@ -197,13 +206,18 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
     for (let i = 0; i < 10; i++) unattacked.push((await honestGet(port, '/api/blocks/tip/height')) ?? NaN);
     const stream = new HonestStream(port);
     stream.open();
-    await waitFor(() => stream.ids.length > 0 || undefined, 10_000, () => 'no event on the honest stream');
+    await waitFor(
+      () => stream.ids.length > 0 || undefined,
+      10_000,
+      () => 'no event on the honest stream',
+    );
 
     const groups: HttpAttackGroup[] = (['idle', 'trickle', 'busy', 'stream'] as const).map((mode) => ({
       mode,
       perAddress: PER_ADDRESS[mode],
       addresses: attackerAddresses,
     }));
+    groups.push({ mode: 'stream', perAddress: 1, addresses: attackerAddresses.slice(0, STREAM_CHURNERS) });
     const total = groups.reduce((n, g) => n + g.addresses.length * g.perAddress, 0);
     attacker = startAttacker(port, groups);
     await waitFor(
@@ -214,7 +228,22 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
     await pause(1000); // the attack at full strength
     const before = attacker.counts()!;
     let rssMaxKb = 0;
-    const rssTimer = setInterval(() => (rssMaxKb = Math.max(rssMaxKb, rssKb(explorer!.child.pid!, 'VmRSS'))), 250);
+    const diag: string[] = [];
+    let lastTicks = 0;
+    const rssTimer = setInterval(() => {
+      rssMaxKb = Math.max(rssMaxKb, rssKb(explorer!.child.pid!, 'VmRSS'));
+      if (!DIAG) return;
+      const st = readFileSync(`/proc/${explorer!.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ticks = Number(st[11]) + Number(st[12]);
+      const ss = spawnSync('ss', ['-ltn', `sport = :${port}`], { encoding: 'utf8' })
+        .stdout.split('\n')[1]
+        ?.trim()
+        .split(/\s+/)
+        .slice(1, 3)
+        .join('/');
+      diag.push(`${ss}:${ticks - lastTicks}:${readdirSync(`/proc/${explorer!.child.pid}/fd`).length}`);
+      lastTicks = ticks;
+    }, 500);
     const mining = setInterval(() => miner!.mine(1, pkh), 2000);
     const gets: Promise<number | undefined>[] = [];
     let results: (number | undefined)[];
@@ -234,24 +263,33 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
     // The last block's events have reached the stream.
     const lastBlockIds = stream.ids.length;
     miner!.mine(1, pkh);
-    await waitFor(() => stream.names.slice(lastBlockIds).includes('block') || undefined, 10_000, () => 'the last block event never came');
+    const lastBlockCame = await waitFor(
+      () => stream.names.slice(lastBlockIds).includes('block') || undefined,
+      10_000,
+      () => '',
+    ).catch(() => false);
     stream.stop();
 
+    if (DIAG) figure(`accept queue/backlog:CPU ticks:fds every 500 ms: ${diag.join(' ')}`);
+    const late = results.flatMap((x, i) => (x === undefined ? [i] : []));
     const answered = results.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     const base = unattacked.sort((a, b) => a - b);
     figure(
-      `${total} attacker connections planned (${PER_ADDRESS.idle} silent, ${PER_ADDRESS.trickle} trickling, ${PER_ADDRESS.busy} busy, ${PER_ADDRESS.stream} streams per address), ${after.open} open at the end, ${after.connects} made; ` +
+      `${total} attacker connections planned (${PER_ADDRESS.idle} silent, ${PER_ADDRESS.trickle} trickling, ${PER_ADDRESS.busy} busy (a GET every ${BUSY_EVERY_MS} ms), ${PER_ADDRESS.stream} streams per address, ${STREAM_CHURNERS} addresses a third), ${after.open} open at the end, ${after.connects} made; ` +
         `during the measurement ${after.requests - before.requests} busy requests (${after.answers - before.answers} answered), ${after.streamOpens - before.streamOpens} streams opened`,
     );
     figure(
-      `honest GETs ${answered.length}/${GETS} answered within ${GET_DEADLINE_MS} ms (${((100 * answered.length) / GETS).toFixed(1)} %): p50 ${percentile(answered, 0.5).toFixed(0)} p95 ${percentile(answered, 0.95).toFixed(0)} max ${(answered[answered.length - 1] ?? NaN).toFixed(0)} ms (unattacked p50 ${percentile(base, 0.5).toFixed(1)} ms)`,
+      `honest GETs ${answered.length}/${GETS} answered within ${GET_DEADLINE_MS} ms (${((100 * answered.length) / GETS).toFixed(1)} %): p50 ${percentile(answered, 0.5).toFixed(0)} p95 ${percentile(answered, 0.95).toFixed(0)} max ${(answered[answered.length - 1] ?? NaN).toFixed(0)} ms (unattacked p50 ${percentile(base, 0.5).toFixed(1)} ms)${late.length ? `; unanswered: GET #${late.join(', #')}` : ''}`,
     );
     figure(
-      `honest stream: ${stream.ids.length} events, ids ${stream.ids[0]}..${stream.ids[stream.ids.length - 1]}, ${stream.gaps().length} gaps, cut by the server ${stream.cuts} times, ${stream.replayedAfterForce} events replayed after the forced reconnect (1.5 s away)`,
+      `honest stream: ${stream.ids.length} events, ids ${stream.ids[0]}..${stream.ids[stream.ids.length - 1]}, ${stream.gaps().length} gaps (${stream.gaps().slice(0, 3).join(' ')}), cut by the server ${stream.cuts} times, ${stream.replayedAfterForce} events replayed after the forced reconnect (1.5 s away)`,
     );
-    figure(`explorer RSS: max ${(rssMaxKb / 1024).toFixed(0)} MB sampled, peak (VmHWM) ${(hwmKb / 1024).toFixed(0)} MB; bound ${RSS_BOUND_MB} MB`);
+    figure(
+      `explorer RSS: max ${(rssMaxKb / 1024).toFixed(0)} MB sampled, peak (VmHWM) ${(hwmKb / 1024).toFixed(0)} MB; bound ${RSS_BOUND_MB} MB`,
+    );
 
     assert.ok(answered.length >= Math.ceil(0.95 * GETS), `${answered.length}/${GETS} honest GETs answered within ${GET_DEADLINE_MS} ms`);
+    assert.ok(lastBlockCame, 'the last block event reached the honest stream');
     assert.deepEqual(stream.gaps(), [], 'the honest stream saw every event');
     assert.ok(stream.replayedAfterForce > 0, 'events published while the stream was away came on reconnecting');
     assert.ok(!stream.names.includes('refetch'), 'never sent a refetch: the ring held what it missed');

@@ -10,10 +10,11 @@ import type { Api } from './api.js';
 import type { Reply } from './route.js';
 import { HttpError } from './params.js';
 import { SourceRateLimiter } from '../shared/node/net/rate-limit.js';
-import { ConnectionGate } from './connections.js';
+import { ConnectionGate, PROBATION_MS } from './connections.js';
 
 export const MAX_URL_BYTES = 2048;
-const HEADERS_TIMEOUT_MS = 10_000;
+/** Each request's headers must arrive within this long (the first request's: within connections.ts's PROBATION_MS). */
+const HEADERS_TIMEOUT_MS = PROBATION_MS;
 /** How often Node checks the header and request deadlines (its default, 30 s, lets a trickler hold on thrice as long). */
 const DEADLINE_CHECK_MS = 1000;
 /** Connections the kernel queues for accepting: a flood of reconnections must not crowd honest newcomers out (Node's default is 511). */
@@ -23,7 +24,7 @@ export const POST_BURST = 50;
 export const POSTS_PER_SECOND = 20;
 /** Addresses whose post allowance is remembered at most (the oldest forgotten first). */
 const MAX_POSTERS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 40_000;
 /**
  * A socket with no traffic either way for this long is closed: Node's headersTimeout only starts
  * once a request's first byte arrives, so without it a connection that never sends anything is
