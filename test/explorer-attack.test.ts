@@ -134,6 +134,45 @@ class HonestStream {
   }
 }
 
+/** The attacker's connections: every address each mode, and STREAM_CHURNERS addresses a stream more. */
+function attackGroups(): HttpAttackGroup[] {
+  const groups: HttpAttackGroup[] = (['idle', 'trickle', 'busy', 'stream'] as const).map((mode) => ({
+    mode,
+    perAddress: PER_ADDRESS[mode],
+    addresses: attackerAddresses,
+  }));
+  groups.push({ mode: 'stream', perAddress: 1, addresses: attackerAddresses.slice(0, STREAM_CHURNERS) });
+  return groups;
+}
+
+/** Samples the explorer process every 500 ms: its RSS, and (DIAG) its accept queue, CPU ticks and open fds. */
+class ExplorerSampler {
+  rssMaxKb = 0;
+  readonly diag: string[] = [];
+  private lastTicks = 0;
+  private readonly timer = setInterval(() => this.sample(), 500);
+
+  constructor(
+    private readonly pid: number,
+    private readonly port: number,
+  ) {}
+
+  private sample(): void {
+    this.rssMaxKb = Math.max(this.rssMaxKb, rssKb(this.pid, 'VmRSS'));
+    if (!DIAG) return;
+    const st = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(st[11]) + Number(st[12]);
+    const listen = spawnSync('ss', ['-ltn', `sport = :${this.port}`], { encoding: 'utf8' }).stdout.split('\n')[1] ?? '';
+    const queue = listen.trim().split(/\s+/).slice(1, 3).join('/');
+    this.diag.push(`${queue}:${ticks - this.lastTicks}:${readdirSync(`/proc/${this.pid}/fd`).length}`);
+    this.lastTicks = ticks;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 interface Attacker {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
@@ -213,12 +252,7 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
       () => 'no event on the honest stream',
     );
 
-    const groups: HttpAttackGroup[] = (['idle', 'trickle', 'busy', 'stream'] as const).map((mode) => ({
-      mode,
-      perAddress: PER_ADDRESS[mode],
-      addresses: attackerAddresses,
-    }));
-    groups.push({ mode: 'stream', perAddress: 1, addresses: attackerAddresses.slice(0, STREAM_CHURNERS) });
+    const groups = attackGroups();
     const total = groups.reduce((n, g) => n + g.addresses.length * g.perAddress, 0);
     attacker = startAttacker(port, groups);
     await waitFor(
@@ -228,24 +262,7 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
     );
     await pause(1000); // the attack at full strength
     const before = attacker.counts()!;
-    let rssMaxKb = 0;
-    const rssStillKb = rssBeforeKb;
-    const diag: string[] = [];
-    let lastTicks = 0;
-    const rssTimer = setInterval(() => {
-      rssMaxKb = Math.max(rssMaxKb, rssKb(explorer!.child.pid!, 'VmRSS'));
-      if (!DIAG) return;
-      const st = readFileSync(`/proc/${explorer!.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const ticks = Number(st[11]) + Number(st[12]);
-      const ss = spawnSync('ss', ['-ltn', `sport = :${port}`], { encoding: 'utf8' })
-        .stdout.split('\n')[1]
-        ?.trim()
-        .split(/\s+/)
-        .slice(1, 3)
-        .join('/');
-      diag.push(`${ss}:${ticks - lastTicks}:${readdirSync(`/proc/${explorer!.child.pid}/fd`).length}`);
-      lastTicks = ticks;
-    }, 500);
+    const sampler = new ExplorerSampler(explorer!.child.pid!, port);
     const mining = setInterval(() => miner!.mine(1, pkh), 2000);
     const gets: Promise<number | undefined>[] = [];
     let results: (number | undefined)[];
@@ -258,7 +275,7 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
       results = await Promise.all(gets);
     } finally {
       clearInterval(mining);
-      clearInterval(rssTimer);
+      sampler.stop();
     }
     const after = attacker.counts()!;
     const hwmKb = rssKb(explorer!.child.pid!, 'VmHWM');
@@ -272,7 +289,7 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
     ).catch(() => false);
     stream.stop();
 
-    if (DIAG) figure(`accept queue/backlog:CPU ticks:fds every 500 ms: ${diag.join(' ')}`);
+    if (DIAG) figure(`accept queue/backlog:CPU ticks:fds every 500 ms: ${sampler.diag.join(' ')}`);
     const late = results.flatMap((x, i) => (x === undefined ? [i] : []));
     const answered = results.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     const base = unattacked.sort((a, b) => a - b);
@@ -287,7 +304,7 @@ describe('explorer under 250 attacking addresses (real processes, loopback)', fu
       `honest stream: ${stream.ids.length} events, ids ${stream.ids[0]}..${stream.ids[stream.ids.length - 1]}, ${stream.gaps().length} gaps (${stream.gaps().slice(0, 3).join(' ')}), cut by the server ${stream.cuts} times, ${stream.replayedAfterForce} events replayed after the forced reconnect (1.5 s away)`,
     );
     figure(
-      `explorer RSS: max ${(rssMaxKb / 1024).toFixed(0)} MB sampled, peak (VmHWM) ${(hwmKb / 1024).toFixed(0)} MB; bound ${RSS_BOUND_MB} MB`,
+      `explorer RSS: ${(rssBeforeKb / 1024).toFixed(0)} MB before the attack, max ${(sampler.rssMaxKb / 1024).toFixed(0)} MB sampled, peak (VmHWM) ${(hwmKb / 1024).toFixed(0)} MB (${((hwmKb - rssBeforeKb) / after.open).toFixed(1)} KB more per attacker connection open); bound ${RSS_BOUND_MB} MB`,
     );
 
     assert.ok(answered.length >= Math.ceil(0.95 * GETS), `${answered.length}/${GETS} honest GETs answered within ${GET_DEADLINE_MS} ms`);
