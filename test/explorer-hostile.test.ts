@@ -248,6 +248,31 @@ describe('explorer API under hostile input', function () {
     }
   });
 
+  it('sends a reconnecting stream what it missed (Last-Event-ID), or a refetch when that is gone', async () => {
+    const hub = run.ex.events;
+    hub.publish('mempool', { count: 1, bytes: 1 });
+    const seen = hub.lastId;
+    hub.publish('mempool', { count: 2, bytes: 2 });
+    hub.publish('mempool', { count: 3, bytes: 3 });
+    const readUntil = async (lastEventId: string, re: RegExp): Promise<string> => {
+      const ac = new AbortController();
+      try {
+        const r = await fetch(`${base}/api/mvb/events`, { signal: ac.signal, headers: { 'last-event-id': lastEventId } });
+        const reader = r.body!.getReader();
+        let text = '';
+        while (!re.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+        return text;
+      } finally {
+        ac.abort();
+      }
+    };
+    const missed = await readUntil(String(seen), new RegExp(`id: ${seen + 2}\n`));
+    assert.match(missed, new RegExp(`id: ${seen + 1}\nevent: mempool\ndata: \\{"count":2,"bytes":2\\}\n\nid: ${seen + 2}\n`));
+    assert.doesNotMatch(missed, new RegExp(`id: ${seen}\n`));
+    // An id this run never sent (another run's, or older than the ring): the page is told to refetch.
+    assert.match(await readUntil('999999999', /event: refetch\n/), new RegExp(`id: ${hub.lastId}\nevent: refetch\n`));
+  });
+
   it('answers 1 000 concurrent requests, then still works', async () => {
     const paths = [
       '/api/blocks/tip/height',

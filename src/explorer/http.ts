@@ -1,7 +1,8 @@
 // The HTTP side: the API routes (api.ts) and the page's three files, read into memory once at start
 // and served from a fixed table (a request path is never joined to a filesystem path, so nothing
-// in a URL can reach outside it). Bounded: URL length, body size, header and request timeouts,
-// connections; every failure is a status with one line of text.
+// in a URL can reach outside it). Bounded: URL length, body size, header and request timeouts;
+// connections, their order and their rate by address (connections.ts); every failure is a status
+// with one line of text.
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,22 +10,25 @@ import type { Api } from './api.js';
 import type { Reply } from './route.js';
 import { HttpError } from './params.js';
 import { SourceRateLimiter } from '../shared/node/net/rate-limit.js';
+import { ConnectionGate, PROBATION_MS } from './connections.js';
 
 export const MAX_URL_BYTES = 2048;
-export const MAX_CONNECTIONS = 4096;
-/** Connections one address may hold at once: no classmate can take them all. */
-export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
-const HEADERS_TIMEOUT_MS = 10_000;
+/** Each request's headers must arrive within this long (the first request's: within connections.ts's PROBATION_MS). */
+const HEADERS_TIMEOUT_MS = PROBATION_MS;
+/** How often Node checks the header and request deadlines (its default, 30 s, lets a trickler hold on thrice as long). */
+const DEADLINE_CHECK_MS = 1000;
+/** Connections the kernel queues for accepting: a flood of reconnections must not crowd honest newcomers out (Node's default is 511). */
+const LISTEN_BACKLOG = 4096;
 /** Transactions one address may post: a burst, then this many per second (each costs signature checks). */
 export const POST_BURST = 50;
 export const POSTS_PER_SECOND = 20;
 /** Addresses whose post allowance is remembered at most (the oldest forgotten first). */
 const MAX_POSTERS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 40_000;
 /**
  * A socket with no traffic either way for this long is closed: Node's headersTimeout only starts
  * once a request's first byte arrives, so without it a connection that never sends anything is
- * held for ever (a classmate could fill MAX_CONNECTIONS with them). Above the event streams'
+ * held for ever (connections.ts also gives it PROBATION_MS to ask). Above the event streams'
  * HEARTBEAT_MS, so a reading browser's stream is never cut.
  */
 export const IDLE_SOCKET_TIMEOUT_MS = 40_000;
@@ -41,7 +45,8 @@ export class ExplorerHttp {
   private readonly page = new Map<string, { body: Buffer; type: string }>();
   /** The node layer's token buckets, one per posting address. */
   private readonly posters = new SourceRateLimiter({ ratePerSecond: POSTS_PER_SECOND, burst: POST_BURST }, Date.now, MAX_POSTERS);
-  readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0, refusedConnections: 0 };
+  readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0 };
+  readonly gate: ConnectionGate;
 
   constructor(
     private readonly api: Api,
@@ -50,27 +55,19 @@ export class ExplorerHttp {
   ) {
     for (const [path, f] of Object.entries(PAGE_FILES))
       this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
+    this.gate = new ConnectionGate((req, res) => this.onRequest(req, res));
     this.server = createServer(
-      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 },
-      (req, res) => this.onRequest(req, res),
+      {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        maxHeaderSize: 16 * 1024,
+        connectionsCheckingInterval: DEADLINE_CHECK_MS,
+      },
+      (req, res) => this.gate.onRequest(req, res),
     );
-    this.server.maxConnections = MAX_CONNECTIONS;
-    const perAddress = new Map<string, number>();
-    this.server.on('connection', (sock) => {
-      const who = sock.remoteAddress ?? '?';
-      const n = (perAddress.get(who) ?? 0) + 1;
-      if (n > MAX_CONNECTIONS_PER_ADDRESS) {
-        this.stats.refusedConnections++;
-        sock.destroy();
-        return;
-      }
-      perAddress.set(who, n);
-      sock.once('close', () => {
-        const left = (perAddress.get(who) ?? 1) - 1;
-        if (left > 0) perAddress.set(who, left);
-        else perAddress.delete(who);
-      });
-    });
+    this.server.on('connection', (sock) => this.gate.onConnection(sock));
+    // Answers wait their turn (connections.ts): a client that half-closes after asking is answered all the same.
+    (this.server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.server.keepAliveTimeout = 5000;
     // No 'timeout' listener on the server: Node destroys the socket when it fires.
     this.server.timeout = idleSocketMs;
@@ -79,7 +76,7 @@ export class ExplorerHttp {
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve(this.server.address() as AddressInfo);
       });
@@ -185,7 +182,9 @@ export class ExplorerHttp {
     if (reply.kind === 'events') {
       // HEAD asks for the headers only: answer them and end, rather than open a stream that never ends.
       if (res.req.method === 'HEAD') return void res.writeHead(200, { ...head, 'content-type': 'text/event-stream; charset=utf-8' }).end();
-      this.api.ex.events.add(res);
+      this.gate.markStream(res);
+      const last = res.req.headers['last-event-id'];
+      this.api.ex.events.add(res, typeof last === 'string' ? last : undefined);
       return;
     }
     let body: Buffer;

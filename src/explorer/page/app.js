@@ -435,6 +435,16 @@ events.addEventListener('reorg', (e) => {
   refreshSoon();
 });
 for (const name of ['tx', 'mempool']) events.addEventListener(name, () => refreshSoon());
+// On reconnecting, EventSource sends the id of the last event it saw and the explorer sends what
+// came after; when it no longer has those (or restarted) it sends 'refetch': what this page shows
+// may be stale, so every view reloads, the block page and the transaction page included.
+events.addEventListener('refetch', () => {
+  render();
+  api('/mvb/summary').then(
+    (sum) => ($('#network').textContent = `network ${sum.network}`),
+    () => {},
+  );
+});
 let statusRefreshAt = 0;
 events.addEventListener('status', () => {
   // Miners announce every few seconds: redraw for their tips at most every 5 s.
