@@ -16,6 +16,8 @@ export interface PeerInfo {
   lastSeenMs: number;
   /** It has served us valid headers or blocks: claimed work is then backed by something. */
   served: boolean;
+  /** It was set aside for breaking a rule (an invalid block or header): what it claims is not a chain we missed. */
+  misbehaved?: boolean;
 }
 
 /** Peers remembered at most (a LAN has far fewer miners). */
@@ -112,8 +114,37 @@ export class PeerTable {
     return this.active().filter((p) => !this.isBanned(p.key) && p.status.chainWork > ourWork);
   }
 
+  /**
+   * The peers to try a sync from, in order: those that have served us valid headers or blocks
+   * first (a claim backed by proof of work), then the others; each group by the work claimed.
+   * Claimed work alone never puts a peer never proven ahead of one that has served us.
+   */
+  candidates(ourWork: bigint): PeerInfo[] {
+    const ahead = this.credibleAhead(ourWork);
+    return ahead.sort((a, b) =>
+      a.served !== b.served
+        ? a.served
+          ? -1
+          : 1
+        : a.status.chainWork > b.status.chainWork
+          ? -1
+          : a.status.chainWork < b.status.chainWork
+            ? 1
+            : 0,
+    );
+  }
+
+  /**
+   * Peers that have served us and announce more work than `ourWork` without having broken a
+   * rule: set aside or not, a chain they announce is one we know exists and could not fetch.
+   */
+  provenAhead(ourWork: bigint): PeerInfo[] {
+    return this.active().filter((p) => p.served && !p.misbehaved && p.status.chainWork > ourWork);
+  }
+
   /** Sets a peer that broke a rule aside for `seconds` (and, briefly, the other entries its address made up). */
   ban(peer: PeerInfo, seconds: number): void {
+    peer.misbehaved = true;
     this.banned.set(peer.key, Date.now() + seconds * 1000);
     if (!peer.served) this.backOff(peer);
   }
@@ -134,6 +165,7 @@ export class PeerTable {
   /** A sync from it succeeded: it has served us, and its failures in a row (and its address's) are forgotten. */
   served(peer: PeerInfo): void {
     peer.served = true;
+    peer.misbehaved = false;
     this.failures.delete(peer.key);
     this.failures.delete(addressKey(peer.address));
   }

@@ -1,10 +1,12 @@
-// How a node catches up: from the peer with the most work (the peer table's choice), headers first
-// over TCP, then the blocks it lacks along the best header chain, connected one by one or, far
-// behind, in batches with their signatures checked ahead in threads. Kept apart from the node's
-// sockets (node.ts) and the peer table (peers.ts) so the sync strategy can change alone: its seam
-// is ChainSync's three calls (syncNow, syncFrom, stop) and what it reports back (SyncReports, the
-// counters, and the table's ban / backOff / served). Rule failures map to actions here: a peer that
-// sends an invalid block is set aside for peerBanSeconds; one that fails to deliver backs off.
+// How a node catches up: from the first of the peers claiming more work to answer (a few tried at
+// once, each with its own deadline, those that served us valid data first: the peer table's
+// order), headers first over TCP, then the blocks it lacks along the best header chain, connected
+// one by one or, far behind, in batches with their signatures checked ahead in threads. Kept apart
+// from the node's sockets (node.ts) and the peer table (peers.ts) so the sync strategy can change
+// alone: its seam is ChainSync's three calls (syncNow, syncFrom, stop) and what it reports back
+// (SyncReports, the counters, and the table's ban / backOff / served). Rule failures map to actions
+// here: a peer that sends an invalid block is set aside for peerBanSeconds; one that fails to
+// deliver backs off.
 import { hashToHex } from '../../core/bytes.js';
 import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
 import { type Block, blockSize } from '../../core/block.js';
@@ -27,11 +29,18 @@ const CATCH_UP_BLOCKS_PER_REQUEST = 64;
 /** A catch-up batch holds at most this many bytes of blocks before it is connected (memory bound). */
 const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
 /**
- * How long a peer that never served us may take to answer, at most (a LAN miner answers
- * GETHEADERS in milliseconds): a listener that accepts and never answers costs this, not the
- * whole tcpTimeoutSeconds.
+ * How long a peer that never served us may take to connect, and then to answer, at most (a LAN
+ * miner answers GETHEADERS in milliseconds): a listener that accepts and never answers, or an
+ * address where nobody listens, costs this, not the whole tcpTimeoutSeconds.
  */
-const UNPROVEN_ANSWER_MS = 3000;
+const UNPROVEN_ANSWER_MS = 1000;
+/**
+ * Peers never proven tried at once, each with its own deadline: N forged statuses pointing at
+ * silent listeners cost about N / PROBES_AT_ONCE x UNPROVEN_ANSWER_MS in all, not N deadlines.
+ */
+const PROBES_AT_ONCE = 8;
+/** Peers that have served us tried at once besides: a flood of unproven ones never crowds them out. */
+const PROVEN_PROBES_AT_ONCE = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
 const MAX_PRESYNC_HEADERS = 20_000;
 
@@ -82,6 +91,13 @@ export interface SyncOptions {
   readonly signatures?: BlockSignatureVerifier;
 }
 
+/** A peer that answered our first GETHEADERS: its connection, open, and the headers it sent. */
+interface Probe {
+  readonly peer: PeerInfo;
+  readonly client: BlockClient;
+  readonly headers: Header[];
+}
+
 function describe(peer: PeerInfo): string {
   return `${peer.address}:${peer.port}`;
 }
@@ -91,6 +107,8 @@ export class ChainSync {
   /** The sync loop running now (or the last one), and its connection. */
   private syncRun?: Promise<void>;
   private client?: BlockClient;
+  /** Connections of the probes running now, by peer key (at most a few: see firstToAnswer). */
+  private readonly probing = new Map<string, BlockClient>();
   private syncAgain = false;
   private stopped = false;
 
@@ -118,9 +136,10 @@ export class ChainSync {
     try {
       do {
         this.syncAgain = false;
-        const peer = this.o.peers.best(this.chain.tip.chainWork);
-        if (!peer || this.stopped) break;
-        await this.syncFrom(peer);
+        if (this.stopped) break;
+        const first = await this.firstToAnswer(this.o.peers.candidates(this.chain.tip.chainWork));
+        if (!first) break; // nobody to try now; a probe still running calls syncNow when it ends
+        await this.syncWith(first);
       } while (this.syncAgain || this.o.peers.best(this.chain.tip.chainWork));
     } finally {
       this.syncing = false;
@@ -130,12 +149,29 @@ export class ChainSync {
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const c of this.probing.values()) c.close();
     this.client?.close();
     await this.syncRun;
   }
 
   /** Headers first from the peer, then the blocks we lack along the best header chain. */
   async syncFrom(peer: PeerInfo): Promise<boolean> {
+    let probe: Probe;
+    try {
+      probe = await this.probe(peer);
+    } catch (e) {
+      this.onSyncFailure(peer, e);
+      return false;
+    }
+    return this.syncWith(probe);
+  }
+
+  /**
+   * Connects to the peer and asks for the headers after our best one: a peer that has served us
+   * gets the whole tcpTimeoutSeconds, one never proven UNPROVEN_ANSWER_MS to connect and as long
+   * to answer. The connection is closed on failure; on success the caller owns it.
+   */
+  private async probe(peer: PeerInfo): Promise<Probe> {
     const full = this.o.settings.tcpTimeoutSeconds * 1000;
     const client = new BlockClient(
       this.o.settings.params,
@@ -143,17 +179,91 @@ export class ChainSync {
       peer.port,
       peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS),
     );
+    this.probing.set(peer.key, client);
+    try {
+      await client.connect();
+      const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+      return { peer, client, headers };
+    } catch (e) {
+      client.close();
+      throw e;
+    } finally {
+      this.probing.delete(peer.key);
+    }
+  }
+
+  /**
+   * Tries the candidates in parallel, in their order (peers that served us first): up to
+   * PROBES_AT_ONCE never proven at once, each with its own deadline, and PROVEN_PROBES_AT_ONCE
+   * proven ones besides. Resolves with the first that answers, or undefined when none is left
+   * to try now. Probes still running afterwards end on their own: a failure sets the peer aside,
+   * an answer closes the connection; either asks for a sync again.
+   */
+  private firstToAnswer(candidates: readonly PeerInfo[]): Promise<Probe | undefined> {
+    return new Promise((resolve) => {
+      let won = false;
+      let running = 0;
+      const waiting = candidates.filter((p) => !this.probing.has(p.key));
+      const settle = (): void => {
+        if (!won && running === 0 && (waiting.length === 0 || this.stopped)) {
+          won = true;
+          resolve(undefined);
+        }
+      };
+      const ended = (peer: PeerInfo, probe?: Probe, e?: unknown): void => {
+        running--;
+        if (!probe) {
+          if (!this.stopped) this.onSyncFailure(peer, e);
+        } else if (!won && !this.stopped) {
+          won = true;
+          resolve(probe);
+          return;
+        } else probe.client.close();
+        // After the race was decided, a probe ending frees a slot: the sync loop tries again.
+        if (won && !this.stopped) void this.syncNow();
+        else launch();
+      };
+      const launch = (): void => {
+        for (let i = 0; i < waiting.length && !won && !this.stopped;) {
+          const peer = waiting[i]!;
+          if (!this.hasProbeSlot(peer)) {
+            i++;
+            continue;
+          }
+          waiting.splice(i, 1);
+          running++;
+          this.probe(peer).then(
+            (probe) => ended(peer, probe),
+            (e: unknown) => ended(peer, undefined, e),
+          );
+        }
+        settle();
+      };
+      launch();
+    });
+  }
+
+  /** Whether a probe of this peer may start now: slots apart for peers that served us. */
+  private hasProbeSlot(peer: PeerInfo): boolean {
+    let proven = 0;
+    for (const key of this.probing.keys()) if (this.o.peers.peers.get(key)?.served) proven++;
+    const unproven = this.probing.size - proven;
+    return peer.served ? proven < PROVEN_PROBES_AT_ONCE : unproven < PROBES_AT_ONCE;
+  }
+
+  /** Goes on with a peer that answered a probe: its headers, then more, and the blocks we lack. */
+  private async syncWith(probe: Probe): Promise<boolean> {
+    const { peer, client } = probe;
+    const full = this.o.settings.tcpTimeoutSeconds * 1000;
     this.client = client;
     const perRequest = this.o.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
     // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
     const claimed = peer.status.chainWork;
     try {
-      await client.connect();
       let held: Header[] = []; // a run of headers with too little work to store yet (pre-sync)
       for (let round = 0; !this.stopped; round++) {
-        const locator = held.length > 0 ? [headerHash(held[held.length - 1]!)] : this.chain.locator(this.chain.bestHeader());
-        const headers = await client.getHeaders(locator, MAX_HEADERS_PER_MESSAGE);
+        const headers = round === 0 ? probe.headers : await client.getHeaders(this.nextLocator(held), MAX_HEADERS_PER_MESSAGE);
         this.o.stats.headersFetched += headers.length;
         const last = headers.length < MAX_HEADERS_PER_MESSAGE;
         const run = held.length > 0 ? [...held, ...headers] : headers;
@@ -180,6 +290,11 @@ export class ChainSync {
     } finally {
       client.close();
     }
+  }
+
+  /** Where the next GETHEADERS starts: after the headers held (pre-sync), else after our best header. */
+  private nextLocator(held: readonly Header[]): Uint8Array[] {
+    return held.length > 0 ? [headerHash(held[held.length - 1]!)] : this.chain.locator(this.chain.bestHeader());
   }
 
   /**

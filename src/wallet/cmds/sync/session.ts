@@ -106,15 +106,18 @@ export class SyncSession {
   }
 
   /**
-   * Caught up: no peer that has not failed us announces more work, and the chain we have is
-   * backed by a peer that served it or announces no more than it (a forged status pointing at a
-   * listener that never answers is set aside once it fails, and then does not count).
+   * Caught up: no peer that has not failed us announces more work, no peer that has served us
+   * valid headers or blocks announces more work either (failed or not: that chain exists and we
+   * could not fetch it), and the chain we have is backed by a peer that served it or announces
+   * no more than it (a forged status pointing at a listener that never answers is set aside once
+   * it fails, and then does not count).
    */
   caughtUp(): boolean {
     const peers = this.node.activePeers();
     if (peers.length === 0) return true;
-    const backed = peers.some((p) => p.served || p.status.chainWork <= this.chain.tip.chainWork);
-    return backed && this.node.credibleAhead().length === 0;
+    const work = this.chain.tip.chainWork;
+    const backed = peers.some((p) => p.served || p.status.chainWork <= work);
+    return backed && this.node.credibleAhead().length === 0 && this.node.provenAhead().length === 0;
   }
 
   farBehind(): boolean {
