@@ -235,7 +235,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     return this.peerTable.best(this.chain.tip.chainWork);
   }
 
-  /** Peers announcing more work than our tip that are not set aside (did not fail us lately). */
+  /** Peers announcing more work than our tip whose claim stands: not set aside, and not never-proven ones that failed before. */
   credibleAhead(): PeerInfo[] {
     return this.peerTable.credibleAhead(this.chain.tip.chainWork);
   }

@@ -22,11 +22,18 @@ export interface PeerInfo {
 
 /** Peers remembered at most (a LAN has far fewer miners). */
 const MAX_PEERS = 1000;
+/** Entries one source address may make (several miners may share a host, each its own port and node id). */
+const MAX_PEERS_PER_ADDRESS = 16;
 /** A peer not heard for this many status intervals is forgotten. */
 const PEER_EXPIRY_INTERVALS = 3;
 /** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 60_000;
+
+/** Whether a is tried before b: one that has served us first, then the more work claimed. */
+function ranksBefore(a: PeerInfo, b: PeerInfo): boolean {
+  return a.served !== b.served ? a.served : a.status.chainWork > b.status.chainWork;
+}
 
 /** The key a peer is set aside under with its whole source address. */
 function addressKey(address: string): string {
@@ -35,6 +42,8 @@ function addressKey(address: string): string {
 
 export class PeerTable {
   readonly peers = new Map<string, PeerInfo>();
+  /** The keys of the entries each source address made. */
+  private readonly byAddress = new Map<string, Set<string>>();
   /** Until when a peer key, or a whole source address ("addr:" + address), is set aside. */
   private readonly banned = new Map<string, number>();
   /** Failed syncs in a row, by peer key or source address: each sets it aside twice as long. */
@@ -50,21 +59,56 @@ export class PeerTable {
   heard(address: string, st: Status): PeerInfo {
     const key = `${address}:${st.blockServerPort}:${toHex(st.nodeId)}`;
     const prev = this.peers.get(key);
-    if (!prev && this.peers.size >= MAX_PEERS) this.forgetOldestPeer();
+    if (!prev) this.makeRoom(address);
     const info: PeerInfo = prev ?? { key, address, port: st.blockServerPort, status: st, lastSeenMs: 0, served: false };
     info.status = st;
     info.lastSeenMs = Date.now();
     this.peers.set(key, info);
+    if (!prev) this.keysOf(address).add(key);
     return info;
   }
 
-  /** Bounds the peer table against a flood of statuses from made-up senders: the one heard from longest ago goes. */
-  private forgetOldestPeer(): void {
+  private keysOf(address: string): Set<string> {
+    let keys = this.byAddress.get(address);
+    if (!keys) this.byAddress.set(address, (keys = new Set()));
+    return keys;
+  }
+
+  private forget(key: string): void {
+    const p = this.peers.get(key);
+    if (!p) return;
+    this.peers.delete(key);
+    const keys = this.byAddress.get(p.address);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byAddress.delete(p.address);
+  }
+
+  /**
+   * Bounds the peer table against a flood of statuses with made-up ports and node ids: an address
+   * keeps at most MAX_PEERS_PER_ADDRESS entries (its oldest goes), and when the table is full the
+   * oldest entry of the address with the most goes. Honest peers announce one entry each and are
+   * heard every interval, so a flood sheds its own entries first. Bans and failure counts stay:
+   * they grow only with real sync attempts, and must not be shed by a flood.
+   */
+  private makeRoom(address: string): void {
+    const own = this.byAddress.get(address);
+    if (own && own.size >= MAX_PEERS_PER_ADDRESS) this.forget(this.oldestOf(own));
+    else if (this.peers.size >= MAX_PEERS) {
+      let most: Set<string> | undefined;
+      for (const keys of this.byAddress.values()) if (!most || keys.size > most.size) most = keys;
+      if (most) this.forget(this.oldestOf(most));
+    }
+  }
+
+  /** The entry heard from longest ago among these keys, one that has served us last. */
+  private oldestOf(keys: Set<string>): string {
     let oldest: PeerInfo | undefined;
-    for (const p of this.peers.values()) if (!oldest || p.lastSeenMs < oldest.lastSeenMs) oldest = p;
-    // Its ban and failure count stay: they grow only with real sync attempts, and must not be
-    // shed by a flood.
-    if (oldest) this.peers.delete(oldest.key);
+    for (const key of keys) {
+      const p = this.peers.get(key)!;
+      const older = !oldest || (p.served === oldest.served ? p.lastSeenMs < oldest.lastSeenMs : oldest.served);
+      if (older) oldest = p;
+    }
+    return oldest!.key;
   }
 
   private isSetAside(key: string): boolean {
@@ -86,7 +130,7 @@ export class PeerTable {
   /** Forgets peers not heard for a few status intervals. */
   private expirePeers(): void {
     const horizon = Date.now() - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
-    for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.peers.delete(p.key);
+    for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.forget(p.key);
   }
 
   /** Peers heard from in the last few status intervals. */
@@ -115,23 +159,19 @@ export class PeerTable {
   }
 
   /**
-   * The peers to try a sync from, in order: those that have served us valid headers or blocks
-   * first (a claim backed by proof of work), then the others; each group by the work claimed.
-   * Claimed work alone never puts a peer never proven ahead of one that has served us.
+   * The first peer to try a sync from among those `allowed`: announcing more work than `ourWork`
+   * and not set aside; those that have served us valid headers or blocks first (a claim backed
+   * by proof of work), then the most work claimed. Claimed work alone never puts a peer never
+   * proven ahead of one that has served us. One pass over the table (called as each try ends).
    */
-  candidates(ourWork: bigint): PeerInfo[] {
-    const ahead = this.credibleAhead(ourWork);
-    return ahead.sort((a, b) =>
-      a.served !== b.served
-        ? a.served
-          ? -1
-          : 1
-        : a.status.chainWork > b.status.chainWork
-          ? -1
-          : a.status.chainWork < b.status.chainWork
-            ? 1
-            : 0,
-    );
+  nextCandidate(ourWork: bigint, allowed: (p: PeerInfo) => boolean): PeerInfo | undefined {
+    this.expirePeers();
+    let best: PeerInfo | undefined;
+    for (const p of this.peers.values()) {
+      if (p.status.chainWork <= ourWork || (best && !ranksBefore(p, best)) || !allowed(p) || this.isBanned(p.key)) continue;
+      best = p;
+    }
+    return best;
   }
 
   /**

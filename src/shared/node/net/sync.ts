@@ -33,12 +33,12 @@ const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
  * miner answers GETHEADERS in milliseconds): a listener that accepts and never answers, or an
  * address where nobody listens, costs this, not the whole tcpTimeoutSeconds.
  */
-const UNPROVEN_ANSWER_MS = 1000;
+const UNPROVEN_ANSWER_MS = 2000;
 /**
  * Peers never proven tried at once, each with its own deadline: N forged statuses pointing at
  * silent listeners cost about N / PROBES_AT_ONCE x UNPROVEN_ANSWER_MS in all, not N deadlines.
  */
-const PROBES_AT_ONCE = 8;
+const PROBES_AT_ONCE = 16;
 /** Peers that have served us tried at once besides: a flood of unproven ones never crowds them out. */
 const PROVEN_PROBES_AT_ONCE = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
@@ -108,7 +108,7 @@ export class ChainSync {
   private syncRun?: Promise<void>;
   private client?: BlockClient;
   /** Connections of the probes running now, by peer key (at most a few: see firstToAnswer). */
-  private readonly probing = new Map<string, BlockClient>();
+  private readonly probing = new Map<string, { readonly peer: PeerInfo; readonly client: BlockClient }>();
   private syncAgain = false;
   private stopped = false;
 
@@ -137,7 +137,7 @@ export class ChainSync {
       do {
         this.syncAgain = false;
         if (this.stopped) break;
-        const first = await this.firstToAnswer(this.o.peers.candidates(this.chain.tip.chainWork));
+        const first = await this.firstToAnswer();
         if (!first) break; // nobody to try now; a probe still running calls syncNow when it ends
         await this.syncWith(first);
       } while (this.syncAgain || this.o.peers.best(this.chain.tip.chainWork));
@@ -149,7 +149,7 @@ export class ChainSync {
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of this.probing.values()) c.close();
+    for (const { client } of this.probing.values()) client.close();
     this.client?.close();
     await this.syncRun;
   }
@@ -179,7 +179,7 @@ export class ChainSync {
       peer.port,
       peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS),
     );
-    this.probing.set(peer.key, client);
+    this.probing.set(peer.key, { peer, client });
     try {
       await client.connect();
       const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
@@ -193,62 +193,63 @@ export class ChainSync {
   }
 
   /**
-   * Tries the candidates in parallel, in their order (peers that served us first): up to
-   * PROBES_AT_ONCE never proven at once, each with its own deadline, and PROVEN_PROBES_AT_ONCE
-   * proven ones besides. Resolves with the first that answers, or undefined when none is left
-   * to try now. Probes still running afterwards end on their own: a failure sets the peer aside,
-   * an answer closes the connection; either asks for a sync again.
+   * Tries the candidates in parallel, in the peer table's order (peers that served us first, then
+   * by claimed work): up to PROBES_AT_ONCE never proven at once (one per source address), each with
+   * its own deadline, and PROVEN_PROBES_AT_ONCE proven ones besides. As a probe ends the next
+   * candidate is taken from the table as it is then, so peers set aside meanwhile are skipped.
+   * Resolves with the first that answers, or undefined when no probe could start or all failed.
+   * Probes still running afterwards end on their own (a failure sets the peer aside, an answer
+   * closes the connection) and ask for a sync again.
    */
-  private firstToAnswer(candidates: readonly PeerInfo[]): Promise<Probe | undefined> {
+  private firstToAnswer(): Promise<Probe | undefined> {
     return new Promise((resolve) => {
-      let won = false;
+      let decided = false;
       let running = 0;
-      const waiting = candidates.filter((p) => !this.probing.has(p.key));
-      const settle = (): void => {
-        if (!won && running === 0 && (waiting.length === 0 || this.stopped)) {
-          won = true;
-          resolve(undefined);
-        }
-      };
       const ended = (peer: PeerInfo, probe?: Probe, e?: unknown): void => {
         running--;
         if (!probe) {
           if (!this.stopped) this.onSyncFailure(peer, e);
-        } else if (!won && !this.stopped) {
-          won = true;
+        } else if (!decided && !this.stopped) {
+          decided = true;
           resolve(probe);
           return;
         } else probe.client.close();
-        // After the race was decided, a probe ending frees a slot: the sync loop tries again.
-        if (won && !this.stopped) void this.syncNow();
-        else launch();
+        if (!decided) launch();
+        else if (!this.stopped) void this.syncNow(); // a slot is free: the sync loop tries again
       };
       const launch = (): void => {
-        for (let i = 0; i < waiting.length && !won && !this.stopped;) {
-          const peer = waiting[i]!;
-          if (!this.hasProbeSlot(peer)) {
-            i++;
-            continue;
-          }
-          waiting.splice(i, 1);
+        for (let peer = this.nextToProbe(); peer && !this.stopped; peer = this.nextToProbe()) {
+          const p = peer;
           running++;
-          this.probe(peer).then(
-            (probe) => ended(peer, probe),
-            (e: unknown) => ended(peer, undefined, e),
+          this.probe(p).then(
+            (probe) => ended(p, probe),
+            (e: unknown) => ended(p, undefined, e),
           );
         }
-        settle();
+        if (!decided && running === 0) {
+          decided = true;
+          resolve(undefined);
+        }
       };
       launch();
     });
   }
 
-  /** Whether a probe of this peer may start now: slots apart for peers that served us. */
-  private hasProbeSlot(peer: PeerInfo): boolean {
+  /** The first candidate in the peer table's order that may be probed now, if a slot is free for it. */
+  private nextToProbe(): PeerInfo | undefined {
     let proven = 0;
-    for (const key of this.probing.keys()) if (this.o.peers.peers.get(key)?.served) proven++;
-    const unproven = this.probing.size - proven;
-    return peer.served ? proven < PROVEN_PROBES_AT_ONCE : unproven < PROBES_AT_ONCE;
+    const busy = new Set<string>(); // source addresses with a probe of a never-proven peer running
+    for (const { peer } of this.probing.values()) {
+      if (peer.served) proven++;
+      else busy.add(peer.address);
+    }
+    const provenFree = proven < PROVEN_PROBES_AT_ONCE;
+    const unprovenFree = this.probing.size - proven < PROBES_AT_ONCE;
+    if (!provenFree && !unprovenFree) return undefined;
+    return this.o.peers.nextCandidate(
+      this.chain.tip.chainWork,
+      (p) => !this.probing.has(p.key) && (p.served ? provenFree : unprovenFree && !busy.has(p.address)),
+    );
   }
 
   /** Goes on with a peer that answered a probe: its headers, then more, and the blocks we lack. */

@@ -5,7 +5,7 @@
 // run modes ask: which miner announces the best chain, are we caught up, who is this key.
 import { Chain } from '../../../shared/core/chain.js';
 import { encodeAddress } from '../../../shared/core/address.js';
-import { fromHex, hashToHex } from '../../../shared/core/bytes.js';
+import { equalBytes, fromHex, hashToHex } from '../../../shared/core/bytes.js';
 import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import type { Settings } from '../../../shared/node/cli/config.js';
 import { type PeerInfo, ChainNode } from '../../../shared/node/net/node.js';
@@ -21,6 +21,8 @@ import { chainDir } from '../../datadir.js';
 export const FAR_BEHIND_BLOCKS = 20;
 /** The best heard is saved for `list-addresses` when it changes, and at least this often. */
 const SAVE_BEST_MS = 30_000;
+/** ... and at most this often. */
+const SAVE_BEST_MIN_MS = 1000;
 
 export class SyncSession {
   readonly settings: Settings;
@@ -115,8 +117,8 @@ export class SyncSession {
   caughtUp(): boolean {
     const peers = this.node.activePeers();
     if (peers.length === 0) return true;
-    const work = this.chain.tip.chainWork;
-    const backed = peers.some((p) => p.served || p.status.chainWork <= work);
+    const tip = this.chain.tip;
+    const backed = peers.some((p) => p.served || p.status.chainWork < tip.chainWork || equalBytes(p.status.tipHash, tip.hash));
     return backed && this.node.credibleAhead().length === 0 && this.node.provenAhead().length === 0;
   }
 
@@ -131,7 +133,9 @@ export class SyncSession {
     if (!b) return;
     const miners = this.node.activePeers().length;
     const key = `${b.status.height}:${b.status.chainWork}:${miners}`;
-    if (key === this.lastSaved && Date.now() - this.lastSavedAt < SAVE_BEST_MS) return;
+    const since = Date.now() - this.lastSavedAt;
+    // At most one write a second however fast statuses change (a flood of forged ones would be a write each).
+    if (since < SAVE_BEST_MIN_MS || (key === this.lastSaved && since < SAVE_BEST_MS)) return;
     this.lastSaved = key;
     this.lastSavedAt = Date.now();
     this.db.setBestHeard({
