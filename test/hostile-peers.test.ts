@@ -335,8 +335,7 @@ describe('hostile peers (real processes, loopback)', function () {
       return (Date.now() - t0) / 1000;
     };
     const freshWallet = async (): Promise<{ seconds: number; height: number; tried: number }> => {
-      const { code, out } = await walletSyncOnce(["--verbose"]);
-      (await import("node:fs")).writeFileSync("/tmp/peers-wallet.out", out);
+      const { code, out } = await walletSyncOnce(['--verbose']);
       assert.equal(code, 0, out);
       const height = Number(/^synced: height (\d+)/m.exec(out)?.[1] ?? -1);
       assert.ok(height >= target, `wallet at ${height}, honest at ${target}:\n${out}`);

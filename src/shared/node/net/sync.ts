@@ -29,16 +29,19 @@ const CATCH_UP_BLOCKS_PER_REQUEST = 64;
 /** A catch-up batch holds at most this many bytes of blocks before it is connected (memory bound). */
 const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
 /**
- * How long a peer that never served us may take to connect, and then to answer, at most (a LAN
- * miner answers GETHEADERS in milliseconds): a listener that accepts and never answers, or an
- * address where nobody listens, costs this, not the whole tcpTimeoutSeconds.
+ * How long a peer that never served us may take to connect (a host on the LAN answers in
+ * milliseconds; an address where nobody is costs this), and then to answer (a LAN miner answers
+ * GETHEADERS in milliseconds; a listener that accepts and never answers costs this), not the
+ * whole tcpTimeoutSeconds.
  */
+const UNPROVEN_CONNECT_MS = 500;
 const UNPROVEN_ANSWER_MS = 2000;
 /**
- * Peers never proven tried at once, each with its own deadline: N forged statuses pointing at
- * silent listeners cost about N / PROBES_AT_ONCE x UNPROVEN_ANSWER_MS in all, not N deadlines.
+ * Peers never proven tried at once, each with its own deadline: forged statuses from A addresses
+ * where nobody answers cost about A / PROBES_AT_ONCE x UNPROVEN_CONNECT_MS in all (S silent
+ * listeners S / PROBES_AT_ONCE x UNPROVEN_ANSWER_MS), not a deadline each.
  */
-const PROBES_AT_ONCE = 16;
+const PROBES_AT_ONCE = 32;
 /** Peers that have served us tried at once besides: a flood of unproven ones never crowds them out. */
 const PROVEN_PROBES_AT_ONCE = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
@@ -110,6 +113,8 @@ export class ChainSync {
   /** Connections of the probes running now, by peer key (at most a few: see firstToAnswer). */
   private readonly probing = new Map<string, { readonly peer: PeerInfo; readonly client: BlockClient }>();
   private syncAgain = false;
+  /** While a race of probes runs (firstToAnswer): starts probes of peers heard since, slots allowing. */
+  private probeMore?: () => void;
   private stopped = false;
 
   constructor(private readonly o: SyncOptions) {}
@@ -125,6 +130,7 @@ export class ChainSync {
   syncNow(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
+      this.probeMore?.(); // a peer heard meanwhile is tried now if a slot is free, not after the others
       return Promise.resolve();
     }
     this.syncing = true;
@@ -168,17 +174,13 @@ export class ChainSync {
 
   /**
    * Connects to the peer and asks for the headers after our best one: a peer that has served us
-   * gets the whole tcpTimeoutSeconds, one never proven UNPROVEN_ANSWER_MS to connect and as long
-   * to answer. The connection is closed on failure; on success the caller owns it.
+   * gets the whole tcpTimeoutSeconds, one never proven UNPROVEN_CONNECT_MS to connect and
+   * UNPROVEN_ANSWER_MS to answer. The connection is closed on failure; on success the caller owns it.
    */
   private async probe(peer: PeerInfo): Promise<Probe> {
     const full = this.o.settings.tcpTimeoutSeconds * 1000;
-    const client = new BlockClient(
-      this.o.settings.params,
-      peer.address,
-      peer.port,
-      peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS),
-    );
+    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, UNPROVEN_ANSWER_MS), UNPROVEN_CONNECT_MS];
+    const client = new BlockClient(this.o.settings.params, peer.address, peer.port, answerMs, connectMs);
     this.probing.set(peer.key, { peer, client });
     try {
       await client.connect();
@@ -211,6 +213,7 @@ export class ChainSync {
           if (!this.stopped) this.onSyncFailure(peer, e);
         } else if (!decided && !this.stopped) {
           decided = true;
+          this.probeMore = undefined;
           resolve(probe);
           return;
         } else probe.client.close();
@@ -230,7 +233,9 @@ export class ChainSync {
           decided = true;
           resolve(undefined);
         }
+        if (decided) this.probeMore = undefined;
       };
+      this.probeMore = launch;
       launch();
     });
   }
