@@ -1,7 +1,8 @@
 // A node's network shell around the pure Chain: hears status broadcasts, and for miners broadcasts
 // its own status and serves blocks. ChainNode composes the parts: its UDP ports and block server
 // (here), the peer table with its bans, back-off and expiry (peers.ts), and the catch-up from the
-// peer with the most work (sync.ts). Anything undecodable heard here is dropped and counted.
+// first of the peers claiming more work to answer (sync.ts). Anything undecodable heard here is
+// dropped and counted.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { equalBytes } from '../../core/bytes.js';

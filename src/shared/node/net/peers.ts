@@ -140,8 +140,9 @@ export class PeerTable {
   }
 
   /**
-   * The peer to sync from: among those heard lately, announcing more work than `ourWork` and not
-   * set aside, the most work; claimed work never outranks failure, as failed peers are set aside.
+   * Among the peers heard lately, announcing more work than `ourWork` and not set aside, the one
+   * claiming most (whether any is left to sync from; the order tried is nextCandidate's); claimed
+   * work never outranks failure, as failed peers are set aside.
    */
   best(ourWork: bigint): PeerInfo | undefined {
     this.expirePeers();
