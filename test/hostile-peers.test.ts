@@ -257,7 +257,7 @@ describe('hostile peers (real processes, loopback)', function () {
     });
     const t0 = Date.now();
     const fresh = await miner(['--no-mine']);
-    // Within a few status intervals (1 s on devnet) plus one short answer deadline (1 s).
+    // Within a few status intervals (1 s on devnet) plus one short answer deadline (2 s).
     const target = heightOf(honest);
     await waitFor(
       () => heightOf(fresh) >= target,
@@ -313,7 +313,8 @@ describe('hostile peers (real processes, loopback)', function () {
       }
     };
     // Four rounds a second (each source far under the status rate limit): a node that starts hears
-    // the forged statuses before it has synced from the honest miner, which announces once a second.
+    // the forged statuses before it can have synced from the honest miner (which announces once a
+    // second), so synced means it tried them all and set them aside.
     forge();
     const timer = setInterval(forge, 250);
     cleanups.push(() => {
@@ -335,13 +336,20 @@ describe('hostile peers (real processes, loopback)', function () {
       return (Date.now() - t0) / 1000;
     };
     const freshWallet = async (): Promise<{ seconds: number; height: number; tried: number }> => {
-      const { code, out } = await walletSyncOnce(['--verbose']);
-      assert.equal(code, 0, out);
-      const height = Number(/^synced: height (\d+)/m.exec(out)?.[1] ?? -1);
-      assert.ok(height >= target, `wallet at ${height}, honest at ${target}:\n${out}`);
-      // Synced means no peer claiming more work is left untried: the forged ones it heard all failed.
-      const tried = new Set([...out.matchAll(/sync with (127\.0\.4\.\d+):\d+ failed/g)].map((m) => m[1]));
-      return { seconds: (Date.now() - t0) / 1000, height, tried: tried.size };
+      // A wallet that finished before the first forged round reached it (it may hear the honest
+      // miner first, or the fresh miner at genesis while it is at genesis too) proves nothing
+      // here: another fresh one starts, at most 3.
+      for (let attempt = 1; ; attempt++) {
+        const start = Date.now();
+        const { code, out } = await walletSyncOnce(['--verbose']);
+        assert.equal(code, 0, out);
+        if (!/best heard height 100000 /.test(out) && attempt < 3) continue;
+        const height = Number(/^synced: height (\d+)/m.exec(out)?.[1] ?? -1);
+        assert.ok(height >= target, `wallet at ${height}, honest at ${target}:\n${out}`);
+        // Synced means no peer claiming more work is left untried: the forged ones it heard all failed.
+        const tried = new Set([...out.matchAll(/sync with (127\.0\.4\.\d+):\d+ failed/g)].map((m) => m[1]));
+        return { seconds: (Date.now() - (attempt === 1 ? t0 : start)) / 1000, height, tried: tried.size };
+      }
     };
     const [minerSeconds, wallet] = await Promise.all([freshMiner(), freshWallet()]);
     // Nearly all were heard and tried (a datagram of the first rounds may be lost in a full buffer).

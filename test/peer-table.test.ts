@@ -59,8 +59,20 @@ describe('peer table (in-process)', () => {
     t.served(p);
     t.backOff(p);
     assert.deepEqual(t.credibleAhead(5n), [], 'set aside');
-    assert.deepEqual(t.provenAhead(5n), [p], 'but its chain exists');
+    assert.deepEqual(t.unsettledAhead(5n), [p], 'but its chain exists');
     t.ban(p, 60);
-    assert.deepEqual(t.provenAhead(5n), [], 'an invalid chain is not one we miss');
+    assert.deepEqual(t.unsettledAhead(5n), [], 'an invalid chain is not one we miss');
+  });
+
+  it('a never-proven peer that timed out once is tried again after a second, and its claim stands until then', () => {
+    const t = new PeerTable({ statusBroadcastIntervalSeconds: 1 });
+    const slow = t.heard('10.0.0.1', status(120n, 8000, 1));
+    const refused = t.heard('10.0.0.2', status(120n, 8000, 2));
+    t.backOff(slow, true);
+    t.backOff(refused, false);
+    assert.deepEqual(t.credibleAhead(5n), [], 'both set aside');
+    assert.deepEqual(t.unsettledAhead(5n), [slow], 'a timeout is not yet a dismissed claim');
+    t.backOff(slow, true);
+    assert.deepEqual(t.unsettledAhead(5n), [], 'twice is');
   });
 });

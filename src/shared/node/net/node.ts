@@ -241,9 +241,9 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     return this.peerTable.credibleAhead(this.chain.tip.chainWork);
   }
 
-  /** Peers that served us valid data and announce more work than our tip, set aside or not (peers.ts PeerTable.provenAhead). */
-  provenAhead(): PeerInfo[] {
-    return this.peerTable.provenAhead(this.chain.tip.chainWork);
+  /** Peers announcing more work than our tip whose claim is not settled, set aside or not (peers.ts PeerTable.unsettledAhead). */
+  unsettledAhead(): PeerInfo[] {
+    return this.peerTable.unsettledAhead(this.chain.tip.chainWork);
   }
 
   /** Peers heard from in the last few status intervals. */

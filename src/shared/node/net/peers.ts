@@ -26,9 +26,13 @@ const MAX_PEERS = 1000;
 const MAX_PEERS_PER_ADDRESS = 16;
 /** A peer not heard for this many status intervals is forgotten. */
 const PEER_EXPIRY_INTERVALS = 3;
+/** Expired peers are looked for at most this often. */
+const EXPIRY_SCAN_MS = 200;
 /** Back-off after a failed sync: 5 s, doubling with each failure in a row, at most a minute. */
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 60_000;
+/** A never-proven address's first timeout sets it aside this long only. */
+const SECOND_CHANCE_MS = 1000;
 
 /** Whether a is tried before b: one that has served us first, then the more work claimed. */
 function ranksBefore(a: PeerInfo, b: PeerInfo): boolean {
@@ -42,12 +46,15 @@ function addressKey(address: string): string {
 
 export class PeerTable {
   readonly peers = new Map<string, PeerInfo>();
+  private expiredAt = 0;
   /** The keys of the entries each source address made. */
   private readonly byAddress = new Map<string, Set<string>>();
   /** Until when a peer key, or a whole source address ("addr:" + address), is set aside. */
   private readonly banned = new Map<string, number>();
   /** Failed syncs in a row, by peer key or source address: each sets it aside twice as long. */
   private readonly failures = new Map<string, number>();
+  /** Never-proven source addresses whose one failure was a timeout: retried after SECOND_CHANCE_MS. */
+  private readonly secondChance = new Set<string>();
 
   constructor(private readonly settings: Pick<Settings, 'statusBroadcastIntervalSeconds'>) {}
 
@@ -127,9 +134,12 @@ export class PeerTable {
     return this.isSetAside(key) || (p !== undefined && !p.served && this.isSetAside(addressKey(p.address)));
   }
 
-  /** Forgets peers not heard for a few status intervals. */
+  /** Forgets peers not heard for a few status intervals (a scan at most every EXPIRY_SCAN_MS: a flood of statuses asks often). */
   private expirePeers(): void {
-    const horizon = Date.now() - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
+    const now = Date.now();
+    if (now - this.expiredAt < EXPIRY_SCAN_MS) return;
+    this.expiredAt = now;
+    const horizon = now - PEER_EXPIRY_INTERVALS * this.settings.statusBroadcastIntervalSeconds * 1000 - 2000;
     for (const p of this.peers.values()) if (p.lastSeenMs < horizon) this.forget(p.key);
   }
 
@@ -176,11 +186,15 @@ export class PeerTable {
   }
 
   /**
-   * Peers that have served us and announce more work than `ourWork` without having broken a
-   * rule: set aside or not, a chain they announce is one we know exists and could not fetch.
+   * Peers announcing more work than `ourWork` whose claim is not settled, set aside or not: one
+   * that has served us (that chain exists and we could not fetch it), unless it broke a rule, and
+   * one never proven whose only failure was a timeout (a slow answer on a busy LAN is tried again
+   * after a second before its claim is dismissed).
    */
-  provenAhead(ourWork: bigint): PeerInfo[] {
-    return this.active().filter((p) => p.served && !p.misbehaved && p.status.chainWork > ourWork);
+  unsettledAhead(ourWork: bigint): PeerInfo[] {
+    return this.active().filter(
+      (p) => p.status.chainWork > ourWork && (p.served ? !p.misbehaved : this.secondChance.has(addressKey(p.address))),
+    );
   }
 
   /** Sets a peer that broke a rule aside for `seconds` (and, briefly, the other entries its address made up). */
@@ -192,15 +206,20 @@ export class PeerTable {
 
   /**
    * Sets a peer that did not deliver aside so the next-best is tried at once: 5 s, then twice as
-   * long with each failure in a row, up to a minute. One that never served us is set aside with
-   * its whole source address (all the statuses it forged under other ports and node ids); one
-   * that has served us only by itself (on a LAN many honest nodes may share an address).
+   * long with each failure in a row, up to a minute; a never-proven one that only timed out, for
+   * the first time, 1 s (tried again soon: see unsettledAhead). One that never served us is set
+   * aside with its whole source address (all the statuses it forged under other ports and node
+   * ids); one that has served us only by itself (on a LAN many honest nodes may share an address).
    */
-  backOff(peer: PeerInfo): void {
+  backOff(peer: PeerInfo, timedOut = false): void {
     const key = peer.served ? peer.key : addressKey(peer.address);
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    this.banned.set(key, Date.now() + Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS));
+    const again = !peer.served && n === 1 && timedOut;
+    if (again) this.secondChance.add(key);
+    else this.secondChance.delete(key);
+    const ms = again ? SECOND_CHANCE_MS : Math.min(BACKOFF_BASE_MS * 2 ** Math.min(n - 1, 4), BACKOFF_MAX_MS);
+    this.banned.set(key, Date.now() + ms);
   }
 
   /** A sync from it succeeded: it has served us, and its failures in a row (and its address's) are forgotten. */
@@ -209,5 +228,6 @@ export class PeerTable {
     peer.misbehaved = false;
     this.failures.delete(peer.key);
     this.failures.delete(addressKey(peer.address));
+    this.secondChance.delete(addressKey(peer.address));
   }
 }

@@ -337,7 +337,7 @@ export class ChainSync {
       else this.o.log('info', `sync with ${describe(peer)} stopped: ${e.message}`);
     } else if (e instanceof PeerError) {
       this.o.log('info', `sync with ${describe(peer)} failed: ${e.message}`);
-      this.o.peers.backOff(peer);
+      this.o.peers.backOff(peer, e.timedOut);
     } else {
       this.o.log('warn', `sync with ${describe(peer)} failed: ${(e as Error).message ?? String(e)}`);
       this.o.peers.backOff(peer);

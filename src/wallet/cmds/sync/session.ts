@@ -108,18 +108,19 @@ export class SyncSession {
   }
 
   /**
-   * Caught up: no peer that has not failed us announces more work, no peer that has served us
-   * valid headers or blocks announces more work either (failed or not: that chain exists and we
-   * could not fetch it), and the chain we have is backed by a peer that served it or announces
-   * no more than it (a forged status pointing at a listener that never answers is set aside once
-   * it fails, and then does not count).
+   * Caught up: no peer that has not failed us announces more work, nor one whose claim is not
+   * settled (failed or not: one that has served us valid headers or blocks, as that chain exists
+   * and we could not fetch it; one never proven that timed out only once, until it is tried
+   * again), and the chain we have is backed by a peer that served it, announces it, or announces
+   * less work (a forged status pointing at a listener that never answers is set aside once it
+   * has failed twice, or once when refused, and then does not count).
    */
   caughtUp(): boolean {
     const peers = this.node.activePeers();
     if (peers.length === 0) return true;
     const tip = this.chain.tip;
     const backed = peers.some((p) => p.served || p.status.chainWork < tip.chainWork || equalBytes(p.status.tipHash, tip.hash));
-    return backed && this.node.credibleAhead().length === 0 && this.node.provenAhead().length === 0;
+    return backed && this.node.credibleAhead().length === 0 && this.node.unsettledAhead().length === 0;
   }
 
   farBehind(): boolean {
