@@ -13,7 +13,16 @@ import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { hash160 } from '../src/shared/core/hash.js';
 import { pemToSecret } from '../src/shared/node/store/keystore.js';
 import { txid } from '../src/shared/core/tx.js';
-import { MsgType, encodeStatus } from '../src/shared/node/net/protocol.js';
+import net from 'node:net';
+import {
+  FrameReader,
+  MsgType,
+  decodeGetHeaders,
+  encodeFrame,
+  encodeHeaders,
+  encodeStatus,
+  maxPayloadBytes,
+} from '../src/shared/node/net/protocol.js';
 import { sendOnce } from '../src/shared/node/net/udp.js';
 import { freePorts, removeDir, tempDir } from './kit/procs.js';
 import { TestMiner, testNetSets, wallet } from './kit/wallet-net.js';
@@ -108,6 +117,51 @@ describe('wallet sync and payments (in-process miner peer)', function () {
       assert.match(r.out, /not synced: height 0/);
     } finally {
       clearInterval(t);
+    }
+  });
+
+  it('sync --once does not claim to be synced when its only peer serves the headers of the chain it announces but not the blocks', async () => {
+    miner.mine(5, MINER_PKH);
+    await miner.stop();
+    const settings = miner.settings;
+    // A block server that answers GETHEADERS with the miner's real headers (valid proof of work:
+    // it is then a peer that has served us) and hangs up at GETBLOCKS.
+    const socks: net.Socket[] = [];
+    const srv = net.createServer((s) => {
+      socks.push(s.on('error', () => {}));
+      const reader = new FrameReader(settings.params, maxPayloadBytes(settings.params));
+      s.on('data', (chunk: Buffer) => {
+        for (const f of reader.push(new Uint8Array(chunk))) {
+          if (f.type !== MsgType.GetHeaders) return void s.destroy();
+          const { locator, max } = decodeGetHeaders(f.payload);
+          s.write(encodeFrame(settings.params, MsgType.Headers, encodeHeaders(miner.chain.headersAfter(locator, max))));
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const status = encodeStatus({
+      tipHash: miner.tip.hash,
+      height: miner.tip.height,
+      chainWork: miner.tip.chainWork,
+      blockServerPort: (srv.address() as net.AddressInfo).port,
+      nodeId: new Uint8Array(8).fill(4),
+      mempoolSize: 0,
+    });
+    const announce = () =>
+      void sendOnce(settings.params, MsgType.Status, status, settings.statusPort, [settings.broadcastAddress]).catch(() => {});
+    const t = setInterval(announce, 50);
+    try {
+      const r = await w(['sync', '--once', '--timeout', '1']);
+      assert.equal(r.code, 1, r.out);
+      assert.match(
+        r.err,
+        /^error: could not catch up \(no progress for 1 s\): at height 0, best heard 5 from 127\.0\.0\.1:\d+; last problem: /m,
+      );
+      assert.match(r.out, /not synced: height 0/);
+    } finally {
+      clearInterval(t);
+      socks.forEach((s) => s.destroy());
+      srv.close();
     }
   });
 

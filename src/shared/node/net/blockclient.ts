@@ -40,6 +40,8 @@ export class BlockClient {
     readonly port: number,
     /** Deadline for each whole frame (and the connect); may be raised once the peer proves itself. */
     public timeoutMs: number,
+    /** Deadline for the connect alone, when shorter than timeoutMs. */
+    private readonly connectTimeoutMs = timeoutMs,
   ) {
     this.reader = new FrameReader(params, maxPayloadBytes(params));
   }
@@ -47,10 +49,13 @@ export class BlockClient {
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
       const s = net.connect({ host: this.host, port: this.port });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new PeerError(`connect to ${this.host}:${this.port} timed out`, true));
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          s.destroy();
+          reject(new PeerError(`connect to ${this.host}:${this.port} timed out`, true));
+        },
+        Math.min(this.timeoutMs, this.connectTimeoutMs),
+      );
       s.once('connect', () => {
         clearTimeout(timer);
         resolve();

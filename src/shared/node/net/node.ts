@@ -1,7 +1,8 @@
 // A node's network shell around the pure Chain: hears status broadcasts, and for miners broadcasts
 // its own status and serves blocks. ChainNode composes the parts: its UDP ports and block server
 // (here), the peer table with its bans, back-off and expiry (peers.ts), and the catch-up from the
-// peer with the most work (sync.ts). Anything undecodable heard here is dropped and counted.
+// first of the peers claiming more work to answer (sync.ts). Anything undecodable heard here is
+// dropped and counted.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { equalBytes } from '../../core/bytes.js';
@@ -235,9 +236,14 @@ export class ChainNode extends EventEmitter<NodeEvents> {
     return this.peerTable.best(this.chain.tip.chainWork);
   }
 
-  /** Peers announcing more work than our tip that are not set aside (did not fail us lately). */
+  /** Peers announcing more work than our tip whose claim stands: not set aside, and not never-proven ones that failed before. */
   credibleAhead(): PeerInfo[] {
     return this.peerTable.credibleAhead(this.chain.tip.chainWork);
+  }
+
+  /** Peers announcing more work than our tip whose claim is not settled, set aside or not (peers.ts PeerTable.unsettledAhead). */
+  unsettledAhead(): PeerInfo[] {
+    return this.peerTable.unsettledAhead(this.chain.tip.chainWork);
   }
 
   /** Peers heard from in the last few status intervals. */

@@ -1,10 +1,12 @@
-// How a node catches up: from the peer with the most work (the peer table's choice), headers first
-// over TCP, then the blocks it lacks along the best header chain, connected one by one or, far
-// behind, in batches with their signatures checked ahead in threads. Kept apart from the node's
-// sockets (node.ts) and the peer table (peers.ts) so the sync strategy can change alone: its seam
-// is ChainSync's three calls (syncNow, syncFrom, stop) and what it reports back (SyncReports, the
-// counters, and the table's ban / backOff / served). Rule failures map to actions here: a peer that
-// sends an invalid block is set aside for peerBanSeconds; one that fails to deliver backs off.
+// How a node catches up: from the first of the peers claiming more work to answer (a few tried at
+// once, each with its own deadline, those that served us valid data first: the peer table's
+// order), headers first over TCP, then the blocks it lacks along the best header chain, connected
+// one by one or, far behind, in batches with their signatures checked ahead in threads. Kept apart
+// from the node's sockets (node.ts) and the peer table (peers.ts) so the sync strategy can change
+// alone: its seam is ChainSync's three calls (syncNow, syncFrom, stop) and what it reports back
+// (SyncReports, the counters, and the table's ban / backOff / served). Rule failures map to actions
+// here: a peer that sends an invalid block is set aside for peerBanSeconds; one that fails to
+// deliver backs off.
 import { hashToHex } from '../../core/bytes.js';
 import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
 import { type Block, blockSize } from '../../core/block.js';
@@ -27,11 +29,21 @@ const CATCH_UP_BLOCKS_PER_REQUEST = 64;
 /** A catch-up batch holds at most this many bytes of blocks before it is connected (memory bound). */
 const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
 /**
- * How long a peer that never served us may take to answer, at most (a LAN miner answers
- * GETHEADERS in milliseconds): a listener that accepts and never answers costs this, not the
+ * How long a peer that never served us may take to connect (a host on the LAN answers in
+ * milliseconds; an address where nobody is costs this), and then to answer (a LAN miner answers
+ * GETHEADERS in milliseconds; a listener that accepts and never answers costs this), not the
  * whole tcpTimeoutSeconds.
  */
-const UNPROVEN_ANSWER_MS = 3000;
+const UNPROVEN_CONNECT_MS = 500;
+const UNPROVEN_ANSWER_MS = 2000;
+/**
+ * Peers never proven tried at once, each with its own deadline: forged statuses from A addresses
+ * where nobody answers cost about A / PROBES_AT_ONCE x UNPROVEN_CONNECT_MS in all (S silent
+ * listeners S / PROBES_AT_ONCE x UNPROVEN_ANSWER_MS), not a deadline each.
+ */
+const PROBES_AT_ONCE = 32;
+/** Peers that have served us tried at once besides: a flood of unproven ones never crowds them out. */
+const PROVEN_PROBES_AT_ONCE = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
 const MAX_PRESYNC_HEADERS = 20_000;
 
@@ -82,6 +94,13 @@ export interface SyncOptions {
   readonly signatures?: BlockSignatureVerifier;
 }
 
+/** A peer that answered our first GETHEADERS: its connection, open, and the headers it sent. */
+interface Probe {
+  readonly peer: PeerInfo;
+  readonly client: BlockClient;
+  readonly headers: Header[];
+}
+
 function describe(peer: PeerInfo): string {
   return `${peer.address}:${peer.port}`;
 }
@@ -91,7 +110,11 @@ export class ChainSync {
   /** The sync loop running now (or the last one), and its connection. */
   private syncRun?: Promise<void>;
   private client?: BlockClient;
+  /** Connections of the probes running now, by peer key (at most a few: see firstToAnswer). */
+  private readonly probing = new Map<string, { readonly peer: PeerInfo; readonly client: BlockClient }>();
   private syncAgain = false;
+  /** While a race of probes runs (firstToAnswer): starts probes of peers heard since, slots allowing. */
+  private probeMore?: () => void;
   private stopped = false;
 
   constructor(private readonly o: SyncOptions) {}
@@ -107,6 +130,7 @@ export class ChainSync {
   syncNow(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
+      this.probeMore?.(); // a peer heard meanwhile is tried now if a slot is free, not after the others
       return Promise.resolve();
     }
     this.syncing = true;
@@ -118,9 +142,10 @@ export class ChainSync {
     try {
       do {
         this.syncAgain = false;
-        const peer = this.o.peers.best(this.chain.tip.chainWork);
-        if (!peer || this.stopped) break;
-        await this.syncFrom(peer);
+        if (this.stopped) break;
+        const first = await this.firstToAnswer();
+        if (!first) break; // nobody to try now; a probe still running calls syncNow when it ends
+        await this.syncWith(first);
       } while (this.syncAgain || this.o.peers.best(this.chain.tip.chainWork));
     } finally {
       this.syncing = false;
@@ -130,30 +155,121 @@ export class ChainSync {
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const { client } of this.probing.values()) client.close();
     this.client?.close();
     await this.syncRun;
   }
 
   /** Headers first from the peer, then the blocks we lack along the best header chain. */
   async syncFrom(peer: PeerInfo): Promise<boolean> {
+    let probe: Probe;
+    try {
+      probe = await this.probe(peer);
+    } catch (e) {
+      this.onSyncFailure(peer, e);
+      return false;
+    }
+    return this.syncWith(probe);
+  }
+
+  /**
+   * Connects to the peer and asks for the headers after our best one: a peer that has served us
+   * gets the whole tcpTimeoutSeconds, one never proven UNPROVEN_CONNECT_MS to connect and
+   * UNPROVEN_ANSWER_MS to answer. The connection is closed on failure; on success the caller owns it.
+   */
+  private async probe(peer: PeerInfo): Promise<Probe> {
     const full = this.o.settings.tcpTimeoutSeconds * 1000;
-    const client = new BlockClient(
-      this.o.settings.params,
-      peer.address,
-      peer.port,
-      peer.served ? full : Math.min(full, UNPROVEN_ANSWER_MS),
+    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, UNPROVEN_ANSWER_MS), UNPROVEN_CONNECT_MS];
+    const client = new BlockClient(this.o.settings.params, peer.address, peer.port, answerMs, connectMs);
+    this.probing.set(peer.key, { peer, client });
+    try {
+      await client.connect();
+      const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+      return { peer, client, headers };
+    } catch (e) {
+      client.close();
+      throw e;
+    } finally {
+      this.probing.delete(peer.key);
+    }
+  }
+
+  /**
+   * Tries the candidates in parallel, in the peer table's order (peers that served us first, then
+   * by claimed work): up to PROBES_AT_ONCE never proven at once (one per source address), each with
+   * its own deadline, and PROVEN_PROBES_AT_ONCE proven ones besides. As a probe ends the next
+   * candidate is taken from the table as it is then, so peers set aside meanwhile are skipped.
+   * Resolves with the first that answers, or undefined when no probe could start or all failed.
+   * Probes still running afterwards end on their own (a failure sets the peer aside, an answer
+   * closes the connection) and ask for a sync again.
+   */
+  private firstToAnswer(): Promise<Probe | undefined> {
+    return new Promise((resolve) => {
+      let decided = false;
+      let running = 0;
+      const ended = (peer: PeerInfo, probe?: Probe, e?: unknown): void => {
+        running--;
+        if (!probe) {
+          if (!this.stopped) this.onSyncFailure(peer, e);
+        } else if (!decided && !this.stopped) {
+          decided = true;
+          this.probeMore = undefined;
+          resolve(probe);
+          return;
+        } else probe.client.close();
+        if (!decided) launch();
+        else if (!this.stopped) void this.syncNow(); // a slot is free: the sync loop tries again
+      };
+      const launch = (): void => {
+        for (let peer = this.nextToProbe(); peer && !this.stopped; peer = this.nextToProbe()) {
+          const p = peer;
+          running++;
+          this.probe(p).then(
+            (probe) => ended(p, probe),
+            (e: unknown) => ended(p, undefined, e),
+          );
+        }
+        if (!decided && running === 0) {
+          decided = true;
+          resolve(undefined);
+        }
+        if (decided) this.probeMore = undefined;
+      };
+      this.probeMore = launch;
+      launch();
+    });
+  }
+
+  /** The first candidate in the peer table's order that may be probed now, if a slot is free for it. */
+  private nextToProbe(): PeerInfo | undefined {
+    let proven = 0;
+    const busy = new Set<string>(); // source addresses with a probe of a never-proven peer running
+    for (const { peer } of this.probing.values()) {
+      if (peer.served) proven++;
+      else busy.add(peer.address);
+    }
+    const provenFree = proven < PROVEN_PROBES_AT_ONCE;
+    const unprovenFree = this.probing.size - proven < PROBES_AT_ONCE;
+    if (!provenFree && !unprovenFree) return undefined;
+    return this.o.peers.nextCandidate(
+      this.chain.tip.chainWork,
+      (p) => !this.probing.has(p.key) && (p.served ? provenFree : unprovenFree && !busy.has(p.address)),
     );
+  }
+
+  /** Goes on with a peer that answered a probe: its headers, then more, and the blocks we lack. */
+  private async syncWith(probe: Probe): Promise<boolean> {
+    const { peer, client } = probe;
+    const full = this.o.settings.tcpTimeoutSeconds * 1000;
     this.client = client;
     const perRequest = this.o.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
     // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
     const claimed = peer.status.chainWork;
     try {
-      await client.connect();
       let held: Header[] = []; // a run of headers with too little work to store yet (pre-sync)
       for (let round = 0; !this.stopped; round++) {
-        const locator = held.length > 0 ? [headerHash(held[held.length - 1]!)] : this.chain.locator(this.chain.bestHeader());
-        const headers = await client.getHeaders(locator, MAX_HEADERS_PER_MESSAGE);
+        const headers = round === 0 ? probe.headers : await client.getHeaders(this.nextLocator(held), MAX_HEADERS_PER_MESSAGE);
         this.o.stats.headersFetched += headers.length;
         const last = headers.length < MAX_HEADERS_PER_MESSAGE;
         const run = held.length > 0 ? [...held, ...headers] : headers;
@@ -180,6 +296,11 @@ export class ChainSync {
     } finally {
       client.close();
     }
+  }
+
+  /** Where the next GETHEADERS starts: after the headers held (pre-sync), else after our best header. */
+  private nextLocator(held: readonly Header[]): Uint8Array[] {
+    return held.length > 0 ? [headerHash(held[held.length - 1]!)] : this.chain.locator(this.chain.bestHeader());
   }
 
   /**
@@ -216,7 +337,7 @@ export class ChainSync {
       else this.o.log('info', `sync with ${describe(peer)} stopped: ${e.message}`);
     } else if (e instanceof PeerError) {
       this.o.log('info', `sync with ${describe(peer)} failed: ${e.message}`);
-      this.o.peers.backOff(peer);
+      this.o.peers.backOff(peer, e.timedOut);
     } else {
       this.o.log('warn', `sync with ${describe(peer)} failed: ${(e as Error).message ?? String(e)}`);
       this.o.peers.backOff(peer);

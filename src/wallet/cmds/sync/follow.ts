@@ -6,6 +6,9 @@ import { shortHash } from '../../terminal.js';
 import type { SyncPrinter } from './printer.js';
 import type { SyncSession } from './session.js';
 
+/** The peer table is looked at on a status at most this often. */
+const STATUS_LOOK_MS = 100;
+
 /** Prints what the wallet's commit hook has queued (confirmations, incoming payments, ...). */
 export function drainEvents(session: SyncSession, printer: SyncPrinter): void {
   printer.events(session.db.events.splice(0), (pkhs) => session.who(pkhs));
@@ -18,8 +21,13 @@ export function showProgress(session: SyncSession, printer: SyncPrinter): void {
 /** Wires the node's events; `after` runs after each one. */
 export function followChain(session: SyncSession, printer: SyncPrinter, o: { blockLines: boolean; after: () => void }): void {
   const n = session.node;
+  let lookedAt = 0;
   n.on('status', () => {
     session.heard = true;
+    // A flood of statuses (forged ones, from hundreds of addresses) must not cost a look at the
+    // whole peer table each: at most every STATUS_LOOK_MS (--once also looks every second).
+    if (Date.now() - lookedAt < STATUS_LOOK_MS) return;
+    lookedAt = Date.now();
     session.saveBest();
     showProgress(session, printer);
     o.after();

@@ -5,7 +5,7 @@
 // run modes ask: which miner announces the best chain, are we caught up, who is this key.
 import { Chain } from '../../../shared/core/chain.js';
 import { encodeAddress } from '../../../shared/core/address.js';
-import { fromHex, hashToHex } from '../../../shared/core/bytes.js';
+import { equalBytes, fromHex, hashToHex } from '../../../shared/core/bytes.js';
 import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import type { Settings } from '../../../shared/node/cli/config.js';
 import { type PeerInfo, ChainNode } from '../../../shared/node/net/node.js';
@@ -21,6 +21,8 @@ import { chainDir } from '../../datadir.js';
 export const FAR_BEHIND_BLOCKS = 20;
 /** The best heard is saved for `list-addresses` when it changes, and at least this often. */
 const SAVE_BEST_MS = 30_000;
+/** ... and at most this often. */
+const SAVE_BEST_MIN_MS = 1000;
 
 export class SyncSession {
   readonly settings: Settings;
@@ -106,15 +108,19 @@ export class SyncSession {
   }
 
   /**
-   * Caught up: no peer that has not failed us announces more work, and the chain we have is
-   * backed by a peer that served it or announces no more than it (a forged status pointing at a
-   * listener that never answers is set aside once it fails, and then does not count).
+   * Caught up: no peer that has not failed us announces more work, nor one whose claim is not
+   * settled (failed or not: one that has served us valid headers or blocks, as that chain exists
+   * and we could not fetch it; one never proven that timed out only once, until it is tried
+   * again), and the chain we have is backed by a peer that served it, announces it, or announces
+   * less work (a forged status pointing at a listener that never answers is set aside once it
+   * has failed twice, or once when refused, and then does not count).
    */
   caughtUp(): boolean {
     const peers = this.node.activePeers();
     if (peers.length === 0) return true;
-    const backed = peers.some((p) => p.served || p.status.chainWork <= this.chain.tip.chainWork);
-    return backed && this.node.credibleAhead().length === 0;
+    const tip = this.chain.tip;
+    const backed = peers.some((p) => p.served || p.status.chainWork < tip.chainWork || equalBytes(p.status.tipHash, tip.hash));
+    return backed && this.node.credibleAhead().length === 0 && this.node.unsettledAhead().length === 0;
   }
 
   farBehind(): boolean {
@@ -128,7 +134,9 @@ export class SyncSession {
     if (!b) return;
     const miners = this.node.activePeers().length;
     const key = `${b.status.height}:${b.status.chainWork}:${miners}`;
-    if (key === this.lastSaved && Date.now() - this.lastSavedAt < SAVE_BEST_MS) return;
+    const since = Date.now() - this.lastSavedAt;
+    // At most one write a second however fast statuses change (a flood of forged ones would be a write each).
+    if (since < SAVE_BEST_MIN_MS || (key === this.lastSaved && since < SAVE_BEST_MS)) return;
     this.lastSaved = key;
     this.lastSavedAt = Date.now();
     this.db.setBestHeard({
