@@ -172,5 +172,5 @@ export class SyncSession {
  */
 export function noMinerHint(s: Settings): string {
   const peers = s.peers.length ? s.peers.join(', ') : 'none';
-  return `is a miner of network ${s.network} running and reachable (broadcastAddress ${s.broadcastAddress}, peers ${peers})? A Wi-Fi that isolates clients drops broadcasts: then list the miners' addresses with --set 'peers=["192.168.1.20"]'`;
+  return `is a miner of network ${s.network} running and reachable (broadcastAddress ${s.broadcastAddress}, peers ${peers})? In a class, join with mvb-wallet join URL (it sets the ports and broadcast address); a Wi-Fi that isolates clients drops all traffic between laptops (peers cannot help): use a hotspot or travel router (docs/CLASSROOM.md)`;
 }
