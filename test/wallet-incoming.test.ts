@@ -339,7 +339,7 @@ describe('wallet: incoming payments heard on the LAN', function () {
       db.events.splice(0);
       db.pruneIncoming();
       assert.deepEqual(
-        db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
+        db.events.splice(0).map((e) => [e.kind, e.kind === 'reorg' ? '' : e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
         [['incoming-dropped', '3'.repeat(64), 'expired']],
       );
       assert.equal(db.allIncoming().length, 1);
@@ -353,7 +353,7 @@ describe('wallet: incoming payments heard on the LAN', function () {
         tip: new Uint8Array(32).fill(9),
       });
       assert.deepEqual(
-        db.events.splice(0).map((e) => [e.kind, e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
+        db.events.splice(0).map((e) => [e.kind, e.kind === 'reorg' ? '' : e.txid, e.kind === 'incoming-dropped' ? e.reason : '']),
         [['incoming-dropped', '1'.repeat(64), 'missing']],
       );
       assert.deepEqual(db.allIncoming(), []);

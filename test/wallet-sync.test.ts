@@ -423,6 +423,26 @@ describe('wallet sync and payments (in-process miner peer)', function () {
     assert.equal(bob.address, (await list())['bob']!.address);
   });
 
+  it('a reorganisation that takes a block paying us says so: list-addresses and history name the block and the balance change', async () => {
+    const alice = await newAddress('alice');
+    miner.mine(3, alice.pkh);
+    const fork = miner.tip; // height 3
+    miner.mine(1, alice.pkh);
+    await syncOnce();
+    assert.equal((await list())['alice']!.balance, '200.00000000');
+    const gone = hashToHex(miner.tip.hash);
+    miner.mine(2, MINER_PKH, { parent: fork });
+    await syncOnce();
+    assert.equal((await list())['alice']!.balance, '150.00000000');
+    const say = new RegExp(
+      `reorganisation: block 4 \\(${gone.slice(0, 12)}…\\) left the best chain; your balance -50\\.00000000; a mined reward of 50\\.00000000 is gone`,
+    );
+    assert.match((await w(['list-addresses'])).out, say);
+    const h = (await w(['history'])).out;
+    assert.match(h, /reorganisations that changed this wallet \(the last 1 of 1\):/);
+    assert.match(h, say);
+  });
+
   it('a payment whose input another mined transaction spent is marked failed, and its coins freed', async () => {
     const alice = await newAddress('alice');
     await newAddress('bob');

@@ -4,6 +4,8 @@
 // payments), unless --all; --limit N shows the newest N rows (20 in the table by default).
 import { type CommandContext, CliError, command, flag, numberOption } from '../../shared/node/cli/command.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
+import type { ReorgNotice } from '../../shared/node/store/schema.js';
+import { reorgSentence } from '../reorg-notice.js';
 import { type TxEntry, type TxMeaning, meaning, walletTxs } from '../txview.js';
 import { colours, formatTime, printJson, shortHash, table } from '../terminal.js';
 import { createWalletHint } from '../datadir.js';
@@ -107,6 +109,7 @@ export const history = command({
       }
       if (rows.length === 0) {
         ctx.io.out(name === undefined ? 'no payments yet' : `no payments for ${name} yet`);
+        printReorgs(ctx, db.reorgNotices());
         return 0;
       }
       const lines = all ? rows : groupRewards(rows);
@@ -116,10 +119,25 @@ export const history = command({
       const c = colours(ctx);
       if (hidden > 0) ctx.io.out(c.dim(`${hidden} older row${hidden === 1 ? '' : 's'} not shown: --limit N for more, --all for every row`));
       ctx.io.out(c.dim('amounts are net for the address(es) shown, fees included; `mvb-wallet status <txid prefix>` for details'));
+      printReorgs(ctx, db.reorgNotices());
       return 0;
     });
   },
 });
+
+/** Reorganisation notices shown under the history, newest first. */
+const MAX_REORGS_SHOWN = 5;
+
+/** Why a balance changed without a payment: the last reorganisations that touched this wallet. */
+function printReorgs(ctx: CommandContext, notices: readonly ReorgNotice[]): void {
+  if (notices.length === 0) return;
+  const c = colours(ctx);
+  ctx.io.out(
+    c.yellow(`reorganisations that changed this wallet (the last ${Math.min(notices.length, MAX_REORGS_SHOWN)} of ${notices.length}):`),
+  );
+  for (const n of [...notices].reverse().slice(0, MAX_REORGS_SHOWN))
+    ctx.io.out(`  ${new Date(n.at).toLocaleString()}  ${reorgSentence(n)}`);
+}
 
 function printTable(ctx: CommandContext, rows: readonly (Row | RewardGroup)[]): void {
   const c = colours(ctx);

@@ -5,6 +5,7 @@
 import { type CommandContext, command } from '../../shared/node/cli/command.js';
 import type { AddressRow } from '../../shared/node/json-rows.js';
 import { formatCoins, formatSigned } from '../../shared/core/amount.js';
+import { reorgSentence, recentNotices } from '../reorg-notice.js';
 import { netFor } from '../db/index.js';
 import { ago, colours, printJson, shortHash, table } from '../terminal.js';
 import { createWalletHint, runningSyncPid } from '../datadir.js';
@@ -92,6 +93,14 @@ function printChainLine(ctx: CommandContext, w: OpenWallet): void {
   }
 }
 
+/** A reorganisation of the last day that changed a balance here: say so under the table (a balance must never change silently). */
+function printRecentReorgs(ctx: CommandContext, w: OpenWallet): void {
+  const recent = recentNotices(w.db.reorgNotices(), Date.now(), 24 * 3600_000);
+  const c = colours(ctx);
+  for (const n of recent.slice(0, 3)) ctx.io.out(c.yellow(`${new Date(n.at).toLocaleTimeString()} ${reorgSentence(n)}`));
+  if (recent.length > 3) ctx.io.out(c.dim(`${recent.length - 3} more today: mvb-wallet history`));
+}
+
 export const listAddresses = command({
   name: 'list-addresses',
   readsDataDir: createWalletHint,
@@ -116,6 +125,7 @@ export const listAddresses = command({
       }
       printTable(ctx, rows, w.db.pendingPayments().length, w.db.incomingPending().length);
       printChainLine(ctx, w);
+      printRecentReorgs(ctx, w);
       return 0;
     });
   },

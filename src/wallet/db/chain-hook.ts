@@ -11,6 +11,7 @@ import { type Tx, isCoinbase, txid } from '../../shared/core/tx.js';
 import { dropIncoming, pruneIncomingNow } from './incoming-store.js';
 import { type BlockRef, type TipInfo, type TxoSummary, netFor, outputSummaries, pkhOf } from './records.js';
 import { type WalletTables, allIncoming, storedKeyset } from './tables.js';
+import type { ReorgNotice } from '../../shared/node/store/schema.js';
 
 /** What the numbered steps of one applyBatch share. */
 interface BatchContext {
@@ -22,7 +23,12 @@ interface BatchContext {
   readonly incomingBySpend: ReadonlyMap<string, string>;
   /** Outpoints spent by the connected blocks (step 2), so step 3 tells a spend from a loss. */
   readonly spentHere: Set<string>;
+  /** History records the disconnected blocks took (step 1), for the reorganisation notice (step 7). */
+  readonly removed: Map<string, { net: bigint; coinbase: boolean; pending: boolean }>;
 }
+
+/** Reorganisation notices kept (the oldest forgotten first). */
+export const MAX_REORG_NOTICES = 50;
 
 /**
  * Mirrors one chain commit into the wallet (inside the commit's transaction): disconnected
@@ -44,6 +50,41 @@ export function applyBatch(t: WalletTables, b: ChainBatch): void {
   // Reads here see this transaction's writes: the UTXO set after the batch.
   if (b.tip) pruneIncomingNow(t, ctx.now);
   if (b.tip) recordTip(t, b, b.tip, connected); // 6
+  if (disconnected.length > 0) noteReorg(t, disconnected, ctx); // 7
+}
+
+/**
+ * 7. What the reorganisation did to us, in words a student can follow: the blocks that left, the
+ * balance their transactions carried that the new chain does not (rewards of those blocks among
+ * it), payments of ours pending again. Kept (bounded) and pushed as an event.
+ */
+function noteReorg(t: WalletTables, disconnected: NonNullable<ChainBatch['disconnected']>, ctx: BatchContext): void {
+  let change = 0n;
+  let rewardsLost = 0n;
+  const pendingAgain: string[] = [];
+  const gone: string[] = [];
+  for (const [id, r] of ctx.removed) {
+    if (t.history.get(id) !== undefined) continue; // mined again in the new chain
+    change -= r.net;
+    if (r.coinbase) rewardsLost += r.net;
+    else if (r.pending) pendingAgain.push(id);
+    else gone.push(id);
+  }
+  if (change === 0n && pendingAgain.length === 0 && gone.length === 0) return;
+  const notice: ReorgNotice = {
+    at: ctx.now,
+    left: disconnected.map(({ entry }) => ({ hash: hashToHex(entry.hash), height: entry.height })),
+    change: change.toString(),
+    rewardsLost: rewardsLost.toString(),
+    pendingAgain,
+    gone,
+  };
+  const seq = ((t.meta.get('reorgSeq') as number | undefined) ?? 0) + 1;
+  t.meta.putSync('reorgSeq', seq);
+  t.reorgs.putSync(String(seq).padStart(12, '0'), notice);
+  const old = String(seq - MAX_REORG_NOTICES).padStart(12, '0');
+  if (seq > MAX_REORG_NOTICES) t.reorgs.removeSync(old);
+  t.events.push({ kind: 'reorg', notice });
 }
 
 /** What the steps of one applyBatch share. */
@@ -51,7 +92,14 @@ function batchContext(t: WalletTables): BatchContext {
   // Incoming payments by the outpoints they spend (few: payments heard and not mined yet).
   const incomingBySpend = new Map<string, string>();
   for (const r of allIncoming(t)) for (const i of r.inputs) incomingBySpend.set(i.outpoint, r.txid);
-  return { keyset: new Set(storedKeyset(t)), revive: new Set(), now: Date.now(), incomingBySpend, spentHere: new Set() };
+  return {
+    keyset: new Set(storedKeyset(t)),
+    revive: new Set(),
+    now: Date.now(),
+    incomingBySpend,
+    spentHere: new Set(),
+    removed: new Map(),
+  };
 }
 
 /** 1. Disconnected blocks, newest first: their payments back to pending, their conflicts may revive. */
@@ -59,6 +107,11 @@ function applyDisconnected(t: WalletTables, disconnected: NonNullable<ChainBatch
   for (const { entry, block } of disconnected) {
     for (const tx of block.txs) {
       const id = hashToHex(txid(tx));
+      const h = t.history.get(id);
+      if (h !== undefined) {
+        const net = netFor(h.inputs, h.outputs, ctx.keyset).net;
+        ctx.removed.set(id, { net, coinbase: h.coinbase, pending: t.payments.get(id)?.status === 'confirmed' });
+      }
       t.history.removeSync(id);
       const p = t.payments.get(id);
       if (p?.status === 'confirmed') {

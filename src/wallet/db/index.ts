@@ -35,11 +35,13 @@ import { incomingProblem, pruneIncomingNow, storeIncoming } from './incoming-sto
 import { appendPaymentJournal } from './journal.js';
 import type { BestHeard, HistoryRecord, IncomingRecord, PaymentRecord, TipInfo, WalletCoin, WalletEvent } from './records.js';
 import { ensureIndex, registerFreshKey } from './rescan.js';
+import type { ReorgNotice } from '../../shared/node/store/schema.js';
 import {
   type WalletTables,
   allIncoming,
   allPayments,
   openWalletTables,
+  reorgNotices,
   pendingSpender,
   storedKeyset,
   storedTip,
@@ -100,6 +102,10 @@ export class WalletDb {
   }
   allPayments(): PaymentRecord[] {
     return allPayments(this.t);
+  }
+  /** What the last reorganisations did to this wallet, oldest first (at most MAX_REORG_NOTICES). */
+  reorgNotices(): ReorgNotice[] {
+    return reorgNotices(this.t);
   }
   pendingPayments(): PaymentRecord[] {
     return this.allPayments().filter((p) => p.status === 'pending');

@@ -5,7 +5,7 @@
 import { toHex } from '../../shared/core/bytes.js';
 import { p2pkhHash } from '../../shared/core/script.js';
 import type { Tx } from '../../shared/core/tx.js';
-import type { BlockRef, TxoSummary } from '../../shared/node/store/schema.js';
+import type { BlockRef, ReorgNotice, TxoSummary } from '../../shared/node/store/schema.js';
 
 export type {
   BestHeard,
@@ -48,6 +48,7 @@ export type WalletEvent =
       readonly pkhs: readonly string[];
       readonly from: string | null;
     }
+  | { readonly kind: 'reorg'; readonly notice: ReorgNotice }
   | {
       readonly kind: 'incoming-dropped';
       readonly txid: string;

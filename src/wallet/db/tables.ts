@@ -4,7 +4,7 @@
 // store schema (src/shared/node/store/schema.ts), which the readers in src/tools share.
 import type { Database } from 'lmdb';
 import type { LmdbChainStore } from '../../shared/node/store/lmdb-store.js';
-import { type AppDatabases, openAppDb } from '../../shared/node/store/schema.js';
+import { type AppDatabases, type ReorgNotice, openAppDb } from '../../shared/node/store/schema.js';
 import type { IncomingRecord, PaymentRecord, TipInfo, WalletEvent } from './records.js';
 
 type Table<N extends keyof AppDatabases> = Database<AppDatabases[N], string>;
@@ -18,6 +18,7 @@ export interface WalletTables {
   readonly reserved: Table<'wallet-reserved'>;
   readonly history: Table<'wallet-history'>;
   readonly incoming: Table<'wallet-incoming'>;
+  readonly reorgs: Table<'wallet-reorgs'>;
   /** Filled by the hook and the incoming store; drained by whoever prints them. */
   readonly events: WalletEvent[];
 }
@@ -31,6 +32,7 @@ export function openWalletTables(store: LmdbChainStore): WalletTables {
     reserved: openAppDb(store, 'wallet-reserved'),
     history: openAppDb(store, 'wallet-history'),
     incoming: openAppDb(store, 'wallet-incoming'),
+    reorgs: openAppDb(store, 'wallet-reorgs'),
     events: [],
   };
 }
@@ -55,6 +57,11 @@ export function pendingSpender(t: WalletTables, outpoint: string): string | unde
 /** The chain tip the index describes. */
 export function storedTip(t: WalletTables): TipInfo | undefined {
   return t.meta.get('tip') as TipInfo | undefined;
+}
+
+/** The reorganisation notices kept, oldest first. */
+export function reorgNotices(t: WalletTables): ReorgNotice[] {
+  return [...t.reorgs.getRange()].map((x) => x.value as ReorgNotice);
 }
 
 export function allPayments(t: WalletTables): PaymentRecord[] {

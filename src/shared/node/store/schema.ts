@@ -80,6 +80,25 @@ export interface IncomingRecord {
 }
 
 /** wallet-history: a mined transaction that touches our keys, with its block; keyed by txid. */
+/**
+ * wallet-reorgs: what a reorganisation did to this wallet, kept to say why a balance changed
+ * (list-addresses, history, sync). Amounts are base units as decimal strings.
+ */
+export interface ReorgNotice {
+  /** Milliseconds since 1970 when the wallet saw it. */
+  readonly at: number;
+  /** The blocks that left the best chain, newest first. */
+  readonly left: readonly { readonly hash: string; readonly height: number }[];
+  /** The wallet's balance change from transactions of those blocks that are not in the new chain (negative: lost). */
+  readonly change: string;
+  /** Of that, mined rewards (coinbases) that are gone. */
+  readonly rewardsLost: string;
+  /** Payments of ours the blocks held that are pending again (they may be mined again). */
+  readonly pendingAgain: readonly string[];
+  /** Other transactions for us that left with the blocks and did not come back (incoming payments). */
+  readonly gone: readonly string[];
+}
+
 export interface HistoryRecord {
   readonly txid: string;
   readonly block: BlockRef;
@@ -181,6 +200,8 @@ export interface AppDatabases {
   'wallet-reserved': string;
   'wallet-history': HistoryRecord;
   'wallet-incoming': IncomingRecord;
+  /** Zero-padded sequence -> what a reorganisation changed (the last MAX_REORG_NOTICES). */
+  'wallet-reorgs': ReorgNotice;
   'explorer-txs': TxLocation;
   'explorer-spends': SpendRecord;
   /** `${pkh}:${height}:${pos}` -> txid: an address's confirmed transactions in chain order. */

@@ -7,6 +7,7 @@ import type { CommandContext } from '../../../shared/node/cli/runner.js';
 import { formatCoins, formatSigned } from '../../../shared/core/amount.js';
 import type { WalletEvent } from '../../db/index.js';
 import { colours, isTerminal, shortHash } from '../../terminal.js';
+import { reorgSentence } from '../../reorg-notice.js';
 
 /** What this run saw happen to payments (the --once summary). */
 export interface SyncTally {
@@ -39,6 +40,8 @@ export function eventJson(ev: WalletEvent): Record<string, unknown> {
       return { event: 'incoming', txid: ev.txid, amount: formatCoins(ev.amount), from: ev.from };
     case 'incoming-dropped':
       return { event: 'incoming-dropped', txid: ev.txid, reason: ev.reason, detail: ev.detail };
+    case 'reorg':
+      return { event: 'reorg', ...ev.notice };
   }
 }
 
@@ -103,6 +106,8 @@ export class SyncPrinter {
       );
     } else if (ev.kind === 'incoming-dropped') {
       this.say(`${c.yellow('dropped')} incoming payment ${ev.txid}: ${ev.detail}`, j);
+    } else if (ev.kind === 'reorg') {
+      this.say(c.yellow(reorgSentence(ev.notice)), j);
     } else {
       tally.received += ev.amount;
       if (!this.once)
