@@ -99,6 +99,15 @@ export class Lan {
     ip(['-n', this.switchNs, 'link', 'set', h.switchPort, 'down']);
   }
 
+  /**
+   * Client isolation, as a Wi-Fi access point does it: the bridge port is "isolated", so the host
+   * reaches only ports that are not (here: the teacher's), neither broadcast nor unicast to other
+   * isolated hosts passing (Linux bridge's isolated flag, the AP's client isolation).
+   */
+  isolate(h: LanHost): void {
+    ip(['-n', this.switchNs, 'link', 'set', 'dev', h.switchPort, 'type', 'bridge_slave', 'isolated', 'on']);
+  }
+
   heal(h: LanHost): void {
     ip(['-n', this.switchNs, 'link', 'set', h.switchPort, 'up']);
   }
