@@ -10,6 +10,7 @@ import { type Tx, encodeTx, isCoinbase, txid } from '../shared/core/tx.js';
 import { coinbaseMinerName, coinbaseText } from '../shared/core/coinbase-tag.js';
 import { MAX_LEADERBOARD_BLOCKS, leaderboard } from './leaderboard.js';
 import type { Faucet } from './faucet.js';
+import { validateBlockHex } from './validate.js';
 import type { TxLocation } from '../shared/node/store/schema.js';
 import { headerFields, merkleLevels, sighashView, txFields } from '../shared/node/annotate.js';
 import type { Lookups } from './lookups.js';
@@ -53,6 +54,11 @@ export function mvbRoutes(api: Lookups): Route[] {
     r('/search/:p', (m) => json(search(api, decodeURIComponentSafe(m[1]!)))),
     r('/classroom', () => json(classroomJson(api))),
     r('/faucet', () => json(faucetOf(api).info())),
+    {
+      method: 'POST',
+      pattern: /^\/api\/mvb\/validate-block$/,
+      handle: (_m, _q, body) => json(validateBlockHex(api.ex, body, Math.floor(Date.now() / 1000))),
+    },
     {
       method: 'POST',
       pattern: /^\/api\/mvb\/faucet$/,

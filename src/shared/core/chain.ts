@@ -465,6 +465,27 @@ export class Chain {
   }
 
   /**
+   * Core's TestBlockValidity, for any block whose parent we hold: every check a block must pass —
+   * its header's proof of work and sanity, its transactions and Merkle root, the header in context
+   * (bits, time against the parent), the block in context (BIP34 height, finality), then every input
+   * and signature against `view` and the coinbase's amount — without storing or connecting anything.
+   * `view` is the UTXO set the block would spend from (the chain's own for a child of the tip). Throws
+   * the first ValidationError, with Core's reason, as connecting it would.
+   */
+  testBlockValidity(block: Block, nowSeconds: number, view: CoinView): void {
+    checkBlockSanity(block, this.params);
+    const parent = this.index.get(toHex(block.header.prevHash));
+    if (!parent) throw new ValidationError('prev-blk-not-found', false, 'the previous block is not known');
+    checkHeaderContext(
+      block.header,
+      { height: parent.height, requiredBits: this.requiredBits(parent), medianTimePast: this.medianTimePast(parent) },
+      nowSeconds,
+    );
+    checkBlockContext(block, parent.height + 1, this.medianTimePast(parent));
+    this.connectBlock(block, parent.height + 1, new CoinOverlay(view));
+  }
+
+  /**
    * Catch-up: takes many blocks (in chain order, as fetched) and writes them with ONE store
    * commit: their data, their connection to the active chain and the new tip go out together, so
    * a kill -9 leaves the state before or after the whole batch. Same checks and outcome as
@@ -662,7 +683,7 @@ export class Chain {
       const block = this.getBlock(e.hash);
       if (!block) throw new Error(`block data missing for ${hashToHex(e.hash)}`);
       try {
-        const spent = this.connectBlock(block, e, view);
+        const spent = this.connectBlock(block, e.height, view);
         batch.undo.push({ hash: e.hash, spent });
       } catch (err) {
         if (err instanceof ValidationError) return { failed: { entry: e, error: err } };
@@ -680,7 +701,7 @@ export class Chain {
   }
 
   /** Core's ConnectBlock: spend inputs, add outputs, check amounts and signatures. Returns undo data. */
-  private connectBlock(block: Block, e: ChainEntry, view: CoinOverlay): Coin[] {
+  private connectBlock(block: Block, height: number, view: CoinOverlay): Coin[] {
     const spent: Coin[] = [];
     let fees = 0n;
     for (let i = 0; i < block.txs.length; i++) {
@@ -688,7 +709,7 @@ export class Chain {
       const id = txid(tx);
       if (i > 0) {
         try {
-          fees += checkTxInputs(tx, view, e.height, this.params);
+          fees += checkTxInputs(tx, view, height, this.params);
           checkTxScripts(tx, view, this.verifier);
         } catch (err) {
           // Missing or immature inputs are no fault in a relayed transaction, but any failure
@@ -703,10 +724,10 @@ export class Chain {
       }
       // BIP30 is implied by BIP34: a coinbase carries its height, so txids never repeat.
       tx.outputs.forEach((o, vout) =>
-        view.add(id, vout, { value: o.value, scriptPubKey: o.scriptPubKey, height: e.height, coinbase: i === 0 }),
+        view.add(id, vout, { value: o.value, scriptPubKey: o.scriptPubKey, height: height, coinbase: i === 0 }),
       );
     }
-    checkCoinbaseAmount(block, e.height, fees, this.params);
+    checkCoinbaseAmount(block, height, fees, this.params);
     return spent;
   }
 
