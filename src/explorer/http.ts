@@ -38,7 +38,14 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/tamper.js': { file: 'tamper.js', type: 'text/javascript; charset=utf-8' },
 };
+/**
+ * The hashing library the tamper lesson runs in the browser: @noble/hashes's SHA-256 (the node's own
+ * library), served from node_modules like the page's files, so nothing comes from the internet.
+ */
+const VENDOR_DIR = new URL('../../../node_modules/@noble/hashes/', import.meta.url);
+const VENDOR_FILES = ['sha2.js', '_md.js', '_u64.js', 'utils.js'];
 
 export class ExplorerHttp {
   private readonly server: Server;
@@ -55,6 +62,8 @@ export class ExplorerHttp {
   ) {
     for (const [path, f] of Object.entries(PAGE_FILES))
       this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
+    for (const f of VENDOR_FILES)
+      this.page.set(`/vendor/noble-hashes/${f}`, { body: readFileSync(new URL(f, VENDOR_DIR)), type: 'text/javascript; charset=utf-8' });
     this.gate = new ConnectionGate((req, res) => this.onRequest(req, res));
     this.server = createServer(
       {

@@ -1,7 +1,10 @@
 // The mvb explorer page: plain JavaScript, no framework and no build step (the page is a few views
 // over a JSON API; a framework would add a download, a build and a layer for students to read
 // through, and nothing here needs one). Routes live in the URL hash (#/block/HASH, #/tx/TXID,
-// #/address/ADDR); live changes arrive as Server-Sent Events from /api/mvb/events.
+// #/address/ADDR, #/tamper/HASH: the tamper lesson, tamper.js); live changes arrive as Server-Sent
+// Events from /api/mvb/events.
+import { tamperPage } from './tamper.js';
+
 const $ = (sel, root = document) => root.querySelector(sel);
 const view = $('#view');
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -26,6 +29,7 @@ async function api(path) {
 const routes = [
   [/^#?\/?$/, home],
   [/^#\/block\/([0-9a-f]{64})$/, blockPage],
+  [/^#\/tamper\/([0-9a-f]{64})$/, (hash) => tamperPage(hash, view, esc)],
   [/^#\/tx\/([0-9a-f]{64})(?:\/in\/([0-9a-f]{64}))?$/, txPage],
   [/^#\/address\/([1-9A-HJ-NP-Za-km-z]{25,40})$/, addressPage],
 ];
@@ -209,7 +213,7 @@ async function blockPage(hash) {
     <h1>Block ${blk.height} ${b.status.in_best_chain ? '<span class="badge ok">best chain</span>' : '<span class="badge warn">stale: not in the best chain</span>'}</h1>
     <p class="mono hash">${esc(blk.id)}</p>
     <p>${blk.tx_count} transaction(s), ${blk.size} bytes, mined ${esc(new Date(blk.timestamp * 1000).toLocaleString())}${b.miner ? ` by ${b.minerName ? `${swatch(b.minerName)} <b id="block-miner-name">${esc(b.minerName)}</b> (<a href="#/address/${esc(b.miner)}">${esc(b.miner)}</a>)` : `<a href="#/address/${esc(b.miner)}">${esc(b.miner)}</a>`}` : ''}, ${b.confirmations} confirmation(s).${b.coinbaseText ? ` Coinbase tag: <span class="mono">${esc(b.coinbaseText)}</span>.` : ''}
-      ${blk.previousblockhash ? `<a href="#/block/${esc(blk.previousblockhash)}">← previous</a>` : ''} ${b.status.next_best ? `<a href="#/block/${esc(b.status.next_best)}">next →</a>` : ''}</p>
+      ${blk.previousblockhash ? `<a href="#/block/${esc(blk.previousblockhash)}">← previous</a>` : ''} ${b.status.next_best ? `<a href="#/block/${esc(b.status.next_best)}">next →</a>` : ''} <a id="tamper-link" href="#/tamper/${esc(blk.id)}">tamper with this block (lesson)</a></p>
     <h2>The 80-byte header (HASH256 of these bytes is the block hash)</h2>
     ${hexBox(b.headerHex, b.fields)}
     <table id="header-fields"><tr><th>field</th><th>bytes</th><th>hex</th><th>meaning and value</th></tr>${fieldRows}</table>
