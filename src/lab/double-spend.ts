@@ -10,7 +10,8 @@
 // branch is more than K blocks behind. Each trial's model probability is that of the same race
 // and rule (models.ts doubleSpendWin), counting the honest blocks mined after the fork before
 // the one holding the payment. Everything is judged from the nodes' event logs.
-import { cpSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliError } from '../shared/node/cli/runner.js';
 import { type Attack } from './experiment.js';
 import { ReplayedChain, readEvents } from './analyse.js';
@@ -150,7 +151,8 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
   cpSync(wallet, copy, { recursive: true });
   await net.isolate(A);
   const forkHeight = chainOf(ctx, A).tipHeight;
-  // Both at once, so that few blocks are mined before they are: each side's next block can hold its spend.
+  // Both at once, so that few blocks are mined before they are: each side's next block can hold
+  // its spend. (Blocks mined meanwhile are counted as the trial's lag, and the model counts them.)
   const [doubleSpend, payment] = await Promise.all([
     walletOk(ctx, A, copy, ['send', net.hosts[A]!.name, a.amount, ctx.addresses[A]!]),
     walletOk(ctx, a.merchant, wallet, ['send', net.hosts[A]!.name, a.amount, ctx.addresses[a.merchant]!]),
@@ -193,11 +195,14 @@ export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Pro
   // Round by round over the confirmation counts, so a run stopped early (or any drift) touches every row alike.
   for (let i = 0; i < a.trials; i++) {
     for (const k of a.confirmations) {
-      // Each trial spends one of the attacker's coinbases (one block's reward covers the amount):
-      // before it is cut off, it must own one more mature reward on its active chain than the
-      // trials so far have spent, or its wallet could not pay and the trial would wait in vain.
-      await waitForSpendableReward(ctx, a.attacker, n + 1);
-      trials.push(await trial(ctx, a, k, ++n));
+      // Each trial spends one coin of the attacker's: before it is cut off it must own one more
+      // spendable coin than the trials so far have spent, or its wallet could not pay and the
+      // trial would wait in vain (see waitForSpendableCoin).
+      await waitForSpendableCoin(ctx, a.attacker, trials);
+      const t = await trial(ctx, a, k, ++n);
+      trials.push(t);
+      // Each trial as it ends, so that a long run stopped early keeps what it measured.
+      appendFileSync(join(ctx.dir, 'double-spend-trials.jsonl'), JSON.stringify(t) + '\n');
     }
   }
   const q = ctx.x.hashShares[a.attacker]!;
@@ -222,17 +227,22 @@ export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Pro
 const DEVNET_COINBASE_MATURITY = 5;
 
 /**
- * Waits until host's own mined blocks on its active chain include `count` whose rewards a
- * transaction in the next block may spend (Core's COINBASE_MATURITY rule: next height − h ≥ maturity).
- * With 30 % of the hash power that can take several times maturity blocks; the bound is generous.
+ * Waits until the host owns one more spendable coin than the trials so far have spent: its mined
+ * blocks on its active chain whose rewards a transaction in the next block may spend (Core's
+ * COINBASE_MATURITY rule: next height − h ≥ maturity), plus one per earlier trial whose payment or
+ * double spend is in that chain (its change, or the coin paid back to itself, comes back to the
+ * attacker at once). So one reward serves trial after trial, and a 10 % attacker does not wait for
+ * a block of its own before each. The bound is generous.
  */
-async function waitForSpendableReward(ctx: RunContext, host: number, count: number): Promise<void> {
-  const timeoutMs = Math.max(300_000, (DEVNET_COINBASE_MATURITY + 4 * count) * ctx.x.blockIntervalSeconds * 1000 * 20);
-  await waitUntil(ctx, `${count} mature block reward(s) of ${ctx.net.hosts[host]!.name}`, timeoutMs, () => {
+async function waitForSpendableCoin(ctx: RunContext, host: number, done: readonly DoubleSpendTrial[]): Promise<void> {
+  const count = done.length + 1;
+  const timeoutMs = Math.max(300_000, (DEVNET_COINBASE_MATURITY + 4) * ctx.x.blockIntervalSeconds * 1000 * 20);
+  await waitUntil(ctx, `${count} spendable coin(s) of ${ctx.net.hosts[host]!.name}`, timeoutMs, () => {
     const events = readEvents(ctx.eventFiles[host]!).events;
     const chain = new ReplayedChain(events);
     const own = events.filter((e) => e.ev === 'mined' && e.hash !== undefined && e.height !== undefined);
     const mature = own.filter((e) => chain.has(e.hash!) && chain.tipHeight + 1 - e.height! >= DEVNET_COINBASE_MATURITY).length;
-    return mature >= count ? true : undefined;
+    const returned = done.filter((t) => chain.txHeights(t.payment).length + chain.txHeights(t.doubleSpend).length > 0).length;
+    return mature + returned >= count ? true : undefined;
   });
 }
