@@ -3,7 +3,7 @@
 // axis labels with their units, and the legend in its own column right of the plot, so it covers
 // no data. One chart per experiment kind: stale rate against d/T (with Bitcoin 2013 marked),
 // double-spend success against confirmations, selfish revenue against the pool's share.
-import { DECKER_WATTENHOFER_2013, eyalSirerRevenue, staleModel } from './models.js';
+import { DECKER_WATTENHOFER_2013, eyalSirerRevenue, nakamotoCatchUp, staleModel } from './models.js';
 
 export interface ChartPoint {
   readonly x: number;
@@ -194,10 +194,13 @@ export function staleChart(title: string, runs: readonly StalePoint[]): string {
 
 export interface DoubleSpendGroup {
   readonly q: number;
-  readonly rows: readonly { z: number; rate: number; lo: number; hi: number; model: number; nakamoto: number }[];
+  readonly rows: readonly { z: number; rate: number; lo: number; hi: number; model: number }[];
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
+
+/** Nakamoto's P(q, z) at every whole z from 0 to zMax. */
+const nakamotoCurve = (q: number, zMax: number) => Array.from({ length: zMax + 1 }, (_, z) => ({ x: z, y: nakamotoCatchUp(q, z) }));
 
 /** Double-spend success against z, per attacker share q: measured (error bars), the give-up model, Nakamoto's P. */
 export function doubleSpendChart(title: string, groups: readonly DoubleSpendGroup[]): string {
@@ -209,7 +212,7 @@ export function doubleSpendChart(title: string, groups: readonly DoubleSpendGrou
     series.push(
       { label: `q = ${g.q}: measured, 95 % interval`, colour, kind: 'dots', points: g.rows.map((r) => ({ x: r.z + dx, y: r.rate, lo: r.lo, hi: r.hi })) },
       { label: `q = ${g.q}: model, this give-up rule`, colour, kind: 'dashed', points: g.rows.map((r) => ({ x: r.z, y: r.model })) },
-      { label: `q = ${g.q}: Nakamoto P(q, z)`, colour, kind: 'line', points: g.rows.map((r) => ({ x: r.z, y: r.nakamoto })) },
+      { label: `q = ${g.q}: Nakamoto P(q, z)`, colour, kind: 'line', points: nakamotoCurve(g.q, Math.max(...g.rows.map((r) => r.z))) },
     );
   });
   return svgChart({

@@ -44,12 +44,16 @@ export interface DoubleSpendRow {
   readonly trials: number;
   readonly successes: number;
   readonly successRate: number;
+  /** Trials whose branch got ahead and was released (the rest gave up); a release can still lose the race that follows. */
+  readonly released: number;
   /** 95 % Wilson interval of the success rate. */
   readonly interval: Interval;
   /** The model for this give-up rule: the mean of the trials' probabilities (see DoubleSpendTrial.model). */
   readonly model: number;
   /** The same model with no lag (the payment in the first honest block after the fork). */
   readonly modelNoLag: number;
+  /** Mean lag of the trials (DoubleSpendTrial.lagBlocks). */
+  readonly meanLag: number;
   /** Nakamoto's P(q, z): a tie counts, Poisson start, never gives up. */
   readonly nakamoto: number;
 }
@@ -89,7 +93,7 @@ async function walletOk(ctx: RunContext, host: number, dir: string, args: string
 }
 
 /** The race a trial runs, for the model: z counts the honest blocks mined before the payment's. */
-function raceRule(q: number, a: DoubleSpendAttack, z: number): RaceRule {
+function raceRule(q: number, a: Pick<DoubleSpendAttack, 'giveUpBehind' | 'giveUpBlocks'>, z: number): RaceRule {
   return { q, z, lead: 1, start: 'exact', giveUpBehind: a.giveUpBehind ?? Infinity, giveUpAfter: a.giveUpBlocks };
 }
 
@@ -189,6 +193,31 @@ async function trial(ctx: RunContext, a: DoubleSpendAttack, k: number, n: number
 
 const round7 = (x: number) => Math.round(x * 1e7) / 1e7;
 
+/** One row per confirmation count: successes with their 95 % interval, the model (mean over the trials), Nakamoto's P. */
+export function doubleSpendRows(
+  q: number,
+  a: Pick<DoubleSpendAttack, 'confirmations' | 'giveUpBehind' | 'giveUpBlocks'>,
+  trials: readonly DoubleSpendTrial[],
+): DoubleSpendRow[] {
+  return a.confirmations.map((k): DoubleSpendRow => {
+    const ts = trials.filter((t) => t.confirmations === k);
+    const successes = ts.filter((t) => t.success).length;
+    const ideal = doubleSpendWin(raceRule(q, a, k));
+    return {
+      confirmations: k,
+      trials: ts.length,
+      successes,
+      successRate: ts.length ? successes / ts.length : 0,
+      released: ts.filter((t) => t.released).length,
+      interval: wilson(successes, ts.length),
+      model: round7(ts.length ? ts.reduce((s, t) => s + t.model, 0) / ts.length : ideal),
+      modelNoLag: round7(ideal),
+      meanLag: ts.length ? Math.round((ts.reduce((s, t) => s + t.lagBlocks, 0) / ts.length) * 100) / 100 : 0,
+      nakamoto: round7(nakamotoCatchUp(q, k)),
+    };
+  });
+}
+
 export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Promise<DoubleSpendResult> {
   const trials: DoubleSpendTrial[] = [];
   let n = 0;
@@ -206,20 +235,7 @@ export async function runDoubleSpend(ctx: RunContext, a: DoubleSpendAttack): Pro
     }
   }
   const q = ctx.x.hashShares[a.attacker]!;
-  const rows = a.confirmations.map((k): DoubleSpendRow => {
-    const ts = trials.filter((t) => t.confirmations === k);
-    const successes = ts.filter((t) => t.success).length;
-    return {
-      confirmations: k,
-      trials: ts.length,
-      successes,
-      successRate: ts.length ? successes / ts.length : 0,
-      interval: wilson(successes, ts.length),
-      model: round7(ts.length ? ts.reduce((s, t) => s + t.model, 0) / ts.length : doubleSpendWin(raceRule(q, a, k))),
-      modelNoLag: round7(doubleSpendWin(raceRule(q, a, k))),
-      nakamoto: round7(nakamotoCatchUp(q, k)),
-    };
-  });
+  const rows = doubleSpendRows(q, a, trials);
   return { attackerShare: q, giveUp: giveUpWords(a), trials, rows };
 }
 

@@ -161,7 +161,7 @@ function doubleSpendGroup(s: Summary): DoubleSpendGroup {
   const d = s.doubleSpend!;
   return {
     q: d.attackerShare,
-    rows: d.rows.map((r) => ({ z: r.confirmations, rate: r.successRate, lo: r.interval.lo, hi: r.interval.hi, model: r.model, nakamoto: r.nakamoto })),
+    rows: d.rows.map((r) => ({ z: r.confirmations, rate: r.successRate, lo: r.interval.lo, hi: r.interval.hi, model: r.model })),
   };
 }
 
@@ -188,7 +188,7 @@ export function sweepTable(rows: readonly Summary[], sweep: { key: string; value
 /** q, z, successes/trials, the rate with its 95 % interval, the model for the give-up rule, Nakamoto's P. */
 export function confirmationsTable(rows: readonly Summary[]): string[] {
   const t = new Table({
-    head: ['q', 'z', 'succeeded', 'rate (95 % interval)', 'model, this give-up rule', 'model inside?', 'Nakamoto P(q, z)', 's per trial'],
+    head: ['q', 'z', 'released', 'succeeded', 'rate (95 % interval)', 'model, this give-up rule', 'model inside?', 'lag (blocks)', 'no lag', 'Nakamoto P(q, z)', 's per trial'],
     style: { head: [], border: [] },
   });
   for (const s of rows) {
@@ -200,15 +200,21 @@ export function confirmationsTable(rows: readonly Summary[]): string[] {
       t.push([
         String(d.attackerShare),
         String(r.confirmations),
+        `${r.released}/${r.trials}`,
         `${r.successes}/${r.trials}`,
         `${pct(r.successRate)} (${formatRateInterval(r.interval)})`,
         pct(r.model),
         insideOrOutside(r.model, r.interval),
+        r.meanLag.toFixed(2),
+        pct(r.modelNoLag),
         r.nakamoto.toFixed(4),
         secs.toFixed(1),
       ]);
     }
   }
   const rule = rows.find((s) => s.doubleSpend)?.doubleSpend?.giveUp ?? '';
-  return [t.toString(), `the attacker ${rule}; it wins when its branch is longer than the merchant's chain`];
+  return [
+    t.toString(),
+    `the attacker ${rule}; it wins when its branch is longer than the merchant's chain. Lag: honest blocks mined after the fork before the payment's block (z = 0: before the merchant accepted it), counted by the model; "no lag" is the model without them.`,
+  ];
 }
