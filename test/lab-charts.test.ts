@@ -85,7 +85,7 @@ describe('lab: charts for a projector', () => {
     const stale = staleChart('stale-rate-sweep: stale rate against d/T', [
       { dOverT: 2.23, rate: 0.6244, lo: 0.557, hi: 0.687 },
       { dOverT: 0.98, rate: 0.5702, lo: 0.478, hi: 0.657 },
-      { dOverT: 0.57, rate: 0.4038, lo: 0.280, hi: 0.540 },
+      { dOverT: 0.57, rate: 0.4038, lo: 0.28, hi: 0.54 },
       { dOverT: 0.49, rate: 0.3143, lo: 0.186, hi: 0.478 },
       { dOverT: 0.31, rate: 0.25, lo: 0.102, hi: 0.495 },
     ]);
@@ -93,7 +93,14 @@ describe('lab: charts for a projector', () => {
     assert.match(stale, /Bitcoin 2013/, 'Decker & Wattenhofer 2013 is marked');
     const groups = [0.1, 0.2, 0.3, 0.4].map((q) => ({
       q,
-      rows: [0, 1, 2, 4, 6].map((z) => ({ z, rate: nakamotoCatchUp(q, z) / 2, lo: 0, hi: Math.min(1, nakamotoCatchUp(q, z)), model: 0.4, nakamoto: nakamotoCatchUp(q, z) })),
+      rows: [0, 1, 2, 4, 6].map((z) => ({
+        z,
+        rate: nakamotoCatchUp(q, z) / 2,
+        lo: 0,
+        hi: Math.min(1, nakamotoCatchUp(q, z)),
+        model: 0.4,
+        nakamoto: nakamotoCatchUp(q, z),
+      })),
     }));
     checkChart('double spend', doubleSpendChart('confirmations: double spends against z', groups), 'y');
     checkChart('selfish', selfishChart('selfish-mining, α = 0.45', 0.45, 0.415, 0.29, 0.55), 'both');

@@ -167,9 +167,8 @@ describe('lab: the double-spend race model (models.ts doubleSpendWin)', () => {
     // A give-up far beyond any likely race changes nothing visible: the programme agrees with the closed form.
     for (const z of [0, 1, 2, 4, 6])
       assert.ok(
-        Math.abs(
-          doubleSpendWin({ q: 0.3, z, lead: 0, start: 'poisson', giveUpBehind: 400, giveUpAfter: 2000 }) - nakamotoCatchUp(0.3, z),
-        ) < 1e-9,
+        Math.abs(doubleSpendWin({ q: 0.3, z, lead: 0, start: 'poisson', giveUpBehind: 400, giveUpAfter: 2000 }) - nakamotoCatchUp(0.3, z)) <
+          1e-9,
         `z=${z}`,
       );
   });

@@ -128,7 +128,9 @@ function drawLegend(series: readonly ChartSeries[]): string[] {
   const x0 = CHART.right + 24;
   const rowH = 22;
   const h = series.length * rowH + 12;
-  const out = [`<rect class="legend" x="${x0}" y="${CHART.top}" width="${CHART.width - x0 - 8}" height="${h}" fill="white" stroke="#999"/>`];
+  const out = [
+    `<rect class="legend" x="${x0}" y="${CHART.top}" width="${CHART.width - x0 - 8}" height="${h}" fill="white" stroke="#999"/>`,
+  ];
   series.forEach((s, i) => {
     const y = CHART.top + 18 + i * rowH;
     if (s.kind === 'line' || s.kind === 'dashed')
@@ -136,7 +138,9 @@ function drawLegend(series: readonly ChartSeries[]): string[] {
         `<line x1="${x0 + 8}" y1="${y - 4}" x2="${x0 + 34}" y2="${y - 4}" stroke="${s.colour}" stroke-width="2.5"${s.kind === 'dashed' ? ' stroke-dasharray="8 5"' : ''}/>`,
       );
     else if (s.kind === 'diamond')
-      out.push(`<polygon points="${x0 + 21},${y - 12} ${x0 + 29},${y - 4} ${x0 + 21},${y + 4} ${x0 + 13},${y - 4}" fill="${s.colour}" stroke="black"/>`);
+      out.push(
+        `<polygon points="${x0 + 21},${y - 12} ${x0 + 29},${y - 4} ${x0 + 21},${y + 4} ${x0 + 13},${y - 4}" fill="${s.colour}" stroke="black"/>`,
+      );
     else out.push(`<circle cx="${x0 + 21}" cy="${y - 4}" r="5" fill="${s.colour}"/>`);
     out.push(`<text x="${x0 + 42}" y="${y + 1}" font-size="13">${esc(s.label)}</text>`);
   });
@@ -146,8 +150,14 @@ function drawLegend(series: readonly ChartSeries[]): string[] {
 /** An x/y chart: round ticks from 0, error bars where given, the legend outside the plot. */
 export function svgChart(spec: ChartSpec): string {
   const pts = spec.series.flatMap((s) => s.points);
-  const xt = axisTicks(spec.x, pts.map((p) => p.x));
-  const yt = axisTicks(spec.y, pts.flatMap((p) => [p.y, p.hi ?? 0]));
+  const xt = axisTicks(
+    spec.x,
+    pts.map((p) => p.x),
+  );
+  const yt = axisTicks(
+    spec.y,
+    pts.flatMap((p) => [p.y, p.hi ?? 0]),
+  );
   const { left, right, top, bottom, width, height } = CHART;
   const pad = spec.x.pad ?? 0;
   const X = (x: number) => left + ((x + pad) / (xt[xt.length - 1]! + 2 * pad)) * (right - left);
@@ -180,7 +190,12 @@ export function staleChart(title: string, runs: readonly StalePoint[]): string {
     x: { label: 'd/T: propagation p50 ÷ mean block interval (ratio)' },
     y: { label: 'stale blocks (% of decided blocks)', percent: true, max: 1 },
     series: [
-      { label: 'measured, 95 % interval', colour: '#1f77b4', kind: 'dots', points: runs.map((r) => ({ x: r.dOverT, y: r.rate, lo: r.lo, hi: r.hi })) },
+      {
+        label: 'measured, 95 % interval',
+        colour: '#1f77b4',
+        kind: 'dots',
+        points: runs.map((r) => ({ x: r.dOverT, y: r.rate, lo: r.lo, hi: r.hi })),
+      },
       { label: 'model 1 − e^(−d/T)', colour: '#ff7f0e', kind: 'line', points: curve },
       {
         label: `Bitcoin 2013: d/T ${(dw.medianPropagationSeconds / dw.blockIntervalSeconds).toFixed(3)}, ${(dw.forkRate * 100).toFixed(2)} %`,
@@ -210,14 +225,23 @@ export function doubleSpendChart(title: string, groups: readonly DoubleSpendGrou
     // Each q's bars a little apart so that they do not hide one another.
     const dx = (i - (groups.length - 1) / 2) * 0.08;
     series.push(
-      { label: `q = ${g.q}: measured, 95 % interval`, colour, kind: 'dots', points: g.rows.map((r) => ({ x: r.z + dx, y: r.rate, lo: r.lo, hi: r.hi })) },
+      {
+        label: `q = ${g.q}: measured, 95 % interval`,
+        colour,
+        kind: 'dots',
+        points: g.rows.map((r) => ({ x: r.z + dx, y: r.rate, lo: r.lo, hi: r.hi })),
+      },
       { label: `q = ${g.q}: model, this give-up rule`, colour, kind: 'dashed', points: g.rows.map((r) => ({ x: r.z, y: r.model })) },
       { label: `q = ${g.q}: Nakamoto P(q, z)`, colour, kind: 'line', points: nakamotoCurve(g.q, Math.max(...g.rows.map((r) => r.z))) },
     );
   });
   return svgChart({
     title,
-    x: { label: 'confirmations the merchant waits for, z (blocks)', end: Math.max(1, ...groups.flatMap((g) => g.rows.map((r) => r.z))), pad: 0.3 },
+    x: {
+      label: 'confirmations the merchant waits for, z (blocks)',
+      end: Math.max(1, ...groups.flatMap((g) => g.rows.map((r) => r.z))),
+      pad: 0.3,
+    },
     y: { label: 'double spends that succeeded (% of trials)', percent: true, max: 1 },
     series,
   });
@@ -231,7 +255,15 @@ export function selfishChart(title: string, alpha: number, share: number, lo: nu
     x: { label: "selfish pool's hash power α (% of the total)", percent: true, max: 0.5 },
     y: { label: 'its share of the best chain (% of blocks)', percent: true, max: 1 },
     series: [
-      { label: 'honest mining: share = α', colour: '#7f7f7f', kind: 'line', points: [{ x: 0, y: 0 }, { x: 0.5, y: 0.5 }] },
+      {
+        label: 'honest mining: share = α',
+        colour: '#7f7f7f',
+        kind: 'line',
+        points: [
+          { x: 0, y: 0 },
+          { x: 0.5, y: 0.5 },
+        ],
+      },
       { label: 'Eyal & Sirer eq. 8, γ = 0', colour: '#ff7f0e', kind: 'line', points: curve(0) },
       { label: 'Eyal & Sirer eq. 8, γ = 0.5', colour: '#ff7f0e', kind: 'dashed', points: curve(0.5) },
       { label: 'measured, 95 % interval', colour: '#1f77b4', kind: 'dots', points: [{ x: alpha, y: share, lo, hi }] },

@@ -131,7 +131,12 @@ function race(ctx: RunContext, a: DoubleSpendAttack, k: number, payment: string,
 }
 
 /** After the release: the merchant's node and the attacker's agree on a tip; did the payment go? */
-async function judge(ctx: RunContext, a: DoubleSpendAttack, payment: string, doubleSpend: string): Promise<{ success: boolean; depth: number }> {
+async function judge(
+  ctx: RunContext,
+  a: DoubleSpendAttack,
+  payment: string,
+  doubleSpend: string,
+): Promise<{ success: boolean; depth: number }> {
   await waitUntil(ctx, 'the merchant and the attacker to agree after the release', 60_000, () => {
     const m = chainOf(ctx, a.merchant);
     const p = chainOf(ctx, a.attacker);

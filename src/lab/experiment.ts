@@ -208,7 +208,8 @@ const headSchema = object({ hosts: fieldsFor(MAX_HOSTS, UNSHAPED).hosts, link: l
 
 function experimentSchema(hosts: number, link: LinkShape, fileName: string) {
   return map(object(fieldsFor(hosts, link)), (x, fail) => {
-    if (x.sweep?.key === 'attackerShare' && x.attack?.type !== 'double-spend') fail('an attackerShare sweep needs a double-spend attack', 'sweep');
+    if (x.sweep?.key === 'attackerShare' && x.attack?.type !== 'double-spend')
+      fail('an attackerShare sweep needs a double-spend attack', 'sweep');
     return { ...x, name: x.name || fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment' };
   });
 }

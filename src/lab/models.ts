@@ -131,7 +131,14 @@ function winFromDeficit(r: RaceRule, dMax: number): (d: number) => number {
     // Two barriers, no block limit: the gambler's ruin between floor (won) and top + 1 (given up).
     const span = top + 1 - floor;
     const ratio = p / q;
-    return (d) => (d <= floor ? 1 : d > top ? 0 : Math.abs(ratio - 1) < 1e-12 ? 1 - (d - floor) / span : (ratio ** (span - (d - floor)) - 1) / (ratio ** span - 1));
+    return (d) =>
+      d <= floor
+        ? 1
+        : d > top
+          ? 0
+          : Math.abs(ratio - 1) < 1e-12
+            ? 1 - (d - floor) / span
+            : (ratio ** (span - (d - floor)) - 1) / (ratio ** span - 1);
   }
   // f[d − floor] with `left` honest blocks left (left = 0: lost unless already won). From a start
   // deficit ≤ dMax, with `left` left the deficit is at most dMax + giveUpAfter − left.

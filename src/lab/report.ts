@@ -66,7 +66,13 @@ function selfishSummary(r: RunResult) {
   const best = a.decided - a.stale;
   const own = Math.round((a.chainShares[s.miner] ?? 0) * best);
   const i = wilson(own, best);
-  return { ...s, chainShare: round(best ? own / best : 0, 3), chainBlocks: own, bestBlocks: best, chainShareInterval: { lo: round(i.lo, 4), hi: round(i.hi, 4) } };
+  return {
+    ...s,
+    chainShare: round(best ? own / best : 0, 3),
+    chainBlocks: own,
+    bestBlocks: best,
+    chainShareInterval: { lo: round(i.lo, 4), hi: round(i.hi, 4) },
+  };
 }
 
 export type Summary = ReturnType<typeof summary>;
@@ -81,10 +87,16 @@ export function table(s: Summary, shares: readonly number[]): string {
     ['median link delay (one way)', `${s.linkDelayMs} ms`],
     ['block interval: target / measured', `${s.blockIntervalSeconds} s / ${s.measuredIntervalSeconds} s`],
     ['blocks mined (decided)', `${s.blocks} (${s.decidedBlocks})`],
-    ['stale blocks (95 % interval)', `${s.staleBlocks}/${s.decidedBlocks} = ${pct(s.staleRate)} (${formatRateInterval(s.staleRateInterval)})`],
+    [
+      'stale blocks (95 % interval)',
+      `${s.staleBlocks}/${s.decidedBlocks} = ${pct(s.staleRate)} (${formatRateInterval(s.staleRateInterval)})`,
+    ],
   );
   if (s.model !== undefined)
-    t.push([`model 1 − e^(−d/T), d = p50, d/T = ${s.dOverT}`, `${pct(s.model)}: ${s.modelInsideInterval ? 'inside' : 'outside'} the interval`]);
+    t.push([
+      `model 1 − e^(−d/T), d = p50, d/T = ${s.dOverT}`,
+      `${pct(s.model)}: ${s.modelInsideInterval ? 'inside' : 'outside'} the interval`,
+    ]);
   t.push(
     ['propagation to connected p50 / p90 / p99', `${propagationCell(s)} ms (${s.propagationMs.samples} samples; 95 % intervals)`],
     ['status heard p50 / p90 / p99', `${s.heardMs.p50} / ${s.heardMs.p90} / ${s.heardMs.p99} ms`],
@@ -155,7 +167,12 @@ export function runChart(r: RunResult, name: string): string {
   return staleChart(`${name}: stale rate, ${r.nodes} nodes, ${r.linkDelayMs} ms links`, [stalePoint(s)]);
 }
 
-const stalePoint = (s: Summary): StalePoint => ({ dOverT: s.dOverT, rate: s.staleRate, lo: s.staleRateInterval.lo, hi: s.staleRateInterval.hi });
+const stalePoint = (s: Summary): StalePoint => ({
+  dOverT: s.dOverT,
+  rate: s.staleRate,
+  lo: s.staleRateInterval.lo,
+  hi: s.staleRateInterval.hi,
+});
 
 function doubleSpendGroup(s: Summary): DoubleSpendGroup {
   const d = s.doubleSpend!;
@@ -167,7 +184,8 @@ function doubleSpendGroup(s: Summary): DoubleSpendGroup {
 
 /** A sweep's chart: stale rate against d/T for every run, or double-spend success against z for every attacker share. */
 export function sweepChart(rows: readonly Summary[], key: string, name: string): string {
-  if (key === 'attackerShare') return doubleSpendChart(`${name}: double spends against confirmations`, rows.filter((s) => s.doubleSpend).map(doubleSpendGroup));
+  if (key === 'attackerShare')
+    return doubleSpendChart(`${name}: double spends against confirmations`, rows.filter((s) => s.doubleSpend).map(doubleSpendGroup));
   return staleChart(`${name}: stale rate against d/T (one dot per run)`, rows.map(stalePoint));
 }
 
@@ -188,7 +206,19 @@ export function sweepTable(rows: readonly Summary[], sweep: { key: string; value
 /** q, z, successes/trials, the rate with its 95 % interval, the model for the give-up rule, Nakamoto's P. */
 export function confirmationsTable(rows: readonly Summary[]): string[] {
   const t = new Table({
-    head: ['q', 'z', 'released', 'succeeded', 'rate (95 % interval)', 'model, this give-up rule', 'model inside?', 'lag (blocks)', 'no lag', 'Nakamoto P(q, z)', 's per trial'],
+    head: [
+      'q',
+      'z',
+      'released',
+      'succeeded',
+      'rate (95 % interval)',
+      'model, this give-up rule',
+      'model inside?',
+      'lag (blocks)',
+      'no lag',
+      'Nakamoto P(q, z)',
+      's per trial',
+    ],
     style: { head: [], border: [] },
   });
   for (const s of rows) {
@@ -207,7 +237,7 @@ export function confirmationsTable(rows: readonly Summary[]): string[] {
         insideOrOutside(r.model, r.interval),
         r.meanLag.toFixed(2),
         pct(r.modelNoLag),
-        r.nakamoto.toFixed(4),
+        `${r.nakamoto.toFixed(4)} ${insideOrOutside(r.nakamoto, r.interval)}`,
         secs.toFixed(1),
       ]);
     }
