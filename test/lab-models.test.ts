@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { InputError } from '../src/shared/node/check/input-error.js';
 import { linkShapes, medianLinkDelay, parseExperiment, randomGraph } from '../src/lab/experiment.js';
 import { memoryShortfall } from '../src/lab/cmds/run.js';
-import { NAKAMOTO_TABLE, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
+import { NAKAMOTO_TABLE, doubleSpendWin, eyalSirerRevenue, nakamotoCatchUp, staleModel } from '../src/lab/models.js';
 import { ReplayedChain, analyse, percentiles } from '../src/lab/analyse.js';
 import { activeChainTxids } from '../src/lab/run.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -153,5 +153,66 @@ describe('lab: models, experiment files, analysis', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('lab: the double-spend race model (models.ts doubleSpendWin)', () => {
+  const never = { giveUpBehind: Infinity, giveUpAfter: Infinity } as const;
+
+  it("with a tie counting, Nakamoto's Poisson start and no give-up it is the white paper's table", () => {
+    for (const [z, p] of NAKAMOTO_TABLE.q01)
+      assert.equal(doubleSpendWin({ q: 0.1, z, lead: 0, start: 'poisson', ...never }).toFixed(7), p.toFixed(7), `q=0.1 z=${z}`);
+    for (const [z, p] of NAKAMOTO_TABLE.q03)
+      assert.equal(doubleSpendWin({ q: 0.3, z, lead: 0, start: 'poisson', ...never }).toFixed(7), p.toFixed(7), `q=0.3 z=${z}`);
+    // A give-up far beyond any likely race changes nothing visible: the programme agrees with the closed form.
+    for (const z of [0, 1, 2, 4, 6])
+      assert.ok(
+        Math.abs(doubleSpendWin({ q: 0.3, z, lead: 0, start: 'poisson', giveUpBehind: 400, giveUpAfter: 2000 }) - nakamotoCatchUp(0.3, z)) <
+          1e-9,
+        `z=${z}`,
+      );
+  });
+
+  it('matches a seeded simulation of the race under the lab rule (lead 1, give up 3 behind, or after 20 blocks)', () => {
+    let s = 12345;
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (const [q, z, after] of [
+      [0.1, 0, 20],
+      [0.3, 1, 20],
+      [0.4, 4, 20],
+      [0.4, 2, Infinity],
+    ] as const) {
+      const rule = { q, z, lead: 1, start: 'exact', giveUpBehind: 3, giveUpAfter: after } as const;
+      const n = 100_000;
+      let wins = 0;
+      for (let i = 0; i < n; i++) {
+        let h = 0;
+        let a = 0;
+        for (;;) {
+          if (rand() < q) a++;
+          else h++;
+          if (h >= z && a - h >= 1) {
+            wins++;
+            break;
+          }
+          if ((h >= z && h - a > 3) || h >= z + after) break;
+        }
+      }
+      const model = doubleSpendWin(rule);
+      const se = Math.sqrt((model * (1 - model)) / n);
+      assert.ok(Math.abs(wins / n - model) < 5 * se + 1e-9, `q=${q} z=${z}: simulated ${wins / n}, model ${model}`);
+    }
+  });
+
+  it('giving up and needing a strict lead only lower the probability', () => {
+    for (const q of [0.1, 0.2, 0.3, 0.4])
+      for (const z of [0, 1, 2, 4, 6]) {
+        const naka = nakamotoCatchUp(q, z);
+        const exact = doubleSpendWin({ q, z, lead: 1, start: 'exact', ...never });
+        const gaveUp = doubleSpendWin({ q, z, lead: 1, start: 'exact', giveUpBehind: 3, giveUpAfter: Infinity });
+        assert.ok(gaveUp <= exact + 1e-12 && exact <= naka + 1e-12, `q ${q} z ${z}: ${gaveUp} ${exact} ${naka}`);
+      }
+    // A strict lead from a tie with no give-up: the gambler's ruin q/p.
+    assert.ok(Math.abs(doubleSpendWin({ q: 0.2, z: 0, lead: 1, start: 'exact', ...never }) - 0.25) < 1e-12);
   });
 });

@@ -1,7 +1,8 @@
 // The network lab (src/lab) end to end, as `mvb lab run --json` runs it: real miners and wallets in
 // network namespaces on emulated links. A 5-host mesh of 200 ms links at 1 s blocks makes stale
 // blocks and a measured propagation of at least the link delay; a partition and its heal lose no
-// payment; an attacker with 70 % of the hash power reverts a 1-confirmation payment; and nothing
+// payment; an attacker with 70 % of the hash power reverts a 1-confirmation payment; a short
+// confirmations sweep prints its rates with intervals beside the models; and nothing
 // the lab made (namespace, veth, switch, node process) is left afterwards.
 // Needs root, iproute2 and python3; skipped with the reason otherwise.
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { runCli } from '../src/shared/node/cli/runner.js';
 import { listNamespaces, netnsUnavailable } from '../src/lab/netns.js';
 import { labCommands } from '../src/lab/cmds/run.js';
 import { LAB_PREFIX } from '../src/lab/run.js';
+import { confirmationsTable } from '../src/lab/report.js';
 import { skipBecause } from './kit/skip.js';
 
 const note = (msg: string) => console.log(`      · ${msg}`);
@@ -138,5 +140,37 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     assert.equal(t.success, true, `the payment survived: ${JSON.stringify(r.doubleSpend)}`);
     assert.ok(t.merchantReorgDepth >= 1);
     assert.equal(r.doubleSpend.rows[0].nakamoto, 1);
+    assert.equal(r.model, undefined, 'an attack run has no stale-rate model');
+  });
+
+  it('the confirmations lesson, short: one q, z = 0 and 1, a table with intervals, the model and Nakamoto, and its chart', async () => {
+    const x = JSON.parse(readFileSync('experiments/confirmations.json', 'utf8')) as Record<string, any>;
+    const r = await lab('confirmations-short', {
+      ...x,
+      name: undefined,
+      attack: { ...x.attack, confirmations: [0, 1], trials: 2 },
+      sweep: { attackerShare: [0.3] },
+    });
+    // A sweep of one value prints that run's object, as a plain run does.
+    const runs = (r.runs ?? [r]) as Record<string, any>[];
+    assert.equal(runs.length, 1);
+    const ds = runs[0]!.doubleSpend;
+    assert.equal(ds.attackerShare, 0.3);
+    assert.deepEqual(
+      ds.rows.map((row: any) => row.confirmations),
+      [0, 1],
+    );
+    for (const row of ds.rows) {
+      assert.equal(row.trials, 2);
+      assert.ok(row.interval.lo <= row.successRate && row.successRate <= row.interval.hi, JSON.stringify(row));
+      for (const k of ['model', 'modelNoLag', 'nakamoto']) assert.ok(row[k] >= 0 && row[k] <= 1, `${k}: ${row[k]}`);
+    }
+    assert.equal(ds.rows[0].nakamoto, 1);
+    note(`rows: ${JSON.stringify(ds.rows)}; seconds per trial ${ds.trials.map((t: any) => t.seconds).join(', ')}`);
+    const lines = confirmationsTable(runs as never);
+    for (const col of ['q', 'z', 'succeeded', 'rate (95 % interval)', 'model, this give-up rule', 'Nakamoto P(q, z)'])
+      assert.ok(lines[0]!.includes(col), `column ${col}`);
+    assert.match(lines[0]!, /\d+\.\d+–\d+\.\d+ %/, 'an interval in the table');
+    assert.match(readFileSync(join(dir, 'confirmations-short', 'chart.svg'), 'utf8'), /double spends that succeeded/);
   });
 });

@@ -113,11 +113,13 @@ function attackSchema(hosts: number) {
     attacker: host,
     merchant: host,
     /** Confirmations the merchant waits for, one trial set per value. */
-    confirmations: withDefault(list(whole(1, 20), { min: 1, max: 10 }), [1]),
-    trials: withDefault(whole(1, 50), 1),
+    confirmations: withDefault(list(whole(0, 20), { min: 1, max: 10 }), [1]),
+    trials: withDefault(whole(1, 200), 1),
     amount: withDefault(coins({ positive: true }), '10'),
     /** The attacker releases its branch anyway when the honest chain is this many blocks ahead. */
     giveUpBlocks: withDefault(whole(1, 200), 12),
+    /** ...and also when, after the merchant's confirmations, its branch is more than this many blocks behind. */
+    giveUpBehind: optional(whole(0, 50)),
   });
   return tagged('type', {
     'double-spend': map(doubleSpend, (a, fail) =>
@@ -142,18 +144,22 @@ function sharesSchema(hosts: number) {
   );
 }
 
-/** Runs the experiment once per value of blockIntervalSeconds or of linkDelayMs (at most 12). */
+/**
+ * Runs the experiment once per value of blockIntervalSeconds, of linkDelayMs or of attackerShare
+ * (at most 12). attackerShare gives the attack's host that share of the hash power and the other
+ * hosts the rest, in the proportions of hashShares.
+ */
 const sweepSchema = map(
   object({
     blockIntervalSeconds: optional(list(number({ min: 0.1, max: 600 }), { min: 1, max: 12 })),
     linkDelayMs: optional(list(number({ min: 0, max: 10_000 }), { min: 1, max: 12 })),
+    attackerShare: optional(list(number({ min: 0.01, max: 0.99 }), { min: 1, max: 12 })),
   }),
   (s, fail) => {
-    if ((s.blockIntervalSeconds === undefined) === (s.linkDelayMs === undefined))
-      fail('expected exactly one of blockIntervalSeconds, linkDelayMs');
-    return s.blockIntervalSeconds
-      ? { key: 'blockIntervalSeconds' as const, values: s.blockIntervalSeconds }
-      : { key: 'linkDelayMs' as const, values: s.linkDelayMs! };
+    const keys = (['blockIntervalSeconds', 'linkDelayMs', 'attackerShare'] as const).filter((k) => s[k] !== undefined);
+    if (keys.length !== 1) fail('expected exactly one of blockIntervalSeconds, linkDelayMs, attackerShare');
+    const key = keys[0]!;
+    return { key, values: s[key]! };
   },
 );
 
@@ -201,10 +207,11 @@ function fieldsFor(hosts: number, link: LinkShape) {
 const headSchema = object({ hosts: fieldsFor(MAX_HOSTS, UNSHAPED).hosts, link: linkSchema }, { unknownKeys: 'ignore' });
 
 function experimentSchema(hosts: number, link: LinkShape, fileName: string) {
-  return map(object(fieldsFor(hosts, link)), (x) => ({
-    ...x,
-    name: x.name || fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment',
-  }));
+  return map(object(fieldsFor(hosts, link)), (x, fail) => {
+    if (x.sweep?.key === 'attackerShare' && x.attack?.type !== 'double-spend')
+      fail('an attackerShare sweep needs a double-spend attack', 'sweep');
+    return { ...x, name: x.name || fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'experiment' };
+  });
 }
 
 export type Experiment = Infer<ReturnType<typeof experimentSchema>>;
@@ -217,6 +224,20 @@ export type Attack = NonNullable<Experiment['attack']>;
 export function parseExperiment(json: unknown, fileName: string, source = `${fileName}.json`): Experiment {
   const head = check(headSchema, json, source);
   return check(experimentSchema(head.hosts, head.link, fileName), json, source);
+}
+
+/** The experiment once per value of its sweep (or once). */
+export function sweepVariants(x: Experiment): Experiment[] {
+  const sweep = x.sweep;
+  if (!sweep) return [x];
+  return sweep.values.map((v) => {
+    if (sweep.key === 'blockIntervalSeconds') return { ...x, blockIntervalSeconds: v };
+    if (sweep.key === 'linkDelayMs') return { ...x, link: { ...x.link, delayMs: v } };
+    const attacker = x.attack?.type === 'double-spend' ? x.attack.attacker : 0;
+    const rest = x.hashShares.reduce((a, b, i) => (i === attacker ? a : a + b), 0);
+    const others = x.hashShares.length - 1;
+    return { ...x, hashShares: x.hashShares.map((s, i) => (i === attacker ? v : rest > 0 ? (s / rest) * (1 - v) : (1 - v) / others)) };
+  });
 }
 
 /** The ordered pairs that are linked, with their shapes. */

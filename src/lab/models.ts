@@ -68,3 +68,113 @@ export function eyalSirerRevenue(alpha: number, gamma: number): number {
 export const EYAL_SIRER_2014 = {
   source: 'I. Eyal, E. G. Sirer, "Majority is not Enough: Bitcoin Mining is Vulnerable", Financial Cryptography 2014, eq. (8)',
 };
+
+/** The race a double-spending attacker runs, and the rule by which it gives up. */
+export interface RaceRule {
+  /** The attacker's share of the hash power (0 ≤ q < 1). */
+  readonly q: number;
+  /** Confirmations the merchant waits for: honest blocks after the fork before it hands over the goods. */
+  readonly z: number;
+  /**
+   * How far the attacker's branch must be ahead to win: 0 is Nakamoto's "catches up" (a tie counts),
+   * 1 is what nodes need to switch branches (first seen wins a tie, so the branch must be longer).
+   */
+  readonly lead: 0 | 1;
+  /** It gives up when, after the z confirmations, it is more than this many blocks behind (Infinity: never). */
+  readonly giveUpBehind: number;
+  /** It gives up when the merchant's payment has z + this many confirmations (Infinity: never). */
+  readonly giveUpAfter: number;
+  /**
+   * The attacker's blocks when the honest chain reaches z: 'poisson' is Nakamoto's approximation
+   * (mean z·q/p), 'exact' the negative binomial of the race (k attacker blocks before the z-th honest one).
+   */
+  readonly start: 'poisson' | 'exact';
+}
+
+/** P(attacker has k blocks when the honest chain has z), by the rule's start distribution, for k = 0..kMax. */
+function startDistribution(r: RaceRule, kMax: number): number[] {
+  const p = 1 - r.q;
+  const out: number[] = [];
+  if (r.start === 'poisson') {
+    const lambda = (r.z * r.q) / p;
+    let pmf = Math.exp(-lambda);
+    for (let k = 0; k <= kMax; k++) {
+      if (k > 0) pmf *= lambda / k;
+      out.push(pmf);
+    }
+    return out;
+  }
+  // Negative binomial: C(k + z − 1, k) p^z q^k (z = 0: no blocks yet, k = 0 surely).
+  let pmf = p ** r.z;
+  for (let k = 0; k <= kMax; k++) {
+    if (k > 0) pmf *= ((k + r.z - 1) / k) * r.q;
+    out.push(r.z === 0 ? (k === 0 ? 1 : 0) : pmf);
+  }
+  return out;
+}
+
+/**
+ * P(win) from deficit d (honest length − attacker length, once the z confirmations are in) with
+ * `after` honest blocks left before giving up, for every d: a dynamic programme over the race, each
+ * next block the attacker's with probability q (d − 1) or honest with p (d + 1, one block fewer left).
+ * Won at d ≤ −lead, lost at d > giveUpBehind or when no honest block is left.
+ */
+function winFromDeficit(r: RaceRule, dMax: number): (d: number) => number {
+  const q = r.q;
+  const p = 1 - q;
+  const floor = -r.lead;
+  if (!Number.isFinite(r.giveUpAfter) && !Number.isFinite(r.giveUpBehind))
+    // Gambler's ruin with no upper barrier: (q/p)^(d − floor).
+    return (d) => (d <= floor ? 1 : q >= p ? 1 : (q / p) ** (d - floor));
+  const top = Number.isFinite(r.giveUpBehind) ? r.giveUpBehind : Infinity;
+  if (!Number.isFinite(r.giveUpAfter)) {
+    // Two barriers, no block limit: the gambler's ruin between floor (won) and top + 1 (given up).
+    const span = top + 1 - floor;
+    const ratio = p / q;
+    return (d) =>
+      d <= floor
+        ? 1
+        : d > top
+          ? 0
+          : Math.abs(ratio - 1) < 1e-12
+            ? 1 - (d - floor) / span
+            : (ratio ** (span - (d - floor)) - 1) / (ratio ** span - 1);
+  }
+  // f[d − floor] with `left` honest blocks left (left = 0: lost unless already won). From a start
+  // deficit ≤ dMax, with `left` left the deficit is at most dMax + giveUpAfter − left.
+  const last = Math.min(top, dMax + r.giveUpAfter) + 1;
+  const at = (d: number) => d - floor;
+  let prev = new Float64Array(at(last) + 2);
+  prev[0] = 1;
+  for (let left = 1; left <= r.giveUpAfter; left++) {
+    const cur = new Float64Array(prev.length);
+    cur[0] = 1;
+    for (let d = floor + 1; d <= last; d++) cur[at(d)] = d > top ? 0 : q * cur[at(d - 1)]! + p * prev[at(d + 1)]!;
+    prev = cur;
+  }
+  const f = prev;
+  return (d) => (d <= floor ? 1 : d > Math.min(top, last) ? 0 : f[at(d)]!);
+}
+
+/**
+ * The probability that the attacker wins the double-spend race under `rule`, computed exactly (no
+ * simulation). With lead 0, Poisson start and no give-up it is Nakamoto's P(q, z) (white paper §11).
+ */
+export function doubleSpendWin(rule: RaceRule): number {
+  const { q, z } = rule;
+  if (q <= 0) return 0;
+  // Attacker blocks at the z-th honest one: past z + 60 + 30·z/(1−q) the tail is below 1e-12 for q < 1.
+  const kMax = Math.ceil(z + 60 + (30 * z) / (1 - q));
+  const start = startDistribution(rule, kMax);
+  const win = winFromDeficit(rule, z);
+  let total = 0;
+  let mass = 0;
+  for (let k = 0; k <= kMax; k++) {
+    const d = z - k;
+    // The attacker ahead by more than the bound at z already wins (d ≤ −lead).
+    total += start[k]! * (d > rule.giveUpBehind ? 0 : win(d));
+    mass += start[k]!;
+  }
+  // The rest of the mass (k > kMax) is ahead, so won.
+  return Math.min(1, total + Math.max(0, 1 - mass));
+}

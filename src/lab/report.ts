@@ -1,15 +1,26 @@
-// What a run reports: the one JSON object of `--json`, a table, and an SVG chart (written by hand:
-// a few lines, points and labels need no library).
+// What a run reports: the one JSON object of `--json`, a table, and an SVG chart (charts.ts). Every
+// rate carries its 95 % Wilson interval and every percentile its order-statistic interval
+// (intervals.ts); a model is printed only where it applies, with whether it is inside the interval.
 import Table from 'cli-table3';
 import type { RunResult } from './run.js';
 import { percentiles } from './analyse.js';
+import { type DoubleSpendGroup, type StalePoint, doubleSpendChart, selfishChart, staleChart } from './charts.js';
 import { DECKER_WATTENHOFER_2013, staleModel } from './models.js';
+import { formatRateInterval, insideOrOutside, percentileInterval, wilson } from './intervals.js';
 
 /** The machine-readable summary of one run (`--json` prints this, or a list of them for a sweep). */
 export function summary(r: RunResult, name: string) {
   const a = r.analysis;
   const d = a.propagationMs.p50 / 1000;
   const T = a.measuredIntervalSeconds || r.blockIntervalSeconds;
+  const staleInterval = wilson(a.stale, a.decided);
+  // The stale-rate model describes honest miners only: an attack run has no model row.
+  const attack = r.doubleSpend !== undefined || r.selfish !== undefined;
+  const model = attack ? undefined : round(staleModel(d, T), 4);
+  const p = (x: number) => {
+    const i = percentileInterval(a.propagationSamples, x);
+    return { lo: i.lo, hi: i.hi };
+  };
   return {
     experiment: name,
     nodes: r.nodes,
@@ -21,9 +32,20 @@ export function summary(r: RunResult, name: string) {
     decidedBlocks: a.decided,
     staleBlocks: a.stale,
     staleRate: round(a.staleRate, 4),
-    propagationMs: { p50: a.propagationMs.p50, p90: a.propagationMs.p90, p99: a.propagationMs.p99, samples: a.propagationMs.count },
+    staleRateInterval: { lo: round(staleInterval.lo, 4), hi: round(staleInterval.hi, 4) },
+    dOverT: T > 0 ? round(d / T, 4) : 0,
+    propagationMs: {
+      p50: a.propagationMs.p50,
+      p90: a.propagationMs.p90,
+      p99: a.propagationMs.p99,
+      samples: a.propagationMs.count,
+      p50Interval: p(0.5),
+      p90Interval: p(0.9),
+      p99Interval: p(0.99),
+    },
     heardMs: { p50: a.heardMs.p50, p90: a.heardMs.p90, p99: a.heardMs.p99 },
-    model: round(staleModel(d, T), 4),
+    model,
+    modelInsideInterval: model === undefined ? undefined : insideOrOutside(model, staleInterval) === 'inside',
     bestHeight: a.bestHeight,
     reorgDepths: a.reorgDepths,
     chainShares: a.chainShares.map((s) => round(s, 3)),
@@ -31,9 +53,25 @@ export function summary(r: RunResult, name: string) {
     paymentsLost: r.payments.filter((p) => p.txid !== null && p.minedAt.length !== 1).length,
     txPropagationMs: r.txPropagationMs,
     doubleSpend: r.doubleSpend,
-    selfish: r.selfish ? { ...r.selfish, chainShare: round(a.chainShares[r.selfish.miner] ?? 0, 3) } : undefined,
+    selfish: r.selfish ? selfishSummary(r) : undefined,
     usage: r.usage,
     published: { deckerWattenhofer2013: DECKER_WATTENHOFER_2013 },
+  };
+}
+
+/** The selfish pool's blocks in the decided best chain, with the 95 % interval of its share. */
+function selfishSummary(r: RunResult) {
+  const a = r.analysis;
+  const s = r.selfish!;
+  const best = a.decided - a.stale;
+  const own = Math.round((a.chainShares[s.miner] ?? 0) * best);
+  const i = wilson(own, best);
+  return {
+    ...s,
+    chainShare: round(best ? own / best : 0, 3),
+    chainBlocks: own,
+    bestBlocks: best,
+    chainShareInterval: { lo: round(i.lo, 4), hi: round(i.hi, 4) },
   };
 }
 
@@ -49,12 +87,18 @@ export function table(s: Summary, shares: readonly number[]): string {
     ['median link delay (one way)', `${s.linkDelayMs} ms`],
     ['block interval: target / measured', `${s.blockIntervalSeconds} s / ${s.measuredIntervalSeconds} s`],
     ['blocks mined (decided)', `${s.blocks} (${s.decidedBlocks})`],
-    ['stale blocks', `${s.staleBlocks} = ${pct(s.staleRate)}`],
-    ['model 1 − e^(−d/T), d = p50', pct(s.model)],
     [
-      'propagation to connected p50 / p90 / p99',
-      `${s.propagationMs.p50} / ${s.propagationMs.p90} / ${s.propagationMs.p99} ms (${s.propagationMs.samples} samples)`,
+      'stale blocks (95 % interval)',
+      `${s.staleBlocks}/${s.decidedBlocks} = ${pct(s.staleRate)} (${formatRateInterval(s.staleRateInterval)})`,
     ],
+  );
+  if (s.model !== undefined)
+    t.push([
+      `model 1 − e^(−d/T), d = p50, d/T = ${s.dOverT}`,
+      `${pct(s.model)}: ${s.modelInsideInterval ? 'inside' : 'outside'} the interval`,
+    ]);
+  t.push(
+    ['propagation to connected p50 / p90 / p99', `${propagationCell(s)} ms (${s.propagationMs.samples} samples; 95 % intervals)`],
     ['status heard p50 / p90 / p99', `${s.heardMs.p50} / ${s.heardMs.p90} / ${s.heardMs.p99} ms`],
     [
       'reorganisations by depth',
@@ -83,15 +127,25 @@ export function table(s: Summary, shares: readonly number[]): string {
     for (const r of s.doubleSpend.rows)
       t.push([
         `double spend, q = ${s.doubleSpend.attackerShare}, z = ${r.confirmations}`,
-        `${r.successes}/${r.trials} succeeded; Nakamoto P = ${r.nakamoto}`,
+        `${r.successes}/${r.trials} = ${pct(r.successRate)} (${formatRateInterval(r.interval)}); model (${s.doubleSpend.giveUp}) ${pct(r.model)}, ${insideOrOutside(r.model, r.interval)}; Nakamoto P = ${r.nakamoto}`,
       ]);
   }
-  if (s.selfish)
+  if (s.selfish) {
+    const e = s.selfish;
+    const i = e.chainShareInterval;
     t.push([
-      `selfish miner, α = ${s.selfish.alpha}`,
-      `share of best chain ${(s.selfish.chainShare * 100).toFixed(1)} %; Eyal & Sirer R(α, γ=0) = ${(s.selfish.eyalSirerGamma0 * 100).toFixed(1)} %, γ=0.5: ${(s.selfish.eyalSirerGamma05 * 100).toFixed(1)} %; ${s.selfish.publications} publications`,
+      `selfish miner, α = ${e.alpha}`,
+      `share of best chain ${e.chainBlocks}/${e.bestBlocks} = ${pct(e.chainShare)} (${formatRateInterval(i)}); Eyal & Sirer R(α, γ=0) = ${pct(e.eyalSirerGamma0)} (${insideOrOutside(e.eyalSirerGamma0, i)}), γ=0.5: ${pct(e.eyalSirerGamma05)} (${insideOrOutside(e.eyalSirerGamma05, i)}); honest share α ${insideOrOutside(e.alpha, i)}; ${e.publications} publications`,
     ]);
+  }
   return t.toString();
+}
+
+/** "1971 (1500–2500) / ..." : each percentile with its order-statistic interval ("…" where too few samples bound it). */
+function propagationCell(s: Summary): string {
+  const m = s.propagationMs;
+  const one = (v: number, i: { lo: number | null; hi: number | null }) => `${v} (${i.lo ?? '…'}–${i.hi ?? '…'})`;
+  return `${one(m.p50, m.p50Interval)} / ${one(m.p90, m.p90Interval)} / ${one(m.p99, m.p99Interval)}`;
 }
 
 /** "h1 40/45 h2 ..." (best chain % / hash power %); past 10 hosts only those with blocks in the best chain. */
@@ -102,100 +156,95 @@ function shareCell(chain: readonly number[], power: readonly number[]): string {
   return `${some.map((x) => x.text).join(' ')} (the other ${cells.length - some.length}: none)`;
 }
 
-const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-
-interface Series {
-  readonly label: string;
-  readonly colour: string;
-  readonly points: readonly [number, number][];
-  readonly line: boolean;
-}
-
-/** A small x/y chart: axes with ticks, one polyline or set of dots per series, a legend. */
-export function svgChart(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
-  const W = 640;
-  const H = 400;
-  const L = 70;
-  const R = 20;
-  const T = 40;
-  const B = 60;
-  const all = series.flatMap((s) => s.points);
-  const xMax = Math.max(1e-9, ...all.map((p) => p[0]));
-  const yMax = Math.max(1e-9, ...all.map((p) => p[1])) * 1.1;
-  const X = (x: number) => L + (x / xMax) * (W - L - R);
-  const Y = (y: number) => H - B - (y / yMax) * (H - T - B);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
-  ];
-  out.push(
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
-  );
-  for (let k = 0; k <= 5; k++) {
-    const xv = (xMax * k) / 5;
-    const yv = (yMax * k) / 5;
-    out.push(
-      `<text x="${X(xv)}" y="${H - B + 18}" text-anchor="middle">${fmt(xv)}</text>`,
-      `<text x="${L - 8}" y="${Y(yv) + 4}" text-anchor="end">${fmt(yv)}</text>`,
-    );
-    out.push(`<line x1="${L}" y1="${Y(yv)}" x2="${W - R}" y2="${Y(yv)}" stroke="#ddd"/>`);
-  }
-  out.push(
-    `<text x="${(L + W - R) / 2}" y="${H - 15}" text-anchor="middle">${esc(xLabel)}</text>`,
-    `<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 18 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
-  );
-  series.forEach((s, i) => {
-    if (s.line && s.points.length > 1)
-      out.push(
-        `<polyline fill="none" stroke="${s.colour}" stroke-width="2" points="${s.points.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`,
-      );
-    else for (const p of s.points) out.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="4" fill="${s.colour}"/>`);
-    out.push(
-      `<rect x="${L + 12}" y="${T + 8 + i * 18}" width="12" height="12" fill="${s.colour}"/>`,
-      `<text x="${L + 30}" y="${T + 18 + i * 18}">${esc(s.label)}</text>`,
-    );
-  });
-  out.push('</svg>');
-  return out.join('\n') + '\n';
-}
-
-function fmt(v: number): string {
-  if (v === 0) return '0';
-  if (Math.abs(v) >= 100) return v.toFixed(0);
-  if (Math.abs(v) >= 1) return v.toFixed(1);
-  return v.toFixed(3);
-}
-
-/** One run: the CDF of propagation delays (block mined -> connected at each other node). */
+/** The run's chart: its experiment's own result (double-spend success, selfish share, or stale rate against d/T). */
 export function runChart(r: RunResult, name: string): string {
-  const xs = r.analysis.propagationSamples;
-  const pts = xs.map((x, i): [number, number] => [x, (i + 1) / xs.length]);
-  return svgChart(
-    `${name}: block propagation, ${r.nodes} nodes, ${r.linkDelayMs} ms links`,
-    'ms from mined to connected at another node',
-    'fraction of (block, node) pairs',
-    [
-      { label: 'measured CDF', colour: '#1f77b4', points: pts, line: true },
-      {
-        label: `configured one-way link delay ${r.linkDelayMs} ms`,
-        colour: '#d62728',
-        points: [
-          [r.linkDelayMs, 0],
-          [r.linkDelayMs, 1],
-        ],
-        line: true,
-      },
-    ],
-  );
+  const s = summary(r, name);
+  if (s.doubleSpend) return doubleSpendChart(`${name}: double spends against confirmations`, [doubleSpendGroup(s)]);
+  if (s.selfish) {
+    const e = s.selfish;
+    return selfishChart(`${name}: selfish mining, α = ${e.alpha}`, e.alpha, e.chainShare, e.chainShareInterval.lo, e.chainShareInterval.hi);
+  }
+  return staleChart(`${name}: stale rate, ${r.nodes} nodes, ${r.linkDelayMs} ms links`, [stalePoint(s)]);
 }
 
-/** A sweep: stale rate against the swept value, measured and the model for each run's d and T. */
+const stalePoint = (s: Summary): StalePoint => ({
+  dOverT: s.dOverT,
+  rate: s.staleRate,
+  lo: s.staleRateInterval.lo,
+  hi: s.staleRateInterval.hi,
+});
+
+function doubleSpendGroup(s: Summary): DoubleSpendGroup {
+  const d = s.doubleSpend!;
+  return {
+    q: d.attackerShare,
+    rows: d.rows.map((r) => ({ z: r.confirmations, rate: r.successRate, lo: r.interval.lo, hi: r.interval.hi, model: r.model })),
+  };
+}
+
+/** A sweep's chart: stale rate against d/T for every run, or double-spend success against z for every attacker share. */
 export function sweepChart(rows: readonly Summary[], key: string, name: string): string {
-  const xOf = (s: Summary) => (key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds);
-  return svgChart(`${name}: stale rate`, key === 'linkDelayMs' ? 'link delay (ms)' : 'target block interval T (s)', 'stale rate', [
-    { label: 'measured stale rate', colour: '#1f77b4', points: rows.map((s) => [xOf(s), s.staleRate]), line: false },
-    { label: 'model 1 − e^(−d/T) (measured d, T)', colour: '#ff7f0e', points: rows.map((s) => [xOf(s), s.model]), line: true },
-  ]);
+  if (key === 'attackerShare')
+    return doubleSpendChart(`${name}: double spends against confirmations`, rows.filter((s) => s.doubleSpend).map(doubleSpendGroup));
+  return staleChart(`${name}: stale rate against d/T (one dot per run)`, rows.map(stalePoint));
+}
+
+/** The sweep's table: one line per run (stale rate sweeps) or per (q, z) (attacker-share sweeps). */
+export function sweepTable(rows: readonly Summary[], sweep: { key: string; values: readonly number[] }): string[] {
+  if (sweep.key === 'attackerShare') return confirmationsTable(rows);
+  const out = [`${sweep.key.padEnd(22)} stale rate (95 % interval)     model            propagation p50  measured T`];
+  for (const s of rows) {
+    const v = sweep.key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds;
+    const verdict = s.modelInsideInterval ? 'inside ' : 'outside';
+    out.push(
+      `${String(v).padEnd(22)} ${pct(s.staleRate).padStart(8)} (${formatRateInterval(s.staleRateInterval).padStart(13)})  ${pct(s.model ?? 0).padStart(8)} ${verdict}  ${String(s.propagationMs.p50).padStart(9)} ms   ${s.measuredIntervalSeconds} s`,
+    );
+  }
+  return out;
+}
+
+/** q, z, successes/trials, the rate with its 95 % interval, the model for the give-up rule, Nakamoto's P. */
+export function confirmationsTable(rows: readonly Summary[]): string[] {
+  const t = new Table({
+    head: [
+      'q',
+      'z',
+      'released',
+      'succeeded',
+      'rate (95 % interval)',
+      'model, this give-up rule',
+      'model inside?',
+      'lag (blocks)',
+      'no lag',
+      'Nakamoto P(q, z)',
+      's per trial',
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const s of rows) {
+    const d = s.doubleSpend;
+    if (!d) continue;
+    for (const r of d.rows) {
+      const ts = d.trials.filter((x) => x.confirmations === r.confirmations);
+      const secs = ts.length ? ts.reduce((a, x) => a + x.seconds, 0) / ts.length : 0;
+      t.push([
+        String(d.attackerShare),
+        String(r.confirmations),
+        `${r.released}/${r.trials}`,
+        `${r.successes}/${r.trials}`,
+        `${pct(r.successRate)} (${formatRateInterval(r.interval)})`,
+        pct(r.model),
+        insideOrOutside(r.model, r.interval),
+        r.meanLag.toFixed(2),
+        pct(r.modelNoLag),
+        `${r.nakamoto.toFixed(4)} ${insideOrOutside(r.nakamoto, r.interval)}`,
+        secs.toFixed(1),
+      ]);
+    }
+  }
+  const rule = rows.find((s) => s.doubleSpend)?.doubleSpend?.giveUp ?? '';
+  return [
+    t.toString(),
+    `the attacker ${rule}; it wins when its branch is longer than the merchant's chain. Lag: honest blocks mined after the fork before the payment's block (z = 0: before the merchant accepted it), counted by the model; "no lag" is the model without them.`,
+  ];
 }

@@ -7,8 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { type CliCommand, CliError, command, stringOption } from '../../shared/node/cli/command.js';
 import { readJsonFile } from '../../shared/node/check/json-file.js';
 import { cleanupLeftovers, netnsUnavailable } from '../netns.js';
-import { type Experiment, parseExperiment } from '../experiment.js';
-import { runChart, summary, sweepChart, table, type Summary } from '../report.js';
+import { type Experiment, parseExperiment, sweepVariants } from '../experiment.js';
+import { runChart, summary, sweepChart, sweepTable, table, type Summary } from '../report.js';
 import { LAB_PREFIX, runOnce } from '../run.js';
 
 /** Experiment files are small; anything bigger is refused before parsing. */
@@ -28,16 +28,6 @@ export function memoryShortfall(x: Experiment, freeBytes: number): string | unde
 /** An experiment file, read bounded and checked: any fault is one InputError line naming the file. */
 function loadExperiment(file: string): Experiment {
   return parseExperiment(readJsonFile(file, MAX_EXPERIMENT_BYTES), basename(file, '.json'), file);
-}
-
-/** The experiment once per value of the sweep (or once). */
-function variants(x: Experiment): Experiment[] {
-  if (!x.sweep) return [x];
-  return x.sweep.values.map((v) =>
-    x.sweep!.key === 'blockIntervalSeconds'
-      ? { ...x, blockIntervalSeconds: v }
-      : { ...x, link: { ...x.link, delayMs: v }, topology: x.topology },
-  );
 }
 
 export const labRunCommand = command({
@@ -63,7 +53,7 @@ export const labRunCommand = command({
     mkdirSync(out, { recursive: true });
     const log = (m: string) => (ctx.json ? ctx.io.err(m) : ctx.io.out(m));
     log(`${x.name}: ${x.description}`);
-    const runs = variants(x);
+    const runs = sweepVariants(x);
     const results: Summary[] = [];
     for (const [i, v] of runs.entries()) {
       const dir = runs.length > 1 ? join(out, `run-${i + 1}`) : out;
@@ -79,13 +69,7 @@ export const labRunCommand = command({
     if (runs.length > 1) {
       writeFileSync(join(out, 'sweep.json'), JSON.stringify(results, null, 2) + '\n');
       writeFileSync(join(out, 'chart.svg'), sweepChart(results, x.sweep!.key, x.name));
-      if (!ctx.json) {
-        ctx.io.out(`${x.sweep!.key.padEnd(22)} stale rate  model   propagation p50  measured T`);
-        for (const s of results)
-          ctx.io.out(
-            `${String(x.sweep!.key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds).padEnd(22)} ${(s.staleRate * 100).toFixed(2).padStart(7)} %  ${(s.model * 100).toFixed(2).padStart(5)} %  ${String(s.propagationMs.p50).padStart(9)} ms   ${s.measuredIntervalSeconds} s`,
-          );
-      }
+      if (!ctx.json) for (const line of sweepTable(results, x.sweep!)) ctx.io.out(line);
     }
     if (ctx.json) ctx.io.out(JSON.stringify(runs.length > 1 ? { experiment: x.name, sweep: x.sweep, runs: results } : results[0]));
     else
