@@ -190,4 +190,56 @@ describe('explorer page in Chromium', function () {
     await page.waitForSelector('#block-miner-name:text-is("carol")', { timeout: 15_000 });
     assert.match((await page.textContent('#view')) ?? '', /Coinbase tag: \/carol\/\./);
   });
+
+  it('the tamper lesson: an edited value changes txid, Merkle root and hash; the checks say what breaks; mining by hand and the node agree', async () => {
+    const e = run.ex.chain.atHeight(3)!;
+    const hash = hashToHex(e.hash);
+    await page.goto(`${run.url}/#/tamper/${hash}`);
+    await page.waitForSelector('#t-hash', { timeout: 15_000 });
+    const before = {
+      txid: await page.textContent('#t-txids'),
+      root: await page.textContent('#t-root'),
+      hash: await page.textContent('#t-hash'),
+    };
+    assert.equal(before.hash, hash, 'unedited, the page computes the block’s own hash');
+    const checks = async () => page.$$eval('#t-checks li', (ls) => ls.map((l) => l.getAttribute('data-ok')));
+    assert.deepEqual(await checks(), ['true', 'true', 'true']);
+    // The coinbase pays itself 60 instead of 50.
+    await page.fill('input.value[data-at]', '60');
+    await page.press('input.value[data-at]', 'Enter');
+    await waitForAsync(
+      async () => (await page.textContent('#t-hash')) !== before.hash,
+      10_000,
+      () => 'the hash never changed',
+    );
+    const after = {
+      txid: await page.textContent('#t-txids'),
+      root: await page.textContent('#t-root'),
+      hash: (await page.textContent('#t-hash'))!,
+    };
+    assert.notEqual(after.txid, before.txid);
+    assert.notEqual(after.root, before.root);
+    const target = BigInt(e.header.bits & 0x7fffff) << BigInt(8 * ((e.header.bits >>> 24) - 3));
+    const [rootOk, powOk, linkOk] = await checks();
+    assert.equal(rootOk, 'true', 'the new root is in the header');
+    assert.equal(powOk, String(BigInt('0x' + after.hash) <= target), 'proof of work marked as the hash says');
+    assert.equal(linkOk, 'false', 'block 4 no longer points here');
+    await page.click('#t-mine');
+    await page.waitForSelector('#t-checks li:nth-child(2)[data-ok="true"]', { timeout: 30_000 });
+    console.log(`      mining by hand: ${await page.textContent('#t-rate')}`);
+    await page.click('#t-ask');
+    await page.waitForSelector('#t-node', { timeout: 15_000 });
+    assert.equal(await page.textContent('#t-node'), 'the node: bad-cb-amount');
+    // The old root kept in the header: the Merkle check fails, and so does the node's.
+    await page.reload();
+    await page.waitForSelector('#t-hash', { timeout: 15_000 });
+    await page.click('#fix-root');
+    await page.fill('input.value[data-at]', '60');
+    await page.press('input.value[data-at]', 'Enter');
+    await page.waitForSelector('#t-checks li:nth-child(1)[data-ok="false"]', { timeout: 10_000 });
+    await page.click('#t-ask');
+    await page.waitForSelector('#t-node', { timeout: 15_000 });
+    assert.equal(await page.textContent('#t-node'), 'the node: bad-txnmrklroot');
+    await shot('7-tamper');
+  });
 });

@@ -34,14 +34,17 @@ export function parseBlock(bytes) {
     const inputs = compactSize(bytes, r);
     for (let i = 0; i < inputs; i++) {
       r.at += 36;
-      r.at += compactSize(bytes, r) + 4;
+      // (Read the length first: `r.at += compactSize(...)` would add to the position before the read.)
+      const scriptLength = compactSize(bytes, r);
+      r.at += scriptLength + 4;
     }
     const outs = [];
     const outputs = compactSize(bytes, r);
     for (let o = 0; o < outputs; o++) {
       outs.push(r.at);
       r.at += 8;
-      r.at += compactSize(bytes, r);
+      const scriptLength = compactSize(bytes, r);
+      r.at += scriptLength;
     }
     r.at += 4;
     txs.push({ start, end: r.at, valueAt: outs });
