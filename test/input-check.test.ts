@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A list nested this deep: JSON.parse takes it, a schema stops at its first level. */
 const DEEP = 100_000;
 const KNOWN_KEYS =
-  'network, name, magic, addressVersion, genesis, targetBlockSeconds, retargetInterval, powLimitBits, subsidy, halvingInterval, coinbaseMaturity, maxBlockBytes, maxTxBytes, transactionPort, statusPort, blockServerPort, broadcastAddress, peers, statusBroadcastIntervalSeconds, transactionBroadcastIntervalSeconds, minRelayFeeRate, defaultFeeRate, maxFee, mempoolMaxBytes, minBlockTransactions, maxHashrate, maxTcpConnections, tcpTimeoutSeconds, peerBanSeconds';
+  'network, name, magic, addressVersion, genesis, targetBlockSeconds, retargetInterval, powLimitBits, subsidy, halvingInterval, coinbaseMaturity, maxBlockBytes, maxTxBytes, transactionPort, statusPort, blockServerPort, broadcastAddress, peers, statusBroadcastIntervalSeconds, transactionBroadcastIntervalSeconds, minRelayFeeRate, defaultFeeRate, maxFee, mempoolMaxBytes, minBlockTransactions, maxHashrate, maxTcpConnections, tcpTimeoutSeconds, peerBanSeconds, minerName, minerThreads';
 const deep = (): unknown => JSON.parse('['.repeat(DEEP) + ']'.repeat(DEEP));
 
 /** Asserts f throws one InputError whose whole message is `message` (one line, short). */

@@ -6,6 +6,7 @@
 // the lab made (namespace, veth, switch, node process) is left afterwards.
 // Needs root, iproute2 and python3; skipped with the reason otherwise.
 import assert from 'node:assert/strict';
+import { waitForAsync } from './kit/procs.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,15 +47,19 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
   });
 
   /** Runs an experiment in-process with --json; checks nothing it made is left. */
-  async function lab(name: string, experiment: Record<string, unknown>): Promise<Record<string, any>> {
+  async function lab(
+    name: string,
+    experiment: Record<string, unknown>,
+    o: { args?: string[]; onErr?: (line: string) => void } = {},
+  ): Promise<Record<string, any>> {
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify({ name, ...experiment }));
     const out: string[] = [];
     const err: string[] = [];
     const outDir = join(dir, name);
-    const code = await runCli('mvb lab', labCommands, ['run', file, '--json', '--out', outDir], {
+    const code = await runCli('mvb lab', labCommands, ['run', file, '--json', '--out', outDir, ...(o.args ?? [])], {
       app: 'tool',
-      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+      io: { out: (l) => out.push(l), err: (l) => (err.push(l), o.onErr?.(l)) },
     });
     assert.equal(code, 0, `mvb lab run ${name} exited ${code}:\n${err.join('\n')}`);
     assert.equal(out.length, 1, 'one JSON object on stdout');
@@ -66,14 +71,36 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     return JSON.parse(out[0]!) as Record<string, any>;
   }
 
-  it('5 hosts on 200 ms links with 1 s blocks: stale blocks, propagation ≥ the link delay, the model beside it', async () => {
-    const r = await lab('stale', {
-      hosts: 5,
-      link: { delayMs: 200 },
-      blockIntervalSeconds: 1,
-      retargetInterval: 1000,
-      durationSeconds: 25,
-    });
+  it('5 hosts on 200 ms links with 1 s blocks: stale blocks, propagation ≥ the link delay, the model beside it; --explorer shows the lab', async () => {
+    // --explorer: the page of an explorer on h1, reached from here while the run goes on.
+    let seen: Promise<{ network: string; height: number }> | undefined;
+    const watch = (line: string) => {
+      const url = /explorer: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1];
+      if (url && !seen)
+        seen = waitForAsync(
+          async () => {
+            try {
+              const r = await fetch(`${url}api/mvb/summary`, { signal: AbortSignal.timeout(2000) });
+              const v = (await r.json()) as { network: string; height: number };
+              return v.height >= 3 ? v : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          20_000,
+          () => 'the lab explorer never showed height 3',
+          500,
+        );
+    };
+    const r = await lab(
+      'stale',
+      { hosts: 5, link: { delayMs: 200 }, blockIntervalSeconds: 1, retargetInterval: 1000, durationSeconds: 25 },
+      { args: ['--explorer', '0'], onErr: watch },
+    );
+    assert.ok(seen, 'the run printed the explorer URL');
+    const summary = await seen;
+    note(`lab explorer: network ${summary.network}, height ${summary.height} seen from outside the namespaces`);
+    assert.equal(summary.network, 'devnet');
     note(
       `nodes ${r.nodes}, blocks ${r.blocks}, stale ${r.staleBlocks} (${(r.staleRate * 100).toFixed(1)} %), propagation p50/p90/p99 ${r.propagationMs.p50}/${r.propagationMs.p90}/${r.propagationMs.p99} ms, model ${(r.model * 100).toFixed(1)} %`,
     );

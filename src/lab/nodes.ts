@@ -9,6 +9,9 @@ import { stopProcessGroup } from './process-group.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../wallet/main.js', import.meta.url));
+/** The explorer's program (run as a process, as the miners are: apps never import each other). */
+export const EXPLORER_BIN = fileURLToPath(new URL('../explorer/main.js', import.meta.url));
+export const BRIDGE_BIN = fileURLToPath(new URL('./explorer-bridge.js', import.meta.url));
 
 export interface Proc {
   readonly name: string;

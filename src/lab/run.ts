@@ -3,7 +3,10 @@
 // the schedule (payments, partitions, heals, nodes stopped and started) or the attack, stops
 // everything, and measures from the event logs. Everything it made is removed in `finally`.
 import { mkdirSync } from 'node:fs';
+import { type AddressInfo, type Server, connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bridge } from './explorer-bridge.js';
 import { CliError } from '../shared/node/cli/runner.js';
 import { monotonicMs } from '../shared/node/events.js';
 import { EmulatedNet } from './netns.js';
@@ -12,7 +15,7 @@ import { type Analysis, analyse, readEvents } from './analyse.js';
 import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
 import { type SelfishResult, runSelfish } from './selfish.js';
-import { LabProcs, MINER_BIN, type Proc, STOP_GRACE_MS, WALLET_BIN, usage } from './nodes.js';
+import { BRIDGE_BIN, EXPLORER_BIN, LabProcs, MINER_BIN, type Proc, STOP_GRACE_MS, WALLET_BIN, usage } from './nodes.js';
 import { stopProcessGroup } from './process-group.js';
 
 /** Namespaces of the lab are named mvblab-<pid>-<n>-<role>. */
@@ -250,7 +253,38 @@ function txPropagation(sent: Sent, logs: ReturnType<typeof readEvents>['events']
 }
 
 /** Runs the experiment once; the network and every process are gone when it returns or throws. */
-export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, log: (msg: string) => void): Promise<RunResult> {
+/** The port the explorer of `--explorer` listens on, on the first host's address. */
+const LAB_EXPLORER_PORT = 3000;
+let bridgeCounter = 0;
+
+/**
+ * `--explorer PORT`: an explorer on the first host, its page bridged to 127.0.0.1:PORT on this
+ * machine (explorer-bridge.ts). Returns the outside listener, to close at the end.
+ */
+async function startExplorer(ctx: RunContext, port: number): Promise<Server> {
+  const h = ctx.net.hosts[0]!;
+  const sock = join(tmpdir(), `mvblab-${process.pid}-${++bridgeCounter}.sock`);
+  ctx.procs.start(`explorer ${h.name}`, h, EXPLORER_BIN, [
+    '--datadir',
+    join(ctx.dir, h.name, 'explorer'),
+    '--http',
+    `${h.ip}:${LAB_EXPLORER_PORT}`,
+  ]);
+  ctx.procs.start(`explorer bridge ${h.name}`, h, BRIDGE_BIN, ['--unix', sock, '--host', h.ip, '--port', String(LAB_EXPLORER_PORT)]);
+  const outer = await bridge(port, () => connect(sock));
+  ctx.note(
+    `explorer: http://127.0.0.1:${(outer.address() as AddressInfo).port}/ (the lab's chain as ${h.name} sees it; open it on the projector)`,
+  );
+  return outer;
+}
+
+export async function runOnce(
+  x: Experiment,
+  dir: string,
+  signal: AbortSignal,
+  log: (msg: string) => void,
+  o: { explorerPort?: number } = {},
+): Promise<RunResult> {
   checkAbort(signal);
   const timeline: string[] = [];
   const net = await EmulatedNet.create(LAB_PREFIX, x.hosts, linkShapes(x));
@@ -269,9 +303,11 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
     'transactionBroadcastIntervalSeconds=2',
   ];
   const procs = new LabProcs(net, sets);
+  let outer: Server | undefined;
   try {
     note(`network ${net.id}: ${x.hosts} hosts on ${net.net24}.0/24, ${x.topology.type}, median link delay ${medianLinkDelay(x)} ms`);
     const ctx = await setup(x, dir, net, procs, signal, note);
+    if (o.explorerPort !== undefined) outer = await startExplorer(ctx, o.explorerPort);
     const { doubleSpend, selfish, sent } = await play(ctx);
     const txids = sent.flatMap((e) => (e.txid ? [e.txid] : []));
     if (txids.length > 0 && !doubleSpend) {
@@ -303,6 +339,7 @@ export async function runOnce(x: Experiment, dir: string, signal: AbortSignal, l
       timeline,
     };
   } finally {
+    outer?.close();
     await procs.stopAll();
     const errors = await net.destroy();
     for (const e of errors) log(`warning: ${e}`);

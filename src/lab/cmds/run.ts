@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { type CliCommand, CliError, command, stringOption } from '../../shared/node/cli/command.js';
+import { type CliCommand, CliError, command, numberOption, stringOption } from '../../shared/node/cli/command.js';
 import { readJsonFile } from '../../shared/node/check/json-file.js';
 import { cleanupLeftovers, netnsUnavailable } from '../netns.js';
 import { type Experiment, parseExperiment, sweepVariants } from '../experiment.js';
@@ -35,6 +35,12 @@ export const labRunCommand = command({
   describe: 'run an experiment on emulated links (needs root): `mvb lab run experiments/stale-rate.json`',
   args: ['<experiment>'],
   options: {
+    explorer: numberOption(
+      '--explorer <port>',
+      'run an explorer on the first host, its page on http://127.0.0.1:PORT/ here (0: any free port), for the projector',
+      0,
+      65535,
+    ),
     out: stringOption('--out <dir>', "where to write result.json, chart.svg and the nodes' event logs (default ./lab-runs/<name>-<time>)"),
   },
   async handler(args, opts, ctx) {
@@ -59,7 +65,7 @@ export const labRunCommand = command({
       const dir = runs.length > 1 ? join(out, `run-${i + 1}`) : out;
       mkdirSync(dir, { recursive: true });
       if (runs.length > 1) log(`run ${i + 1}/${runs.length}: ${x.sweep!.key} = ${x.sweep!.values[i]}`);
-      const r = await runOnce(v, dir, ctx.signal, log);
+      const r = await runOnce(v, dir, ctx.signal, log, opts.explorer === undefined ? {} : { explorerPort: opts.explorer });
       const s = summary(r, x.name);
       results.push(s);
       writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...s, timeline: r.timeline }, null, 2) + '\n');
