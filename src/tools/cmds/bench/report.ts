@@ -96,15 +96,16 @@ function fmt(v: number, unit = ''): string {
   if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
   if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(1)} k`;
   if (Math.abs(v) >= 100) return `${v.toFixed(0)} `;
-  return `${v.toPrecision(3)} `;
+  return `${Number(v.toPrecision(3))} `;
 }
 
-/** "target <= 20 ms: met" (a ratio's unit is x). */
+/** "target <= 20 ms: met"; with --quick "quick floor <= 200 ms (target <= 20 ms): met" (a ratio's unit is x). */
 function targetText(r: Figure | Ratio, unit: string, mode: TargetMode): string {
   if (!r.target) return '';
-  const b = bound(r.target, mode);
-  const which = mode.quick ? 'quick floor' : 'target';
-  return `  ${which} ${r.target.op} ${fmt(b, unit).trim()}${unit === 'x' ? 'x' : ` ${unit}`}: ${met(r, mode) ? 'met' : 'NOT met'}`;
+  const shown = (v: number): string => `${r.target!.op} ${fmt(v, unit).trim()}${unit === 'x' ? 'x' : ` ${unit}`}`;
+  const full = shown(bound(r.target, { ...mode, quick: false }));
+  const which = mode.quick ? `quick floor ${shown(bound(r.target, mode))} (target ${full})` : `target ${full}`;
+  return `  ${which}: ${met(r, mode) ? 'met' : 'NOT met'}`;
 }
 
 export function printReport(r: BenchReport, ctx: CommandContext, mode: TargetMode = { quick: false, scale: 1 }): void {
