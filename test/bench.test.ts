@@ -8,6 +8,11 @@ import { runCli } from '../src/shared/node/cli/runner.js';
 import { mvbCommands } from '../src/tools/commands.js';
 import { benchCommand } from '../src/tools/cmds/bench/index.js';
 import { HashPool } from '../src/shared/node/mining/hashpool.js';
+import { Chain, MemoryChainStore } from '../src/shared/core/index.js';
+import { Mempool } from '../src/shared/node/mempool/pool.js';
+import { admitAll } from '../src/tools/cmds/bench/mempool.js';
+import { benchCommand as reportingBench } from '../src/tools/cmds/bench/report.js';
+import { BENCH_NOW, fanOutWorkload, respend } from '../src/tools/cmds/bench/workload.js';
 
 async function mvb(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -99,5 +104,31 @@ describe('HashPool.counts: exact per-worker hash counts for the mining bench', f
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('a bench that fails to measure', () => {
+  it('the mempool bench counts accepted transactions only and throws on an unexpected refusal', () => {
+    const w = fanOutWorkload(3);
+    const chain = new Chain(w.params, new MemoryChainStore());
+    for (const b of w.blocks) chain.processBlock(b, BENCH_NOW);
+    const pool = new Mempool(chain, { minRelayFeeRate: 1, maxBytes: 1_000_000 });
+    assert.equal(admitAll(pool, w.spends.slice(0, 2), true), 2);
+    // Already in the pool: 'known', not counted.
+    assert.equal(admitAll(pool, w.spends.slice(0, 1), true), 0);
+    // A conflicting spend paying less: refused for another reason than a full pool, so the bench fails.
+    assert.throws(() => admitAll(pool, [respend(w, 0, 995_000n)], true), /^Error: transaction 1 of 1 was refused: (?!mempool full)\S+/);
+  });
+
+  it('ends with one line and exit code 1, not a stack trace', async () => {
+    const boom = reportingBench(
+      { name: 'boom', describe: 'fails', options: {}, quick: {} },
+      () => 0,
+      () => Promise.reject(new Error('no loopback')),
+    );
+    const err: string[] = [];
+    const code = await runCli('mvb', [boom], ['boom'], { app: 'tool', io: { out: () => {}, err: (l) => err.push(l) } });
+    assert.equal(code, 1);
+    assert.deepEqual(err, ['error: bench boom failed: no loopback']);
   });
 });

@@ -47,7 +47,7 @@ function timed<T>(f: () => T): { ms: number; value: T } {
  * ("mempool full") is expected only where `fullRefusals` says so; any other error is the bench
  * failing, thrown with the transaction's position and the pool's reason.
  */
-function admitAll(pool: Mempool, list: readonly Tx[], fullRefusals: boolean): number {
+export function admitAll(pool: Mempool, list: readonly Tx[], fullRefusals: boolean): number {
   let accepted = 0;
   list.forEach((tx, i) => {
     try {
