@@ -30,6 +30,8 @@ interface Run {
   fullMsPerTx: number;
   /** Richer newcomers admitted into the full pool. */
   richer: number;
+  /** Entries the richer newcomers evicted. */
+  evicted: number;
   selectMs: number;
   extendMs: number;
   reorgMs: number;
@@ -74,8 +76,9 @@ function oneRun(txs: number): Run {
   const richer = Array.from({ length: Math.min(WHEN_FULL, pool.size) }, (_, k) => respend(w, txs + k, 970_000n));
   const evictedBefore = pool.stats.evicted;
   const full = timed(() => admitAll(pool, richer, false));
+  // Every one was accepted (admitAll refuses none silently); the first may fit in what room the
+  // first phase left, so evictions are reported, not required one for one.
   const evicted = pool.stats.evicted - evictedBefore;
-  if (evicted < richer.length) throw new Error(`${richer.length} richer newcomers evicted only ${evicted} entries`);
   const select = timed(() => pool.select(TEMPLATE_BYTES));
   const entries = pool.size;
   // A block extending the tip with MINED of the pool's payments, then a heavier rival branch
@@ -94,6 +97,7 @@ function oneRun(txs: number): Run {
     accepted: admit.value,
     fullMsPerTx: full.ms / full.value,
     richer: full.value,
+    evicted,
     selectMs: select.ms,
     extendMs,
     reorgMs,
@@ -112,7 +116,11 @@ export async function benchMempool(o: MempoolBenchOptions): Promise<BenchReport>
     bench: 'mempool',
     figures: [
       figure(`admit one-input payments, ${o.txs} offered (accepted only, signatures on this thread)`, 'tx/s', col('admitPerSecond')),
-      figure(`admit ${runs[0]?.richer ?? 0} paying 3x the fee rate into the full pool (each evicts one)`, 'ms/tx', col('fullMsPerTx')),
+      figure(
+        `admit ${runs[0]?.richer ?? 0} paying 3x the fee rate into the full pool (evicting ${runs[0]?.evicted ?? 0})`,
+        'ms/tx',
+        col('fullMsPerTx'),
+      ),
       figure(`select a ${TEMPLATE_BYTES}-byte template from the full pool`, 'ms', col('selectMs')),
       figure(`update after a block that extends the tip, mining ${Math.min(MINED, o.txs >> 1)} of its transactions`, 'ms', col('extendMs')),
       figure('update after a one-block reorganisation (every entry checked again)', 'ms', col('reorgMs')),
@@ -129,7 +137,13 @@ export const benchMempoolCommand = benchCommand(
     name: 'mempool',
     describe: 'a full pool: admission with room and when full, a template, the update after a block vs after a reorganisation',
     options: {
-      txs: numberOption('--txs <n>', 'payments offered to the pool (the workload makes at most 4500)', 100, 4500, 4000),
+      txs: numberOption(
+        '--txs <n>',
+        'payments offered to the pool (the workload makes at most 4500, 200 of them for the newcomers)',
+        100,
+        4300,
+        4000,
+      ),
       runs: runsOption(),
     },
     quick: { txs: 500, runs: 1 },
