@@ -168,7 +168,7 @@ export const benchVerifyCommand = benchCommand(
     describe:
       'signature checks: validator path vs raw node:crypto, 2 threads vs 1, a cached block vs cold, mempool admission with the curve math in threads vs on the event loop',
     options: { inputs: numberOption('--inputs <n>', 'inputs in the block', 16, 5000, 2000), runs: runsOption() },
-    quick: { inputs: 200, runs: 1 },
+    quick: { inputs: 200, runs: 3 },
   },
   (opts) => ({ inputs: opts.inputs, runs: opts.runs }),
   benchVerify,
