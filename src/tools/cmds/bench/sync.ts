@@ -99,7 +99,7 @@ export async function benchSync(o: ConnectOptions, w = chainWorkload(o.blocks, o
       figure(`batches: last ${window}, per block`, 'ms', col(m.batch, 'last')),
     ],
     ratios: [
-      ratio('batches vs one commit per block (speed-up)', col(m.one, 'total'), col(m.batch, 'total'), atLeast(5, 2)),
+      ratio('batches vs one commit per block (speed-up)', col(m.one, 'total'), col(m.batch, 'total'), atLeast(5, 1.5)),
       ratio(`batches: last ${window} / first ${window}`, col(m.batch, 'last'), col(m.batch, 'first'), atMost(1.2, 2)),
       ratio('one commit per block: last / first', col(m.one, 'last'), col(m.one, 'first')),
     ],
