@@ -88,7 +88,7 @@ describe('clear errors for wrong command lines', function () {
       () => ['bench', 'mine', '--seconds', '0'],
       /--seconds must be a number above 0 and at most 600/,
     ],
-    ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4500/],
+    ['mvb bench mempool --txs 5000', MVB_BIN, () => ['bench', 'mempool', '--txs', '5000'], /--txs must be a whole number from 100 to 4300/],
     ['mvb lab run on an endless file', MVB_BIN, () => ['lab', 'run', '/dev/zero'], /\/dev\/zero: is over 1000000 bytes/],
     [
       'miner --events in a folder that does not exist',

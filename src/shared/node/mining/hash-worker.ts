@@ -19,15 +19,24 @@ export interface JobMessage {
   /** Which scan loop: the SIMD kernel where available ('auto'), or one forced (benchmarks). */
   readonly kernel: HashKernel | 'auto';
 }
-export type ToWorker = JobMessage | { readonly type: 'idle' } | { readonly type: 'exit' };
+/** Asks for the worker's exact hash count: answered between two chunks, the job going on. */
+export interface CountRequest {
+  readonly type: 'count';
+  readonly id: number;
+}
+export type ToWorker = JobMessage | CountRequest | { readonly type: 'idle' } | { readonly type: 'exit' };
 export type FromWorker =
   | { readonly type: 'found'; readonly jobId: number; readonly nonce: number }
   | { readonly type: 'exhausted'; readonly jobId: number }
-  | { readonly type: 'hashes'; readonly count: number };
+  | { readonly type: 'hashes'; readonly count: number }
+  /** Every hash this worker computed since it started, as of `at` (ms since the epoch, this thread's clock). */
+  | { readonly type: 'count'; readonly id: number; readonly total: number; readonly at: number };
 
 const port = parentPort!;
 let job: JobMessage | undefined;
 let generation = 0;
+/** Hashes computed since the worker started (exact: counted chunk by chunk). */
+let total = 0;
 
 function post(m: FromWorker): void {
   port.postMessage(m);
@@ -45,6 +54,7 @@ async function run(j: JobMessage, gen: number): Promise<void> {
     const found = hasher.scan(n, end);
     const count = (found >= 0 ? found + 1 : end) - n;
     done += count;
+    total += count;
     unreported += count;
     const now = performance.now();
     if (found >= 0 || now - lastReport > 250) {
@@ -71,6 +81,11 @@ async function run(j: JobMessage, gen: number): Promise<void> {
 }
 
 port.on('message', (m: ToWorker) => {
+  if (m.type === 'count') {
+    // Not a new job: the scan goes on.
+    post({ type: 'count', id: m.id, total, at: performance.timeOrigin + performance.now() });
+    return;
+  }
   generation++;
   if (m.type === 'exit') {
     port.close();

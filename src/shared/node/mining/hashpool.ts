@@ -11,6 +11,12 @@ export interface PoolEvents {
   error: [Error];
 }
 
+/** One worker's hashes since it started, exact at `at` (ms since the epoch). */
+export interface WorkerCount {
+  readonly total: number;
+  readonly at: number;
+}
+
 export class HashPool extends EventEmitter<PoolEvents> {
   private readonly workers: Worker[] = [];
   private exhaustedCount = 0;
@@ -18,6 +24,8 @@ export class HashPool extends EventEmitter<PoolEvents> {
   /** Total header hashes since start. */
   hashes = 0;
   private rateWindow: { t: number; h: number }[] = [];
+  private countRequests = 0;
+  private readonly pendingCounts = new Map<number, { answers: WorkerCount[]; answered: number; resolve: (c: WorkerCount[]) => void }>();
 
   /** kernel: the SIMD kernel where available ('auto', what the miner runs) or one forced. */
   constructor(
@@ -27,14 +35,15 @@ export class HashPool extends EventEmitter<PoolEvents> {
     super();
     for (let i = 0; i < threads; i++) {
       const w = new Worker(new URL('./hash-worker.js', import.meta.url));
-      w.on('message', (m: FromWorker) => this.onMessage(m));
+      w.on('message', (m: FromWorker) => this.onMessage(m, i));
       w.on('error', (e) => this.emit('error', e));
       this.workers.push(w);
     }
   }
 
-  private onMessage(m: FromWorker): void {
+  private onMessage(m: FromWorker, worker: number): void {
     if (m.type === 'hashes') this.hashes += m.count;
+    else if (m.type === 'count') this.onCount(m.id, worker, { total: m.total, at: m.at });
     else if (m.type === 'found') {
       if (m.jobId === this.currentJob) {
         this.currentJob = -1;
@@ -63,6 +72,27 @@ export class HashPool extends EventEmitter<PoolEvents> {
       const to = i === n - 1 ? 0x100000000 : from + slice;
       w.postMessage({ type: 'job', jobId, header, target: targetHex, from, to, rate, kernel: this.kernel } satisfies ToWorker);
     });
+  }
+
+  /**
+   * Every worker's exact hash count (in worker order) and when it held (each answers between two of its chunks, so
+   * a count is exact at its own `at`). For rates over a window: difference of two calls per worker.
+   */
+  counts(): Promise<WorkerCount[]> {
+    const id = ++this.countRequests;
+    return new Promise((resolve) => {
+      this.pendingCounts.set(id, { answers: [], answered: 0, resolve });
+      this.post({ type: 'count', id });
+    });
+  }
+
+  private onCount(id: number, worker: number, c: WorkerCount): void {
+    const p = this.pendingCounts.get(id);
+    if (!p || p.answers[worker]) return;
+    p.answers[worker] = c;
+    if (++p.answered < this.workers.length) return;
+    this.pendingCounts.delete(id);
+    p.resolve(p.answers);
   }
 
   idle(): void {

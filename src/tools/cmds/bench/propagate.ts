@@ -25,7 +25,7 @@ import { sendOnce } from '../../../shared/node/net/udp.js';
 import { decodeTx } from '../../../shared/core/tx.js';
 import { SignatureCache } from '../../../shared/node/verify/sigcache.js';
 import { numberOption } from '../../../shared/node/cli/command.js';
-import { type BenchReport, benchCommand, figure, ratio } from './report.js';
+import { type BenchReport, atMost, benchCommand, figure } from './report.js';
 import { BENCH_NOW, fanOutWorkload } from './workload.js';
 
 const BROADCAST = '127.255.255.255';
@@ -98,7 +98,7 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
   const { peers, transactionPort } = await startPeers(4, w);
   const txMs: number[] = [];
   const blockMs: number[] = [];
-  let lost = 0;
+  const lost = { txs: 0, blocks: 0 };
   try {
     const receivers = peers.slice(1);
     for (const tx of w.spends) {
@@ -106,7 +106,7 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
       const t0 = performance.now();
       await sendOnce(w.params, MsgType.Tx, encodeTx(tx), transactionPort, [BROADCAST]);
       const ms = await until(() => receivers.every((p) => p.mempool.has(id)), t0);
-      if (ms === undefined) lost++;
+      if (ms === undefined) lost.txs++;
       else txMs.push(ms);
     }
     const [source, ...others] = peers as [Peer, ...Peer[]];
@@ -117,26 +117,27 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
       source.chain.processBlock(block, BENCH_NOW);
       source.node.announce();
       const ms = await until(() => others.every((p) => hashToHex(p.chain.tip.hash) === hash), t0);
-      if (ms === undefined) lost++;
+      if (ms === undefined) lost.blocks++;
       else blockMs.push(ms);
     }
   } finally {
     await Promise.all(peers.map((p) => p.node.stop()));
   }
   if (!txMs.length || !blockMs.length) throw new Error('nothing propagated on loopback (is 127.255.255.255 reachable?)');
+  // No reference to measure in the same run: the issue's targets are absolute. Percentiles are
+  // over what arrived; what did not is a figure of its own.
   return {
     bench: 'propagate',
     figures: [
-      figure('transaction to 3 mempools, p50', 'ms', [pct(txMs, 0.5)]),
+      figure(`transaction to 3 mempools, p50 of ${txMs.length} arrived`, 'ms', [pct(txMs, 0.5)], atMost(20, 200)),
       figure('transaction to 3 mempools, p90', 'ms', [pct(txMs, 0.9)]),
-      figure('block to 3 other nodes connected, p50', 'ms', [pct(blockMs, 0.5)]),
+      figure(`transactions lost (not in 3 mempools within ${DEADLINE_MS} ms)`, 'tx', [lost.txs], atMost(0)),
+      figure(`block to 3 other nodes connected, p50 of ${blockMs.length} arrived`, 'ms', [pct(blockMs, 0.5)], atMost(100, 1000)),
       figure('block to 3 other nodes connected, p90', 'ms', [pct(blockMs, 0.9)]),
+      figure(`blocks lost (not the tip of 3 nodes within ${DEADLINE_MS} ms)`, 'blocks', [lost.blocks], atMost(0)),
     ],
-    ratios: [
-      ratio('transaction p50 / 20 ms', [pct(txMs, 0.5)], [20], { op: '<=', value: 1 }),
-      ratio('block p50 / 100 ms', [pct(blockMs, 0.5)], [100], { op: '<=', value: 1 }),
-    ],
-    notes: [`${count} transactions and ${count} blocks among 4 nodes on 127.0.0.1 in one process; ${lost} lost (past ${DEADLINE_MS} ms)`],
+    ratios: [],
+    notes: [`${count} transactions and ${count} blocks among 4 nodes on 127.0.0.1 in one process`],
   };
 }
 
@@ -145,6 +146,7 @@ export const benchPropagateCommand = benchCommand(
     name: 'propagate',
     describe: 'loopback propagation: a transaction to 3 mempools, a block to 3 nodes (p50)',
     options: { count: numberOption('--count <n>', 'transactions and blocks to time', 5, 1000, 50) },
+    quick: { count: 10 },
   },
   (opts) => opts.count,
   benchPropagate,

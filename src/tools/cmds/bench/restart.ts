@@ -1,7 +1,7 @@
 // `mvb bench restart`: opening a node's chain store holding N blocks (the LMDB store, then the
 // Chain over it: the header tree loaded from the stored entries in one pass, nothing replayed).
 // The store is built directly from N solved headers marked valid (no block data is needed to
-// open), so the figure is the open itself.
+// open), so the figure is the open itself, against the issue's absolute target (under 1 s).
 import {
   type EntryRecord,
   Chain,
@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import type { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
 import { withTempStore } from './connect.js';
 import { numberOption } from '../../../shared/node/cli/command.js';
-import { type BenchReport, benchCommand, figure, ratio, runsOption } from './report.js';
+import { type BenchReport, atMost, benchCommand, figure, runsOption } from './report.js';
 import { BENCH_GENESIS_TIME, benchParams } from './workload.js';
 
 export interface RestartOptions {
@@ -93,15 +93,9 @@ export async function benchRestart(o: RestartOptions): Promise<BenchReport> {
   });
   return {
     bench: 'restart',
-    figures: [figure(`open a store of ${o.blocks} blocks (store + header tree)`, 's', seconds)],
-    ratios: [
-      ratio(
-        'open time / 1 s',
-        seconds,
-        seconds.map(() => 1),
-        { op: '<=', value: 1 },
-      ),
-    ],
+    // No reference to measure in the same run: the issue's 1 s (for 100 000 blocks) is absolute.
+    figures: [figure(`open a store of ${o.blocks} blocks (store + header tree)`, 's', seconds, atMost(1, 1))],
+    ratios: [],
     notes: [`${o.runs} run(s), each a fresh process; the store is built from solved headers before the runs`],
   };
 }
@@ -111,6 +105,7 @@ export const benchRestartCommand = benchCommand(
     name: 'restart',
     describe: 'opening a chain store of N blocks (default 100 000)',
     options: { blocks: numberOption('--blocks <n>', 'blocks in the store', 100, 1_000_000, 100_000), runs: runsOption() },
+    quick: { blocks: 5000, runs: 1 },
   },
   (opts) => ({ blocks: opts.blocks, runs: opts.runs }),
   benchRestart,
