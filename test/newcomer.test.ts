@@ -187,7 +187,7 @@ describe('newcomer: sync says when it hears no miner', function () {
     let miner: TestMiner | undefined;
     try {
       await cap.waitLine(
-        /^warning: no miner heard for [\d.]+ s on UDP port \d+: is a miner of network devnet running and reachable \(broadcastAddress 127\.255\.255\.255, peers none\)\? In a class, join with mvb-wallet join URL .* a Wi-Fi that isolates clients drops all traffic between laptops \(peers cannot help\): use a hotspot or travel router/
+        /^warning: no miner heard for [\d.]+ s on UDP port \d+: is a miner of network devnet running and reachable \(broadcastAddress 127\.255\.255\.255, peers none\)\? In a class, join with mvb-wallet join URL .* a Wi-Fi that isolates clients drops all traffic between laptops \(peers cannot help\): use a hotspot or travel router/,
       );
       await cap.waitLine(/^warning: still no miner heard for/);
       miner = await TestMiner.start(sets);
@@ -205,7 +205,7 @@ describe('newcomer: sync says when it hears no miner', function () {
     assert.equal(once.code, 1);
     assert.match(
       once.err,
-      /no miner heard on UDP port \d+ within 0\.3 s: is a miner of network devnet running .* a Wi-Fi that isolates clients drops all traffic between laptops/
+      /no miner heard on UDP port \d+ within 0\.3 s: is a miner of network devnet running .* a Wi-Fi that isolates clients drops all traffic between laptops/,
     );
     const loop = await wallet(dir, sets, ['sync', '--timeout', '5']);
     assert.equal(loop.code, 2);
