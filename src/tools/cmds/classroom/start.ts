@@ -8,11 +8,9 @@ import { resolve, join } from 'node:path';
 import { encodeAddress } from '../../../shared/core/address.js';
 import { checkMinerName } from '../../../shared/core/coinbase-tag.js';
 import { CliError, command, numberOption, stringOption } from '../../../shared/node/cli/command.js';
-import { prepareDataDir } from '../../../shared/node/cli/runner.js';
 import { type Settings, loadSettings } from '../../../shared/node/cli/config.js';
 import { fetchJson } from '../../../shared/node/net/http-client.js';
 import { KeyStore } from '../../../shared/node/store/keystore.js';
-import { DirLock, LockError } from '../../../shared/node/store/lock.js';
 import { EXPLORER_BIN } from '../explorer.js';
 import {
   type DevnetNode,
@@ -22,6 +20,7 @@ import {
   listenStatus,
   readState,
   spawnNode,
+  withStartLock,
   writeNodeSettings,
   writeState,
 } from '../devnet/state.js';
@@ -52,22 +51,12 @@ export interface ClassroomStarted {
 
 export async function classroomStart(o: ClassroomStart): Promise<ClassroomStarted> {
   const dir = resolve(o.dir);
-  prepareDataDir(dir);
-  let lock: DirLock;
-  try {
-    lock = DirLock.acquire(dir, 'mvb classroom start');
-  } catch (e) {
-    if (e instanceof LockError) throw new CliError(`another \`mvb classroom start\` is starting a class in ${dir} right now`);
-    throw e;
-  }
-  try {
+  return withStartLock(dir, { command: 'mvb classroom start', starting: 'a class' }, async () => {
     const old = readState(dir);
     if (old && old.nodes.some((n) => isOurProcess(n.pid, n.datadir)))
       throw new CliError(`a class is already running in ${dir}; stop it first with: mvb classroom stop --dir ${o.dir}`);
-    return await startLocked(o, dir);
-  } finally {
-    lock.release();
-  }
+    return startLocked(o, dir);
+  });
 }
 
 async function startLocked(o: ClassroomStart, dir: string): Promise<ClassroomStarted> {

@@ -6,9 +6,7 @@
 import { EXPLORER_BIN } from '../explorer.js';
 import { join, resolve } from 'node:path';
 import { CliError, command, numberOption, stringOption } from '../../../shared/node/cli/command.js';
-import { prepareDataDir } from '../../../shared/node/cli/runner.js';
 import { loadSettings } from '../../../shared/node/cli/config.js';
-import { DirLock, LockError } from '../../../shared/node/store/lock.js';
 import {
   DEVNET_NETWORKS,
   DIR_OPTION,
@@ -22,6 +20,7 @@ import {
   listenStatus,
   nodeSets,
   readState,
+  withStartLock,
   runWallet,
   spawnNode,
   writeNodeSettings,
@@ -43,20 +42,7 @@ export async function devnetStart(o: StartOptions): Promise<DevnetState> {
   const network = o.network ?? 'devnet';
   if (!(DEVNET_NETWORKS as readonly string[]).includes(network))
     throw new CliError(`a devnet runs ${DEVNET_NETWORKS.join(' or ')}, not ${network}`, 2);
-  prepareDataDir(dir);
-  // Two starts at once in one folder would both start nodes and one would lose track of the other's.
-  let lock: DirLock;
-  try {
-    lock = DirLock.acquire(dir, 'mvb devnet start');
-  } catch (e) {
-    if (e instanceof LockError) throw new CliError(`another \`mvb devnet start\` is starting a devnet in ${dir} right now`);
-    throw e;
-  }
-  try {
-    return await startLocked({ ...o, network }, dir);
-  } finally {
-    lock.release();
-  }
+  return withStartLock(dir, { command: 'mvb devnet start', starting: 'a devnet' }, () => startLocked({ ...o, network }, dir));
 }
 
 type Base = { broadcastAddress: string; statusPort: number; transactionPort: number };

@@ -10,7 +10,7 @@ import { stringOption } from '../../../shared/node/cli/command.js';
 import { formatSets, type Settings } from '../../../shared/node/cli/config.js';
 import type { Status } from '../../../shared/node/net/protocol.js';
 import { StatusListener } from '../../../shared/node/net/status-listener.js';
-import { processAlive } from '../../../shared/node/store/lock.js';
+import { DirLock, LockError, processAlive } from '../../../shared/node/store/lock.js';
 
 export const MINER_BIN = fileURLToPath(new URL('../../../miner/main.js', import.meta.url));
 export const WALLET_BIN = fileURLToPath(new URL('../../../wallet/main.js', import.meta.url));
@@ -84,6 +84,26 @@ export function readState(dir: string): DevnetState | undefined {
     if (n.pid !== undefined && !(Number.isInteger(n.pid) && n.pid > 0)) damaged(`node ${n.name}: bad pid`);
   }
   return s;
+}
+
+/**
+ * Runs start under DIR's lock: two starts at once in one folder would both start nodes and one would
+ * lose track of the other's. `what` names the command and what it starts, for the refusal.
+ */
+export async function withStartLock<T>(dir: string, what: { command: string; starting: string }, start: () => Promise<T>): Promise<T> {
+  prepareDataDir(dir);
+  let lock: DirLock;
+  try {
+    lock = DirLock.acquire(dir, what.command);
+  } catch (e) {
+    if (e instanceof LockError) throw new CliError(`another \`${what.command}\` is starting ${what.starting} in ${dir} right now`);
+    throw e;
+  }
+  try {
+    return await start();
+  } finally {
+    lock.release();
+  }
 }
 
 export function writeState(dir: string, s: DevnetState): void {
