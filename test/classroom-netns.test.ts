@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AddressRow } from '../src/shared/node/json-rows.js';
+import { parseCoins } from '../src/shared/core/amount.js';
 import { HostCommands, Lan, type LanHost, cleanupLeftovers, listNamespaces, netnsUnavailable } from './kit/netns.js';
 import { track, trackDevnet, untrackDevnet } from './kit/processes.js';
-import { MINER_BIN, MVB_BIN, WALLET_BIN, removeDir, stopProcGroup, tempDir, waitForAsync } from './kit/procs.js';
+import { MINER_BIN, MVB_BIN, ROOT, WALLET_BIN, removeDir, stopProcGroup, tempDir, waitForAsync } from './kit/procs.js';
 
 const STUDENTS = 5;
 const note = (msg: string) => console.log(`      · ${msg}`);
@@ -73,7 +74,8 @@ function aClass(isolated: boolean): void {
         const why = netnsUnavailable();
         if (why) throw new Error(`cannot build the class's network: ${why} (needs Linux, root and iproute2)`);
         cleanupLeftovers();
-        lan = Lan.create(1 + STUDENTS);
+        // On the open bridge, one more host: a newcomer who installs mvb from a copy (no network: npm's cache).
+        lan = Lan.create(1 + STUDENTS + (isolated ? 0 : 1));
         if (isolated) for (const h of lan.hosts.slice(1)) lan.isolate(h);
         cmds = new HostCommands(lan);
         dir = tempDir('class-netns');
@@ -166,9 +168,12 @@ function aClass(isolated: boolean): void {
         }
         for (const s of students)
           await waitForAsync(
-            async () => (await balance(s)).balance !== '0.00000000',
+            async () => {
+              const row = await balance(s);
+              return parseCoins(row.balance) - parseCoins(row.immature) >= parseCoins('10');
+            },
             60_000,
-            () => `${s.name} never saw the faucet's coins`,
+            () => `${s.name} never saw the faucet's coins spendable`,
             500,
           );
         const ids: string[] = [];
@@ -195,6 +200,54 @@ function aClass(isolated: boolean): void {
         note(`blocks named: ${named.length} by ${[...names].join(', ')}; payments ${ids.length} confirmed`);
         assert.ok(names.size >= 3, `at least 3 students named on blocks, got ${[...names].join(', ')}`);
       });
+
+      if (!isolated)
+        it('a newcomer: from a copy of mvb to faucet coins (git clone, npm ci --offline, join, sync), timed', async () => {
+          const h = lan!.hosts[1 + STUDENTS]!;
+          const copy = join(dir, 'newcomer', 'mvb');
+          const home = { ...env, HOME: process.env['HOME'] ?? '/root' };
+          const step = async (argv: string[], cwd?: string) => {
+            const full = cwd ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', cwd, ...argv] : argv;
+            const r = await cmds!.run(h, full, { timeoutMs: 180_000, env: home });
+            assert.ok(
+              !r.timedOut && r.code === 0,
+              `${argv.join(' ')}: ${r.timedOut ? 'timed out' : `exit ${r.code}`}\n${r.err.slice(-2000)}`,
+            );
+          };
+          const t0 = Date.now();
+          await step(['git', 'clone', '-q', ROOT, copy]);
+          const cloned = Date.now();
+          await step(['npm', 'ci', '--offline', '--no-audit', '--no-fund'], copy);
+          const installed = Date.now();
+          const walletDir = join(dir, 'newcomer', 'wallet');
+          const wallet = join(copy, 'dist/src/wallet/main.js');
+          const r = await run(h, [
+            wallet,
+            '--datadir',
+            walletDir,
+            'join',
+            url,
+            '--name',
+            'newcomer',
+            '--miner-datadir',
+            join(dir, 'newcomer', 'miner'),
+          ]);
+          assert.match(r.out, /the faucet sent you 10\.00000000 coins/, r.out);
+          await waitForAsync(
+            async () => {
+              await run(h, [wallet, '--datadir', walletDir, 'sync', '--once', '--timeout', '20']);
+              const rows = JSON.parse((await run(h, [wallet, '--datadir', walletDir, 'list-addresses', '--json'])).out) as AddressRow[];
+              return rows[0]!.balance === '10.00000000' || rows[0]!.pending === '+10.00000000';
+            },
+            60_000,
+            () => 'the newcomer never saw the faucet coins',
+            500,
+          );
+          const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+          note(
+            `newcomer: git clone ${sec(cloned - t0)}, npm ci --offline with its build ${sec(installed - cloned)}, join to coins seen ${sec(Date.now() - installed)}; ${sec(Date.now() - t0)} in all`,
+          );
+        });
     },
   );
 }
