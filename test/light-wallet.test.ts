@@ -106,7 +106,7 @@ describe('light wallet: headers, Merkle proofs, lying servers', function () {
   const lies: [LieMode, RegExp][] = [
     ['branch', /lied \(branch\): the Merkle branch it served for (\w+) does not lead to the Merkle root of our header at height 8/],
     ['off-best-chain', /lied \(off-best-chain\): it places (\w+) in block \w+ at height 8, which is not on our best header chain/],
-    ['amount', /lied \(amount\): its JSON says output 0 of (\w+) pays 120\.0034567, the raw transaction pays 12\.00034567/],
+    ['amount', /lied \(amount\): its JSON says output 0 of (\w+) pays 120\.00345670, the raw transaction pays 12\.00034567/],
     ['txid', /lied \(txid\): the raw transaction it served for (\w+) hashes to \w+/],
   ];
   for (const [mode, re] of lies) {
