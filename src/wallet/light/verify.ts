@@ -1,5 +1,5 @@
 // Simplified payment verification of one transaction a server claims (the white paper's section 8:
-// "link the transaction to a place in the chain"): the raw transaction must hash to the txid
+// "by linking it to a place in the chain, he can see that a network node has accepted it"): the raw transaction must hash to the txid
 // claimed, the server's JSON must say what the raw bytes say (outputs' values and scripts), the
 // Merkle branch must lead from the txid to the Merkle root of OUR header at that height on OUR
 // best chain, and the block the server names must be that header. Each failure is a lie, named
