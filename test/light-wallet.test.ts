@@ -19,6 +19,10 @@ import { removeDir, tempDir } from './kit/procs.js';
 import { TestMiner, settingsOf, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 import net from 'node:net';
 import { checkProofOfWork } from '../src/shared/core/pow.js';
+import { merkleRoot, merkleRootFromBranch } from '../src/shared/core/merkle.js';
+import { merkleBranch } from '../src/shared/node/annotate.js';
+import { sha256d } from '../src/shared/core/hash.js';
+import { hexToHash } from '../src/shared/core/bytes.js';
 import { hashToNumber, headerHash } from '../src/shared/core/header.js';
 import { FrameReader, MsgType, encodeFrame, encodeHeaders } from '../src/shared/node/net/protocol.js';
 
@@ -247,5 +251,29 @@ describe('light wallet: headers from block servers', function () {
       srv.close();
       removeDir(fresh);
     }
+  });
+});
+
+describe('merkleRootFromBranch (the light wallet’s proof check)', () => {
+  it('leads every txid of trees of 1 to 40 leaves to the root, and no changed branch or position does', () => {
+    let checked = 0;
+    for (let n = 1; n <= 40; n++) {
+      const ids = Array.from({ length: n }, (_v, i) => sha256d(Uint8Array.of(n, i)));
+      const root = merkleRoot(ids);
+      for (let pos = 0; pos < n; pos++) {
+        const branch = merkleBranch(ids, pos).map(hexToHash);
+        assert.deepEqual(merkleRootFromBranch(ids[pos]!, branch, pos), root);
+        if (branch.length > 0) {
+          const bent = branch.map((h, i) => (i === branch.length - 1 ? Uint8Array.from(h, (b, k) => (k === 0 ? b ^ 1 : b)) : h));
+          assert.notDeepEqual(merkleRootFromBranch(ids[pos]!, bent, pos), root);
+          // The same branch read at the sibling's position (a real, distinct sibling) swaps a pair: another root.
+          if ((pos ^ 1) < n) assert.notDeepEqual(merkleRootFromBranch(ids[pos]!, branch, pos ^ 1), root);
+        }
+        checked++;
+      }
+    }
+    assert.equal(checked, 820);
+    assert.equal(merkleRootFromBranch(new Uint8Array(32), [], 1), undefined, 'a position past the tree');
+    assert.equal(merkleRootFromBranch(new Uint8Array(32), Array(33).fill(new Uint8Array(32)), 0), undefined, 'a branch over 32 levels');
   });
 });
