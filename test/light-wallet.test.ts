@@ -15,7 +15,7 @@ import { type Block } from '../src/shared/core/block.js';
 import { coinbaseCoin, key, spend } from './kit/blockgen.js';
 import { type RunningExplorer, startExplorer, waitHeight } from './kit/explorer.js';
 import { type LieMode, startLyingExplorer } from './kit/lying-explorer.js';
-import { removeDir, tempDir } from './kit/procs.js';
+import { LOOPBACK_BROADCAST, type MinerProc, netPorts, removeDir, startMiner, stopProc, tempDir, testSettings } from './kit/procs.js';
 import { TestMiner, settingsOf, testNetSets, wallet, walletProcess } from './kit/wallet-net.js';
 import net from 'node:net';
 import { checkProofOfWork } from '../src/shared/core/pow.js';
@@ -275,5 +275,46 @@ describe('merkleRootFromBranch (the light wallet’s proof check)', () => {
     assert.equal(checked, 820);
     assert.equal(merkleRootFromBranch(new Uint8Array(32), [], 1), undefined, 'a position past the tree');
     assert.equal(merkleRootFromBranch(new Uint8Array(32), Array(33).fill(new Uint8Array(32)), 0), undefined, 'a branch over 32 levels');
+  });
+});
+
+describe('light wallet with real processes: a mvb-miner, its headers heard on the status port, the full wallet agreeing', function () {
+  this.timeout(120_000);
+  let miner: MinerProc | undefined;
+  let run: RunningExplorer | undefined;
+  let dir: string;
+
+  after(async () => {
+    await run?.stop();
+    if (miner) await stopProc(miner);
+    if (dir) removeDir(dir);
+  });
+
+  it('finds the rewards a real miner paid it, proves each, and shows the balance the full wallet shows', async () => {
+    const ports = await netPorts();
+    const sets = { broadcastAddress: LOOPBACK_BROADCAST, statusPort: ports.statusPort, transactionPort: ports.transactionPort };
+    dir = tempDir('light-real');
+    const w = join(dir, 'wallet');
+    const address = (await wallet(w, sets, ['new-address', 'alice'])).out.split(' ')[1]!.trim();
+    run = await startExplorer(testSettings(ports));
+    miner = await startMiner({ ports, datadir: join(dir, 'miner'), args: ['--address', address] });
+    await waitHeight(run.ex, 8, 60_000);
+    // The same miner again without mining: it still announces and serves, and the height stays put.
+    await stopProc(miner);
+    miner = await startMiner({ ports, datadir: join(dir, 'miner'), args: ['--no-mine'] });
+    const height = miner.info.height;
+    await waitHeight(run.ex, height, 20_000);
+    const r = await walletProcess(w, sets, ['light', 'sync', '--json', '--explorer', run.url]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.height, height);
+    assert.equal(j.headers.servers[0].server, `127.0.0.1:${miner.blockServerPort}`);
+    assert.equal(j.explorers[0].proven, height);
+    const full = await walletProcess(w, sets, ['sync', '--once']);
+    assert.equal(full.code, 0, full.err);
+    const rows = JSON.parse((await wallet(w, sets, ['list-addresses', '--json'])).out) as { balance: string; height: number }[];
+    assert.equal(rows[0]!.height, height);
+    assert.equal(j.balance, rows[0]!.balance);
+    console.log(`      light and full wallet agree at height ${height}: ${j.balance} in ${j.provenTxs} proven transactions`);
   });
 });
