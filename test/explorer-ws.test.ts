@@ -6,6 +6,7 @@
 // hostile clients (an oversize message, garbage, a flood, too many sockets from one address, a
 // reader that never reads, a silent one) each bounded while an honest client is served.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { encodeAddress } from '../src/shared/core/address.js';
 import { hashToHex, toHex } from '../src/shared/core/bytes.js';
 import { headerHash } from '../src/shared/core/header.js';
@@ -74,6 +75,18 @@ class Probe {
   close(): void {
     this.ws.terminate();
   }
+}
+
+/** One raw exchange: what the server answers to text, until it closes. */
+function rawExchange(port: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), '127.0.0.1', () => s.write(text));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
+    s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
+  });
 }
 
 describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
@@ -190,6 +203,29 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     assert.ok(worst < 1000, `a block took ${worst.toFixed(0)} ms after its connection (issue 20: within 1 s)`);
   });
 
+  it('sends `blocks` afresh on a reorganisation, then each block of the new branch', async () => {
+    const p = await open(base);
+    p.send({ action: 'want', data: ['blocks'] });
+    await p.next((m) => m.blocks, 'initial blocks');
+    const from = p.got.length;
+    const fork = run.ex.chain.tip.parent!;
+    const branch = miner.mine(2, alice.pkh, { parent: miner.chain.getEntry(fork.hash)!, name: 'PoolC' });
+    const newTip = hashToHex(headerHash(branch[1]!.header));
+    const fresh = await p.next((m) => m.blocks, 'blocks after the reorganisation', from);
+    // The last blocks of the chain as it now is (the branch's two on top), then a block message for each.
+    assert.deepEqual(
+      fresh.value.slice(-2).map((b: any) => b.id),
+      branch.map((b) => hashToHex(headerHash(b.header))),
+    );
+    assert.equal(fresh.value.length, 8);
+    const last = await p.next((m) => (m.block?.id === newTip ? m : undefined), 'the new tip', fresh.index);
+    assert.equal(last.value.block.height, fork.height + 2);
+    assert.deepEqual(
+      p.got.slice(fresh.index + 1, last.index + 1).map((g) => g.msg.block.height),
+      [fork.height + 1, fork.height + 2],
+    );
+  });
+
   it('tells a tracked address of a payment in the pool and in its block, and a tracked transaction of its confirmation', async () => {
     const p = await open(base);
     const tx = transfer(coins[0]!, bob, 10_000n);
@@ -235,6 +271,23 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     );
   });
 
+  it('tells a tracked pool transaction that a block spent its coin in another: txReplaced', async () => {
+    const p = await open(base);
+    const pooled = transfer(coins[1]!, bob, 10_000n);
+    const rival = transfer(coins[1]!, carol, 20_000n);
+    const id = hashToHex(txid(pooled));
+    const posted = await get(base, '/api/tx', { method: 'POST', body: toHex(encodeTx(pooled)) });
+    assert.equal(posted.status, 200, posted.text);
+    p.send({ 'track-tx': id });
+    p.send({ action: 'ping' });
+    await p.next((m) => m.pong, 'pong');
+    const from = p.got.length;
+    miner.mine(1, carol.pkh, { txs: [rival] });
+    const replaced = await p.next((m) => m.txReplaced, 'txReplaced', from);
+    assert.deepEqual(replaced.value, { txid: hashToHex(txid(rival)) });
+    assert.equal(run.ex.mempool.get(txid(pooled)), undefined, 'the pool let it go');
+  });
+
   it('answers garbage and unknown messages with an error object, closes oversize ones and floods, and keeps serving', async () => {
     const ws = run.http.ws;
     const p = await open(base);
@@ -266,6 +319,13 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     const pongs = flood.got.filter((g) => g.msg.pong).length;
     assert.ok(pongs >= WS_LIMITS.messageBurst && pongs < 300, `the flood got ${pongs} answers, about its burst`);
     assert.ok(ws.stats.overRate >= 100 && ws.stats.rateClosed >= 1);
+
+    // A handshake without Sec-WebSocket-Key: `ws` answers 400 and closes.
+    const raw = await rawExchange(
+      new URL(base).port,
+      'GET /api/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    assert.match(raw, /^HTTP\/1\.1 400 /);
 
     // The first client is still served.
     p.send({ action: 'ping' });

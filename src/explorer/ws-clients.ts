@@ -6,7 +6,7 @@
 import type { WebSocket } from 'ws';
 
 /** mempool.space's `want` subscriptions that apply here. */
-export const WANTABLE = ['blocks', 'mempool-blocks', 'stats', 'live-2h-chart'] as const;
+export const WANTABLE = ['blocks', 'mempool-blocks', 'stats'] as const;
 export type Want = (typeof WANTABLE)[number];
 
 export interface WsClient {
