@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { TxVerdict } from '../shared/node/mempool/intake.js';
 import type { ConnectionGate } from './connections.js';
+import { MAX_BUFFERED_BYTES, MAX_CLIENTS, MAX_CLIENTS_PER_ADDRESS } from './events.js';
 import type { Lookups } from './lookups.js';
 import { CLOSE_POLICY, type WsClient, WsClients, closeClient } from './ws-clients.js';
 import { WsFeed } from './ws-feed.js';
@@ -39,14 +40,14 @@ export interface WsLimits {
 
 /** The event streams' caps (events.ts), the same again for websockets. */
 export const WS_LIMITS: WsLimits = {
-  maxClients: 512,
-  maxPerAddress: 8,
+  maxClients: MAX_CLIENTS,
+  maxPerAddress: MAX_CLIENTS_PER_ADDRESS,
   // A want list, or track-addresses with maxTrackedAddresses addresses (34 characters each).
   maxPayloadBytes: 4096,
   messagesPerSecond: 5,
   messageBurst: 20,
-  // The init state with room to spare: a few tens of kB.
-  maxBufferedBytes: 256 * 1024,
+  // As a stream's: the init state (about 11 kB on a test chain) many times over.
+  maxBufferedBytes: MAX_BUFFERED_BYTES,
   maxTrackedAddresses: 50,
   pingIntervalMs: 30_000,
 };
