@@ -353,6 +353,35 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     assert.ok(ws.clients.size >= WS_LIMITS.maxPerAddress + 1);
   });
 
+  it('keeps an honest client’s one socket while 30 addresses open 8 each against a cap of 64', async () => {
+    const small = new ExplorerHttp(new Api(run.ex), undefined, undefined, { maxClients: 64 });
+    const a = await small.listen('127.0.0.1', 0);
+    const url = `http://127.0.0.1:${a.port}`;
+    try {
+      const honest = await open(url, { localAddress: '127.0.0.9' });
+      honest.send({ action: 'want', data: ['blocks'] });
+      await honest.next((m) => m.blocks, 'blocks for the honest client');
+      const attackers: Probe[] = [];
+      for (let k = 0; k < 8; k++) for (let i = 0; i < 30; i++) attackers.push(await open(url, { localAddress: `127.0.1.${10 + i}` }));
+      const held = () => attackers.filter((c) => !c.closed).length;
+      await waitFor(
+        () => held() === 63 || undefined,
+        10_000,
+        () => `${held()} attacker sockets open, ${small.ws.clients.size} in the table`,
+      );
+      assert.equal(attackers.length, 240);
+      assert.equal(small.ws.clients.size, 64);
+      assert.equal(honest.closed, undefined, 'the honest socket was kept');
+      const from = honest.got.length;
+      const [b] = miner.mine(1, carol.pkh);
+      const hash = hashToHex(headerHash(b!.header));
+      await honest.next((m) => (m.block?.id === hash ? m : undefined), 'the next block for the honest client', from);
+      for (const c of attackers) c.close();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('drops a client that does not read and cuts a silent one, with the limits made small', async () => {
     // A second server on the same explorer with small limits, so the test is quick.
     const small = new ExplorerHttp(new Api(run.ex), undefined, undefined, {
