@@ -271,21 +271,33 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     );
   });
 
-  it('tells a tracked pool transaction that a block spent its coin in another: txReplaced', async () => {
+  it('tells a tracked pool transaction, and its address, that a block spent its coin in another: txReplaced, address-removed-transactions', async () => {
     const p = await open(base);
     const pooled = transfer(coins[1]!, bob, 10_000n);
     const rival = transfer(coins[1]!, carol, 20_000n);
     const id = hashToHex(txid(pooled));
-    const posted = await get(base, '/api/tx', { method: 'POST', body: toHex(encodeTx(pooled)) });
-    assert.equal(posted.status, 200, posted.text);
-    p.send({ 'track-tx': id });
+    // Tracked before it exists: its inputs are learnt when it enters the pool.
+    p.send({ 'track-tx': id, 'track-address': addr(bob.pkh) });
     p.send({ action: 'ping' });
     await p.next((m) => m.pong, 'pong');
+    const posted = await get(base, '/api/tx', { method: 'POST', body: toHex(encodeTx(pooled)) });
+    assert.equal(posted.status, 200, posted.text);
+    const told = await p.next((m) => m['address-transactions'], 'address-transactions');
+    assert.deepEqual(
+      told.value.map((t: any) => t.txid),
+      [id],
+    );
     const from = p.got.length;
     miner.mine(1, carol.pkh, { txs: [rival] });
     const replaced = await p.next((m) => m.txReplaced, 'txReplaced', from);
     assert.deepEqual(replaced.value, { txid: hashToHex(txid(rival)) });
     assert.equal(run.ex.mempool.get(txid(pooled)), undefined, 'the pool let it go');
+    const gone = await p.next((m) => m['address-removed-transactions'], 'address-removed-transactions', from);
+    assert.deepEqual(
+      gone.value.map((t: any) => t.txid),
+      [id],
+    );
+    assert.equal(gone.value[0].status.confirmed, false);
   });
 
   it('answers garbage and unknown messages with an error object, closes oversize ones and floods, and keeps serving', async () => {

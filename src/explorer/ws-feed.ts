@@ -3,8 +3,9 @@
 // block) to `blocks` subscribers with `mempool-blocks` and the stats parts, `txConfirmed` or
 // `txReplaced` to a tracked transaction's client and `block-transactions` to a tracked address's;
 // on pool arrivals, at most every POOL_THROTTLE_MS, `mempool-blocks`, the stats parts and
-// `address-transactions` / `multi-address-transactions`; on a reorg, `blocks` afresh.
-import { hashToHex } from '../shared/core/bytes.js';
+// `address-transactions` / `multi-address-transactions`; when a pool transaction told of leaves
+// the pool unconfirmed, `address-removed-transactions`; on a reorg, `blocks` afresh.
+import { hashToHex, hexToHash } from '../shared/core/bytes.js';
 import type { Block } from '../shared/core/block.js';
 import type { ChainEntry, ChainUpdate } from '../shared/core/chain.js';
 import { p2pkhHash } from '../shared/core/script.js';
@@ -19,9 +20,13 @@ import { type Encoded, STATS_PARTS, type WsState, joinResponse } from './ws-mess
 export const POOL_THROTTLE_MS = 500;
 /** Pool arrivals remembered between pushes for tracked addresses; past it they are counted, not matched. */
 const MAX_PENDING = 5000;
+/** Pool transactions a tracker was told of, remembered (the oldest forgotten first) to tell it if they leave unconfirmed. */
+const MAX_TOLD = 5000;
 
 export class WsFeed {
   private pending: MempoolEntry[] = [];
+  /** Pool transactions told to trackers, by txid: their JSON and the addresses they touch. */
+  private readonly told = new Map<string, { json: string; addresses: string[] }>();
   private timer?: NodeJS.Timeout;
   readonly stats = { blocks: 0, poolPushes: 0, pendingOverflow: 0 };
 
@@ -37,6 +42,7 @@ export class WsFeed {
     this.state.invalidate();
     if (u.disconnected.length) this.onReorg();
     u.connected.forEach((c, i) => this.onBlock(c.entry, c.block, i === u.connected.length - 1));
+    this.tellRemoved();
   }
 
   /** A transaction entered the pool: pushed with the next throttled pool update. */
@@ -101,6 +107,36 @@ export class WsFeed {
       if (byAddress) Object.assign(r, addressParts(c, byAddress, 'address-transactions', 'mempool'));
       if (Object.keys(r).length) this.clients.send(c, joinResponse(r));
     }
+    // An arrival may have evicted one told of before.
+    this.tellRemoved();
+  }
+
+  /**
+   * Pool transactions a tracker was told of that have left the pool and are not on the chain
+   * (evicted, or a block spent their coins in another): `address-removed-transactions`.
+   */
+  private tellRemoved(): void {
+    const removed = new Map<string, string[]>();
+    for (const [id, t] of this.told) {
+      if (this.api.ex.mempool.get(hexToHash(id))) continue;
+      this.told.delete(id);
+      if (this.api.view.findTx(id)) continue; // confirmed: block-transactions said so
+      for (const a of t.addresses) {
+        const list = removed.get(a);
+        if (list) list.push(t.json);
+        else removed.set(a, [t.json]);
+      }
+    }
+    if (removed.size === 0) return;
+    for (const c of this.clients.all()) {
+      const r = addressParts(c, removed, 'address-removed-transactions', 'removed');
+      if (Object.keys(r).length) this.clients.send(c, joinResponse(r));
+    }
+  }
+
+  private remember(id: string, json: string, addresses: string[]): void {
+    if (this.told.size >= MAX_TOLD) this.told.delete(this.told.keys().next().value!);
+    this.told.set(id, { json, addresses });
   }
 
   private anyTracksAddress(): boolean {
@@ -117,6 +153,7 @@ export class WsFeed {
       for (const i of tx.inputs) addTo(seen, this.api, this.api.view.prevout(i.prevTxid, i.vout)?.scriptPubKey);
       if (seen.size === 0) return;
       const json = JSON.stringify(this.api.view.tx(tx, loc?.(pos)));
+      if (!loc) this.remember(hashToHex(txid(tx)), json, [...seen]);
       for (const a of seen) {
         const list = out.get(a);
         if (list) list.push(json);
@@ -133,7 +170,7 @@ function addTo(seen: Set<string>, api: Lookups, script: Uint8Array | undefined):
 }
 
 /** A client's address news: `track-address`'s list under `single`, `track-addresses`' map under multi-address-transactions. */
-function addressParts(c: WsClient, byAddress: Map<string, string[]>, single: string, kind: 'mempool' | 'confirmed'): Encoded {
+function addressParts(c: WsClient, byAddress: Map<string, string[]>, single: string, kind: 'mempool' | 'confirmed' | 'removed'): Encoded {
   const r: Encoded = {};
   const one = c.trackAddress && byAddress.get(c.trackAddress);
   if (one) r[single] = `[${one.join(',')}]`;
