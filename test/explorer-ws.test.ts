@@ -244,6 +244,9 @@ describe('explorer websocket /api/v1/ws (mempool.space’s)', function () {
     assert.equal(pooled.value[0].status.confirmed, false);
     assert.equal(pooled.value[0].vout[0].scriptpubkey_address, addr(bob.pkh));
     assert.deepEqual(pooled.value[0], await getJson(base, `/api/tx/${id}`));
+    // Alone in the pool: the middle of the first projected block's first transaction.
+    const pos = await p.next((m) => m.txPosition, 'txPosition');
+    assert.deepEqual(pos.value, { txid: id, position: { block: 0, vsize: encodeTx(tx).length / 2 } });
     const multi = await p.next((m) => m['multi-address-transactions'], 'multi-address-transactions');
     assert.deepEqual(Object.keys(multi.value), [addr(bob.pkh)]);
     assert.deepEqual(

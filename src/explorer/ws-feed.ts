@@ -3,7 +3,8 @@
 // block) to `blocks` subscribers with `mempool-blocks` and the stats parts, `txConfirmed` or
 // `txReplaced` to a tracked transaction's client and `block-transactions` to a tracked address's;
 // on pool arrivals, at most every POOL_THROTTLE_MS, `mempool-blocks`, the stats parts and
-// `address-transactions` / `multi-address-transactions`; when a pool transaction told of leaves
+// `address-transactions` / `multi-address-transactions`, and `txPosition` (its projected block) to
+// a tracked pool transaction's client; when a pool transaction told of leaves
 // the pool unconfirmed, `address-removed-transactions`; on a reorg, `blocks` afresh.
 import { hashToHex, hexToHash } from '../shared/core/bytes.js';
 import type { Block } from '../shared/core/block.js';
@@ -83,6 +84,7 @@ export class WsFeed {
       else if (c.trackTx) {
         const by = replacedBy(this.api, c, spentBy);
         if (by) r['txReplaced'] = JSON.stringify({ txid: by });
+        else if (last) addPosition(r, this.state, c.trackTx);
       }
       if (byAddress) Object.assign(r, addressParts(c, byAddress, 'block-transactions', 'confirmed'));
       if (Object.keys(r).length) this.clients.send(c, joinResponse(r));
@@ -102,6 +104,7 @@ export class WsFeed {
       const r: Encoded = {};
       const tracked = c.trackTx && freshIds.get(c.trackTx);
       if (tracked) c.trackTxInputs = inputsOf(tracked);
+      if (c.trackTx) addPosition(r, this.state, c.trackTx);
       if (c.wants.has('stats')) Object.assign(r, this.state.parts(STATS_PARTS));
       if (c.wants.has('mempool-blocks')) r['mempool-blocks'] = this.state.part('mempool-blocks');
       if (byAddress) Object.assign(r, addressParts(c, byAddress, 'address-transactions', 'mempool'));
@@ -162,6 +165,11 @@ export class WsFeed {
     });
     return out;
   }
+}
+
+function addPosition(r: Encoded, state: WsState, id: string): void {
+  const p = state.txPosition(id);
+  if (p) r['txPosition'] = p;
 }
 
 function addTo(seen: Set<string>, api: Lookups, script: Uint8Array | undefined): void {

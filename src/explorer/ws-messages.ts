@@ -7,6 +7,7 @@ import { hashToHex } from '../shared/core/bytes.js';
 import type { ChainEntry } from '../shared/core/chain.js';
 import { blockExtended, difficultyAdjustment, mempoolBlocks, recommendedFees } from './api-v1.js';
 import type { Lookups } from './lookups.js';
+import { projectedGroups } from './projected.js';
 
 /** mempool.space's INITIAL_BLOCKS_AMOUNT: the recent blocks a new `blocks` subscriber is sent, oldest first. */
 export const INITIAL_BLOCKS = 8;
@@ -57,6 +58,7 @@ export class Inflow {
 export class WsState {
   private readonly extras = new Map<string, Record<string, unknown>>();
   private cache: Encoded = {};
+  private positions?: Map<string, { block: number; vsize: number }>;
   readonly inflow = new Inflow();
 
   constructor(private readonly api: Lookups) {}
@@ -64,6 +66,26 @@ export class WsState {
   /** The chain or the pool changed: every part is encoded afresh when next asked for. */
   invalidate(): void {
     this.cache = {};
+    this.positions = undefined;
+  }
+
+  /**
+   * mempool.space's `txPosition` for a pool transaction: the projected block it is in and the
+   * vbytes before its middle in that block; undefined when it is not in the pool.
+   */
+  txPosition(id: string): string | undefined {
+    if (!this.positions) {
+      this.positions = new Map();
+      projectedGroups(this.api.ex).forEach((g, block) => {
+        let before = 0;
+        for (const e of g) {
+          this.positions!.set(hashToHex(e.txid), { block, vsize: before + e.size / 2 });
+          before += e.size;
+        }
+      });
+    }
+    const position = this.positions.get(id);
+    return position && JSON.stringify({ txid: id, position });
   }
 
   part(name: StatePart): string {

@@ -34,6 +34,8 @@ export function answer(ctx: RequestContext, c: WsClient, msg: Record<string, unk
   if ('track-address' in msg) understood = trackAddress(ctx, c, msg['track-address'], r) || understood;
   if ('track-addresses' in msg) understood = trackAddresses(ctx, c, msg['track-addresses'], r) || understood;
   if ('track-tx' in msg) understood = trackTx(ctx, c, msg['track-tx']) || understood;
+  const position = c.trackTx && 'track-tx' in msg ? ctx.state.txPosition(c.trackTx) : undefined;
+  if (position) r['txPosition'] = position;
   if (msg['action'] === 'init') return { text: joinResponse(ctx.state.parts(INIT_PARTS)), understood: true };
   if (msg['action'] === 'ping') {
     understood = true;
