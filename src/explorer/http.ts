@@ -84,7 +84,7 @@ export class ExplorerHttp {
     this.server.keepAliveTimeout = 5000;
     // No 'timeout' listener on the server: Node destroys the socket when it fires.
     this.server.timeout = idleSocketMs;
-    this.ws = new ExplorerWs(api, this.server, this.gate, wsLimits);
+    this.ws = new ExplorerWs(api, this.server, this.gate, wsLimits, log);
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -35,6 +35,8 @@ export class WsFeed {
     private readonly api: Lookups,
     private readonly clients: WsClients,
     private readonly state: WsState,
+    /** Runs a timed push, catching what it throws (ws.ts's guard). */
+    private readonly guard: (what: string, f: () => void) => void = (_w, f) => f(),
   ) {}
 
   /** The chain moved: a reorg's fresh `blocks` first, then one message per block connected (state parts with the last). */
@@ -51,7 +53,7 @@ export class WsFeed {
     this.state.inflow.add(e.size);
     if (this.pending.length < MAX_PENDING) this.pending.push(e);
     else this.stats.pendingOverflow++;
-    this.timer ??= setTimeout(() => this.flushPool(), POOL_THROTTLE_MS);
+    this.timer ??= setTimeout(() => this.guard('a throttled pool push', () => this.flushPool()), POOL_THROTTLE_MS);
   }
 
   stop(): void {

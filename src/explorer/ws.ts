@@ -16,6 +16,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { ChainUpdate } from '../shared/core/chain.js';
 import type { TxVerdict } from '../shared/node/mempool/intake.js';
 import type { ConnectionGate } from './connections.js';
 import { MAX_BUFFERED_BYTES, MAX_CLIENTS, MAX_CLIENTS_PER_ADDRESS } from './events.js';
@@ -63,23 +64,36 @@ export class ExplorerWs {
   private readonly feed: WsFeed;
   private readonly pinger: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
-  readonly stats = { upgrades: 0, refused: 0, notFound: 0, messages: 0, badJson: 0, unknown: 0, overRate: 0, rateClosed: 0, timedOut: 0 };
+  readonly stats = {
+    upgrades: 0,
+    refused: 0,
+    notFound: 0,
+    messages: 0,
+    badJson: 0,
+    unknown: 0,
+    overRate: 0,
+    rateClosed: 0,
+    timedOut: 0,
+    internalErrors: 0,
+  };
 
   constructor(
     private readonly api: Lookups,
     server: Server,
     private readonly gate: ConnectionGate,
     limits: Partial<WsLimits> = {},
+    private readonly log: (msg: string) => void = () => {},
   ) {
     this.limits = { ...WS_LIMITS, ...limits };
     const l = this.limits;
     this.clients = new WsClients(l.maxClients, l.maxPerAddress, l.maxBufferedBytes);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: l.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     this.state = new WsState(api);
-    this.feed = new WsFeed(api, this.clients, this.state);
-    const onUpdate = this.feed.onUpdate.bind(this.feed);
+    this.feed = new WsFeed(api, this.clients, this.state, (what, f) => this.guard(what, f));
+    // Our bug in a push must not reach the node's or the intake's emitter: caught, logged, counted.
+    const onUpdate = (u: ChainUpdate) => this.guard('a block push', () => this.feed.onUpdate(u));
     const onVerdict = (v: TxVerdict) => {
-      if (v.kind === 'accepted') this.feed.onAccepted(v.entry);
+      if (v.kind === 'accepted') this.guard('a pool push', () => this.feed.onAccepted(v.entry));
     };
     api.ex.node.on('update', onUpdate);
     api.ex.intake.on('verdict', onVerdict);
@@ -88,7 +102,7 @@ export class ExplorerWs {
       api.ex.intake.off('verdict', onVerdict);
     };
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.pinger = setInterval(() => this.checkAlive(), l.pingIntervalMs);
+    this.pinger = setInterval(() => this.guard('the ping round', () => this.checkAlive()), l.pingIntervalMs);
     this.pinger.unref();
   }
 
@@ -119,7 +133,7 @@ export class ExplorerWs {
       alive: true,
     };
     this.clients.add(c);
-    socket.on('message', (data, isBinary) => this.onMessage(c, data, isBinary));
+    socket.on('message', (data, isBinary) => this.guard('a message', () => this.onMessage(c, data, isBinary)));
     socket.on('pong', () => (c.alive = true));
     socket.on('close', () => this.clients.forget(c));
     // A frame over maxPayload or a protocol error: `ws` closes the socket; nothing to do but forget it.
@@ -166,6 +180,16 @@ export class ExplorerWs {
       closeClient(c, CLOSE_POLICY, `more than ${l.messagesPerSecond} messages per second`);
     }
     return false;
+  }
+
+  /** Runs f; an exception (a bug of ours, never the client's input) is logged and counted instead of thrown. */
+  private guard(what: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.stats.internalErrors++;
+      this.log(`websocket: internal error on ${what}: ${(e as Error)?.stack ?? String(e)}`);
+    }
   }
 
   private checkAlive(): void {
