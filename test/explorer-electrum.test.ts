@@ -267,3 +267,204 @@ describe('explorer: the Electrum server with a real Electrum client', function (
     assert.deepEqual(errors, [], 'the client saw no error');
   });
 });
+
+/** A raw TCP connection from localAddress: the lines it was sent, and whether it was closed. */
+interface RawConn {
+  readonly socket: Socket;
+  readonly lines: string[];
+  readonly closed: Promise<void>;
+  isClosed: boolean;
+}
+
+function raw(port: number, localAddress = '127.0.0.1'): Promise<RawConn> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
+    let buf = '';
+    const conn: RawConn = {
+      socket,
+      lines: [],
+      isClosed: false,
+      closed: new Promise((r) => socket.once('close', () => ((conn.isClosed = true), r()))),
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        conn.lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve(conn));
+    socket.once('error', reject);
+  });
+}
+
+/** Waits until conn has been sent n lines; returns them parsed. */
+async function linesOf(conn: RawConn, n: number): Promise<any[]> {
+  await waitFor(
+    () => conn.lines.length >= n || undefined,
+    10_000,
+    () => `${conn.lines.length} of ${n} lines: ${conn.lines.join('\n')}`,
+  );
+  return conn.lines.slice(0, n).map((l) => JSON.parse(l));
+}
+
+function bounded(p: Promise<void>, what: string): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((_r, rej) => (t = setTimeout(() => rej(new Error(`${what} not closed within 10 s`)), 10_000)));
+  return Promise.race([p, late]).finally(() => clearTimeout(t));
+}
+
+/** The txid of the coinbase at an active height of the explorer's chain. */
+const coinbaseAt = (run: RunningExplorer, h: number) => hashToHex(txid(run.ex.store.getBlock(run.ex.chain.atHeight(h)!.hash)!.txs[0]!));
+
+describe('explorer: the Electrum server under hostile input', function () {
+  this.timeout(60_000);
+  let miner: TestMiner;
+  let run: RunningExplorer;
+  let server: ElectrumServer;
+  let port: number;
+  const opened: RawConn[] = [];
+
+  before(async () => {
+    const sets = await testNetSets();
+    miner = await TestMiner.start(sets);
+    run = await startExplorer(settingsOf(sets));
+    miner.mine(2, MINER_PKH);
+    await waitHeight(run.ex, 2);
+    // Small connection caps (the defaults' rules, at a size a test can fill) and a short first-line deadline.
+    server = new ElectrumServer(new Lookups(run.ex), { host: '127.0.0.1', maxConnections: 40, firstLineMs: 1500 });
+    port = (await server.listen('127.0.0.1', 0)).port;
+  });
+  after(async () => {
+    for (const c of opened) c.socket.destroy();
+    await server?.close();
+    await run?.stop();
+    await miner?.stop();
+  });
+  const open = async (from?: string) => {
+    const c = await raw(port, from);
+    opened.push(c);
+    return c;
+  };
+
+  it('answers malformed JSON-RPC with its error code, then closes a connection that keeps sending it', async () => {
+    const c = await open();
+    c.socket.write(
+      [
+        'not json',
+        '{"id":1}',
+        '[]',
+        JSON.stringify(Array(MAX_BATCH + 1).fill({ id: 2, method: 'server.ping' })),
+        '{"id":3,"method":"no.such.method"}',
+        '{"id":4,"method":"blockchain.block.header","params":["x"]}',
+        '{"id":5,"method":"blockchain.scripthash.get_history","params":["zz"]}',
+        '{"id":6,"method":"server.ping","params":[1,2,3]}',
+        '[{"id":7,"method":"server.ping"},{"id":8,"method":"blockchain.headers.subscribe"}]',
+      ].join('\n') + '\n',
+    );
+    const r = await linesOf(c, 9);
+    assert.deepEqual(
+      r.slice(0, 8).map((x) => [x.id, x.error?.code]),
+      [
+        [null, -32700],
+        [1, -32600],
+        [null, -32600],
+        [null, -32600],
+        [3, -32601],
+        [4, -32602],
+        [5, -32602],
+        [6, -32602],
+      ],
+    );
+    assert.match(r[3].error.message, /batch too large/);
+    assert.deepEqual(
+      r[8].map((x: any) => x.id),
+      [7, 8],
+      'a good batch on the same connection is answered',
+    );
+    assert.equal(r[8][1].result.height, 2);
+    assert.ok(server.stats.badJson >= 4);
+    c.socket.write('garbage\n'.repeat(20));
+    await bounded(c.closed, 'a connection sending garbage');
+  });
+
+  it('closes a connection whose line passes the bound, after saying why', async () => {
+    const c = await open();
+    const before = server.stats.oversize;
+    c.socket.write('{"id":1,"method":"server.ping","params":["' + 'x'.repeat(2 * run.ex.settings.params.maxTxBytes + 8192));
+    await bounded(c.closed, 'an oversize line');
+    assert.match(JSON.parse(c.lines[0]!).error.message, /line too long/);
+    assert.equal(server.stats.oversize, before + 1);
+  });
+
+  it('refuses subscriptions past the per-connection bound, and keeps answering', async () => {
+    const c = await open();
+    const batches = Math.ceil((MAX_SUBSCRIPTIONS_PER_SESSION + 5) / MAX_BATCH);
+    for (let b = 0; b < batches; b++) {
+      const reqs = Array.from({ length: MAX_BATCH }, (_x, i) => {
+        const n = b * MAX_BATCH + i;
+        return { id: n, method: 'blockchain.scripthash.subscribe', params: [toHex(sha256(Uint8Array.of(n >> 8, n & 255)))] };
+      });
+      c.socket.write(JSON.stringify(reqs) + '\n');
+    }
+    const answers = (await linesOf(c, batches)).flat();
+    assert.equal(answers.length, batches * MAX_BATCH);
+    const ok = answers.filter((a) => 'result' in a).length;
+    const refused = answers.filter((a) => a.error?.code === -32000 && /too many subscriptions/.test(a.error.message)).length;
+    assert.equal(ok, MAX_SUBSCRIPTIONS_PER_SESSION);
+    assert.equal(refused, batches * MAX_BATCH - MAX_SUBSCRIPTIONS_PER_SESSION);
+    assert.equal(server.subs.size, MAX_SUBSCRIPTIONS_PER_SESSION);
+    c.socket.write('{"id":"p","method":"server.ping"}\n');
+    assert.deepEqual((await linesOf(c, batches + 1))[batches], { jsonrpc: '2.0', id: 'p', result: null });
+    c.socket.destroy();
+    await c.closed;
+    await waitFor(
+      () => server.subs.size === 0 || undefined,
+      5000,
+      () => `${server.subs.size} subscriptions left`,
+    );
+  });
+
+  it('keeps at most its per-address cap from one address, shares the rest, and still serves an honest client', async () => {
+    const attackers = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+    const theirs: RawConn[] = [];
+    const silent = await open('127.0.0.5');
+    // Each sends its first line (so the first-line deadline does not close it), then nothing more.
+    for (const a of attackers)
+      for (let i = 0; i < MAX_CONNECTIONS_PER_ADDRESS + 4; i++) {
+        const c = await open(a);
+        c.socket.write('{"id":1,"method":"server.ping"}\n');
+        theirs.push(c);
+      }
+    // The oldest of each address past its cap, and past the total (40, the silent one's counted) of the address holding most, are closed.
+    await waitFor(
+      () => theirs.filter((c) => !c.isClosed).length <= 40 - 1 || undefined,
+      10_000,
+      () => `${theirs.filter((c) => !c.isClosed).length} attacker connections open`,
+    );
+    for (const a of attackers) {
+      const mine = theirs.filter((c) => c.socket.localAddress === a && !c.isClosed).length;
+      assert.ok(mine <= MAX_CONNECTIONS_PER_ADDRESS, `${a} holds ${mine}`);
+    }
+    const errors: unknown[] = [];
+    const honest = await client(port, errors);
+    try {
+      const tip = await honest.blockchainHeaders_subscribe();
+      assert.equal(tip.height, 2);
+      assert.deepEqual(await honest.blockchainScripthash_getHistory(scripthashOf(p2pkhScript(MINER_PKH))), [
+        { tx_hash: coinbaseAt(run, 1), height: 1 },
+        { tx_hash: coinbaseAt(run, 2), height: 2 },
+      ]);
+      assert.ok(server.stats.replaced >= theirs.length - 40, `${server.stats.replaced} replaced`);
+      // A connection that never sends a line is closed at its first-line deadline.
+      await bounded(silent.closed, 'a silent connection');
+      assert.ok(server.stats.firstLineDeadlines >= 1);
+      assert.deepEqual(errors, []);
+      assert.equal(server.stats.internalErrors, 0);
+    } finally {
+      honest.close();
+    }
+  });
+});

@@ -5,7 +5,6 @@
 // computed once per round however many connections follow it. Bounded: MAX_PER_SESSION
 // subscriptions per connection and MAX_TOTAL in all, so a round costs at most that many history
 // reads, each at most MAX_HISTORY entries (history.ts).
-import type { ElectrumSession } from './context.js';
 import { RpcError, SERVER_BUSY, notification } from './rpc.js';
 
 /** Scripthashes one connection may follow (a wallet with a gap limit of 20 follows tens to hundreds). */
@@ -13,16 +12,21 @@ export const MAX_SUBSCRIPTIONS_PER_SESSION = 2000;
 /** Subscriptions in all, every connection's counted. */
 export const MAX_SUBSCRIPTIONS_TOTAL = 100_000;
 
+/** Anything notifications can be sent to (a session, session.ts). */
+export interface Subscriber {
+  send(line: string): void;
+}
+
 interface Followed {
   /** The status last sent (or answered to subscribe). */
   status: string | null;
-  readonly sessions: Set<ElectrumSession>;
+  readonly sessions: Set<Subscriber>;
 }
 
 export class Subscriptions {
   private readonly byScripthash = new Map<string, Followed>();
-  private readonly bySession = new Map<ElectrumSession, Set<string>>();
-  private readonly headers = new Set<ElectrumSession>();
+  private readonly bySession = new Map<Subscriber, Set<string>>();
+  private readonly headers = new Set<Subscriber>();
   private total = 0;
   readonly stats = { notified: 0, refused: 0 };
 
@@ -40,11 +44,11 @@ export class Subscriptions {
     return this.byScripthash.keys();
   }
 
-  subscribeHeaders(s: ElectrumSession): void {
+  subscribeHeaders(s: Subscriber): void {
     this.headers.add(s);
   }
 
-  subscribe(s: ElectrumSession, scripthash: string, status: string | null): void {
+  subscribe(s: Subscriber, scripthash: string, status: string | null): void {
     let mine = this.bySession.get(s);
     if (mine?.has(scripthash)) return void (this.byScripthash.get(scripthash)!.status = status);
     if ((mine?.size ?? 0) >= this.perSession || this.total >= this.maxTotal) {
@@ -62,7 +66,7 @@ export class Subscriptions {
   }
 
   /** True when s was subscribed to it (protocol 1.4.2). */
-  unsubscribe(s: ElectrumSession, scripthash: string): boolean {
+  unsubscribe(s: Subscriber, scripthash: string): boolean {
     const mine = this.bySession.get(s);
     if (!mine?.delete(scripthash)) return false;
     this.total--;
@@ -73,7 +77,7 @@ export class Subscriptions {
   }
 
   /** A connection closed: all its subscriptions go. */
-  drop(s: ElectrumSession): void {
+  drop(s: Subscriber): void {
     this.headers.delete(s);
     for (const sh of [...(this.bySession.get(s) ?? [])]) this.unsubscribe(s, sh);
     this.bySession.delete(s);
