@@ -172,7 +172,7 @@ export class ElectrumServer {
       this.stats.firstLineDeadlines++;
       s.close();
     }, this.opts.firstLineMs ?? FIRST_LINE_MS);
-    socket.once('data', () => clearTimeout(first));
+    s.onFirstLine = () => clearTimeout(first);
     socket.setTimeout(this.opts.idleMs ?? IDLE_MS, () => {
       this.stats.idleClosed++;
       s.close();

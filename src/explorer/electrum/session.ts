@@ -52,6 +52,8 @@ export class Session implements ElectrumSession {
   private badLines = 0;
   private working = false;
   private closed = false;
+  /** Called once, when the first whole line has arrived (server.ts's first-line deadline). */
+  onFirstLine?: () => void;
 
   constructor(
     readonly socket: Socket,
@@ -84,6 +86,8 @@ export class Session implements ElectrumSession {
     for (let nl = this.buffer.indexOf('\n'); nl >= 0 && !this.closed; nl = this.buffer.indexOf('\n')) {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
+      this.onFirstLine?.();
+      this.onFirstLine = undefined;
       if (line.length > this.hooks.maxLineBytes) return this.oversize();
       if (line.trim() !== '') this.onLine(line);
     }
