@@ -23,6 +23,8 @@ import { ElectrumServer, MAX_CONNECTIONS_PER_ADDRESS } from '../src/explorer/ele
 import { MAX_SUBSCRIPTIONS_PER_SESSION } from '../src/explorer/electrum/subscriptions.js';
 import { MAX_BATCH } from '../src/explorer/electrum/session.js';
 import { Lookups } from '../src/explorer/lookups.js';
+import { parseElectrum } from '../src/explorer/electrum/option.js';
+import { CliError } from '../src/shared/node/cli/command.js';
 import { runCli } from '../src/shared/node/cli/runner.js';
 import { bob, carol, coinOf, transfer } from './kit/blockgen.js';
 import { type RunningExplorer, startExplorer, waitHeight } from './kit/explorer.js';
@@ -352,6 +354,34 @@ describe('explorer: the Electrum server under hostile input', function () {
     opened.push(c);
     return c;
   };
+
+  it('negotiates the highest version both speak, and closes when none is shared', async () => {
+    const ask = async (v: unknown) => {
+      const c = await open();
+      c.socket.write(JSON.stringify({ id: 1, method: 'server.version', params: ['t', v] }) + '\n');
+      return { c, r: (await linesOf(c, 1))[0] };
+    };
+    assert.deepEqual((await ask(['1.2', '1.4.1'])).r.result[1], '1.4.1');
+    assert.deepEqual((await ask('1.4')).r.result[1], '1.4');
+    assert.deepEqual((await ask(['1.4', '2.0'])).r.result[1], '1.4.2');
+    const old = await ask('1.2');
+    assert.match(old.r.error.message, /unsupported protocol version/);
+    await bounded(old.c.closed, 'a client with no common version');
+    assert.equal((await ask(['x', '1.4'])).r.error.code, -32602);
+    for (const c of opened.splice(0)) c.socket.destroy();
+  });
+
+  it('reads --electrum as [HOST:]PORT, loopback when only a port is given', () => {
+    assert.deepEqual(parseElectrum('50001'), { host: '127.0.0.1', port: 50001 });
+    assert.deepEqual(parseElectrum('0.0.0.0:50001'), { host: '0.0.0.0', port: 50001 });
+    assert.deepEqual(parseElectrum('[::1]:0'), { host: '::1', port: 0 });
+    for (const bad of ['', 'host:1', '127.0.0.1:70000', '127.0.0.1:', ':50001'])
+      assert.throws(
+        () => parseElectrum(bad),
+        (e: unknown) => e instanceof CliError && e.code === 2 && /invalid --electrum/.test(e.message),
+        bad,
+      );
+  });
 
   it('answers malformed JSON-RPC with its error code, then closes a connection that keeps sending it', async () => {
     const c = await open();
