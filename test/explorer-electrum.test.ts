@@ -505,3 +505,49 @@ describe('explorer: the Electrum server under hostile input', function () {
     }
   });
 });
+
+describe('explorer: Electrum notifications across a reorganisation', function () {
+  this.timeout(60_000);
+  let miner: TestMiner;
+  let run: RunningExplorer;
+  let server: ElectrumServer;
+  let c: any;
+  const errors: unknown[] = [];
+
+  before(async () => {
+    const sets = await testNetSets();
+    miner = await TestMiner.start(sets);
+    run = await startExplorer(settingsOf(sets));
+    miner.mine(2, MINER_PKH);
+    await waitHeight(run.ex, 2);
+    server = new ElectrumServer(new Lookups(run.ex), { host: '127.0.0.1' });
+    c = await client((await server.listen('127.0.0.1', 0)).port, errors);
+  });
+  after(async () => {
+    c?.close();
+    await server?.close();
+    await run?.stop();
+    await miner?.stop();
+  });
+
+  it('sends the new tip and the new status when the block paying a scripthash leaves the best chain', async () => {
+    const sh = scripthashOf(p2pkhScript(carol.pkh));
+    assert.equal(result(await c.blockchainScripthash_subscribe(sh)), null);
+    assert.equal((await c.blockchainHeaders_subscribe()).height, 2);
+    const fork = miner.tip;
+    const paid = nextNotification(c, 'blockchain.scripthash.subscribe', (p) => p[0] === sh && p[1] !== null);
+    const [b3] = miner.mine(1, carol.pkh);
+    const [, st] = await paid;
+    assert.equal(st, statusOf([{ tx_hash: hashToHex(txid(b3!.txs[0]!)), height: 3 }]));
+    // A longer branch from height 2 that pays someone else: carol's coinbase is gone, her status is null again.
+    const tip = nextNotification(c, 'blockchain.headers.subscribe', (p) => p[0].height === 4);
+    const gone = nextNotification(c, 'blockchain.scripthash.subscribe', (p) => p[0] === sh && p[1] === null);
+    const branch = miner.mine(2, MINER_PKH, { parent: fork });
+    const [t] = await tip;
+    assert.equal(hashToHex(headerHash(decodeHeader(fromHex(t.hex)))), hashToHex(headerHash(branch[1]!.header)));
+    await gone;
+    assert.deepEqual(await c.blockchainScripthash_getHistory(sh), []);
+    assert.equal(server.stats.internalErrors, 0);
+    assert.deepEqual(errors, []);
+  });
+});
