@@ -461,6 +461,44 @@ describe('explorer: the Electrum server under hostile input', function () {
     );
   });
 
+  it('answers an honest client while three addresses flood it with requests (figures printed)', async () => {
+    const floods: RawConn[] = [];
+    const heavy = JSON.stringify(
+      Array.from({ length: 50 }, (_x, i) => ({
+        id: i,
+        method: 'blockchain.scripthash.get_history',
+        params: [scripthashOf(p2pkhScript(MINER_PKH))],
+      })),
+    );
+    for (const a of ['127.0.0.7', '127.0.0.8', '127.0.0.9'])
+      for (let i = 0; i < 4; i++) {
+        const f = await open(a);
+        f.socket.write((heavy + '\n').repeat(20));
+        floods.push(f);
+      }
+    const errors: unknown[] = [];
+    const honest = await client(port, errors, '127.0.0.10');
+    const ms: number[] = [];
+    try {
+      for (let i = 0; i < 50; i++) {
+        const t = performance.now();
+        assert.equal((await honest.blockchainScripthash_getHistory(scripthashOf(p2pkhScript(MINER_PKH)))).length, 2);
+        ms.push(performance.now() - t);
+      }
+    } finally {
+      honest.close();
+    }
+    assert.equal(ms.length, 50);
+    assert.deepEqual(errors, []);
+    ms.sort((a, b) => a - b);
+    const answered = floods.reduce((n, f) => n + f.lines.length, 0);
+    console.log(
+      `      honest get_history under a flood of 12 connections × 1 000 requests: p50 ${ms[25]!.toFixed(1)} ms, max ${ms[49]!.toFixed(1)} ms; ` +
+        `flood batches answered meanwhile ${answered} of 240, rate-delayed by their addresses' allowance`,
+    );
+    for (const f of floods) f.socket.destroy();
+  });
+
   it('keeps at most its per-address cap from one address, shares the rest, and still serves an honest client', async () => {
     const attackers = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
     const theirs: RawConn[] = [];

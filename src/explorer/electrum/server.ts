@@ -113,7 +113,11 @@ export class ElectrumServer {
       ctx: this.ctx,
       // A broadcast of the largest transaction in hex, and room for the JSON around it.
       maxLineBytes: 2 * maxTx + 4096,
-      credit: (src) => this.requests.allow(src),
+      credit: (src, n) => {
+        if (!this.requests.hasCredit(src)) return false;
+        this.requests.spend(src, n);
+        return true;
+      },
       msUntilCredit: (src) => Math.max(1, this.requests.msUntilCredit(src)),
       count: (what) => this.stats[what]++,
       warn: (m) => this.opts.warn?.(m),

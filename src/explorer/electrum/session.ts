@@ -35,8 +35,8 @@ export const MAX_UNSENT_BYTES = 8 << 20;
 export interface SessionHooks {
   readonly ctx: ElectrumContext;
   readonly maxLineBytes: number;
-  /** True and charged when the address may start a request now; else false. */
-  credit(source: string): boolean;
+  /** True, and `requests` charged, when the address may start work now; else false. */
+  credit(source: string, requests: number): boolean;
   msUntilCredit(source: string): number;
   count(what: 'requests' | 'badJson' | 'oversize' | 'floods' | 'slowReaders' | 'internalErrors' | 'errors'): void;
   warn(msg: string): void;
@@ -161,7 +161,8 @@ export class Session implements ElectrumSession {
   private async drain(): Promise<void> {
     while (this.queue.length && !this.socket.destroyed) {
       if (this.socket.writableLength > PAUSE_UNSENT_BYTES) return; // resumed on 'drain'
-      if (!this.hooks.credit(this.source)) {
+      const head = this.queue[0]!;
+      if (!this.hooks.credit(this.source, head.kind === 'batch' ? head.reqs.length : 1)) {
         await new Promise((r) => setTimeout(r, this.hooks.msUntilCredit(this.source)).unref());
         continue;
       }
