@@ -184,6 +184,8 @@ export class Session implements ElectrumSession {
         if (lines.length) this.write(`[${lines.join(',')}]`);
       }
       if (this.pending < MAX_PENDING / 2 && !this.closed) this.socket.resume();
+      // Let the event loop read and answer other connections between units: answers take turns.
+      await new Promise((r) => setImmediate(r));
     }
   }
 
