@@ -79,7 +79,7 @@ export class ElectrumServer {
   private tipChanged = false;
   private roundTimer?: NodeJS.Timeout;
   private lastRoundAt = 0;
-  private readonly onUpdate = (u: ChainUpdate) => this.chainChanged(u);
+  private readonly onUpdate = (u: ChainUpdate) => this.guarded('chain update', () => this.chainChanged(u));
   private readonly onVerdict = (v: TxVerdict) => v.kind === 'accepted' && this.poolChanged(false);
   readonly stats = {
     connections: 0,
@@ -149,6 +149,16 @@ export class ElectrumServer {
     clearTimeout(this.roundTimer);
     for (const set of this.byAddress.values()) for (const s of set) s.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Runs f; an unexpected error is a warning and counted, never thrown into the node or a timer. */
+  private guarded(what: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.stats.internalErrors++;
+      this.opts.warn?.(`electrum ${what}: ${(e as Error).stack ?? String(e)}`);
+    }
   }
 
   private features(): Record<string, unknown> {
@@ -241,7 +251,7 @@ export class ElectrumServer {
     if (block) this.poolBuiltAt = 0;
     if (this.roundTimer) return;
     const wait = block ? 0 : Math.max(0, ROUND_MS - (Date.now() - this.lastRoundAt));
-    this.roundTimer = setTimeout(() => this.round(), wait);
+    this.roundTimer = setTimeout(() => this.guarded('notification round', () => this.round()), wait);
   }
 
   /** Sends what changed since the last round: the tip, and each followed scripthash whose status moved. */

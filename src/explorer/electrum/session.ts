@@ -5,7 +5,8 @@
 // while more than PAUSE_UNSENT_BYTES are unsent, and a connection that lets MAX_UNSENT_BYTES pile
 // up (notifications to a client that does not read) is closed; after MAX_BAD_LINES lines that are
 // not JSON-RPC it is closed. Each request spends one token of its address's allowance (server.ts);
-// without one, the connection waits for it. Nothing a client sends can throw out of here: a
+// without one, the connection waits for it. After each line answered the session yields to the
+// event loop, so connections take turns. Nothing a client sends can throw out of here: a
 // handler's unexpected error is an internal-error answer, counted.
 import type { Socket } from 'node:net';
 import type { ElectrumContext, ElectrumSession } from './context.js';
