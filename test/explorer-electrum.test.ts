@@ -339,8 +339,8 @@ describe('explorer: the Electrum server under hostile input', function () {
     run = await startExplorer(settingsOf(sets));
     miner.mine(2, MINER_PKH);
     await waitHeight(run.ex, 2);
-    // Small connection caps (the defaults' rules, at a size a test can fill) and a short first-line deadline.
-    server = new ElectrumServer(new Lookups(run.ex), { host: '127.0.0.1', maxConnections: 40, firstLineMs: 1500 });
+    // Small connection caps (the defaults' rules, at a size a test can fill), short first-line and idle deadlines.
+    server = new ElectrumServer(new Lookups(run.ex), { host: '127.0.0.1', maxConnections: 40, firstLineMs: 1500, idleMs: 4000 });
     port = (await server.listen('127.0.0.1', 0)).port;
   });
   after(async () => {
@@ -541,6 +541,15 @@ describe('explorer: the Electrum server under hostile input', function () {
     } finally {
       honest.close();
     }
+  });
+
+  it('closes a connection silent both ways past the idle deadline', async () => {
+    const c = await open('127.0.0.11');
+    const before = server.stats.idleClosed;
+    c.socket.write('{"id":1,"method":"server.ping"}\n');
+    assert.deepEqual(await linesOf(c, 1), [{ jsonrpc: '2.0', id: 1, result: null }]);
+    await bounded(c.closed, 'an idle connection');
+    assert.ok(server.stats.idleClosed > before, 'counted as idle');
   });
 });
 
