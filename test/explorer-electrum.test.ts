@@ -239,6 +239,7 @@ describe('explorer: the Electrum server with a real Electrum client', function (
     const ranged = await c.request('blockchain.block.headers', [10, 3, 13]);
     assert.equal(ranged.count, 3);
     assert.equal(toHex(foldBranch(hashes[12]!, ranged.branch, 12)), root);
+    assert.deepEqual(await c.request('blockchain.block.headers', [14, 10]), { count: 0, hex: '', max: 2016 }, 'past the tip: none');
     await assert.rejects(c.request('blockchain.block.header', [5, 99]), (e: any) => e.code === 1 && /cp_height/.test(e.message));
     await assert.rejects(c.request('blockchain.block.header', [99]), (e: any) => e.code === 1 && /past the tip/.test(e.message));
   });

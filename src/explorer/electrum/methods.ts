@@ -93,13 +93,15 @@ function idFromPos(c: ElectrumContext, p: unknown[]): unknown {
 }
 
 function headers(c: ElectrumContext, p: unknown[]): Record<string, unknown> {
-  const start = activeHeight(c, p[0], 'start_height');
-  const count = Math.min(intParam(p[1], 'count', 0, MAX_HEIGHT), MAX_HEADERS, c.l.ex.chain.height - start + 1);
-  const cp = checkpoint(c, p[2], start + Math.max(count, 1) - 1);
+  // Past the tip is not an error (ElectrumX answers count 0): a client syncing asks from its own height + 1.
+  const start = intParam(p[0], 'start_height', 0, MAX_HEIGHT);
+  const count = Math.max(0, Math.min(intParam(p[1], 'count', 0, MAX_HEIGHT), MAX_HEADERS, c.l.ex.chain.height - start + 1));
+  if (count === 0) return { count, hex: '', max: MAX_HEADERS };
+  const cp = checkpoint(c, p[2], start + count - 1);
   let hex = '';
   for (let h = start; h < start + count; h++) hex += headerHex(c, h);
   const out: Record<string, unknown> = { count, hex, max: MAX_HEADERS };
-  return cp && count ? { ...out, ...c.proofs.proof(start + count - 1, cp) } : out;
+  return cp ? { ...out, ...c.proofs.proof(start + count - 1, cp) } : out;
 }
 
 /** ElectrumX's compact histogram: [fee rate, bytes] from the highest rate down, each bin at least binBytes (growing by a tenth). */
