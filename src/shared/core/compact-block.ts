@@ -11,7 +11,7 @@ import { DecodeError, Reader, Writer } from './bytes.js';
 import { sha256 } from './hash.js';
 import { type Header, HEADER_BYTES, readHeader, writeHeader } from './header.js';
 import type { Block } from './block.js';
-import { type SipKey, siphash24Low48 } from './siphash.js';
+import { type SipKey, sipKey, siphash24Low48 } from './siphash.js';
 import { type Tx, readTx, txSize, txid, writeTx } from './tx.js';
 
 export const SHORT_ID_BYTES = 6;
@@ -45,7 +45,7 @@ export function shortIdKey(header: Header, nonce: bigint): SipKey {
   writeHeader(w, header).u64(nonce);
   const d = sha256(w.finish());
   const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  return { k0: v.getBigUint64(0, true), k1: v.getBigUint64(8, true) };
+  return sipKey(v.getBigUint64(0, true), v.getBigUint64(8, true));
 }
 
 /** A transaction's short id: the low 6 bytes of SipHash-2-4 over its txid. */

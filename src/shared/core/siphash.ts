@@ -1,133 +1,111 @@
 // SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012): the keyed hash
 // BIP152 uses for compact blocks' short transaction ids (Core: CSipHasher, SipHashUint256 in
 // crypto/siphash.cpp). @noble/hashes has no SipHash, so it is written here, over pairs of 32-bit
-// halves (no BigInt in the rounds: a short id is computed for every mempool transaction each time
-// a compact block arrives). Checked against the paper's 64 reference vectors (test/vectors/siphash).
+// halves held in local variables (no BigInt in the rounds: a short id is computed for every
+// mempool transaction each time a compact block arrives). Checked against the paper's 64
+// reference vectors (test/vectors/siphash).
 
-/** A 64-bit word as two unsigned 32-bit halves. */
-interface Word {
-  lo: number;
-  hi: number;
-}
-
-const word = (lo: number, hi: number): Word => ({ lo: lo >>> 0, hi: hi >>> 0 });
-
-/** The key as Core's CSipHasher(k0, k1) takes it: two 64-bit words. */
+/** The key as Core's CSipHasher(k0, k1) takes it: two 64-bit words, and their 32-bit halves. */
 export interface SipKey {
   readonly k0: bigint;
   readonly k1: bigint;
+  /** k0 low, k0 high, k1 low, k1 high. */
+  readonly words: readonly [number, number, number, number];
 }
 
-function fromBig(n: bigint): Word {
-  return word(Number(n & 0xffffffffn), Number((n >> 32n) & 0xffffffffn));
+export function sipKey(k0: bigint, k1: bigint): SipKey {
+  const half = (n: bigint, shift: bigint) => Number((n >> shift) & 0xffffffffn);
+  return { k0, k1, words: [half(k0, 0n), half(k0, 32n), half(k1, 0n), half(k1, 32n)] };
 }
 
-/** The SipHash state, v0..v3 as eight 32-bit halves, and its compression round. */
-class SipState {
-  private readonly v = new Uint32Array(8); // v0lo v0hi v1lo v1hi v2lo v2hi v3lo v3hi
-
-  constructor(k0: Word, k1: Word) {
-    // "somepseudorandomlygeneratedbytes", the paper's initialisation constants.
-    this.set(0, k0.lo ^ 0x70736575, k0.hi ^ 0x736f6d65);
-    this.set(1, k1.lo ^ 0x6e646f6d, k1.hi ^ 0x646f7261);
-    this.set(2, k0.lo ^ 0x6e657261, k0.hi ^ 0x6c796765);
-    this.set(3, k1.lo ^ 0x79746573, k1.hi ^ 0x74656462);
-  }
-
-  private set(i: number, lo: number, hi: number): void {
-    this.v[2 * i] = lo;
-    this.v[2 * i + 1] = hi;
-  }
-
-  /** v[a] += v[b] (mod 2^64). */
-  private add(a: number, b: number): void {
-    const v = this.v;
-    const lo = (v[2 * a]! + v[2 * b]!) >>> 0;
-    const carry = lo < v[2 * a]! ? 1 : 0;
-    v[2 * a + 1] = (v[2 * a + 1]! + v[2 * b + 1]! + carry) >>> 0;
-    v[2 * a] = lo;
-  }
-
-  /** v[i] = rotl(v[i], n), 0 < n <= 32. */
-  private rotl(i: number, n: number): void {
-    const v = this.v;
-    const lo = v[2 * i]!;
-    const hi = v[2 * i + 1]!;
-    if (n === 32) {
-      v[2 * i] = hi;
-      v[2 * i + 1] = lo;
-      return;
-    }
-    v[2 * i + 1] = ((hi << n) | (lo >>> (32 - n))) >>> 0;
-    v[2 * i] = ((lo << n) | (hi >>> (32 - n))) >>> 0;
-  }
-
-  /** v[a] ^= v[b]. */
-  private xor(a: number, b: number): void {
-    this.v[2 * a]! ^= this.v[2 * b]!;
-    this.v[2 * a + 1]! ^= this.v[2 * b + 1]!;
-  }
-
-  /** SipRound (the paper, section 2). */
-  round(): void {
-    this.add(0, 1);
-    this.rotl(1, 13);
-    this.xor(1, 0);
-    this.rotl(0, 32);
-    this.add(2, 3);
-    this.rotl(3, 16);
-    this.xor(3, 2);
-    this.add(0, 3);
-    this.rotl(3, 21);
-    this.xor(3, 0);
-    this.add(2, 1);
-    this.rotl(1, 17);
-    this.xor(1, 2);
-    this.rotl(2, 32);
-  }
-
-  /** One message word m: v3 ^= m, c = 2 rounds, v0 ^= m. */
-  compress(lo: number, hi: number): void {
-    this.v[6]! ^= lo;
-    this.v[7]! ^= hi;
-    this.round();
-    this.round();
-    this.v[0]! ^= lo;
-    this.v[1]! ^= hi;
-  }
-
-  /** v2 ^= 0xff, d = 4 rounds, v0 ^ v1 ^ v2 ^ v3. */
-  finish(): Word {
-    this.v[4]! ^= 0xff;
-    for (let i = 0; i < 4; i++) this.round();
-    const v = this.v;
-    return word(v[0]! ^ v[2]! ^ v[4]! ^ v[6]!, v[1]! ^ v[3]! ^ v[5]! ^ v[7]!);
-  }
-}
-
-/** Little-endian 32-bit word of data at offset i (bytes past the end read as 0). */
+/** Little-endian 32-bit word of data at offset i (bytes at or past end read as 0). */
 function le32(data: Uint8Array, i: number, end: number): number {
+  if (i + 4 <= end) return (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
   let n = 0;
   for (let k = 3; k >= 0; k--) n = (n << 8) | (i + k < end ? data[i + k]! : 0);
   return n >>> 0;
 }
 
-function sipWords(k0: Word, k1: Word, data: Uint8Array): Word {
-  const s = new SipState(k0, k1);
-  const full = data.length - (data.length % 8);
-  for (let i = 0; i < full; i += 8) s.compress(le32(data, i, full), le32(data, i + 4, full));
-  // The last word: the remaining bytes, then the message length (mod 256) in the top byte.
-  const lo = le32(data, full, data.length);
-  const hi = (le32(data, full + 4, data.length) | ((data.length & 0xff) << 24)) >>> 0;
-  s.compress(lo, hi);
-  return s.finish();
+/**
+ * SipHash-2-4 as 32-bit halves [lo, hi]. Each message word m: v3 ^= m, two SipRounds, v0 ^= m;
+ * the last word holds the remaining bytes and the length mod 256 in its top byte; then v2 ^= 0xff
+ * and four SipRounds (the paper, section 2). Every value is kept unsigned (>>> 0) so that the
+ * carry of an addition is `sum < addend`.
+ */
+function sipWords(k: SipKey['words'], data: Uint8Array): [number, number] {
+  // "somepseudorandomlygeneratedbytes", the paper's initialisation constants.
+  let v0l = (k[0] ^ 0x70736575) >>> 0, v0h = (k[1] ^ 0x736f6d65) >>> 0; // prettier-ignore
+  let v1l = (k[2] ^ 0x6e646f6d) >>> 0, v1h = (k[3] ^ 0x646f7261) >>> 0; // prettier-ignore
+  let v2l = (k[0] ^ 0x6e657261) >>> 0, v2h = (k[1] ^ 0x6c796765) >>> 0; // prettier-ignore
+  let v3l = (k[2] ^ 0x79746573) >>> 0, v3h = (k[3] ^ 0x74656462) >>> 0; // prettier-ignore
+  const len = data.length;
+  const words = (len - (len % 8)) / 8 + 1; // the full words, then the last
+  let lo = 0, t = 0, ml = 0, mh = 0; // prettier-ignore
+  for (let w = 0; w <= words; w++) {
+    let rounds = 4;
+    if (w < words) {
+      ml = le32(data, 8 * w, len);
+      mh = le32(data, 8 * w + 4, len);
+      if (w === words - 1) mh = (mh | ((len & 0xff) << 24)) >>> 0;
+      v3l = (v3l ^ ml) >>> 0;
+      v3h = (v3h ^ mh) >>> 0; // prettier-ignore
+      rounds = 2;
+    } else v2l = (v2l ^ 0xff) >>> 0;
+    for (let r = 0; r < rounds; r++) {
+      lo = (v0l + v1l) >>> 0;
+      v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
+      v0l = lo; // v0 += v1 // prettier-ignore
+      t = v1h;
+      v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+      v1l = ((v1l << 13) | (t >>> 19)) >>> 0; // prettier-ignore
+      v1l = (v1l ^ v0l) >>> 0;
+      v1h = (v1h ^ v0h) >>> 0; // prettier-ignore
+      t = v0l;
+      v0l = v0h;
+      v0h = t; // v0 = rotl(v0, 32) // prettier-ignore
+      lo = (v2l + v3l) >>> 0;
+      v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
+      v2l = lo; // v2 += v3 // prettier-ignore
+      t = v3h;
+      v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+      v3l = ((v3l << 16) | (t >>> 16)) >>> 0; // prettier-ignore
+      v3l = (v3l ^ v2l) >>> 0;
+      v3h = (v3h ^ v2h) >>> 0; // prettier-ignore
+      lo = (v0l + v3l) >>> 0;
+      v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0;
+      v0l = lo; // v0 += v3 // prettier-ignore
+      t = v3h;
+      v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+      v3l = ((v3l << 21) | (t >>> 11)) >>> 0; // prettier-ignore
+      v3l = (v3l ^ v0l) >>> 0;
+      v3h = (v3h ^ v0h) >>> 0; // prettier-ignore
+      lo = (v2l + v1l) >>> 0;
+      v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0;
+      v2l = lo; // v2 += v1 // prettier-ignore
+      t = v1h;
+      v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+      v1l = ((v1l << 17) | (t >>> 15)) >>> 0; // prettier-ignore
+      v1l = (v1l ^ v2l) >>> 0;
+      v1h = (v1h ^ v2h) >>> 0; // prettier-ignore
+      t = v2l;
+      v2l = v2h;
+      v2h = t; // v2 = rotl(v2, 32) // prettier-ignore
+    }
+    if (w < words) {
+      v0l = (v0l ^ ml) >>> 0;
+      v0h = (v0h ^ mh) >>> 0; // prettier-ignore
+    }
+  }
+  return [(v0l ^ v1l ^ v2l ^ v3l) >>> 0, (v0h ^ v1h ^ v2h ^ v3h) >>> 0];
 }
+
+const le64 = (b: Uint8Array, i: number): bigint => (BigInt(le32(b, i + 4, b.length)) << 32n) | BigInt(le32(b, i, b.length));
 
 /** SipHash-2-4 of data under a 16-byte key (the paper's k, read as two little-endian words). */
 export function siphash24(key: Uint8Array, data: Uint8Array): bigint {
   if (key.length !== 16) throw new RangeError('SipHash key must be 16 bytes');
-  const r = sipWords(word(le32(key, 0, 16), le32(key, 4, 16)), word(le32(key, 8, 16), le32(key, 12, 16)), data);
-  return (BigInt(r.hi) << 32n) | BigInt(r.lo);
+  const [lo, hi] = sipWords(sipKey(le64(key, 0), le64(key, 8)).words, data);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /**
@@ -135,6 +113,6 @@ export function siphash24(key: Uint8Array, data: Uint8Array): bigint {
  * SipHash-2-4(k0, k1, txid) with the two most significant bytes dropped.
  */
 export function siphash24Low48(key: SipKey, data: Uint8Array): number {
-  const r = sipWords(fromBig(key.k0), fromBig(key.k1), data);
-  return (r.hi & 0xffff) * 0x1_0000_0000 + r.lo;
+  const [lo, hi] = sipWords(key.words, data);
+  return (hi & 0xffff) * 0x1_0000_0000 + lo;
 }
