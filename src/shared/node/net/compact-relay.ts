@@ -39,6 +39,8 @@ export const COMPACT_RATE_LIMIT: RateLimit = { ratePerSecond: 20, burst: 60 };
 const MAX_IN_FLIGHT = 8;
 /** The announcer answers getblocktxn from memory: a short deadline, as sync.ts gives unproven peers. */
 const CONNECT_MS = 1000;
+/** Indexes per getblocktxn at most (1 to 3 bytes each: within the block server's request bound). */
+const MAX_TXN_INDEXES = 4000;
 const ANSWER_MS = 3000;
 
 export interface CompactAnnouncement {
@@ -181,7 +183,6 @@ export class CompactRelay {
   private async receive(a: CompactAnnouncement, address: string): Promise<void> {
     const t0 = performance.now();
     const hash = headerHash(a.compact.header);
-    const start = startRebuild(a.compact, this.candidates!());
     const record: EventRecord = {
       hash: hashToHex(hash),
       from: `${address}:${a.blockServerPort}`,
@@ -189,9 +190,11 @@ export class CompactRelay {
     };
     let client: BlockClient | undefined;
     try {
+      const start = startRebuild(a.compact, this.candidates!());
       let block: Block | undefined;
       let how: 'rebuilt' | 'completed' | 'full' = 'full';
-      if (start.status === 'partial') {
+      // Missing most of a large block: one getblocks is as cheap, and so long a getblocktxn would not fit a request.
+      if (start.status === 'partial' && start.partial.missing.length <= MAX_TXN_INDEXES) {
         record['fromMempool'] = start.partial.fromMempool;
         record['fetched'] = start.partial.missing.length;
         if (start.partial.missing.length === 0) [block, how] = [finishRebuild(start.partial), 'rebuilt'];
