@@ -91,6 +91,30 @@ describe('compact block relay (ChainNodes in this process, loopback sockets)', f
     assert.equal(a.node.server!.stats.blocksServed, 1);
   });
 
+  it("a competing branch's first block is stored from its compact block, so its second reorganises at once", async () => {
+    const [a, b] = peers as [Peer, Peer];
+    const own = mine(b, w.spends.slice(0, 2)); // b's tip: a block of its own at height 3
+    const y1 = mine(a, w.spends.slice(2, 4)); // the same height on a's side: a tie for b
+    a.node.announceBlock(y1);
+    const y1Hash = headerHash(y1.header);
+    await waitFor(
+      () => b.chain.getEntry(y1Hash)?.status === 'valid' || b.chain.getBlock(y1Hash) || undefined,
+      10_000,
+      () => `b did not store a's competing block: ${JSON.stringify(b.node.compact.stats)}`,
+    );
+    assert.equal(hashToHex(b.chain.tip.hash), hashToHex(headerHash(own.header)), 'a tie does not move b off its own block');
+    const y2 = mine(a, w.spends.slice(4, 6));
+    a.node.announceBlock(y2);
+    await waitFor(
+      () => hashToHex(b.chain.tip.hash) === hashToHex(headerHash(y2.header)) || undefined,
+      10_000,
+      () => `b did not reorganise to a's branch: ${JSON.stringify(b.node.compact.stats)}`,
+    );
+    assert.equal(a.node.server!.stats.blocksServed, 0, 'no sync: both came as compact blocks');
+    assert.equal(b.node.compact.stats.completed, 2, 'each completed with the payments b lacked (getblocktxn)');
+    assert.equal(a.node.server!.stats.blockTxnServed, 2);
+  });
+
   it('a compact block heard while a sync waits on a silent peer is connected at once', async () => {
     const [a, b] = peers as [Peer, Peer];
     // A listener that accepts and never answers, announced with more work than anyone has.

@@ -10,7 +10,7 @@
 // Hostile input costs little: datagrams are rate-limited per source before decoding (here and by
 // the status port's own limit), the payload is bounded by the datagram, and the header's proof of
 // work and context are checked (Chain.acceptHeader) before any short id is computed. Only a
-// header that brings more work than our tip is rebuilt, at most MAX_IN_FLIGHT at a time.
+// header that brings at least our tip's work is rebuilt, at most MAX_IN_FLIGHT at a time.
 import { randomBytes } from 'node:crypto';
 import { DecodeError, Reader, Writer, equalBytes, hashToHex, toHex } from '../../core/bytes.js';
 import type { Block } from '../../core/block.js';
@@ -159,8 +159,11 @@ export class CompactRelay {
       return;
     }
     const parent = this.o.chain.getEntry(a.compact.header.prevHash);
-    // Cheap first: the work it claims (its parent's plus its nBits') must beat our tip's.
-    if (!parent || parent.chainWork + blockWork(a.compact.header.bits) <= this.o.chain.tip.chainWork) {
+    // Cheap first: the work it claims (its parent's plus its nBits') must reach our tip's. A block
+    // that only ties it (a competing branch's first block) is rebuilt and stored too, not
+    // connected: when its branch's next block comes, that one's parent is here and the
+    // reorganisation happens at once instead of waiting for a sync.
+    if (!parent || parent.chainWork + blockWork(a.compact.header.bits) < this.o.chain.tip.chainWork) {
       this.stats.known++;
       return;
     }
