@@ -13,7 +13,9 @@ import {
   encodeCompactBlock,
   hashToHex,
   headerHash,
+  txid,
 } from '../src/shared/core/index.js';
+import { BlockClient } from '../src/shared/node/net/blockclient.js';
 import { loadSettings } from '../src/shared/node/cli/config.js';
 import { Mempool } from '../src/shared/node/mempool/pool.js';
 import { encodeCompactAnnouncement } from '../src/shared/node/net/compact-relay.js';
@@ -71,6 +73,27 @@ describe('compact block relay (ChainNodes in this process, loopback sockets)', f
     assert.equal(p.chain.processBlock(block, BENCH_NOW).status, 'accepted');
     return block;
   }
+
+  it('the block server answers getblocktxn: the transactions asked for, NOTFOUND, and closes on an index out of range', async () => {
+    const [a] = peers as [Peer];
+    const block = mine(a);
+    const hash = headerHash(block.header);
+    const client = new BlockClient(w.params, '127.0.0.1', a.node.server!.port, 5000);
+    await client.connect();
+    try {
+      const txs = await client.getBlockTxn(hash, [1, 3]);
+      assert.deepEqual(
+        txs!.map((t) => hashToHex(txid(t))),
+        [1, 3].map((i) => hashToHex(txid(block.txs[i]!))),
+      );
+      assert.equal(await client.getBlockTxn(new Uint8Array(32).fill(7), [1]), undefined, 'NOTFOUND for a block it lacks');
+      await assert.rejects(client.getBlockTxn(hash, [4]), /closed|did not answer/);
+      assert.equal(a.node.server!.stats.badRequests, 1);
+      assert.equal(a.node.server!.stats.blockTxnServed, 1);
+    } finally {
+      client.close();
+    }
+  });
 
   it('short ids that collide in the compact block: the full block is fetched from the announcer', async () => {
     const [a, b] = peers as [Peer, Peer];
