@@ -170,23 +170,24 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     assert.equal(r.model, undefined, 'an attack run has no stale-rate model');
   });
 
-  it('the confirmations lesson, short: one q, z = 0 and 1, a table with intervals, the model and Nakamoto, and its chart', async () => {
+  it('the confirmations lesson, short: one q, z = 0 and 1 on two networks side by side, a table with intervals, the model and Nakamoto, and its chart', async () => {
     const x = JSON.parse(readFileSync('experiments/confirmations.json', 'utf8')) as Record<string, any>;
+    assert.ok(x.parallel > 1, 'the lesson runs its networks side by side');
     const r = await lab('confirmations-short', {
       ...x,
       name: undefined,
       attack: { ...x.attack, confirmations: [0, 1], trials: 2 },
       sweep: { attackerShare: [0.3] },
     });
-    // A sweep of one value prints that run's object, as a plain run does.
-    const runs = (r.runs ?? [r]) as Record<string, any>[];
-    assert.equal(runs.length, 1);
-    const ds = runs[0]!.doubleSpend;
-    assert.equal(ds.attackerShare, 0.3);
+    // With `parallel`, each confirmation count is a network of its own (src/lab/jobs.ts): two runs.
+    const runs = r.runs as Record<string, any>[];
+    assert.equal(runs.length, 2);
     assert.deepEqual(
-      ds.rows.map((row: any) => row.confirmations),
-      [0, 1],
+      runs.map((run) => run.doubleSpend.rows.map((row: any) => row.confirmations)),
+      [[0], [1]],
     );
+    const ds = { rows: runs.flatMap((run) => run.doubleSpend.rows), trials: runs.flatMap((run) => run.doubleSpend.trials) };
+    for (const run of runs) assert.equal(run.doubleSpend.attackerShare, 0.3);
     for (const row of ds.rows) {
       assert.equal(row.trials, 2);
       assert.ok(row.interval.lo <= row.successRate && row.successRate <= row.interval.hi, JSON.stringify(row));

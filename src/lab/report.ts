@@ -182,15 +182,21 @@ function doubleSpendGroup(s: Summary): DoubleSpendGroup {
   };
 }
 
+/** One group per attacker share: the rows of every run with that share (runs split by confirmation count, jobs.ts), by z. */
+function groupsByShare(rows: readonly Summary[]): DoubleSpendGroup[] {
+  const byShare = new Map<number, DoubleSpendGroup['rows'][number][]>();
+  for (const g of rows.filter((s) => s.doubleSpend).map(doubleSpendGroup)) byShare.set(g.q, [...(byShare.get(g.q) ?? []), ...g.rows]);
+  return [...byShare].map(([q, rs]) => ({ q, rows: [...rs].sort((a, b) => a.z - b.z) }));
+}
+
 /** A sweep's chart: stale rate against d/T for every run, or double-spend success against z for every attacker share. */
 export function sweepChart(rows: readonly Summary[], key: string, name: string): string {
-  if (key === 'attackerShare')
-    return doubleSpendChart(`${name}: double spends against confirmations`, rows.filter((s) => s.doubleSpend).map(doubleSpendGroup));
+  if (key === 'attackerShare') return doubleSpendChart(`${name}: double spends against confirmations`, groupsByShare(rows));
   return staleChart(`${name}: stale rate against d/T (one dot per run)`, rows.map(stalePoint));
 }
 
 /** The sweep's table: one line per run (stale rate sweeps) or per (q, z) (attacker-share sweeps). */
-export function sweepTable(rows: readonly Summary[], sweep: { key: string; values: readonly number[] }): string[] {
+export function sweepTable(rows: readonly Summary[], sweep: { key: string }): string[] {
   if (sweep.key === 'attackerShare') return confirmationsTable(rows);
   const out = [`${sweep.key.padEnd(22)} stale rate (95 % interval)     model            propagation p50  measured T`];
   for (const s of rows) {
