@@ -142,7 +142,10 @@ export class CompactRelay {
   /** A CompactBlock frame heard on the status port. Never throws. */
   onDatagram(payload: Uint8Array, from: { address: string }): void {
     if (this.stopped || !this.candidates) return;
-    if (!this.limiter.allow(from.address)) return this.drop('rate', from.address);
+    if (!this.limiter.allow(from.address)) {
+      this.stats.dropped++; // counted, not logged: a flood must not become a flood of log lines
+      return;
+    }
     let a: CompactAnnouncement;
     try {
       a = decodeCompactAnnouncement(payload, maxBlockTxs(this.o.settings.params.maxBlockBytes));
