@@ -138,6 +138,29 @@ describe('compact block relay (ChainNodes in this process, loopback sockets)', f
     assert.equal(a.node.server!.stats.blockTxnServed, 2);
   });
 
+  it('a flood of garbage compact datagrams is counted and dropped; the next block still arrives', async () => {
+    const [a, b] = peers as [Peer, Peer];
+    const garbage = encodeCompactAnnouncement(randomBytes(8), 1, new Uint8Array(100).fill(0xfe));
+    let sent = 0;
+    for (; sent < 100; sent++) await sendOnce(w.params, MsgType.CompactBlock, garbage, statusPort, [LOOPBACK_BROADCAST]);
+    await waitFor(
+      () => b.node.compact.stats.dropped === sent || undefined,
+      10_000,
+      () => `b counted ${b.node.compact.stats.dropped} of ${sent}`,
+    );
+    // Over the per-source limit (60 at once): the rest were dropped before decoding. A compact block
+    // from the same address may then be dropped too; the status path still brings the block.
+    for (const tx of w.spends.slice(0, 3)) b.mempool.accept(tx);
+    const block = mine(a);
+    a.node.announceBlock(block);
+    a.node.announce();
+    await waitFor(
+      () => hashToHex(b.chain.tip.hash) === hashToHex(headerHash(block.header)) || undefined,
+      10_000,
+      () => `b did not get the block: ${JSON.stringify(b.node.compact.stats)}`,
+    );
+  });
+
   it('a compact block heard while a sync waits on a silent peer is connected at once', async () => {
     const [a, b] = peers as [Peer, Peer];
     // A listener that accepts and never answers, announced with more work than anyone has.
