@@ -248,7 +248,9 @@ export class CompactRelay {
 
   /** Validates and connects the block as the sync does one block (sync.ts connectBlocks). */
   private async connect(block: Block): Promise<void> {
-    await this.o.signatures?.preverify([block], this.o.chain.coins);
+    // Signatures in the checking threads first (mostly cache hits: the mempool saw them). A failed
+    // check only leaves the cache unfilled (a tie's block spends from another view); connecting checks again.
+    await this.o.signatures?.preverify([block], this.o.chain.coins).catch(() => {});
     const r = this.o.chain.processBlock(block, this.o.now());
     if (r.status !== 'accepted') return;
     this.o.events?.update(r, 'peer');
