@@ -98,6 +98,30 @@ function nextBlock(chain: Chain, n: number, payments: readonly Tx[]): Block {
   return { header: solveHeader(b.header, 1_000_000)!, txs: b.txs };
 }
 
+/**
+ * Blocks of TXS_PER_BLOCK payments every node's mempool holds, each connected by the first node and
+ * announced (compact block, then status) until the 3 others have it as their tip; the times go to
+ * `ms`. Returns how many were lost.
+ */
+async function timeBlocks(peers: Peer[], w: ReturnType<typeof fanOutWorkload>, count: number, ms: number[]): Promise<number> {
+  const [source, ...others] = peers as [Peer, ...Peer[]];
+  // Every node, the source too, has seen them (its signature cache filled, as a miner's own block's are).
+  for (const p of peers) for (const tx of w.spends.slice(count)) p.mempool.accept(tx);
+  let lost = 0;
+  for (let i = 0; i < count; i++) {
+    const block = nextBlock(source.chain, i, w.spends.slice(i * TXS_PER_BLOCK, (i + 1) * TXS_PER_BLOCK));
+    const hash = hashToHex(headerHash(block.header));
+    const t0 = performance.now();
+    source.chain.processBlock(block, BENCH_NOW);
+    source.node.announceBlock(block);
+    source.node.announce();
+    const took = await until(() => others.every((p) => hashToHex(p.chain.tip.hash) === hash), t0);
+    if (took === undefined) lost++;
+    else ms.push(took);
+  }
+  return lost;
+}
+
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 export async function benchPropagate(count: number): Promise<BenchReport> {
@@ -119,20 +143,7 @@ export async function benchPropagate(count: number): Promise<BenchReport> {
       if (ms === undefined) lost.txs++;
       else txMs.push(ms);
     }
-    const [source, ...others] = peers as [Peer, ...Peer[]];
-    // Every node, the source too, has seen them (its signature cache filled, as a miner's own block's are).
-    for (const p of peers) for (const tx of w.spends.slice(count)) p.mempool.accept(tx);
-    for (let i = 0; i < count; i++) {
-      const block = nextBlock(source.chain, i, w.spends.slice(i * TXS_PER_BLOCK, (i + 1) * TXS_PER_BLOCK));
-      const hash = hashToHex(headerHash(block.header));
-      const t0 = performance.now();
-      source.chain.processBlock(block, BENCH_NOW);
-      source.node.announceBlock(block);
-      source.node.announce();
-      const ms = await until(() => others.every((p) => hashToHex(p.chain.tip.hash) === hash), t0);
-      if (ms === undefined) lost.blocks++;
-      else blockMs.push(ms);
-    }
+    lost.blocks = await timeBlocks(peers, w, count, blockMs);
   } finally {
     await Promise.all(peers.map((p) => p.node.stop()));
   }
