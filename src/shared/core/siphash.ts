@@ -33,14 +33,17 @@ function le32(data: Uint8Array, i: number, end: number): number {
  * carry of an addition is `sum < addend`.
  */
 function sipWords(k: SipKey['words'], data: Uint8Array): [number, number] {
-  // "somepseudorandomlygeneratedbytes", the paper's initialisation constants.
-  let v0l = (k[0] ^ 0x70736575) >>> 0, v0h = (k[1] ^ 0x736f6d65) >>> 0; // prettier-ignore
-  let v1l = (k[2] ^ 0x6e646f6d) >>> 0, v1h = (k[3] ^ 0x646f7261) >>> 0; // prettier-ignore
-  let v2l = (k[0] ^ 0x6e657261) >>> 0, v2h = (k[1] ^ 0x6c796765) >>> 0; // prettier-ignore
-  let v3l = (k[2] ^ 0x79746573) >>> 0, v3h = (k[3] ^ 0x74656462) >>> 0; // prettier-ignore
+  // "somepseudorandomlygeneratedbytes", the paper's initialisation constants, xored with the key.
+  // prettier-ignore
+  let v0l = (k[0] ^ 0x70736575) >>> 0, v0h = (k[1] ^ 0x736f6d65) >>> 0, v1l = (k[2] ^ 0x6e646f6d) >>> 0, v1h = (k[3] ^ 0x646f7261) >>> 0;
+  // prettier-ignore
+  let v2l = (k[0] ^ 0x6e657261) >>> 0, v2h = (k[1] ^ 0x6c796765) >>> 0, v3l = (k[2] ^ 0x79746573) >>> 0, v3h = (k[3] ^ 0x74656462) >>> 0;
   const len = data.length;
   const words = (len - (len % 8)) / 8 + 1; // the full words, then the last
-  let lo = 0, t = 0, ml = 0, mh = 0; // prettier-ignore
+  let lo = 0;
+  let t = 0;
+  let ml = 0;
+  let mh = 0;
   for (let w = 0; w <= words; w++) {
     let rounds = 4;
     if (w < words) {
@@ -48,52 +51,32 @@ function sipWords(k: SipKey['words'], data: Uint8Array): [number, number] {
       mh = le32(data, 8 * w + 4, len);
       if (w === words - 1) mh = (mh | ((len & 0xff) << 24)) >>> 0;
       v3l = (v3l ^ ml) >>> 0;
-      v3h = (v3h ^ mh) >>> 0; // prettier-ignore
+      v3h = (v3h ^ mh) >>> 0;
       rounds = 2;
     } else v2l = (v2l ^ 0xff) >>> 0;
+    // SipRound, one line per step of the paper's figure: v0 += v1, v1 <<<= 13, v1 ^= v0, v0 <<<= 32,
+    // v2 += v3, v3 <<<= 16, v3 ^= v2, v0 += v3, v3 <<<= 21, v3 ^= v0, v2 += v1, v1 <<<= 17,
+    // v1 ^= v2, v2 <<<= 32 (each 64-bit word as its low and high halves).
+    // prettier-ignore
     for (let r = 0; r < rounds; r++) {
-      lo = (v0l + v1l) >>> 0;
-      v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
-      v0l = lo; // v0 += v1 // prettier-ignore
-      t = v1h;
-      v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0;
-      v1l = ((v1l << 13) | (t >>> 19)) >>> 0; // prettier-ignore
-      v1l = (v1l ^ v0l) >>> 0;
-      v1h = (v1h ^ v0h) >>> 0; // prettier-ignore
-      t = v0l;
-      v0l = v0h;
-      v0h = t; // v0 = rotl(v0, 32) // prettier-ignore
-      lo = (v2l + v3l) >>> 0;
-      v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
-      v2l = lo; // v2 += v3 // prettier-ignore
-      t = v3h;
-      v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0;
-      v3l = ((v3l << 16) | (t >>> 16)) >>> 0; // prettier-ignore
-      v3l = (v3l ^ v2l) >>> 0;
-      v3h = (v3h ^ v2h) >>> 0; // prettier-ignore
-      lo = (v0l + v3l) >>> 0;
-      v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0;
-      v0l = lo; // v0 += v3 // prettier-ignore
-      t = v3h;
-      v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0;
-      v3l = ((v3l << 21) | (t >>> 11)) >>> 0; // prettier-ignore
-      v3l = (v3l ^ v0l) >>> 0;
-      v3h = (v3h ^ v0h) >>> 0; // prettier-ignore
-      lo = (v2l + v1l) >>> 0;
-      v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0;
-      v2l = lo; // v2 += v1 // prettier-ignore
-      t = v1h;
-      v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0;
-      v1l = ((v1l << 17) | (t >>> 15)) >>> 0; // prettier-ignore
-      v1l = (v1l ^ v2l) >>> 0;
-      v1h = (v1h ^ v2h) >>> 0; // prettier-ignore
-      t = v2l;
-      v2l = v2h;
-      v2h = t; // v2 = rotl(v2, 32) // prettier-ignore
+      lo = (v0l + v1l) >>> 0; v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0; v0l = lo;
+      t = v1h; v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0; v1l = ((v1l << 13) | (t >>> 19)) >>> 0;
+      v1l = (v1l ^ v0l) >>> 0; v1h = (v1h ^ v0h) >>> 0;
+      t = v0l; v0l = v0h; v0h = t;
+      lo = (v2l + v3l) >>> 0; v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0; v2l = lo;
+      t = v3h; v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0; v3l = ((v3l << 16) | (t >>> 16)) >>> 0;
+      v3l = (v3l ^ v2l) >>> 0; v3h = (v3h ^ v2h) >>> 0;
+      lo = (v0l + v3l) >>> 0; v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0; v0l = lo;
+      t = v3h; v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0; v3l = ((v3l << 21) | (t >>> 11)) >>> 0;
+      v3l = (v3l ^ v0l) >>> 0; v3h = (v3h ^ v0h) >>> 0;
+      lo = (v2l + v1l) >>> 0; v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0; v2l = lo;
+      t = v1h; v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0; v1l = ((v1l << 17) | (t >>> 15)) >>> 0;
+      v1l = (v1l ^ v2l) >>> 0; v1h = (v1h ^ v2h) >>> 0;
+      t = v2l; v2l = v2h; v2h = t;
     }
     if (w < words) {
       v0l = (v0l ^ ml) >>> 0;
-      v0h = (v0h ^ mh) >>> 0; // prettier-ignore
+      v0h = (v0h ^ mh) >>> 0;
     }
   }
   return [(v0l ^ v1l ^ v2l ^ v3l) >>> 0, (v0h ^ v1h ^ v2h ^ v3h) >>> 0];
