@@ -111,6 +111,8 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     assert.ok(r.staleBlocks > 0 && r.staleRate > 0, `no stale blocks: ${JSON.stringify(r)}`);
     assert.ok(r.propagationMs.samples > 0);
     assert.ok(r.propagationMs.p50 >= 200, `propagation p50 ${r.propagationMs.p50} ms < the 200 ms link delay`);
+    assert.equal(r.propagationMs.inLinkDelays.p50, Math.round((r.propagationMs.p50 / 200) * 100) / 100, 'p50 in link delays');
+    assert.ok(r.propagationMs.inLinkDelays.p90 >= r.propagationMs.inLinkDelays.p50);
     assert.ok(r.heardMs.p50 >= 200, `a status crossed a 200 ms link in ${r.heardMs.p50} ms`);
     assert.ok(r.model > 0 && r.model < 1);
   });
