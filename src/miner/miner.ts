@@ -281,6 +281,12 @@ export class Miner {
   }
 
   private onChainUpdate(u: ChainUpdate, from: 'self' | 'peer'): void {
+    // Relayed on as a compact block first, before the pool's update and the log: each hop of a
+    // block's way across the class costs only its validation (our own are sent in onFound).
+    if (from === 'peer' && !this.catchUp.active) {
+      const last = u.connected[u.connected.length - 1];
+      if (last && last.entry === this.chain.tip) this.node.announceBlock(last.block);
+    }
     const r = this.mempool.update(u);
     this.checkCatchUp();
     // While catching up, progress is a bar or a line per thousand blocks, not a line per block.
@@ -291,9 +297,6 @@ export class Miner {
         ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`)
         : '';
       this.log(`new tip ${tip.height} ${hashToHex(tip.hash).slice(0, 16)}… from the network${reorg}`);
-      // Relayed on as a compact block as soon as it is connected (our own are sent in onFound).
-      const last = u.connected[u.connected.length - 1];
-      if (last && last.entry === tip) this.node.announceBlock(last.block);
     }
     this.node.announce();
     this.refresh();
