@@ -1,4 +1,6 @@
-// Client side of the block server: one TCP connection, one request at a time, every wait bounded.
+// Client side of the block server: one TCP connection, every wait bounded. Requests may be
+// pipelined (sent at once; the server answers them in order, and each answer is read after the
+// ones asked for before it), so a parallel block download keeps a few requests in flight per peer.
 import net from 'node:net';
 import { type Block, decodeBlock } from '../../core/block.js';
 import type { Header } from '../../core/header.js';
@@ -33,6 +35,10 @@ export class BlockClient {
   private queue: Frame[] = [];
   private waiter?: (err?: Error) => void;
   private failure?: Error;
+  /** The last answer to be read: the next one is read after it (pipelined requests). */
+  private reading: Promise<unknown> = Promise.resolve();
+  /** Requests sent whose answer has not been read yet. */
+  private unanswered = 0;
 
   constructor(
     private readonly params: ConsensusParams,
@@ -101,7 +107,10 @@ export class BlockClient {
         const timer = setTimeout(
           () => {
             this.waiter = undefined;
-            reject(new PeerError(`${this.host}:${this.port} did not answer in time`, true));
+            // The stream is now out of step with the requests: the connection is done for.
+            this.failure ??= new PeerError(`${this.host}:${this.port} did not answer in time`, true);
+            this.socket?.destroy();
+            reject(this.failure);
           },
           Math.max(0, deadline - Date.now()),
         );
@@ -118,8 +127,30 @@ export class BlockClient {
     this.socket.write(encodeFrame(this.params, type, payload));
   }
 
-  async getHeaders(locator: readonly Uint8Array[], max: number): Promise<Header[]> {
+  /** Reads an answer once every answer asked for before it is read (failing too if one of them failed). */
+  private inOrder<T>(read: () => Promise<T>): Promise<T> {
+    this.unanswered++;
+    const p = this.reading.then(read, read).finally(() => this.unanswered--);
+    this.reading = p.catch(() => {});
+    return p;
+  }
+
+  /** Requests sent and not yet answered in full. */
+  get inFlight(): number {
+    return this.unanswered;
+  }
+
+  /** Whether the connection failed (closed, timed out or sent a bad frame): no request can succeed on it. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  getHeaders(locator: readonly Uint8Array[], max: number): Promise<Header[]> {
     this.send(MsgType.GetHeaders, encodeGetHeaders(locator, max));
+    return this.inOrder(() => this.readHeaders());
+  }
+
+  private async readHeaders(): Promise<Header[]> {
     const f = await this.next();
     if (f.type !== MsgType.Headers) throw new PeerError(`expected HEADERS, got type ${f.type}`);
     try {
@@ -130,8 +161,12 @@ export class BlockClient {
   }
 
   /** Blocks for the hashes, in the order served; hashes the peer lacks are simply absent. */
-  async getBlocks(hashes: readonly Uint8Array[]): Promise<Block[]> {
+  getBlocks(hashes: readonly Uint8Array[]): Promise<Block[]> {
     this.send(MsgType.GetBlocks, encodeHashes(hashes));
+    return this.inOrder(() => this.readBlocks(hashes.length));
+  }
+
+  private async readBlocks(asked: number): Promise<Block[]> {
     const out: Block[] = [];
     for (;;) {
       const f = await this.next();
@@ -140,7 +175,7 @@ export class BlockClient {
         return out;
       }
       if (f.type !== MsgType.Block) throw new PeerError(`expected BLOCK, got type ${f.type}`);
-      if (out.length >= hashes.length) throw new PeerError('peer sent more blocks than asked');
+      if (out.length >= asked) throw new PeerError('peer sent more blocks than asked');
       try {
         out.push(decodeBlock(f.payload));
       } catch (e) {

@@ -18,7 +18,7 @@ import { type BenchReport, atLeast, atMost, benchCommand, figure, ratio } from '
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';
 
 /** Serves the workload's chain from a block server on 127.0.0.1 while f runs. */
-async function serving<T>(w: Workload, f: (port: number, chain: Chain) => Promise<T>): Promise<T> {
+export async function serving<T>(w: Workload, f: (port: number, chain: Chain) => Promise<T>): Promise<T> {
   return withTempStore(async (store) => {
     const chain = new Chain(w.params, store, { verifier: opensslVerifier });
     for (let i = 0; i < w.blocks.length; i += 1000) chain.processBlocks(w.blocks.slice(i, i + 1000), BENCH_NOW);
@@ -49,7 +49,7 @@ async function inMemoryBatched(w: Workload, o: ConnectOptions): Promise<number> 
 }
 
 /** One fresh node's sync; returns the timeline of blocks connected. */
-async function syncOnce(w: Workload, o: ConnectOptions, port: number, source: Chain, batched: boolean): Promise<Timeline> {
+export async function syncOnce(w: Workload, o: ConnectOptions, port: number, source: Chain, batched: boolean): Promise<Timeline> {
   return withTempStore(async (store: LmdbChainStore) => {
     const sigs = batched ? BlockSignatureVerifier.create(o.threads) : undefined;
     const settings = { ...loadSettings({ network: 'devnet' }), params: w.params };
