@@ -24,7 +24,7 @@ export interface DownloadSource {
 }
 
 export interface DownloadOptions {
-  /** Blocks per request. */
+  /** Blocks per request at most: fewer with more peers, so that each may have perPeer in flight within maxBytes. */
   readonly perRequest: number;
   /** Requests in flight per peer. */
   readonly perPeer: number;
@@ -168,7 +168,7 @@ export class BlockDownload {
   /** Gives each peer requests up to perPeer, inside the window and the byte bound. */
   private schedule(): void {
     if (this.closed) return;
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       for (const s of this.sources) {
         if (s.requests.size >= this.o.perPeer) continue;
@@ -183,7 +183,12 @@ export class BlockDownload {
   /** The next range this peer can serve, if the window and the byte bound let it go now. */
   private nextRange(s: Source): { from: number; to: number } | undefined {
     const retryAt = this.retry.findIndex((r) => this.need[r.to - 1]!.height <= s.maxHeight);
-    const fresh = this.nextFresh < this.need.length ? { from: this.nextFresh, to: Math.min(this.need.length, this.nextFresh + this.o.perRequest) } : undefined;
+    const size = Math.max(
+      1,
+      Math.min(this.o.perRequest, Math.floor(this.o.maxBytes / this.o.maxBlockBytes / (this.sources.length * this.o.perPeer))),
+    );
+    const fresh =
+      this.nextFresh < this.need.length ? { from: this.nextFresh, to: Math.min(this.need.length, this.nextFresh + size) } : undefined;
     const range = retryAt >= 0 ? this.retry[retryAt]! : fresh && this.need[fresh.to - 1]!.height <= s.maxHeight ? fresh : undefined;
     if (!range) return undefined;
     const n = range.to - range.from;

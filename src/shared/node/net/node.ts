@@ -61,7 +61,16 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   server?: BlockServer;
   private statusTimer?: NodeJS.Timeout;
   private stopped = false;
-  readonly stats = { blocksFetched: 0, headersFetched: 0, lowWorkHeaders: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
+  readonly stats = {
+    blocksFetched: 0,
+    headersFetched: 0,
+    lowWorkHeaders: 0,
+    syncErrors: 0,
+    bans: 0,
+    ownStatusHeard: 0,
+    lastDownloadPeers: 0,
+    downloadDrops: 0,
+  };
   readonly now: () => number;
   private readonly log: (level: LogLevel, msg: string) => void;
 

@@ -57,6 +57,8 @@ const BLOCK_STALLING_MS = 2000;
  * was spread over peers (which then take smaller requests).
  */
 const MAX_IN_FLIGHT_REQUESTS_BYTES = 2 * CATCH_UP_BLOCKS_PER_REQUEST;
+/** Requests in flight per peer (pipelined on its connection): the next answer is on its way while one is read. */
+const PER_PEER_REQUESTS = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
 const MAX_PRESYNC_HEADERS = 20_000;
 
@@ -86,6 +88,10 @@ export interface SyncStats {
   lowWorkHeaders: number;
   syncErrors: number;
   bans: number;
+  /** Peers that served blocks to the last block download (more than one: it was spread). */
+  lastDownloadPeers: number;
+  /** Peers dropped from block downloads (failed, stalled, or lacking blocks asked for). */
+  downloadDrops: number;
 }
 
 export interface SyncOptions {
@@ -139,6 +145,8 @@ export class ChainSync {
   /** While a race of probes runs (firstToAnswer): starts probes of peers heard since, slots allowing. */
   private probeMore?: () => void;
   private stopped = false;
+  /** The block download running now (catching up), with the peers in it or connecting to it. */
+  private downloading?: { readonly download: BlockDownload; readonly need: readonly ChainEntry[]; readonly taken: Set<string> };
 
   constructor(private readonly o: SyncOptions) {}
 
@@ -154,6 +162,7 @@ export class ChainSync {
     if (this.syncing) {
       this.syncAgain = true;
       this.probeMore?.(); // a peer heard meanwhile is tried now if a slot is free, not after the others
+      this.joinDownload(); // or, while blocks download, asked for blocks too
       return Promise.resolve();
     }
     this.syncing = true;
@@ -393,7 +402,7 @@ export class ChainSync {
     let done = 0;
     let loggedAt = performance.now();
     try {
-      for (let run = await download.next(); run && !this.stopped; ) {
+      for (let run = await download.next(); run && !this.stopped;) {
         this.o.stats.blocksFetched += run.blocks.length;
         batch.blocks.push(...run.blocks);
         batch.from.push(...run.from);
@@ -415,13 +424,18 @@ export class ChainSync {
           this.o.report.progress({ done, total: need.length, height: this.chain.height, targetHeight: best.height });
           if (performance.now() - loggedAt > 2000 || done === need.length) {
             loggedAt = performance.now();
-            this.o.log('info', `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched, ${download.servedBy.size} peer(s))`);
+            this.o.log(
+              'info',
+              `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched, ${download.servedBy.size} peer(s))`,
+            );
           }
         }
         run = more ? await download.next() : undefined;
       }
     } finally {
       download.close();
+      if (this.downloading?.download === download) this.downloading = undefined;
+      this.o.stats.lastDownloadPeers = download.servedBy.size;
     }
     // It failed us (stalled, timed out, lacked blocks) though others served them: that is its failure.
     const why = download.droppedWhy.get(main.key);
@@ -436,24 +450,31 @@ export class ChainSync {
    */
   private startDownload(main: PeerInfo, client: BlockClient, need: ChainEntry[], perRequest: number, parallel: boolean): BlockDownload {
     const params = this.o.settings.params;
-    const helpers = parallel ? this.helpersFor(main, need) : [];
+    const taken = new Set([main.key]);
+    const helpers = parallel ? this.helpersFor(need, taken, MAX_DOWNLOAD_PEERS - 1) : [];
     const maxBytes = MAX_IN_FLIGHT_REQUESTS_BYTES * params.maxBlockBytes;
-    const perPeer = 2;
-    const spread = Math.floor(maxBytes / params.maxBlockBytes / ((helpers.length + 1) * perPeer));
     const download = new BlockDownload(need, {
-      perRequest: helpers.length ? Math.max(1, Math.min(perRequest, spread)) : perRequest,
-      perPeer,
+      perRequest,
+      perPeer: PER_PEER_REQUESTS,
       windowBlocks: BLOCK_DOWNLOAD_WINDOW,
       maxBytes,
       maxBlockBytes: params.maxBlockBytes,
       stallMs: BLOCK_STALLING_MS,
       onDrop: (s, why, lacking) => {
+        this.o.stats.downloadDrops++;
         if (s.peer.key === main.key) return; // reported once, by the sync with it
         if (lacking) this.o.log('debug', `block download: ${(why as Error).message}`);
         else if (!this.stopped) this.onSyncFailure(s.peer, why);
       },
     });
     download.add({ peer: main, client, maxHeight: Infinity, keepOpen: true });
+    if (parallel) this.downloading = { download, need, taken };
+    this.connectHelpers(download, helpers);
+    return download;
+  }
+
+  /** Connects each helper on its own (the probe's deadlines); each joins the download once connected. */
+  private connectHelpers(download: BlockDownload, helpers: readonly { peer: PeerInfo; maxHeight: number }[]): void {
     for (const { peer, maxHeight } of helpers) {
       const c = this.clientFor(peer);
       c.connect().then(
@@ -464,11 +485,21 @@ export class ChainSync {
         },
       );
     }
-    return download;
   }
 
-  /** Peers besides `main` that can serve some of `need` (their tip on its chain), in the peer table's order. */
-  private helpersFor(main: PeerInfo, need: readonly ChainEntry[]): { peer: PeerInfo; maxHeight: number }[] {
+  /** A peer heard while blocks download joins the download, while it has fewer than MAX_DOWNLOAD_PEERS. */
+  private joinDownload(): void {
+    const d = this.downloading;
+    if (!d || this.stopped) return;
+    const room = MAX_DOWNLOAD_PEERS - d.taken.size;
+    if (room > 0) this.connectHelpers(d.download, this.helpersFor(d.need, d.taken, room));
+  }
+
+  /**
+   * Up to `max` peers not yet `taken` (then taken) that can serve some of `need` (their tip on its
+   * chain), in the peer table's order.
+   */
+  private helpersFor(need: readonly ChainEntry[], taken: Set<string>, max: number): { peer: PeerInfo; maxHeight: number }[] {
     const out: { peer: PeerInfo; maxHeight: number }[] = [];
     const last = need[need.length - 1]!;
     const first = need[0]!;
@@ -482,9 +513,11 @@ export class ChainSync {
       while (x && x.height > tip.height) x = x.parent;
       return x === tip ? tip.height : 0;
     };
-    const taken = new Set([main.key]);
-    while (out.length < MAX_DOWNLOAD_PEERS - 1) {
-      const p = this.o.peers.nextCandidate(this.chain.tip.chainWork, (q) => !taken.has(q.key) && !this.probing.has(q.key) && servable(q) > 0);
+    while (out.length < max) {
+      const p = this.o.peers.nextCandidate(
+        this.chain.tip.chainWork,
+        (q) => !taken.has(q.key) && !this.probing.has(q.key) && servable(q) > 0,
+      );
       if (!p) break;
       taken.add(p.key);
       out.push({ peer: p, maxHeight: servable(p) });

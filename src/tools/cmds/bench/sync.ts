@@ -13,7 +13,16 @@ import { BlockServer } from '../../../shared/node/net/blockserver.js';
 import { ChainNode } from '../../../shared/node/net/node.js';
 import type { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../../shared/node/verify/verifier.js';
-import { type ConnectOptions, type Timeline, batched, connectOptions, connectOptionsOf, connectQuick, firstLast, withTempStore } from './connect.js';
+import {
+  type ConnectOptions,
+  type Timeline,
+  batched,
+  connectOptions,
+  connectOptionsOf,
+  connectQuick,
+  firstLast,
+  withTempStore,
+} from './connect.js';
 import { type BenchReport, atLeast, atMost, benchCommand, figure, ratio } from './report.js';
 import { BENCH_NOW, type Workload, chainWorkload } from './workload.js';
 
