@@ -9,6 +9,7 @@ import { DecodeError } from '../../core/bytes.js';
 import {
   type Frame,
   FrameReader,
+  MAX_PUSHED_HEADERS,
   MsgType,
   decodeHashes,
   decodeHeaders,
@@ -39,6 +40,10 @@ export class BlockClient {
   private reading: Promise<unknown> = Promise.resolve();
   /** Requests sent whose answer has not been read yet. */
   private unanswered = 0;
+  /** Headers the server pushed (BIP130, after sendHeaders); set by the owner, never an answer. */
+  onPush?: (headers: Header[]) => void;
+  /** Pushes that did not decode (dropped). */
+  badPushes = 0;
 
   constructor(
     private readonly params: ConsensusParams,
@@ -74,7 +79,9 @@ export class BlockClient {
       s.on('close', () => this.fail(new PeerError(`${this.host}:${this.port} closed the connection`)));
       s.on('data', (chunk: Buffer) => {
         try {
-          this.queue.push(...this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+          for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)))
+            if (f.type === MsgType.HeadersPush) this.pushed(f.payload);
+            else this.queue.push(f);
         } catch (e) {
           this.fail(new PeerError(`${this.host}:${this.port} sent a bad frame: ${(e as Error).message}`));
           s.destroy();
@@ -182,6 +189,23 @@ export class BlockClient {
         throw new PeerError(`undecodable block: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** BIP130: asks the server to push the headers of its new tips over this connection. */
+  sendHeaders(): void {
+    this.send(MsgType.SendHeaders, new Uint8Array(0));
+  }
+
+  private pushed(payload: Uint8Array): void {
+    let headers: Header[];
+    try {
+      headers = decodeHeaders(payload);
+    } catch {
+      this.badPushes++;
+      return;
+    }
+    if (headers.length === 0 || headers.length > MAX_PUSHED_HEADERS) this.badPushes++;
+    else this.onPush?.(headers);
   }
 
   close(): void {

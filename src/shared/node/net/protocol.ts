@@ -24,7 +24,17 @@ export enum MsgType {
   GetBlocks = 5,
   Block = 6,
   NotFound = 7,
+  /**
+   * BIP130's sendheaders: the client asks the server to push the headers of each new tip over this
+   * connection (no answer). Numbered apart from the request/answer types so others can be added.
+   */
+  SendHeaders = 20,
+  /** A pushed HEADERS (BIP130): up to MAX_PUSHED_HEADERS ending at the sender's new tip, oldest first; never an answer. */
+  HeadersPush = 21,
 }
+
+/** Headers in one push (BIP130: a new tip more than 8 blocks on is announced otherwise; here the status datagram). */
+export const MAX_PUSHED_HEADERS = 8;
 
 export interface Frame {
   readonly type: MsgType;

@@ -17,6 +17,7 @@ import type { EventLog } from '../events.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 import { BlockClient, PeerError } from './blockclient.js';
 import { BlockDownload, type DownloadedRun } from './block-download.js';
+import { KeptConnections } from './kept-connections.js';
 import type { PeerInfo, PeerTable } from './peers.js';
 import { MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE } from './protocol.js';
 
@@ -92,6 +93,10 @@ export interface SyncStats {
   lastDownloadPeers: number;
   /** Peers dropped from block downloads (failed, stalled, or lacking blocks asked for). */
   downloadDrops: number;
+  /** HEADERS pushed to us over kept connections (BIP130) that gave a better chain and started a sync. */
+  headersPushes: number;
+  /** Syncs that began on a kept connection (no TCP handshake). */
+  keptReused: number;
 }
 
 export interface SyncOptions {
@@ -148,6 +153,9 @@ export class ChainSync {
   /** The block download running now (catching up), with the peers in it or connecting to it. */
   private downloading?: { readonly download: BlockDownload; readonly need: readonly ChainEntry[]; readonly taken: Set<string> };
 
+  /** Connections kept open to the peers last synced from (kept-connections.ts). */
+  private readonly kept = new KeptConnections((peer, headers) => this.onPushedHeaders(peer, headers));
+
   constructor(private readonly o: SyncOptions) {}
 
   private get chain(): Chain {
@@ -187,6 +195,7 @@ export class ChainSync {
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.kept.closeAll();
     for (const { client } of this.probing.values()) client.close();
     this.client?.close();
     await this.syncRun;
@@ -210,10 +219,25 @@ export class ChainSync {
    * UNPROVEN_ANSWER_MS to answer. The connection is closed on failure; on success the caller owns it.
    */
   private async probe(peer: PeerInfo): Promise<Probe> {
+    const reused = this.kept.take(peer.key);
+    if (reused) {
+      this.probing.set(peer.key, { peer, client: reused });
+      try {
+        const headers = await reused.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+        this.o.stats.keptReused++;
+        return { peer, client: reused, headers };
+      } catch {
+        reused.close(); // the server may have closed it meanwhile (its idle deadline): a new one is tried
+      } finally {
+        this.probing.delete(peer.key);
+      }
+    }
     const client = this.clientFor(peer);
     this.probing.set(peer.key, { peer, client });
     try {
       await client.connect();
+      // BIP130 first: the server has read it by the time it answers, so a connection kept after this sync hears every new tip.
+      client.sendHeaders();
       const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
       return { peer, client, headers };
     } catch (e) {
@@ -253,7 +277,7 @@ export class ChainSync {
           this.probeMore = undefined;
           resolve(probe);
           return;
-        } else probe.client.close();
+        } else this.keep(probe.peer, probe.client); // answered too late to be synced from: kept for next time
         if (!decided) launch();
         else if (!this.stopped) void this.syncNow(); // a slot is free: the sync loop tries again
       };
@@ -326,14 +350,45 @@ export class ChainSync {
       this.o.peers.served(peer);
       if (peer.status.chainWork > this.chain.tip.chainWork) this.syncAgain = true; // it moved on meanwhile
       if (this.chain.tip !== startTip) this.o.report.synced(peer);
+      this.keep(peer, client);
       return true;
     } catch (e) {
+      client.close();
       if (e instanceof SentBy) this.onSyncFailure(e.peer, e.cause);
       else this.onSyncFailure(peer, e);
       return false;
     } finally {
-      client.close();
+      if (this.client === client) this.client = undefined;
     }
+  }
+
+  /** Keeps a connection that served a sync open for the next (its server pushes new tips' headers over it: see probe). */
+  private keep(peer: PeerInfo, client: BlockClient): void {
+    if (this.stopped || client.failed) return client.close();
+    this.kept.keep(peer, client);
+  }
+
+  /**
+   * Headers a kept connection's server pushed at its new tip (BIP130): stored if they extend a
+   * header we hold into a chain with more work than our tip (and past the anti-DoS work
+   * threshold, as any headers), then the peer counts as heard at that tip and a sync starts at
+   * once, so a status datagram lost costs one round trip, not a status interval. Others (a tip we
+   * have, or too far on for the few headers pushed) are ignored: the status broadcast covers them.
+   */
+  private onPushedHeaders(peer: PeerInfo, headers: Header[]): void {
+    if (this.stopped) return;
+    try {
+      const work = this.chain.presyncWork(headers);
+      if (work === undefined || work <= this.chain.tip.chainWork || work < this.chain.antiDoSWorkThreshold()) return;
+      this.chain.acceptHeaders(headers, this.o.now());
+    } catch (e) {
+      this.onSyncFailure(peer, e);
+      return;
+    }
+    const tip = this.chain.getEntry(headerHash(headers[headers.length - 1]!))!;
+    this.o.stats.headersPushes++;
+    this.o.peers.heard(peer.address, { ...peer.status, tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork });
+    void this.syncNow();
   }
 
   /** Where the next GETHEADERS starts: after the headers held (pre-sync), else after our best header. */
