@@ -89,7 +89,7 @@ export interface SyncStats {
   lowWorkHeaders: number;
   syncErrors: number;
   bans: number;
-  /** Peers that served blocks to the last block download (more than one: it was spread). */
+  /** Peers that served blocks to the last sync's block downloads (more than one: they were spread). */
   lastDownloadPeers: number;
   /** Peers dropped from block downloads (failed, stalled, or lacking blocks asked for). */
   downloadDrops: number;
@@ -153,6 +153,8 @@ export class ChainSync {
   /** The block download running now (catching up), with the peers in it or connecting to it. */
   private downloading?: { readonly download: BlockDownload; readonly need: readonly ChainEntry[]; readonly taken: Set<string> };
 
+  /** Peers that served blocks to the running sync's downloads, by key. */
+  private readonly servedThisSync = new Set<string>();
   /** Connections kept open to the peers last synced from (kept-connections.ts). */
   private readonly kept = new KeptConnections((peer, headers) => this.onPushedHeaders(peer, headers));
 
@@ -325,6 +327,7 @@ export class ChainSync {
     this.client = client;
     const perRequest = this.o.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
+    this.servedThisSync.clear();
     // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
     const claimed = peer.status.chainWork;
     try {
@@ -490,7 +493,8 @@ export class ChainSync {
     } finally {
       download.close();
       if (this.downloading?.download === download) this.downloading = undefined;
-      this.o.stats.lastDownloadPeers = download.servedBy.size;
+      for (const key of download.servedBy.keys()) this.servedThisSync.add(key);
+      this.o.stats.lastDownloadPeers = this.servedThisSync.size;
     }
     // It failed us (stalled, timed out, lacked blocks) though others served them: that is its failure.
     const why = download.droppedWhy.get(main.key);
@@ -584,6 +588,8 @@ export class ChainSync {
   private async connectRun(run: DownloadedRun, asBatch: boolean, main: PeerInfo): Promise<void> {
     try {
       await this.connectBlocks(run.blocks, asBatch);
+      // Valid blocks: their senders have served us (tried first, and given our full patience, from now on).
+      for (const p of new Set(run.from)) if (p !== main && !p.served) this.o.peers.served(p);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       for (let i = 0; i < run.blocks.length; i++) {
