@@ -522,7 +522,9 @@ export class ChainSync {
       onDrop: (s, why, lacking) => {
         this.o.stats.downloadDrops++;
         if (s.peer.key === main.key) return; // reported once, by the sync with it
-        if (lacking) this.o.log('debug', `block download: ${(why as Error).message}`);
+        // One that has served us and lacks blocks is likely on another branch: no failure. One never
+        // proven that claimed them (a forged status) is set aside like any that fails to deliver.
+        if (lacking && s.peer.served) this.o.log('debug', `block download: ${(why as Error).message}`);
         else if (!this.stopped) this.onSyncFailure(s.peer, why);
       },
     });
