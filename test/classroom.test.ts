@@ -124,6 +124,12 @@ describe('mvb classroom start, mvb-wallet join, the faucet and names on the bloc
       60_000,
       () => 'no block named alice on the leaderboard',
     );
+    // The miners-heard table names her too: her statuses carry the name of her coinbase tags.
+    await waitForAsync(
+      async () => ((await getJson(`${url}/api/mvb/miners`)) as { name: string | null }[]).some((m) => m.name === 'alice'),
+      30_000,
+      () => 'no status named alice among the miners heard',
+    );
     const pay = wallet('alice', 'send', 'alice', '2.5', bob.address);
     assert.equal(pay.code, 0, pay.stderr);
     await waitForAsync(

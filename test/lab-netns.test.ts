@@ -111,6 +111,8 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     assert.ok(r.staleBlocks > 0 && r.staleRate > 0, `no stale blocks: ${JSON.stringify(r)}`);
     assert.ok(r.propagationMs.samples > 0);
     assert.ok(r.propagationMs.p50 >= 200, `propagation p50 ${r.propagationMs.p50} ms < the 200 ms link delay`);
+    assert.equal(r.propagationMs.inLinkDelays.p50, Math.round((r.propagationMs.p50 / 200) * 100) / 100, 'p50 in link delays');
+    assert.ok(r.propagationMs.inLinkDelays.p90 >= r.propagationMs.inLinkDelays.p50);
     assert.ok(r.heardMs.p50 >= 200, `a status crossed a 200 ms link in ${r.heardMs.p50} ms`);
     assert.ok(r.model > 0 && r.model < 1);
   });
@@ -170,23 +172,24 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     assert.equal(r.model, undefined, 'an attack run has no stale-rate model');
   });
 
-  it('the confirmations lesson, short: one q, z = 0 and 1, a table with intervals, the model and Nakamoto, and its chart', async () => {
+  it('the confirmations lesson, short: one q, z = 0 and 1 on two networks side by side, a table with intervals, the model and Nakamoto, and its chart', async () => {
     const x = JSON.parse(readFileSync('experiments/confirmations.json', 'utf8')) as Record<string, any>;
+    assert.ok(x.parallel > 1, 'the lesson runs its networks side by side');
     const r = await lab('confirmations-short', {
       ...x,
       name: undefined,
       attack: { ...x.attack, confirmations: [0, 1], trials: 2 },
       sweep: { attackerShare: [0.3] },
     });
-    // A sweep of one value prints that run's object, as a plain run does.
-    const runs = (r.runs ?? [r]) as Record<string, any>[];
-    assert.equal(runs.length, 1);
-    const ds = runs[0]!.doubleSpend;
-    assert.equal(ds.attackerShare, 0.3);
+    // With `parallel`, each confirmation count is a network of its own (src/lab/jobs.ts): two runs.
+    const runs = r.runs as Record<string, any>[];
+    assert.equal(runs.length, 2);
     assert.deepEqual(
-      ds.rows.map((row: any) => row.confirmations),
-      [0, 1],
+      runs.map((run) => run.doubleSpend.rows.map((row: any) => row.confirmations)),
+      [[0], [1]],
     );
+    const ds = { rows: runs.flatMap((run) => run.doubleSpend.rows), trials: runs.flatMap((run) => run.doubleSpend.trials) };
+    for (const run of runs) assert.equal(run.doubleSpend.attackerShare, 0.3);
     for (const row of ds.rows) {
       assert.equal(row.trials, 2);
       assert.ok(row.interval.lo <= row.successRate && row.successRate <= row.interval.hi, JSON.stringify(row));

@@ -146,6 +146,7 @@ function miners(api: Lookups): unknown[] {
   const active = new Set(api.ex.node.activePeers().map((p) => p.key));
   return [...api.ex.node.peers.values()].map((p) => ({
     key: p.key,
+    name: p.status.name ?? null,
     address: p.address,
     port: p.port,
     height: p.status.height,

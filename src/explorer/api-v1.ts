@@ -66,7 +66,7 @@ function blocksFrom(api: Lookups, extras: Map<string, Record<string, unknown>>, 
 }
 
 /** mempool.space's BlockExtended: Esplora's block, stale or not, and its extras. */
-function blockExtended(api: Lookups, cache: Map<string, Record<string, unknown>>, e: ChainEntry, b: Block): Record<string, unknown> {
+export function blockExtended(api: Lookups, cache: Map<string, Record<string, unknown>>, e: ChainEntry, b: Block): Record<string, unknown> {
   const k = hashToHex(e.hash);
   let extras = cache.get(k);
   if (!extras) {
@@ -149,7 +149,7 @@ function blockExtras(api: Lookups, e: ChainEntry, b: Block): Record<string, unkn
 }
 
 /** Estimates (fees.ts) at the targets mempool.space names by time: the next block, half an hour, an hour. */
-function recommendedFees(api: Lookups): Record<string, number> {
+export function recommendedFees(api: Lookups): Record<string, number> {
   const ex = api.ex;
   const floor = ex.settings.minRelayFeeRate;
   const spacing = ex.settings.params.targetBlockSeconds;
@@ -168,7 +168,7 @@ function recommendedFees(api: Lookups): Record<string, number> {
   };
 }
 
-function mempoolBlocks(api: Lookups): unknown[] {
+export function mempoolBlocks(api: Lookups): unknown[] {
   return projectedBlocks(api.ex, 8).map((b) => ({
     blockSize: b.bytes,
     blockVSize: b.bytes,
@@ -180,7 +180,7 @@ function mempoolBlocks(api: Lookups): unknown[] {
 }
 
 /** mempool.space's difficulty adjustment: where the current period stands and what its blocks' pace would make the next target. */
-function difficultyAdjustment(api: Lookups): Record<string, number> {
+export function difficultyAdjustment(api: Lookups): Record<string, number> {
   const ex = api.ex;
   const p = ex.settings.params;
   const tip = ex.chain.tip;

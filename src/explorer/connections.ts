@@ -155,6 +155,22 @@ export class ConnectionGate {
     if (c) c.stream = true;
   }
 
+  /**
+   * A websocket upgrade (ws.ts): a whole request, so it takes a slot as one would (its address's
+   * request allowance spent), and holds it as a stream from then on. 'refused' when its address
+   * has no slot or no allowance to give now: it is answered 503, not made to wait.
+   */
+  admitUpgrade(socket: Socket): 'admitted' | 'refused' {
+    const c = this.conns.get(socket);
+    if (!c || socket.destroyed || !this.limiter.hasCredit(c.group)) return 'refused';
+    if (this.slots.establish(c) !== 'holds') return 'refused';
+    clearTimeout(c.probationTimer);
+    this.limiter.spend(c.group, 1);
+    c.stream = true;
+    c.idleSinceMs = Date.now();
+    return 'admitted';
+  }
+
   private onPromoted(c: Conn): void {
     clearTimeout(c.probationTimer);
     const held = c.held;

@@ -11,6 +11,7 @@ import type { Reply } from './route.js';
 import { HttpError } from './params.js';
 import { SourceRateLimiter } from '../shared/node/net/rate-limit.js';
 import { ConnectionGate, PROBATION_MS } from './connections.js';
+import { ExplorerWs, type WsLimits } from './ws.js';
 
 export const MAX_URL_BYTES = 2048;
 /** Each request's headers must arrive within this long (the first request's: within connections.ts's PROBATION_MS). */
@@ -54,11 +55,14 @@ export class ExplorerHttp {
   private readonly posters = new SourceRateLimiter({ ratePerSecond: POSTS_PER_SECOND, burst: POST_BURST }, Date.now, MAX_POSTERS);
   readonly stats = { requests: 0, errors4xx: 0, errors5xx: 0 };
   readonly gate: ConnectionGate;
+  /** mempool.space's websocket, /api/v1/ws (ws.ts). */
+  readonly ws: ExplorerWs;
 
   constructor(
     private readonly api: Api,
     private readonly log: (msg: string) => void = () => {},
     idleSocketMs = IDLE_SOCKET_TIMEOUT_MS,
+    wsLimits: Partial<WsLimits> = {},
   ) {
     for (const [path, f] of Object.entries(PAGE_FILES))
       this.page.set(path, { body: readFileSync(new URL(f.file, PAGE_DIR)), type: f.type });
@@ -80,6 +84,7 @@ export class ExplorerHttp {
     this.server.keepAliveTimeout = 5000;
     // No 'timeout' listener on the server: Node destroys the socket when it fires.
     this.server.timeout = idleSocketMs;
+    this.ws = new ExplorerWs(api, this.server, this.gate, wsLimits, log);
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -93,6 +98,7 @@ export class ExplorerHttp {
   }
 
   close(): Promise<void> {
+    this.ws.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -175,6 +175,9 @@ const nameSchema = optional(
   }),
 );
 
+/** Networks an experiment may run side by side (`parallel`). */
+export const MAX_PARALLEL_NETWORKS = 32;
+
 /** The fields of an experiment whose bounds depend on its host count and its default link. */
 function fieldsFor(hosts: number, link: LinkShape) {
   const host = hostRef(hosts);
@@ -200,6 +203,12 @@ function fieldsFor(hosts: number, link: LinkShape) {
     events: withDefault(list(eventSchema(hosts), { max: MAX_EVENTS }), []),
     attack: optional(attackSchema(hosts)),
     sweep: optional(sweepSchema),
+    /**
+     * Networks run side by side (jobs.ts): the sweep's runs, and a double spend's confirmation
+     * counts each on a network of its own, this many at a time; the hash caps keep miners mostly
+     * idle, so the wall time is the races', not the CPU's. At most MAX_PARALLEL_NETWORKS, and hosts x parallel ≤ MAX_HOSTS.
+     */
+    parallel: withDefault(whole(1, Math.max(1, Math.min(MAX_PARALLEL_NETWORKS, Math.floor(MAX_HOSTS / hosts)))), 1),
   };
 }
 

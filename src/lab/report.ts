@@ -39,6 +39,15 @@ export function summary(r: RunResult, name: string) {
       p90: a.propagationMs.p90,
       p99: a.propagationMs.p99,
       samples: a.propagationMs.count,
+      /** The percentiles as multiples of the configured median one-way link delay (null without delay). */
+      inLinkDelays:
+        r.linkDelayMs > 0
+          ? {
+              p50: round(a.propagationMs.p50 / r.linkDelayMs, 2),
+              p90: round(a.propagationMs.p90 / r.linkDelayMs, 2),
+              p99: round(a.propagationMs.p99 / r.linkDelayMs, 2),
+            }
+          : null,
       p50Interval: p(0.5),
       p90Interval: p(0.9),
       p99Interval: p(0.99),
@@ -99,6 +108,7 @@ export function table(s: Summary, shares: readonly number[]): string {
     ]);
   t.push(
     ['propagation to connected p50 / p90 / p99', `${propagationCell(s)} ms (${s.propagationMs.samples} samples; 95 % intervals)`],
+    ...(s.linkDelayMs > 0 ? [['propagation in link delays p50 / p90 / p99', inLinkDelays(s)]] : []),
     ['status heard p50 / p90 / p99', `${s.heardMs.p50} / ${s.heardMs.p90} / ${s.heardMs.p99} ms`],
     [
       'reorganisations by depth',
@@ -182,22 +192,34 @@ function doubleSpendGroup(s: Summary): DoubleSpendGroup {
   };
 }
 
+/** One group per attacker share: the rows of every run with that share (runs split by confirmation count, jobs.ts), by z. */
+function groupsByShare(rows: readonly Summary[]): DoubleSpendGroup[] {
+  const byShare = new Map<number, DoubleSpendGroup['rows'][number][]>();
+  for (const g of rows.filter((s) => s.doubleSpend).map(doubleSpendGroup)) byShare.set(g.q, [...(byShare.get(g.q) ?? []), ...g.rows]);
+  return [...byShare].map(([q, rs]) => ({ q, rows: [...rs].sort((a, b) => a.z - b.z) }));
+}
+
+/** The propagation percentiles as multiples of the configured one-way link delay ("2.1× / 3.4× / 9.0× 200 ms"). */
+function inLinkDelays(s: Summary): string {
+  const m = (ms: number) => `${(ms / s.linkDelayMs).toFixed(1)}×`;
+  return `${m(s.propagationMs.p50)} / ${m(s.propagationMs.p90)} / ${m(s.propagationMs.p99)} the ${s.linkDelayMs} ms link delay`;
+}
+
 /** A sweep's chart: stale rate against d/T for every run, or double-spend success against z for every attacker share. */
 export function sweepChart(rows: readonly Summary[], key: string, name: string): string {
-  if (key === 'attackerShare')
-    return doubleSpendChart(`${name}: double spends against confirmations`, rows.filter((s) => s.doubleSpend).map(doubleSpendGroup));
+  if (key === 'attackerShare') return doubleSpendChart(`${name}: double spends against confirmations`, groupsByShare(rows));
   return staleChart(`${name}: stale rate against d/T (one dot per run)`, rows.map(stalePoint));
 }
 
 /** The sweep's table: one line per run (stale rate sweeps) or per (q, z) (attacker-share sweeps). */
-export function sweepTable(rows: readonly Summary[], sweep: { key: string; values: readonly number[] }): string[] {
+export function sweepTable(rows: readonly Summary[], sweep: { key: string }): string[] {
   if (sweep.key === 'attackerShare') return confirmationsTable(rows);
-  const out = [`${sweep.key.padEnd(22)} stale rate (95 % interval)     model            propagation p50  measured T`];
+  const out = [`${sweep.key.padEnd(22)} stale rate (95 % interval)     model            propagation p50  in link delays  measured T`];
   for (const s of rows) {
     const v = sweep.key === 'linkDelayMs' ? s.linkDelayMs : s.blockIntervalSeconds;
     const verdict = s.modelInsideInterval ? 'inside ' : 'outside';
     out.push(
-      `${String(v).padEnd(22)} ${pct(s.staleRate).padStart(8)} (${formatRateInterval(s.staleRateInterval).padStart(13)})  ${pct(s.model ?? 0).padStart(8)} ${verdict}  ${String(s.propagationMs.p50).padStart(9)} ms   ${s.measuredIntervalSeconds} s`,
+      `${String(v).padEnd(22)} ${pct(s.staleRate).padStart(8)} (${formatRateInterval(s.staleRateInterval).padStart(13)})  ${pct(s.model ?? 0).padStart(8)} ${verdict}  ${String(s.propagationMs.p50).padStart(9)} ms  ${(s.linkDelayMs > 0 ? `${(s.propagationMs.p50 / s.linkDelayMs).toFixed(1)}×` : '-').padStart(14)}  ${s.measuredIntervalSeconds} s`,
     );
   }
   return out;

@@ -148,6 +148,7 @@ export class Miner {
       bindAddress: opts.bindAddress,
       events: opts.events,
       signatures: this.signatures,
+      name: opts.name,
       log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level),
     });
     this.node.mempoolSize = () => this.mempool.size;

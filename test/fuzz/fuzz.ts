@@ -122,6 +122,7 @@ export function corpus() {
     blockServerPort: 2607,
     nodeId: new Uint8Array(8).fill(5),
     mempoolSize: 2,
+    name: 'fuzz (a name)',
   });
   const samples: Record<string, Uint8Array> = {
     tx: encodeTx(tx),

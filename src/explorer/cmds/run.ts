@@ -14,6 +14,8 @@ import { Explorer } from '../explorer.js';
 import { ExplorerHttp } from '../http.js';
 import { Faucet } from '../faucet.js';
 import type { Classroom } from '../lookups.js';
+import { serveElectrum } from '../electrum/option.js';
+import type { ElectrumServer } from '../electrum/server.js';
 
 export const DEFAULT_HTTP = '127.0.0.1:3000';
 
@@ -75,6 +77,10 @@ export const runExplorerCommand = command({
       '--classroom',
       'serve a class: how to join (GET /api/mvb/classroom), shown large on the page (mvb classroom start sets it)',
     ),
+    electrum: stringOption(
+      '--electrum <[host:]port>',
+      'also serve the Electrum protocol (1.4) on this TCP port; a port alone is loopback (127.0.0.1)',
+    ),
     faucet: stringOption('--faucet <keys-dir>', "with --classroom: give coins from the key 'faucet' in this folder (created if missing)"),
     faucetAmount: parsedOption(
       '--faucet-amount <coins>',
@@ -105,6 +111,7 @@ export const runExplorerCommand = command({
     });
     const api = new Api(ex);
     const http = new ExplorerHttp(api, (m) => ctx.io.err(`warning: ${m}`));
+    let electrum: { server: ElectrumServer; at: string } | undefined;
     try {
       await ex.start();
       const addr = await http.listen(host, port).catch((e: NodeJS.ErrnoException) => {
@@ -112,11 +119,18 @@ export const runExplorerCommand = command({
         if (e.code === 'EADDRNOTAVAIL' || e.code === 'EACCES') throw new CliError(`cannot serve HTTP on ${host}:${port}: ${e.code}`);
         throw e;
       });
+      if (opts.electrum !== undefined) electrum = await serveElectrum(api, opts.electrum, (m) => ctx.io.err(`warning: ${m}`));
       const urls = urlsFor(host, addr.port);
       if (opts.classroom) api.classroom = classroomFor(ex, urls[0]!, opts);
       else if (opts.faucet !== undefined) throw new CliError('--faucet needs --classroom', 2);
-      if (ctx.json) ctx.io.out(JSON.stringify({ url: urls[0], urls, height: ex.chain.height, network: ctx.settings.network, datadir }));
-      else ctx.io.out(`explorer: ${urls.join(' ')} (network ${ctx.settings.network}, height ${ex.chain.height}); Ctrl-C to stop`);
+      if (ctx.json)
+        ctx.io.out(
+          JSON.stringify({ url: urls[0], urls, electrum: electrum?.at, height: ex.chain.height, network: ctx.settings.network, datadir }),
+        );
+      else {
+        ctx.io.out(`explorer: ${urls.join(' ')} (network ${ctx.settings.network}, height ${ex.chain.height}); Ctrl-C to stop`);
+        if (electrum) ctx.io.out(`electrum: tcp://${electrum.at}`);
+      }
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -124,6 +138,7 @@ export const runExplorerCommand = command({
       if (!ctx.json) ctx.io.out(`stopping explorer at height ${ex.chain.height}`);
       return 0;
     } finally {
+      await electrum?.server.close();
       await http.close();
       await ex.stop();
     }

@@ -95,8 +95,8 @@ async function home() {
     <h2>Who mined the last ${board.blocks} block(s) <span class="muted">(names from the coinbase tags, as pools tag theirs)</span></h2>
     ${leaderboardTable(board)}
     <h2>Miners heard</h2>
-    <table id="miners"><tr><th>miner</th><th class="num">height</th><th>tip</th><th class="num">mempool</th><th>last seen</th></tr>
-      ${miners.map((m) => `<tr><td>${esc(m.key)}</td><td class="num">${m.height}</td><td class="mono"><a href="#/block/${esc(m.tip)}">${esc(short(m.tip, 16))}</a></td><td class="num">${m.mempoolSize}</td><td>${m.active ? 'now' : esc(new Date(m.lastSeenMs).toLocaleTimeString())}</td></tr>`).join('')}
+    <table id="miners"><tr><th>miner</th><th>heard from</th><th class="num">height</th><th>tip</th><th class="num">mempool</th><th>last seen</th></tr>
+      ${miners.map((m) => `<tr><td>${m.name ? `${swatch(m.name)} ${esc(m.name)}` : '<span class="muted">unnamed</span>'}</td><td class="mono">${esc(m.key)}</td><td class="num">${m.height}</td><td class="mono"><a href="#/block/${esc(m.tip)}">${esc(short(m.tip, 16))}</a></td><td class="num">${m.mempoolSize}</td><td>${m.active ? 'now' : esc(new Date(m.lastSeenMs).toLocaleTimeString())}</td></tr>`).join('')}
     </table>
     <h2>Reorganisations</h2>
     <div id="reorgs">${reorgs.length ? reorgs.map(reorgLine).join('') : '<p class="muted">none yet</p>'}</div>`;

@@ -7,7 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { type CliCommand, CliError, command, numberOption, stringOption } from '../../shared/node/cli/command.js';
 import { readJsonFile } from '../../shared/node/check/json-file.js';
 import { cleanupLeftovers, netnsUnavailable } from '../netns.js';
-import { type Experiment, parseExperiment, sweepVariants } from '../experiment.js';
+import { type Experiment, parseExperiment } from '../experiment.js';
+import { labJobs, runJobs } from '../jobs.js';
 import { runChart, summary, sweepChart, sweepTable, table, type Summary } from '../report.js';
 import { LAB_PREFIX, runOnce } from '../run.js';
 
@@ -19,10 +20,12 @@ export const NODE_PROCESS_BYTES = 75e6;
 
 /** Why this machine cannot hold the experiment's processes (a node each, a wallet per payer, the switch), or undefined. */
 export function memoryShortfall(x: Experiment, freeBytes: number): string | undefined {
-  const processes = x.hosts + new Set(x.payments.map((p) => p.from)).size + (x.attack ? 1 : 0) + 1;
+  const perNetwork = x.hosts + new Set(x.payments.map((p) => p.from)).size + (x.attack ? 1 : 0) + 1;
+  const processes = perNetwork * x.parallel;
   const need = processes * NODE_PROCESS_BYTES;
   if (need <= freeBytes) return undefined;
-  return `${x.hosts} hosts run ${processes} processes, about ${Math.round(need / 1e6)} MB, and this machine has ${Math.round(freeBytes / 1e6)} MB free: use fewer hosts`;
+  const what = x.parallel > 1 ? `${x.parallel} networks of ${x.hosts} hosts` : `${x.hosts} hosts`;
+  return `${what} run ${processes} processes, about ${Math.round(need / 1e6)} MB, and this machine has ${Math.round(freeBytes / 1e6)} MB free: use fewer ${x.parallel > 1 ? 'parallel networks' : 'hosts'}`;
 }
 
 /** An experiment file, read bounded and checked: any fault is one InputError line naming the file. */
@@ -59,33 +62,42 @@ export const labRunCommand = command({
     mkdirSync(out, { recursive: true });
     const log = (m: string) => (ctx.json ? ctx.io.err(m) : ctx.io.out(m));
     log(`${x.name}: ${x.description}`);
-    const runs = sweepVariants(x);
-    const results: Summary[] = [];
-    for (const [i, v] of runs.entries()) {
-      const dir = runs.length > 1 ? join(out, `run-${i + 1}`) : out;
+    const jobs = labJobs(x);
+    if (x.parallel > 1 && jobs.length > 1) log(`${jobs.length} networks, ${Math.min(x.parallel, jobs.length)} at a time`);
+    const results = await runJobs(jobs, x.parallel, async (job, i) => {
+      const dir = join(out, job.folder);
       mkdirSync(dir, { recursive: true });
-      if (runs.length > 1) log(`run ${i + 1}/${runs.length}: ${x.sweep!.key} = ${x.sweep!.values[i]}`);
-      const r = await runOnce(v, dir, ctx.signal, log, opts.explorer === undefined ? {} : { explorerPort: opts.explorer });
+      const jobLog = x.parallel > 1 && jobs.length > 1 ? (m: string) => log(`[${job.label}] ${m}`) : log;
+      if (jobs.length > 1) log(`run ${i + 1}/${jobs.length}: ${job.label}`);
+      const explorer = i === 0 && opts.explorer !== undefined ? { explorerPort: opts.explorer } : {};
+      const r = await runOnce(job.x, dir, ctx.signal, jobLog, explorer);
       const s = summary(r, x.name);
-      results.push(s);
       writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...s, timeline: r.timeline }, null, 2) + '\n');
       writeFileSync(join(dir, 'chart.svg'), runChart(r, x.name));
-      if (!ctx.json) ctx.io.out(table(s, v.hashShares));
-    }
-    if (runs.length > 1) {
-      writeFileSync(join(out, 'sweep.json'), JSON.stringify(results, null, 2) + '\n');
-      writeFileSync(join(out, 'chart.svg'), sweepChart(results, x.sweep!.key, x.name));
-      if (!ctx.json) for (const line of sweepTable(results, x.sweep!)) ctx.io.out(line);
-    }
-    if (ctx.json) ctx.io.out(JSON.stringify(runs.length > 1 ? { experiment: x.name, sweep: x.sweep, runs: results } : results[0]));
-    else
-      ctx.io.out(
-        runs.length > 1
-          ? `written: ${join(out, 'sweep.json')}, chart.svg; each run in run-N/`
-          : `written: ${join(out, 'result.json')}, chart.svg, events/*.jsonl`,
-      );
+      if (!ctx.json) ctx.io.out(table(s, job.x.hashShares));
+      return s;
+    });
+    writeOutcome(ctx, x, out, results);
     return 0;
   },
 });
+
+/** A multi-network run's sweep.json, chart and table (or the single run's JSON line and where it wrote). */
+function writeOutcome(ctx: { json: boolean; io: { out: (s: string) => void } }, x: Experiment, out: string, results: Summary[]): void {
+  const sweepKey = x.sweep?.key ?? 'attackerShare';
+  const several = results.length > 1;
+  if (several) {
+    writeFileSync(join(out, 'sweep.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(out, 'chart.svg'), sweepChart(results, sweepKey, x.name));
+    if (!ctx.json) for (const line of sweepTable(results, { key: sweepKey })) ctx.io.out(line);
+  }
+  if (ctx.json) ctx.io.out(JSON.stringify(several ? { experiment: x.name, sweep: x.sweep, runs: results } : results[0]));
+  else
+    ctx.io.out(
+      several
+        ? `written: ${join(out, 'sweep.json')}, chart.svg; each run in run-N/`
+        : `written: ${join(out, 'result.json')}, chart.svg, events/*.jsonl`,
+    );
+}
 
 export const labCommands: readonly CliCommand[] = [labRunCommand];

@@ -28,3 +28,27 @@ export function merkleRootMutated(txids: readonly Uint8Array[]): { root: Uint8Ar
   }
   return { root: level[0]!, mutated };
 }
+
+/** Longest Merkle branch accepted: a tree over 2^32 leaves (more transactions than any block can hold). */
+export const MAX_MERKLE_BRANCH = 32;
+
+/**
+ * The Merkle root a txid's branch leads to (the white paper's section 8; Core's
+ * ComputeMerkleRootFromBranch, once in src/consensus/merkle.cpp): at each level the bit of pos says
+ * whether our hash is the right (1) or left (0) of the pair. Undefined for a branch longer than
+ * MAX_MERKLE_BRANCH or a pos that does not fit it (a position past the tree cannot be proven).
+ */
+export function merkleRootFromBranch(leaf: Uint8Array, branch: readonly Uint8Array[], pos: number): Uint8Array | undefined {
+  if (branch.length > MAX_MERKLE_BRANCH || !Number.isInteger(pos) || pos < 0 || pos >= 2 ** branch.length) return undefined;
+  const pair = new Uint8Array(64);
+  let h = leaf;
+  let index = pos;
+  for (const sibling of branch) {
+    const right = index % 2 === 1;
+    pair.set(right ? sibling : h, 0);
+    pair.set(right ? h : sibling, 32);
+    h = sha256d(pair);
+    index = Math.floor(index / 2);
+  }
+  return h;
+}

@@ -24,12 +24,17 @@ export const explorerCommand = command({
   describe: 'run the explorer: a live page of the chain, forks and mempool, and an Esplora-compatible API (default http://127.0.0.1:3000/)',
   options: {
     http: stringOption('--http <host:port>', 'where to serve HTTP (e.g. 0.0.0.0:3000 to let the class in)', '127.0.0.1:3000'),
+    electrum: stringOption('--electrum <[host:]port>', 'also serve the Electrum protocol (1.4) on this TCP port; a port alone is loopback'),
   },
   async handler(_args, opts, ctx) {
-    const child = spawn(process.execPath, [EXPLORER_BIN, '--http', opts.http, ...passOn(ctx.shared)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: ctx.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [EXPLORER_BIN, '--http', opts.http, ...(opts.electrum === undefined ? [] : ['--electrum', opts.electrum]), ...passOn(ctx.shared)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: ctx.env,
+      },
+    );
     child.stdout.setEncoding('utf8').on('data', (s: string) =>
       s
         .replace(/\n$/, '')

@@ -97,6 +97,11 @@ export class BlockDownload {
     return this.sources.length;
   }
 
+  /** What it holds now: bytes of blocks out of order, blocks in flight, blocks delivered, and the end of the blocks asked for so far. */
+  bounds(): { held: number; inFlight: number; delivered: number; requestedUpTo: number } {
+    return { held: this.heldBytes, inFlight: this.inFlightBlocks, delivered: this.delivered, requestedUpTo: this.nextFresh };
+  }
+
   /**
    * The next blocks in chain order (at least one), or undefined once all are delivered. Throws a
    * PeerError when no peer is left to ask for a block still needed.

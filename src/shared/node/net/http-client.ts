@@ -45,12 +45,36 @@ async function boundedText(res: Response, url: string, maxBytes: number): Promis
 
 /** GET or POST url (JSON body), the answer parsed as JSON; an error status throws with the server's message. */
 export async function fetchJson(url: string, r: JsonRequest): Promise<unknown> {
+  const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+  const { status, ok, text } = await fetchText(url, { ...r, body, contentType: 'application/json' });
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    if (!ok) throw new HttpClientError(`${url}: ${status} ${text.slice(0, 200).trim()}`, status);
+    throw new HttpClientError(`${url}: the answer is not JSON`);
+  }
+  if (!ok) {
+    const msg =
+      typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string'
+        ? (v as { error: string }).error
+        : text.slice(0, 200);
+    throw new HttpClientError(`${url}: ${status} ${msg}`, status);
+  }
+  return v;
+}
+
+/** GET or POST url (a text body as given), the answer as text with its status, within the bounds. */
+export async function fetchText(
+  url: string,
+  r: Omit<JsonRequest, 'body'> & { readonly body?: string; readonly contentType?: string },
+): Promise<{ status: number; ok: boolean; text: string }> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: r.method ?? 'GET',
-      headers: r.body === undefined ? {} : { 'content-type': 'application/json' },
-      body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      headers: r.body === undefined ? {} : { 'content-type': r.contentType ?? 'text/plain' },
+      body: r.body,
       signal: AbortSignal.timeout(r.timeoutMs),
       redirect: 'error',
     });
@@ -62,21 +86,7 @@ export async function fetchJson(url: string, r: JsonRequest): Promise<unknown> {
     if (e instanceof HttpClientError) throw e;
     throw new HttpClientError(`${url}: the answer was cut off (${causeOf(e)})`);
   });
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    if (!res.ok) throw new HttpClientError(`${url}: ${res.status} ${text.slice(0, 200).trim()}`, res.status);
-    throw new HttpClientError(`${url}: the answer is not JSON`);
-  }
-  if (!res.ok) {
-    const msg =
-      typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string'
-        ? (v as { error: string }).error
-        : text.slice(0, 200);
-    throw new HttpClientError(`${url}: ${res.status} ${msg}`, res.status);
-  }
-  return v;
+  return { status: res.status, ok: res.ok, text };
 }
 
 function causeOf(e: unknown): string {

@@ -41,6 +41,8 @@ export interface NodeOptions {
   readonly catchUpBatchBlocks?: number;
   /** Signature cache and checking threads: blocks' signatures are verified ahead, in parallel. */
   readonly signatures?: BlockSignatureVerifier;
+  /** A miner's name (checked by checkMinerName), sent in its statuses so others can show who it is. */
+  readonly name?: string | undefined;
 }
 
 export interface NodeEvents {
@@ -200,6 +202,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         blockServerPort: this.server.port,
         nodeId: this.nodeId,
         mempoolSize: mempoolSize || this.mempoolSize(),
+        name: this.opts.name,
       }),
     );
   }

@@ -222,6 +222,11 @@ export class PeerTable {
     this.banned.set(key, Date.now() + ms);
   }
 
+  /** Whether its address timed out once and is to be tried again (with the longer deadline: see ChainSync.probe). */
+  onSecondChance(peer: PeerInfo): boolean {
+    return !peer.served && this.secondChance.has(addressKey(peer.address));
+  }
+
   /** A sync from it succeeded: it has served us, and its failures in a row (and its address's) are forgotten. */
   served(peer: PeerInfo): void {
     peer.served = true;

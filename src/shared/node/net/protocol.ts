@@ -5,6 +5,7 @@
 // Every decoder treats input as hostile and throws DecodeError, which the shells count and drop.
 import { createHash } from 'node:crypto';
 import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../../core/bytes.js';
+import { checkMinerName, MAX_MINER_NAME_BYTES } from '../../core/coinbase-tag.js';
 import { type Header, readHeader, writeHeader, HEADER_BYTES } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
 
@@ -166,17 +167,30 @@ export interface Status {
   readonly nodeId: Uint8Array;
   /** Transactions in the sender's mempool (informational). */
   readonly mempoolSize: number;
+  /**
+   * The miner's name, as in its coinbase tags (informational, optional): a trailing length byte and
+   * up to MAX_MINER_NAME_BYTES of ASCII. Statuses without it (older nodes, wallets) still decode;
+   * a name that breaks checkMinerName's rules is read as no name, never shown.
+   */
+  readonly name?: string | undefined;
 }
 
+/** The status payload without a name, in bytes. */
+const STATUS_BYTES = 82;
+
 export function encodeStatus(s: Status): Uint8Array {
-  return new Writer(84)
+  const w = new Writer(STATUS_BYTES + 1 + MAX_MINER_NAME_BYTES)
     .bytes(s.tipHash)
     .u32(s.height)
     .bytes(bigIntToBytesLE(s.chainWork, 32))
     .u16(s.blockServerPort)
     .bytes(s.nodeId)
-    .u32(s.mempoolSize)
-    .finish();
+    .u32(s.mempoolSize);
+  if (s.name !== undefined) {
+    const name = new TextEncoder().encode(checkMinerName(s.name));
+    w.u8(name.length).bytes(name);
+  }
+  return w.finish();
 }
 
 export function decodeStatus(b: Uint8Array): Status {
@@ -187,8 +201,21 @@ export function decodeStatus(b: Uint8Array): Status {
   const blockServerPort = r.u16('port');
   const nodeId = r.bytes(8, 'node id').slice();
   const mempoolSize = r.u32('mempool size');
+  const name = b.length > STATUS_BYTES ? statusName(r) : undefined;
   r.end('status');
-  return { tipHash, height, chainWork, blockServerPort, nodeId, mempoolSize };
+  return { tipHash, height, chainWork, blockServerPort, nodeId, mempoolSize, name };
+}
+
+/** The optional trailing name: a length byte (1 to MAX_MINER_NAME_BYTES) and ASCII; undefined if it breaks the rules. */
+function statusName(r: Reader): string | undefined {
+  const n = r.u8('name length');
+  if (n === 0 || n > MAX_MINER_NAME_BYTES) throw new DecodeError(`status name of ${n} bytes`);
+  const text = String.fromCharCode(...r.bytes(n, 'name'));
+  try {
+    return checkMinerName(text) === text ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** GETHEADERS: a block locator and how many headers are wanted. */

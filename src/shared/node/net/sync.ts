@@ -34,9 +34,12 @@ const MAX_CATCH_UP_BATCH_BYTES = 64_000_000;
  * How long a peer that never served us may take to connect (a host on the LAN answers in
  * milliseconds; an address where nobody is costs this), and then to answer (a LAN miner answers
  * GETHEADERS in milliseconds; a listener that accepts and never answers costs this), not the
- * whole tcpTimeoutSeconds.
+ * whole tcpTimeoutSeconds: UNPROVEN_FIRST_ANSWER_MS at first, and UNPROVEN_ANSWER_MS on its
+ * second chance (peers.ts backOff), so a slow honest miner is still heard while S silent listeners
+ * cost a wallet's `sync --once` about 1 + 1 (aside) + 2 s, not 2 + 1 + 2.
  */
 const UNPROVEN_CONNECT_MS = 500;
+const UNPROVEN_FIRST_ANSWER_MS = 1000;
 const UNPROVEN_ANSWER_MS = 2000;
 /**
  * Peers never proven tried at once, each with its own deadline: forged statuses from A addresses
@@ -218,7 +221,7 @@ export class ChainSync {
   /**
    * Connects to the peer and asks for the headers after our best one: a peer that has served us
    * gets the whole tcpTimeoutSeconds, one never proven UNPROVEN_CONNECT_MS to connect and
-   * UNPROVEN_ANSWER_MS to answer. The connection is closed on failure; on success the caller owns it.
+   * UNPROVEN_FIRST_ANSWER_MS to answer (UNPROVEN_ANSWER_MS on its second chance). The connection is closed on failure; on success the caller owns it.
    */
   private async probe(peer: PeerInfo): Promise<Probe> {
     const reused = this.kept.take(peer.key);
@@ -250,10 +253,11 @@ export class ChainSync {
     }
   }
 
-  /** A connection to the peer (not yet open): the whole tcpTimeoutSeconds if it has served us, else the short deadlines. */
+  /** A connection to the peer (not yet open): the whole tcpTimeoutSeconds if it has served us, else the short deadlines (see UNPROVEN_CONNECT_MS). */
   private clientFor(peer: PeerInfo): BlockClient {
     const full = this.o.settings.tcpTimeoutSeconds * 1000;
-    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, UNPROVEN_ANSWER_MS), UNPROVEN_CONNECT_MS];
+    const unprovenMs = this.o.peers.onSecondChance(peer) ? UNPROVEN_ANSWER_MS : UNPROVEN_FIRST_ANSWER_MS;
+    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, unprovenMs), UNPROVEN_CONNECT_MS];
     return new BlockClient(this.o.settings.params, peer.address, peer.port, answerMs, connectMs);
   }
 

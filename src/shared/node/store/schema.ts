@@ -188,6 +188,29 @@ export interface PersistedMempoolTx {
   readonly seenAt: number;
 }
 
+// ------------------------------------------------------------ the light wallet's (writer: src/wallet/light, in DATADIR/light)
+
+/** light-txs: a transaction the light wallet proved in its best header chain, keyed by txid (display hex). */
+export interface LightTxRecord {
+  readonly txid: string;
+  /** The raw transaction as served and checked against the txid. */
+  readonly raw: string;
+  readonly height: number;
+  /** The header's hash at that height when it was proven (display order). */
+  readonly block: string;
+  readonly pos: number;
+  /** The Merkle branch, display-order hex, leaf level first: rechecked against the headers on every read. */
+  readonly merkle: readonly string[];
+}
+
+/** light-sent: a payment the light wallet made, until it is proven mined; keyed by txid. */
+export interface LightSentRecord {
+  readonly txid: string;
+  readonly raw: string;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
 // ------------------------------------------------------------ names and their records
 
 /** Every app database by name, with the record it holds (unknown: keyed values of several shapes). */
@@ -214,6 +237,8 @@ export interface AppDatabases {
   'explorer-mempool': PersistedMempoolTx;
   /** `s:${scripthash}` or `a:${address}` -> pkh: the names an Esplora client asks for a holder by. */
   'explorer-names': string;
+  'light-txs': LightTxRecord;
+  'light-sent': LightSentRecord;
 }
 
 export type AppDbName = keyof AppDatabases;
