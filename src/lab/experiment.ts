@@ -295,3 +295,34 @@ export function medianLinkDelay(x: Experiment): number {
   const linked = ds.filter((d) => !Number.isNaN(d)).sort((a, b) => a - b);
   return linked.length ? linked[Math.floor(linked.length / 2)]! : 0;
 }
+
+/**
+ * The mean shortest-path length in links between two hosts (over ordered pairs that are connected):
+ * a block crossing the graph takes about this many link delays at best, so propagation is compared
+ * with link delay × mean hops. 1 on a full mesh. Breadth-first from every host: n² steps at most.
+ */
+export function meanHopCount(x: Experiment): number {
+  const f = linkShapes(x);
+  const n = x.hosts;
+  const neighbours = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => j).filter((j) => j !== i && f(i, j) !== undefined),
+  );
+  let total = 0;
+  let pairs = 0;
+  for (let from = 0; from < n; from++) {
+    const hops = new Array<number>(n).fill(-1);
+    hops[from] = 0;
+    const queue = [from];
+    for (let k = 0; k < queue.length; k++) {
+      const at = queue[k]!;
+      for (const j of neighbours[at]!)
+        if (hops[j] === -1) {
+          hops[j] = hops[at]! + 1;
+          total += hops[j]!;
+          pairs++;
+          queue.push(j);
+        }
+    }
+  }
+  return pairs ? total / pairs : 0;
+}

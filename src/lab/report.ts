@@ -25,6 +25,7 @@ export function summary(r: RunResult, name: string) {
     experiment: name,
     nodes: r.nodes,
     linkDelayMs: r.linkDelayMs,
+    meanHops: r.meanHops,
     blockIntervalSeconds: r.blockIntervalSeconds,
     measuredIntervalSeconds: a.measuredIntervalSeconds,
     durationSeconds: r.durationSeconds,
@@ -46,6 +47,15 @@ export function summary(r: RunResult, name: string) {
               p50: round(a.propagationMs.p50 / r.linkDelayMs, 2),
               p90: round(a.propagationMs.p90 / r.linkDelayMs, 2),
               p99: round(a.propagationMs.p99 / r.linkDelayMs, 2),
+            }
+          : null,
+      /** ... and of link delay × mean hops: the time a block takes over the graph's paths at one link delay per hop. */
+      inPathDelays:
+        r.linkDelayMs > 0 && r.meanHops > 0
+          ? {
+              p50: round(a.propagationMs.p50 / (r.linkDelayMs * r.meanHops), 2),
+              p90: round(a.propagationMs.p90 / (r.linkDelayMs * r.meanHops), 2),
+              p99: round(a.propagationMs.p99 / (r.linkDelayMs * r.meanHops), 2),
             }
           : null,
       p50Interval: p(0.5),
@@ -109,6 +119,14 @@ export function table(s: Summary, shares: readonly number[]): string {
   t.push(
     ['propagation to connected p50 / p90 / p99', `${propagationCell(s)} ms (${s.propagationMs.samples} samples; 95 % intervals)`],
     ...(s.linkDelayMs > 0 ? [['propagation in link delays p50 / p90 / p99', inLinkDelays(s)]] : []),
+    ...(s.propagationMs.inPathDelays && s.meanHops > 1
+      ? [
+          [
+            'propagation in path delays p50 / p90 / p99',
+            `${s.propagationMs.inPathDelays.p50}× / ${s.propagationMs.inPathDelays.p90}× / ${s.propagationMs.inPathDelays.p99}× (link delay × ${s.meanHops} mean hops)`,
+          ],
+        ]
+      : []),
     ['status heard p50 / p90 / p99', `${s.heardMs.p50} / ${s.heardMs.p90} / ${s.heardMs.p99} ms`],
     [
       'reorganisations by depth',

@@ -12,7 +12,7 @@ import { monotonicMs } from '../shared/node/events.js';
 import { EmulatedNet } from './netns.js';
 import { type RunContext, checkAbort, pause } from './context.js';
 import { type Analysis, analyse, readEvents } from './analyse.js';
-import { type Experiment, linkShapes, medianLinkDelay } from './experiment.js';
+import { type Experiment, linkShapes, meanHopCount, medianLinkDelay } from './experiment.js';
 import { type DoubleSpendResult, runDoubleSpend } from './double-spend.js';
 import { type SelfishResult, runSelfish } from './selfish.js';
 import { BRIDGE_BIN, EXPLORER_BIN, LabProcs, MINER_BIN, type Proc, STOP_GRACE_MS, WALLET_BIN, usage } from './nodes.js';
@@ -38,6 +38,8 @@ export interface PaymentOutcome {
 export interface RunResult {
   readonly nodes: number;
   readonly linkDelayMs: number;
+  /** Mean shortest path between two hosts, in links (1 on a full mesh). */
+  readonly meanHops: number;
   readonly blockIntervalSeconds: number;
   readonly durationSeconds: number;
   readonly analysis: Analysis;
@@ -328,6 +330,7 @@ export async function runOnce(
     return {
       nodes: x.hosts,
       linkDelayMs: medianLinkDelay(x),
+      meanHops: Math.round(meanHopCount(x) * 1000) / 1000,
       blockIntervalSeconds: x.blockIntervalSeconds,
       durationSeconds: Math.round(endT - t0) / 1000,
       analysis,

@@ -152,6 +152,7 @@ export class Miner {
       log: (level, msg) => this.log(level === 'warn' ? this.c.yellow(msg) : msg, level),
     });
     this.node.mempoolSize = () => this.mempool.size;
+    this.node.compactCandidates = () => this.mempool.all();
     this.intake = openMinerIntake({
       node: this.node,
       mempool: this.mempool,
@@ -269,6 +270,7 @@ export class Miner {
             `mined block ${t.height} ${hashToHex(r.entry.hash).slice(0, 16)}… with ${block.txs.length} transaction${block.txs.length === 1 ? '' : 's'} (the coinbase and ${payments} payment${payments === 1 ? '' : 's'}), ${blockSize(block)} bytes`,
           ),
         );
+        this.node.announceBlock(block); // BIP152 compact block first: the status follows in onChainUpdate
         this.onChainUpdate(r, 'self');
       }
     } catch (e) {
@@ -289,6 +291,9 @@ export class Miner {
         ? this.c.yellow(` (reorganised: ${u.disconnected.length} block(s) replaced, ${r.returned} tx returned to the mempool)`)
         : '';
       this.log(`new tip ${tip.height} ${hashToHex(tip.hash).slice(0, 16)}… from the network${reorg}`);
+      // Relayed on as a compact block as soon as it is connected (our own are sent in onFound).
+      const last = u.connected[u.connected.length - 1];
+      if (last && last.entry === tip) this.node.announceBlock(last.block);
     }
     this.node.announce();
     this.refresh();
@@ -317,6 +322,7 @@ export class Miner {
           mempoolSize: this.mempool.size,
           miners: this.node.activePeers().length + 1,
           drops,
+          compact: this.node.compact.stats,
         },
         this.c,
       ),

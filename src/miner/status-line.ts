@@ -1,11 +1,13 @@
 // Why: a miner's one line of news every few seconds, the figures getmininginfo would give: height,
 // tip, difficulty (Core's GetDifficulty of the tip's nBits, core/pow.ts, shown as the explorer shows
 // it), the hash rate, the mempool and the miners heard. Bad input is dropped and counted, never
-// thrown, so the counts of what was dropped or refused ride along on the same line.
+// thrown, so the counts of what was dropped or refused ride along on the same line, and so do the
+// compact blocks heard (how each was rebuilt, and how many transactions had to be fetched).
 import type { ChalkInstance } from 'chalk';
 import { hashToHex } from '../shared/core/bytes.js';
 import type { ChainEntry } from '../shared/core/chain.js';
 import { difficulty, formatDifficulty } from '../shared/core/pow.js';
+import type { CompactStats } from '../shared/node/net/compact-relay.js';
 
 export interface StatusFigures {
   readonly tip: ChainEntry;
@@ -16,6 +18,8 @@ export interface StatusFigures {
   /** Miners heard, ourselves included. */
   readonly miners: number;
   readonly drops: DropCounts;
+  /** Compact blocks (BIP152) heard and what became of them (net/compact-relay.ts). */
+  readonly compact?: Pick<CompactStats, 'rebuilt' | 'completed' | 'txsFetched' | 'fullBlocks' | 'fellBack' | 'dropped'>;
 }
 
 export interface DropCounts {
@@ -34,7 +38,13 @@ export interface DropCounts {
 /** "height N tip <16 hex>… difficulty D <rate> mempool M miners K (counts)". */
 export function statusLine(f: StatusFigures, c: ChalkInstance): string {
   const shown = formatDifficulty(difficulty(f.tip.header.bits, f.powLimit));
-  return `height ${c.bold(String(f.tip.height))} tip ${hashToHex(f.tip.hash).slice(0, 16)}… difficulty ${shown} ${f.rate} mempool ${f.mempoolSize} miners ${f.miners}${dropSummary(f.drops, c)}`;
+  return `height ${c.bold(String(f.tip.height))} tip ${hashToHex(f.tip.hash).slice(0, 16)}… difficulty ${shown} ${f.rate} mempool ${f.mempoolSize} miners ${f.miners}${compactSummary(f.compact)}${dropSummary(f.drops, c)}`;
+}
+
+/** " compact blocks: R rebuilt, C completed (T tx fetched), F full, B fell back, D dropped" once any was heard. */
+export function compactSummary(k: StatusFigures['compact']): string {
+  if (!k || k.rebuilt + k.completed + k.fullBlocks + k.fellBack + k.dropped === 0) return '';
+  return ` compact blocks: ${k.rebuilt} rebuilt, ${k.completed} completed (${k.txsFetched} tx fetched), ${k.fullBlocks} full, ${k.fellBack} fell back, ${k.dropped} dropped`;
 }
 
 /** The counts, in parentheses (nothing when all are zero). */

@@ -14,6 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { AddressError, decodeAddress } from '../../src/shared/core/address.js';
 import { DecodeError } from '../../src/shared/core/bytes.js';
 import { decodeBlock, encodeBlock } from '../../src/shared/core/block.js';
+import { decodeBlockTxn, decodeGetBlockTxn, encodeBlockTxn, encodeGetBlockTxn } from '../../src/shared/core/block-txn.js';
+import { compactFromBlock, decodeCompactBlock, encodeCompactBlock, maxBlockTxs } from '../../src/shared/core/compact-block.js';
+import { finishRebuild, startRebuild } from '../../src/shared/core/compact-rebuild.js';
+import { decodeCompactAnnouncement, encodeCompactAnnouncement } from '../../src/shared/node/net/compact-relay.js';
 import { Chain, MemoryChainStore } from '../../src/shared/core/chain.js';
 import { parseDer } from '../../src/shared/core/ecdsa.js';
 import { decodeHeader, encodeHeader } from '../../src/shared/core/header.js';
@@ -140,6 +144,10 @@ export function corpus() {
     script: tx.inputs[0]!.scriptSig,
     address: new TextEncoder().encode('DE5AnwFwAzWZykT9yFz9n4et8XfXBuwApp'),
     entry: encodeEntry({ hash: params.genesisHash, header: headers[0]!, height: 1, chainWork: 99n, status: 'valid', seq: 4 }),
+    cmpctblock: encodeCompactBlock(compactFromBlock(rich, 7n)),
+    compactAnnounce: encodeCompactAnnouncement(new Uint8Array(8).fill(5), 2607, encodeCompactBlock(compactFromBlock(rich, 8n))),
+    getblocktxn: encodeGetBlockTxn({ blockHash: new Uint8Array(32).fill(4), indexes: [1, 2, 9, 300] }),
+    blocktxn: encodeBlockTxn({ blockHash: new Uint8Array(32).fill(4), txs: rich.txs }),
   };
   return { params, chain, samples, pool: () => new Mempool(chain, { minRelayFeeRate: 1, maxBytes: 1_000_000 }) };
 }
@@ -177,6 +185,13 @@ export function targets(c: ReturnType<typeof corpus>): Record<string, Target> {
     script: (b) => void parsePushes(b),
     address: (b) => void decodeAddress(new TextDecoder().decode(b)),
     entry: (b) => void decodeEntry(new Uint8Array(32), b),
+    cmpctblock: (b) => {
+      const start = startRebuild(decodeCompactBlock(b, maxBlockTxs(params.maxBlockBytes)), pool.all());
+      if (start.status === 'partial') finishRebuild(start.partial);
+    },
+    compactAnnounce: (b) => void decodeCompactAnnouncement(b, maxBlockTxs(params.maxBlockBytes)),
+    getblocktxn: (b) => void decodeGetBlockTxn(b, maxBlockTxs(params.maxBlockBytes)),
+    blocktxn: (b) => void decodeBlockTxn(b, maxBlockTxs(params.maxBlockBytes)),
   };
 }
 
@@ -262,8 +277,10 @@ export function* datagrams(seed: number, n: number): Generator<{ bytes: Uint8Arr
   for (let i = 0; i < n; i++) {
     const rng = new Rng(seed * 40503 + i);
     const port = i % 2 ? 'status' : 'tx';
-    const type = port === 'tx' ? MsgType.Tx : MsgType.Status;
-    const payload = port === 'tx' ? c.samples['tx']! : c.samples['status']!;
+    // Every fourth datagram to the status port is a compact block (BIP152, net/compact-relay.ts).
+    const compact = port === 'status' && i % 4 === 1;
+    const type = port === 'tx' ? MsgType.Tx : compact ? MsgType.CompactBlock : MsgType.Status;
+    const payload = port === 'tx' ? c.samples['tx']! : c.samples[compact ? 'compactAnnounce' : 'status']!;
     const pick = rng.int(3);
     const bytes =
       pick === 0

@@ -32,3 +32,7 @@ export * from './policy.js';
 export * from './amount.js';
 export * from './coinbase-tag.js';
 export * from './hashcash.js';
+export * from './siphash.js';
+export * from './compact-block.js';
+export * from './compact-rebuild.js';
+export * from './block-txn.js';

@@ -2,7 +2,7 @@
 // tool (the lab) can measure from what the nodes did rather than from a model. Every line has
 //   t     milliseconds on the machine's monotonic clock (process.hrtime: CLOCK_MONOTONIC on Linux,
 //         the same clock for every process on the machine, so logs of several nodes line up)
-//   ev    heard | mined | connected | disconnected | tip | reorg | tx
+//   ev    heard | mined | connected | disconnected | tip | reorg | tx | compact | compact-dropped
 // and the block hash (display order hex) or txid. Events:
 //   heard        {hash, height, from}          a status announcing a tip we had not heard of
 //   mined        {hash, height, hashes}        this miner found the block; hashes: header hashes its
@@ -12,6 +12,11 @@
 //   tip          {hash, height}                the active chain's tip after an update
 //   reorg        {depth, from, to}             blocks disconnected in one update, old and new tip
 //   tx           {txid}                        a transaction entered the mempool
+//   compact      {hash, from, txs, outcome, ...} a compact block (BIP152) heard and how it became a
+//                                              block: outcome rebuilt | completed | full | fellBack,
+//                                              fromMempool and fetched (transactions), ms
+//   compact-dropped {reason, from}             a compact block datagram dropped (undecodable, its
+//                                              header's proof of work or context, busy)
 // The file is bounded (maxBytes); past it, events are counted, not written.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { hashToHex } from '../core/bytes.js';

@@ -5,7 +5,10 @@ import net from 'node:net';
 import { type Block, decodeBlock } from '../../core/block.js';
 import type { Header } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
-import { DecodeError } from '../../core/bytes.js';
+import { DecodeError, equalBytes } from '../../core/bytes.js';
+import { decodeBlockTxn, encodeGetBlockTxn } from '../../core/block-txn.js';
+import { maxBlockTxs } from '../../core/compact-block.js';
+import type { Tx } from '../../core/tx.js';
 import {
   type Frame,
   FrameReader,
@@ -206,6 +209,30 @@ export class BlockClient {
     }
     if (headers.length === 0 || headers.length > MAX_PUSHED_HEADERS) this.badPushes++;
     else this.onPush?.(headers);
+  }
+
+  /**
+   * BIP152 getblocktxn: the block's transactions at `indexes`, in that order. Undefined if the
+   * peer lacks the block (NOTFOUND); a PeerError if it answers anything else or a wrong count.
+   */
+  getBlockTxn(blockHash: Uint8Array, indexes: readonly number[]): Promise<Tx[] | undefined> {
+    this.send(MsgType.GetBlockTxn, encodeGetBlockTxn({ blockHash, indexes }));
+    return this.inOrder(() => this.readBlockTxn(blockHash, indexes.length));
+  }
+
+  private async readBlockTxn(blockHash: Uint8Array, count: number): Promise<Tx[] | undefined> {
+    const f = await this.next();
+    if (f.type === MsgType.NotFound) return undefined;
+    if (f.type !== MsgType.BlockTxn) throw new PeerError(`expected BLOCKTXN, got type ${f.type}`);
+    let answer;
+    try {
+      answer = decodeBlockTxn(f.payload, maxBlockTxs(this.params.maxBlockBytes));
+    } catch (e) {
+      throw new PeerError(`bad BLOCKTXN: ${(e as Error).message}`);
+    }
+    if (!equalBytes(answer.blockHash, blockHash) || answer.txs.length !== count)
+      throw new PeerError('BLOCKTXN does not answer the request');
+    return [...answer.txs];
   }
 
   close(): void {

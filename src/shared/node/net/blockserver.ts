@@ -1,5 +1,6 @@
 // The TCP block server: answers GETHEADERS (from a block locator) and GETBLOCKS (by hash) so any
-// node can catch up from any point, on any fork. No client, and no few addresses, can take what
+// node can catch up from any point, on any fork, and BIP152 GETBLOCKTXN (a compact block's missing
+// transactions, compact-relay.ts) under the same turns, slots and deadlines. No client, and no few addresses, can take what
 // others need (issue 18: an attacker with hundreds of addresses on the honest users' subnet):
 // - time: answers go out a frame at a time, a turn of 16 KiB to the source address with work that
 //   has been sent least lately, within it round-robin over its connections (fair-scheduler.ts),
@@ -17,6 +18,8 @@
 import net from 'node:net';
 import type { Chain } from '../../core/chain.js';
 import { encodeBlock } from '../../core/block.js';
+import { decodeGetBlockTxn, encodeBlockTxn } from '../../core/block-txn.js';
+import { maxBlockTxs } from '../../core/compact-block.js';
 import { toHex } from '../../core/bytes.js';
 import { HEADER_BYTES, type Header } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
@@ -154,6 +157,8 @@ export class BlockServer {
     blocksServed: 0,
     /** HEADERS pushed to SENDHEADERS connections (BIP130). */
     headersPushed: 0,
+    /** getblocktxn requests answered with a BLOCKTXN (BIP152). */
+    blockTxnServed: 0,
   };
 
   constructor(
@@ -409,6 +414,7 @@ export class BlockServer {
       };
     }
     if (type === MsgType.GetBlocks) return this.blocksAnswer(c, decodeHashes(payload));
+    if (type === MsgType.GetBlockTxn) return this.blockTxnAnswer(c, payload);
     throw new Error('unexpected message type');
   }
 
@@ -436,6 +442,37 @@ export class BlockServer {
         }
         done = true;
         return encodeFrame(this.params, MsgType.NotFound, encodeHashes(missing));
+      },
+    };
+  }
+
+  /**
+   * BIP152 getblocktxn: one BLOCKTXN frame with the transactions at the indexes asked for, or
+   * NOTFOUND naming the block if we lack it. A request for an index the block does not have is a
+   * bad request (the connection is closed, as for any malformed one; Core: Misbehaving). The
+   * request is bounded by MAX_REQUEST_BYTES, its answer by the block's size.
+   */
+  private blockTxnAnswer(c: Conn, payload: Uint8Array): Answer {
+    const req = decodeGetBlockTxn(payload, maxBlockTxs(this.params.maxBlockBytes));
+    let done = false;
+    return {
+      get done() {
+        return done;
+      },
+      next: () => {
+        done = true;
+        const block = this.chain.getBlock(req.blockHash);
+        if (!block) return encodeFrame(this.params, MsgType.NotFound, encodeHashes([req.blockHash]));
+        const txs = req.indexes.map((i) => {
+          const tx = block.txs[i];
+          if (!tx) throw new Error(`getblocktxn index ${i} out of range`);
+          return tx;
+        });
+        c.lastBlockMs = Date.now();
+        const r = this.recentOf(c);
+        r.fetchers = touch(r.fetchers, c);
+        this.stats.blockTxnServed++;
+        return encodeFrame(this.params, MsgType.BlockTxn, encodeBlockTxn({ blockHash: req.blockHash, txs }));
       },
     };
   }

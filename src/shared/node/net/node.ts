@@ -16,6 +16,9 @@ import { STATUS_RATE_LIMIT, UdpChannel } from './udp.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 import { type PeerInfo, PeerTable } from './peers.js';
 import { type CatchUpProgress, ChainSync, type LogLevel } from './sync.js';
+import { CompactRelay } from './compact-relay.js';
+import type { Block } from '../../core/block.js';
+import type { Candidate } from '../../core/compact-rebuild.js';
 
 export type { PeerInfo } from './peers.js';
 export type { CatchUpProgress, LogLevel } from './sync.js';
@@ -59,6 +62,8 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   readonly peerTable: PeerTable;
   /** Catching up from the best peer (sync.ts): the one place the sync strategy lives. */
   private readonly sync: ChainSync;
+  /** BIP152 compact blocks on the status port (compact-relay.ts): beside the sync, never behind it. */
+  readonly compact: CompactRelay;
   private status?: UdpChannel;
   private txChannel?: UdpChannel;
   server?: BlockServer;
@@ -101,6 +106,32 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       catchUpBatchBlocks: opts.catchUpBatchBlocks,
       signatures: opts.signatures,
     });
+    this.compact = new CompactRelay({
+      chain: opts.chain,
+      settings: opts.settings,
+      nodeId: this.nodeId,
+      send: (payload) => this.status?.send(MsgType.CompactBlock, payload),
+      update: (r) => this.emit('update', r),
+      fallback: () => void this.syncNow(),
+      log: this.log,
+      now: this.now,
+      events: opts.events,
+      signatures: opts.signatures,
+    });
+  }
+
+  /**
+   * Set by a miner: the mempool's transactions, from which compact blocks heard are rebuilt.
+   * Without it (a wallet) compact blocks are ignored and blocks come by the sync.
+   */
+  set compactCandidates(source: () => Iterable<Candidate>) {
+    this.compact.candidates = source;
+  }
+
+  /** Broadcasts a new tip's compact block at once (miners: a block found, or connected from a peer). */
+  announceBlock(block: Block): void {
+    if (!this.status || !this.server || this.stopped) return;
+    this.compact.announce(block, this.server.port);
   }
 
   get chain(): Chain {
@@ -228,6 +259,10 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   }
 
   private onStatusFrame(type: MsgType, payload: Uint8Array, from: { address: string; port: number }): void {
+    if (type === MsgType.CompactBlock) {
+      this.compact.onDatagram(payload, from);
+      return;
+    }
     if (type !== MsgType.Status) {
       this.status!.drop('type');
       return;
@@ -293,7 +328,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.statusTimer) clearInterval(this.statusTimer);
-    await this.sync.stop();
+    await Promise.all([this.sync.stop(), this.compact.stop()]);
     await Promise.all([this.status?.close(), this.txChannel?.close(), this.server?.close()]);
   }
 }

@@ -1,7 +1,8 @@
 // mvb's network messages. Like Bitcoin's P2P messages each one is framed: magic, then our network
 // id, a type, the payload length and the first 4 bytes of HASH256(payload) as checksum
 // (https://en.bitcoin.it/wiki/Protocol_documentation#Message_structure). Transactions and status go
-// over UDP broadcast (one frame per datagram), headers and blocks over TCP (a stream of frames).
+// over UDP broadcast (one frame per datagram), and so do compact blocks (BIP152, compact-relay.ts);
+// headers, blocks and a compact block's missing transactions over TCP (a stream of frames).
 // Every decoder treats input as hostile and throws DecodeError, which the shells count and drop.
 import { createHash } from 'node:crypto';
 import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../../core/bytes.js';
@@ -25,6 +26,11 @@ export enum MsgType {
   GetBlocks = 5,
   Block = 6,
   NotFound = 7,
+  /** A BIP152 cmpctblock on the status port, in an envelope naming its announcer (compact-relay.ts). */
+  CompactBlock = 8,
+  /** BIP152 getblocktxn / blocktxn over TCP to the announcer's block server. */
+  GetBlockTxn = 9,
+  BlockTxn = 10,
   /**
    * BIP130's sendheaders: the client asks the server to push the headers of each new tip over this
    * connection (no answer). Numbered apart from the request/answer types so others can be added.

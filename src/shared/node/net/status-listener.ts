@@ -12,6 +12,7 @@ export class StatusListener {
   constructor(params: ConsensusParams, port: number, onStatus: (s: Status, from: { address: string; port: number }) => void) {
     // Listen-only: no peers, and nothing is ever sent to the broadcast address.
     this.channel = new UdpChannel(params, { port, broadcastAddress: '127.0.0.1', peers: [] }, (type, payload, from) => {
+      if (type === MsgType.CompactBlock) return; // a node's compact block: not a status, not an error
       if (type !== MsgType.Status) return this.channel.drop('type');
       let s: Status;
       try {
