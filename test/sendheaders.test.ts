@@ -8,6 +8,7 @@ import { publicKeyOf } from '../src/shared/core/ecdsa.js';
 import { Chain, MemoryChainStore } from '../src/shared/core/chain.js';
 import { ChainNode, type PeerInfo } from '../src/shared/node/net/node.js';
 import { TestMiner, settingsOf, testNetSets } from './kit/wallet-net.js';
+import { waitFor } from './kit/procs.js';
 
 const pkh = hash160(publicKeyOf(new Uint8Array(32).fill(9)));
 
@@ -61,6 +62,12 @@ describe('kept connections and pushed headers (BIP130 sendheaders)', function ()
     assert.equal(await node.syncFrom(minerPeer()), true);
     assert.equal(node.chain.height, 20);
     const server = miner.node.server!;
+    // The node asks for pushes as it keeps the connection, after the sync: wait until the server has read it.
+    await waitFor(
+      () => server.stats.sendHeadersHeard === 1,
+      5000,
+      () => 'no SENDHEADERS heard',
+    );
     const connections = server.stats.connections;
     for (let i = 1; i <= 3; i++) {
       miner.mine(1, pkh); // announces: the status datagram (unheard here) and the push
@@ -76,6 +83,11 @@ describe('kept connections and pushed headers (BIP130 sendheaders)', function ()
   it('a push too far ahead to connect is left to the next sync, which reuses the kept connection', async () => {
     miner.mine(5, pkh);
     assert.equal(await node.syncFrom(minerPeer()), true);
+    await waitFor(
+      () => miner.node.server!.stats.sendHeadersHeard === 1,
+      5000,
+      () => 'no SENDHEADERS heard',
+    );
     miner.mine(12, pkh); // the push holds the last 8 headers: their parent is unknown to the node
     minerPeer(); // its status, as the next datagram would bring it
     await node.syncNow();

@@ -157,6 +157,8 @@ export class BlockServer {
     blocksServed: 0,
     /** HEADERS pushed to SENDHEADERS connections (BIP130). */
     headersPushed: 0,
+    /** Connections that sent SENDHEADERS. */
+    sendHeadersHeard: 0,
     /** getblocktxn requests answered with a BLOCKTXN (BIP152). */
     blockTxnServed: 0,
   };
@@ -292,8 +294,10 @@ export class BlockServer {
     }
     for (const f of frames) {
       // SENDHEADERS has no answer: it only marks the connection (BIP130).
-      if (f.type === MsgType.SendHeaders) c.wantsHeaders = true;
-      else c.requests.push(f);
+      if (f.type === MsgType.SendHeaders) {
+        if (!c.wantsHeaders) this.stats.sendHeadersHeard++;
+        c.wantsHeaders = true;
+      } else c.requests.push(f);
     }
     if (c.requests.length > MAX_PIPELINED) {
       this.stats.floods++;

@@ -241,8 +241,6 @@ export class ChainSync {
     this.probing.set(peer.key, { peer, client });
     try {
       await client.connect();
-      // BIP130 first: the server has read it by the time it answers, so a connection kept after this sync hears every new tip.
-      client.sendHeaders();
       const headers = await client.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
       return { peer, client, headers };
     } catch (e) {
@@ -369,9 +367,15 @@ export class ChainSync {
     }
   }
 
-  /** Keeps a connection that served a sync open for the next (its server pushes new tips' headers over it: see probe). */
+  /**
+   * Keeps a connection that served a sync open for the next, asking its server (BIP130
+   * sendheaders) to push new tips' headers over it. Asked only now, not on connecting: a server
+   * of an older build closes a connection on a message type it does not know, and then only the
+   * kept connection is lost (the next sync opens a new one), never a sync.
+   */
   private keep(peer: PeerInfo, client: BlockClient): void {
     if (this.stopped || client.failed) return client.close();
+    if (!client.onPush) client.sendHeaders();
     this.kept.keep(peer, client);
   }
 
