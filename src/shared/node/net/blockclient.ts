@@ -1,4 +1,6 @@
-// Client side of the block server: one TCP connection, one request at a time, every wait bounded.
+// Client side of the block server: one TCP connection, every wait bounded. Requests may be
+// pipelined (sent at once; the server answers them in order, and each answer is read after the
+// ones asked for before it), so a parallel block download keeps a few requests in flight per peer.
 import net from 'node:net';
 import { type Block, decodeBlock } from '../../core/block.js';
 import type { Header } from '../../core/header.js';
@@ -10,6 +12,7 @@ import type { Tx } from '../../core/tx.js';
 import {
   type Frame,
   FrameReader,
+  MAX_PUSHED_HEADERS,
   MsgType,
   decodeHashes,
   decodeHeaders,
@@ -36,6 +39,14 @@ export class BlockClient {
   private queue: Frame[] = [];
   private waiter?: (err?: Error) => void;
   private failure?: Error;
+  /** The last answer to be read: the next one is read after it (pipelined requests). */
+  private reading: Promise<unknown> = Promise.resolve();
+  /** Requests sent whose answer has not been read yet. */
+  private unanswered = 0;
+  /** Headers the server pushed (BIP130, after sendHeaders); set by the owner, never an answer. */
+  onPush?: (headers: Header[]) => void;
+  /** Pushes that did not decode (dropped). */
+  badPushes = 0;
 
   constructor(
     private readonly params: ConsensusParams,
@@ -71,7 +82,9 @@ export class BlockClient {
       s.on('close', () => this.fail(new PeerError(`${this.host}:${this.port} closed the connection`)));
       s.on('data', (chunk: Buffer) => {
         try {
-          this.queue.push(...this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+          for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)))
+            if (f.type === MsgType.HeadersPush) this.pushed(f.payload);
+            else this.queue.push(f);
         } catch (e) {
           this.fail(new PeerError(`${this.host}:${this.port} sent a bad frame: ${(e as Error).message}`));
           s.destroy();
@@ -104,7 +117,10 @@ export class BlockClient {
         const timer = setTimeout(
           () => {
             this.waiter = undefined;
-            reject(new PeerError(`${this.host}:${this.port} did not answer in time`, true));
+            // The stream is now out of step with the requests: the connection is done for.
+            this.failure ??= new PeerError(`${this.host}:${this.port} did not answer in time`, true);
+            this.socket?.destroy();
+            reject(this.failure);
           },
           Math.max(0, deadline - Date.now()),
         );
@@ -121,8 +137,30 @@ export class BlockClient {
     this.socket.write(encodeFrame(this.params, type, payload));
   }
 
-  async getHeaders(locator: readonly Uint8Array[], max: number): Promise<Header[]> {
+  /** Reads an answer once every answer asked for before it is read (failing too if one of them failed). */
+  private inOrder<T>(read: () => Promise<T>): Promise<T> {
+    this.unanswered++;
+    const p = this.reading.then(read, read).finally(() => this.unanswered--);
+    this.reading = p.catch(() => {});
+    return p;
+  }
+
+  /** Requests sent and not yet answered in full. */
+  get inFlight(): number {
+    return this.unanswered;
+  }
+
+  /** Whether the connection failed (closed, timed out or sent a bad frame): no request can succeed on it. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  getHeaders(locator: readonly Uint8Array[], max: number): Promise<Header[]> {
     this.send(MsgType.GetHeaders, encodeGetHeaders(locator, max));
+    return this.inOrder(() => this.readHeaders());
+  }
+
+  private async readHeaders(): Promise<Header[]> {
     const f = await this.next();
     if (f.type !== MsgType.Headers) throw new PeerError(`expected HEADERS, got type ${f.type}`);
     try {
@@ -133,8 +171,12 @@ export class BlockClient {
   }
 
   /** Blocks for the hashes, in the order served; hashes the peer lacks are simply absent. */
-  async getBlocks(hashes: readonly Uint8Array[]): Promise<Block[]> {
+  getBlocks(hashes: readonly Uint8Array[]): Promise<Block[]> {
     this.send(MsgType.GetBlocks, encodeHashes(hashes));
+    return this.inOrder(() => this.readBlocks(hashes.length));
+  }
+
+  private async readBlocks(asked: number): Promise<Block[]> {
     const out: Block[] = [];
     for (;;) {
       const f = await this.next();
@@ -143,7 +185,7 @@ export class BlockClient {
         return out;
       }
       if (f.type !== MsgType.Block) throw new PeerError(`expected BLOCK, got type ${f.type}`);
-      if (out.length >= hashes.length) throw new PeerError('peer sent more blocks than asked');
+      if (out.length >= asked) throw new PeerError('peer sent more blocks than asked');
       try {
         out.push(decodeBlock(f.payload));
       } catch (e) {
@@ -152,12 +194,33 @@ export class BlockClient {
     }
   }
 
+  /** BIP130: asks the server to push the headers of its new tips over this connection. */
+  sendHeaders(): void {
+    this.send(MsgType.SendHeaders, new Uint8Array(0));
+  }
+
+  private pushed(payload: Uint8Array): void {
+    let headers: Header[];
+    try {
+      headers = decodeHeaders(payload);
+    } catch {
+      this.badPushes++;
+      return;
+    }
+    if (headers.length === 0 || headers.length > MAX_PUSHED_HEADERS) this.badPushes++;
+    else this.onPush?.(headers);
+  }
+
   /**
    * BIP152 getblocktxn: the block's transactions at `indexes`, in that order. Undefined if the
    * peer lacks the block (NOTFOUND); a PeerError if it answers anything else or a wrong count.
    */
-  async getBlockTxn(blockHash: Uint8Array, indexes: readonly number[]): Promise<Tx[] | undefined> {
+  getBlockTxn(blockHash: Uint8Array, indexes: readonly number[]): Promise<Tx[] | undefined> {
     this.send(MsgType.GetBlockTxn, encodeGetBlockTxn({ blockHash, indexes }));
+    return this.inOrder(() => this.readBlockTxn(blockHash, indexes.length));
+  }
+
+  private async readBlockTxn(blockHash: Uint8Array, count: number): Promise<Tx[] | undefined> {
     const f = await this.next();
     if (f.type === MsgType.NotFound) return undefined;
     if (f.type !== MsgType.BlockTxn) throw new PeerError(`expected BLOCKTXN, got type ${f.type}`);
@@ -167,7 +230,7 @@ export class BlockClient {
     } catch (e) {
       throw new PeerError(`bad BLOCKTXN: ${(e as Error).message}`);
     }
-    if (!equalBytes(answer.blockHash, blockHash) || answer.txs.length !== indexes.length)
+    if (!equalBytes(answer.blockHash, blockHash) || answer.txs.length !== count)
       throw new PeerError('BLOCKTXN does not answer the request');
     return [...answer.txs];
   }

@@ -21,7 +21,7 @@ import { encodeBlock } from '../../core/block.js';
 import { decodeGetBlockTxn, encodeBlockTxn } from '../../core/block-txn.js';
 import { maxBlockTxs } from '../../core/compact-block.js';
 import { toHex } from '../../core/bytes.js';
-import { HEADER_BYTES } from '../../core/header.js';
+import { HEADER_BYTES, type Header } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
 import { FairScheduler } from './fair-scheduler.js';
 import { FrameCache } from './frame-cache.js';
@@ -31,6 +31,7 @@ import {
   FRAME_HEADER_BYTES,
   FrameReader,
   MAX_HASHES_PER_REQUEST,
+  MAX_PUSHED_HEADERS,
   MsgType,
   decodeGetHeaders,
   decodeHashes,
@@ -123,6 +124,8 @@ interface Conn {
   /** On probation with requests, waiting for a slot. */
   waiting: boolean;
   closed: boolean;
+  /** It sent SENDHEADERS (BIP130): new tips' headers are pushed to it. */
+  wantsHeaders?: boolean;
 }
 
 /** Moves c to the front of a short most-recent list. */
@@ -152,6 +155,10 @@ export class BlockServer {
     slowReaders: 0,
     headersServed: 0,
     blocksServed: 0,
+    /** HEADERS pushed to SENDHEADERS connections (BIP130). */
+    headersPushed: 0,
+    /** Connections that sent SENDHEADERS. */
+    sendHeadersHeard: 0,
     /** getblocktxn requests answered with a BLOCKTXN (BIP152). */
     blockTxnServed: 0,
   };
@@ -285,7 +292,13 @@ export class BlockServer {
       this.drop(c);
       return;
     }
-    for (const f of frames) c.requests.push(f);
+    for (const f of frames) {
+      // SENDHEADERS has no answer: it only marks the connection (BIP130).
+      if (f.type === MsgType.SendHeaders) {
+        if (!c.wantsHeaders) this.stats.sendHeadersHeard++;
+        c.wantsHeaders = true;
+      } else c.requests.push(f);
+    }
     if (c.requests.length > MAX_PIPELINED) {
       this.stats.floods++;
       this.drop(c);
@@ -536,6 +549,22 @@ export class BlockServer {
     this.unstall(c);
     if (!c.answer && c.requests.length === 0) c.idleSinceMs ??= Date.now();
     this.markReady(c, true);
+  }
+
+  /**
+   * BIP130: pushes the headers of a new tip (up to MAX_PUSHED_HEADERS, oldest first, ending at the
+   * tip) to every connection that sent SENDHEADERS, between answer frames (never inside one). A
+   * connection whose client is not taking what it was sent gets none: it catches up by asking.
+   */
+  pushHeaders(headers: readonly Header[]): void {
+    if (headers.length === 0) return;
+    let frame: Uint8Array | undefined;
+    for (const c of this.conns) {
+      if (c.closed || !c.wantsHeaders || c.stalledSinceMs !== undefined) continue;
+      frame ??= encodeFrame(this.params, MsgType.HeadersPush, encodeHeaders(headers.slice(-MAX_PUSHED_HEADERS)));
+      c.socket.write(frame);
+      this.stats.headersPushed++;
+    }
   }
 
   close(): Promise<void> {

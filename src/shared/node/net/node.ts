@@ -6,11 +6,12 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { equalBytes } from '../../core/bytes.js';
-import type { Chain, ChainUpdate } from '../../core/chain.js';
+import type { Chain, ChainEntry, ChainUpdate } from '../../core/chain.js';
+import type { Header } from '../../core/header.js';
 import type { Settings } from '../cli/config.js';
 import type { EventLog } from '../events.js';
 import { BlockServer } from './blockserver.js';
-import { type DropReason, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
+import { type DropReason, MAX_PUSHED_HEADERS, MsgType, type Status, decodeStatus, encodeStatus } from './protocol.js';
 import { STATUS_RATE_LIMIT, UdpChannel } from './udp.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 import { type PeerInfo, PeerTable } from './peers.js';
@@ -68,7 +69,18 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   server?: BlockServer;
   private statusTimer?: NodeJS.Timeout;
   private stopped = false;
-  readonly stats = { blocksFetched: 0, headersFetched: 0, lowWorkHeaders: 0, syncErrors: 0, bans: 0, ownStatusHeard: 0 };
+  readonly stats = {
+    blocksFetched: 0,
+    headersFetched: 0,
+    lowWorkHeaders: 0,
+    syncErrors: 0,
+    bans: 0,
+    ownStatusHeard: 0,
+    lastDownloadPeers: 0,
+    downloadDrops: 0,
+    headersPushes: 0,
+    keptReused: 0,
+  };
   readonly now: () => number;
   private readonly log: (level: LogLevel, msg: string) => void;
 
@@ -211,6 +223,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
   announce(mempoolSize = 0): void {
     if (!this.status || !this.server || this.stopped) return;
     const tip = this.chain.tip;
+    this.server.pushHeaders(this.recentHeaders());
     this.status.send(
       MsgType.Status,
       encodeStatus({
@@ -223,6 +236,18 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         name: this.opts.name,
       }),
     );
+  }
+
+  /**
+   * The tip's header and those before it, MAX_PUSHED_HEADERS in all, oldest first: what a client
+   * at most that many blocks behind needs to connect the new tip (BIP130 pushes). Sent with every
+   * status, so a kept connection also hears the tip when the datagram is lost, and stays open.
+   */
+  private recentHeaders(): Header[] {
+    const out: Header[] = [];
+    for (let e: ChainEntry | undefined = this.chain.tip; e && e.height > 0 && out.length < MAX_PUSHED_HEADERS; e = e.parent)
+      out.push(e.header);
+    return out.reverse();
   }
 
   /** Set by the miner so status messages carry its mempool size. */

@@ -4,9 +4,9 @@
 // over UDP broadcast (one frame per datagram), and so do compact blocks (BIP152, compact-relay.ts);
 // headers, blocks and a compact block's missing transactions over TCP (a stream of frames).
 // Every decoder treats input as hostile and throws DecodeError, which the shells count and drop.
+import { createHash } from 'node:crypto';
 import { DecodeError, Reader, Writer, bigIntToBytesLE, bytesToBigIntLE, equalBytes } from '../../core/bytes.js';
 import { checkMinerName, MAX_MINER_NAME_BYTES } from '../../core/coinbase-tag.js';
-import { sha256d } from '../../core/hash.js';
 import { type Header, readHeader, writeHeader, HEADER_BYTES } from '../../core/header.js';
 import type { ConsensusParams } from '../../core/params.js';
 
@@ -31,16 +31,36 @@ export enum MsgType {
   /** BIP152 getblocktxn / blocktxn over TCP to the announcer's block server. */
   GetBlockTxn = 9,
   BlockTxn = 10,
+  /**
+   * BIP130's sendheaders: the client asks the server to push the headers of each new tip over this
+   * connection (no answer). Numbered apart from the request/answer types so others can be added.
+   */
+  SendHeaders = 20,
+  /** A pushed HEADERS (BIP130): up to MAX_PUSHED_HEADERS ending at the sender's new tip, oldest first; never an answer. */
+  HeadersPush = 21,
 }
+
+/** Headers in one push (BIP130: a new tip more than 8 blocks on is announced otherwise; here the status datagram). */
+export const MAX_PUSHED_HEADERS = 8;
 
 export interface Frame {
   readonly type: MsgType;
   readonly payload: Uint8Array;
 }
 
+/**
+ * A frame's checksum: the first 4 bytes of HASH256(payload), as Bitcoin's message header. Node's
+ * native SHA-256 (the same bytes as core's sha256d): every block a catch-up fetches is hashed so
+ * twice, once by the server and once by the client, and the portable one costs several times more.
+ */
+export function frameChecksum(payload: Uint8Array): Uint8Array {
+  const once = createHash('sha256').update(payload).digest();
+  return new Uint8Array(createHash('sha256').update(once).digest().buffer, 0, 4);
+}
+
 export function encodeFrame(params: ConsensusParams, type: MsgType, payload: Uint8Array): Uint8Array {
   const w = new Writer(FRAME_HEADER_BYTES + payload.length);
-  w.bytes(params.magic).bytes(params.networkId).u8(type).u32(payload.length).bytes(sha256d(payload).subarray(0, 4)).bytes(payload);
+  w.bytes(params.magic).bytes(params.networkId).u8(type).u32(payload.length).bytes(frameChecksum(payload)).bytes(payload);
   return w.finish();
 }
 
@@ -81,13 +101,20 @@ export function decodeFrame(params: ConsensusParams, buf: Uint8Array, maxPayload
   if (!h) throw new FrameError('short', 'datagram shorter than a frame header');
   if (buf.length !== FRAME_HEADER_BYTES + h.length) throw new FrameError('length', 'datagram length does not match the frame');
   const payload = buf.subarray(FRAME_HEADER_BYTES);
-  if (!equalBytes(sha256d(payload).subarray(0, 4), h.checksum)) throw new FrameError('checksum', 'bad checksum');
+  if (!equalBytes(frameChecksum(payload), h.checksum)) throw new FrameError('checksum', 'bad checksum');
   return { type: h.type, payload };
 }
 
-/** Splits a TCP byte stream into frames. */
+/**
+ * Splits a TCP byte stream into frames. Bytes not yet taken are kept from an offset into one
+ * buffer: a chunk is appended (the buffer grown by doubling, compacted when it is mostly taken),
+ * so a run of blocks in one chunk, or a large block in many, is copied a bounded number of times
+ * rather than once per frame or per chunk.
+ */
 export class FrameReader {
   private buf = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
   constructor(
     private readonly params: ConsensusParams,
     private readonly maxPayload: number,
@@ -95,25 +122,42 @@ export class FrameReader {
 
   /** Feeds bytes; returns the complete frames. Throws FrameError on a stream that is not ours. */
   push(chunk: Uint8Array): Frame[] {
-    const merged = new Uint8Array(this.buf.length + chunk.length);
-    merged.set(this.buf);
-    merged.set(chunk, this.buf.length);
-    this.buf = merged;
+    this.append(chunk);
     const frames: Frame[] = [];
     for (;;) {
-      const h = parseFrameHeader(this.params, this.buf, this.maxPayload);
-      if (!h || this.buf.length < FRAME_HEADER_BYTES + h.length) break;
+      const view = this.buf.subarray(this.start, this.end);
+      const h = parseFrameHeader(this.params, view, this.maxPayload);
+      if (!h || view.length < FRAME_HEADER_BYTES + h.length) break;
       const total = FRAME_HEADER_BYTES + h.length;
-      const payload = this.buf.slice(FRAME_HEADER_BYTES, total);
-      if (!equalBytes(sha256d(payload).subarray(0, 4), h.checksum)) throw new FrameError('checksum', 'bad checksum');
+      const payload = view.slice(FRAME_HEADER_BYTES, total);
+      if (!equalBytes(frameChecksum(payload), h.checksum)) throw new FrameError('checksum', 'bad checksum');
       frames.push({ type: h.type, payload });
-      this.buf = this.buf.slice(total);
+      this.start += total;
     }
+    if (this.start === this.end) this.start = this.end = 0;
     return frames;
   }
 
+  private append(chunk: Uint8Array): void {
+    const held = this.end - this.start;
+    if (this.end + chunk.length > this.buf.length) {
+      // Compact into the same buffer when that leaves room, else into one twice as large.
+      const size = held + chunk.length;
+      if (size <= this.buf.length) this.buf.copyWithin(0, this.start, this.end);
+      else {
+        const next = new Uint8Array(Math.max(size, this.buf.length * 2, 4096));
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      }
+      this.start = 0;
+      this.end = held;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
   get buffered(): number {
-    return this.buf.length;
+    return this.end - this.start;
   }
 }
 

@@ -16,6 +16,8 @@ import type { Settings } from '../cli/config.js';
 import type { EventLog } from '../events.js';
 import type { BlockSignatureVerifier } from '../verify/block-verifier.js';
 import { BlockClient, PeerError } from './blockclient.js';
+import { BlockDownload, type DownloadedRun } from './block-download.js';
+import { KeptConnections } from './kept-connections.js';
 import type { PeerInfo, PeerTable } from './peers.js';
 import { MAX_HASHES_PER_REQUEST, MAX_HEADERS_PER_MESSAGE } from './protocol.js';
 
@@ -47,6 +49,20 @@ const UNPROVEN_ANSWER_MS = 2000;
 const PROBES_AT_ONCE = 32;
 /** Peers that have served us tried at once besides: a flood of unproven ones never crowds them out. */
 const PROVEN_PROBES_AT_ONCE = 2;
+/** Peers a catch-up downloads blocks from at once (Core: MAX_BLOCKS_IN_TRANSIT_PER_PEER x peers; here a LAN's few miners). */
+const MAX_DOWNLOAD_PEERS = 4;
+/** Blocks requested ahead of the first not yet connected (Core's BLOCK_DOWNLOAD_WINDOW). */
+const BLOCK_DOWNLOAD_WINDOW = 1024;
+/** A peer holding back the window's first block this long while another waits is dropped (Core's BLOCK_STALLING_TIMEOUT). */
+const BLOCK_STALLING_MS = 2000;
+/**
+ * Bytes held by a download (blocks out of order, and maxBlockBytes for each block in flight), in
+ * blocks at the size limit: two requests of CATCH_UP_BLOCKS_PER_REQUEST, as before the download
+ * was spread over peers (which then take smaller requests).
+ */
+const MAX_IN_FLIGHT_REQUESTS_BYTES = 2 * CATCH_UP_BLOCKS_PER_REQUEST;
+/** Requests in flight per peer (pipelined on its connection): the next answer is on its way while one is read. */
+const PER_PEER_REQUESTS = 2;
 /** Headers held in memory by the one running sync while their chain lacks the work to be stored (10 rounds of 2 000, ≈ 2 MB). */
 const MAX_PRESYNC_HEADERS = 20_000;
 
@@ -76,6 +92,14 @@ export interface SyncStats {
   lowWorkHeaders: number;
   syncErrors: number;
   bans: number;
+  /** Peers that served blocks to the last sync's block downloads (more than one: they were spread). */
+  lastDownloadPeers: number;
+  /** Peers dropped from block downloads (failed, stalled, or lacking blocks asked for). */
+  downloadDrops: number;
+  /** HEADERS pushed to us over kept connections (BIP130) that gave a better chain and started a sync. */
+  headersPushes: number;
+  /** Syncs that began on a kept connection (no TCP handshake). */
+  keptReused: number;
 }
 
 export interface SyncOptions {
@@ -104,6 +128,16 @@ interface Probe {
   readonly headers: Header[];
 }
 
+/** A block that failed its checks, and the peer that sent it (one a parallel download used besides the one synced from). */
+class SentBy extends Error {
+  constructor(
+    readonly peer: PeerInfo,
+    override readonly cause: ValidationError,
+  ) {
+    super(cause.message);
+  }
+}
+
 function describe(peer: PeerInfo): string {
   return `${peer.address}:${peer.port}`;
 }
@@ -119,6 +153,13 @@ export class ChainSync {
   /** While a race of probes runs (firstToAnswer): starts probes of peers heard since, slots allowing. */
   private probeMore?: () => void;
   private stopped = false;
+  /** The block download running now (catching up), with the peers in it or connecting to it. */
+  private downloading?: { readonly download: BlockDownload; readonly need: readonly ChainEntry[]; readonly taken: Set<string> };
+
+  /** Peers that served blocks to the running sync's downloads, by key. */
+  private readonly servedThisSync = new Set<string>();
+  /** Connections kept open to the peers last synced from (kept-connections.ts). */
+  private readonly kept = new KeptConnections((peer, headers) => this.onPushedHeaders(peer, headers));
 
   constructor(private readonly o: SyncOptions) {}
 
@@ -134,6 +175,7 @@ export class ChainSync {
     if (this.syncing) {
       this.syncAgain = true;
       this.probeMore?.(); // a peer heard meanwhile is tried now if a slot is free, not after the others
+      this.joinDownload(); // or, while blocks download, asked for blocks too
       return Promise.resolve();
     }
     this.syncing = true;
@@ -158,6 +200,7 @@ export class ChainSync {
   /** Stops, waiting for a sync in progress to end so the caller may close the store afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.kept.closeAll();
     for (const { client } of this.probing.values()) client.close();
     this.client?.close();
     await this.syncRun;
@@ -181,10 +224,20 @@ export class ChainSync {
    * UNPROVEN_FIRST_ANSWER_MS to answer (UNPROVEN_ANSWER_MS on its second chance). The connection is closed on failure; on success the caller owns it.
    */
   private async probe(peer: PeerInfo): Promise<Probe> {
-    const full = this.o.settings.tcpTimeoutSeconds * 1000;
-    const unprovenMs = this.o.peers.onSecondChance(peer) ? UNPROVEN_ANSWER_MS : UNPROVEN_FIRST_ANSWER_MS;
-    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, unprovenMs), UNPROVEN_CONNECT_MS];
-    const client = new BlockClient(this.o.settings.params, peer.address, peer.port, answerMs, connectMs);
+    const reused = this.kept.take(peer.key);
+    if (reused) {
+      this.probing.set(peer.key, { peer, client: reused });
+      try {
+        const headers = await reused.getHeaders(this.chain.locator(this.chain.bestHeader()), MAX_HEADERS_PER_MESSAGE);
+        this.o.stats.keptReused++;
+        return { peer, client: reused, headers };
+      } catch {
+        reused.close(); // the server may have closed it meanwhile (its idle deadline): a new one is tried
+      } finally {
+        this.probing.delete(peer.key);
+      }
+    }
+    const client = this.clientFor(peer);
     this.probing.set(peer.key, { peer, client });
     try {
       await client.connect();
@@ -196,6 +249,14 @@ export class ChainSync {
     } finally {
       this.probing.delete(peer.key);
     }
+  }
+
+  /** A connection to the peer (not yet open): the whole tcpTimeoutSeconds if it has served us, else the short deadlines (see UNPROVEN_CONNECT_MS). */
+  private clientFor(peer: PeerInfo): BlockClient {
+    const full = this.o.settings.tcpTimeoutSeconds * 1000;
+    const unprovenMs = this.o.peers.onSecondChance(peer) ? UNPROVEN_ANSWER_MS : UNPROVEN_FIRST_ANSWER_MS;
+    const [answerMs, connectMs] = peer.served ? [full, full] : [Math.min(full, unprovenMs), UNPROVEN_CONNECT_MS];
+    return new BlockClient(this.o.settings.params, peer.address, peer.port, answerMs, connectMs);
   }
 
   /**
@@ -220,7 +281,7 @@ export class ChainSync {
           this.probeMore = undefined;
           resolve(probe);
           return;
-        } else probe.client.close();
+        } else this.keep(probe.peer, probe.client); // answered too late to be synced from: kept for next time
         if (!decided) launch();
         else if (!this.stopped) void this.syncNow(); // a slot is free: the sync loop tries again
       };
@@ -268,6 +329,7 @@ export class ChainSync {
     this.client = client;
     const perRequest = this.o.blocksPerRequest ?? 16;
     const startTip = this.chain.tip;
+    this.servedThisSync.clear();
     // What it claimed when we started: a block it finds meanwhile is not a failure to serve.
     const claimed = peer.status.chainWork;
     try {
@@ -283,7 +345,7 @@ export class ChainSync {
           peer.served = true; // valid headers (each with its proof of work): it is worth our full patience
           client.timeoutMs = full;
         }
-        if (held.length === 0) await this.fetchMissingBlocks(client, perRequest);
+        if (held.length === 0) await this.fetchMissingBlocks(peer, client, perRequest);
         if (last) break;
       }
       // A peer that announces more work than it then serves (a fake status, or a bogus block
@@ -293,13 +355,51 @@ export class ChainSync {
       this.o.peers.served(peer);
       if (peer.status.chainWork > this.chain.tip.chainWork) this.syncAgain = true; // it moved on meanwhile
       if (this.chain.tip !== startTip) this.o.report.synced(peer);
+      this.keep(peer, client);
       return true;
     } catch (e) {
-      this.onSyncFailure(peer, e);
+      client.close();
+      if (e instanceof SentBy) this.onSyncFailure(e.peer, e.cause);
+      else this.onSyncFailure(peer, e);
       return false;
     } finally {
-      client.close();
+      if (this.client === client) this.client = undefined;
     }
+  }
+
+  /**
+   * Keeps a connection that served a sync open for the next, asking its server (BIP130
+   * sendheaders) to push new tips' headers over it. Asked only now, not on connecting: a server
+   * of an older build closes a connection on a message type it does not know, and then only the
+   * kept connection is lost (the next sync opens a new one), never a sync.
+   */
+  private keep(peer: PeerInfo, client: BlockClient): void {
+    if (this.stopped || client.failed) return client.close();
+    if (!client.onPush) client.sendHeaders();
+    this.kept.keep(peer, client);
+  }
+
+  /**
+   * Headers a kept connection's server pushed at its new tip (BIP130): stored if they extend a
+   * header we hold into a chain with more work than our tip (and past the anti-DoS work
+   * threshold, as any headers), then the peer counts as heard at that tip and a sync starts at
+   * once, so a status datagram lost costs one round trip, not a status interval. Others (a tip we
+   * have, or too far on for the few headers pushed) are ignored: the status broadcast covers them.
+   */
+  private onPushedHeaders(peer: PeerInfo, headers: Header[]): void {
+    if (this.stopped) return;
+    try {
+      const work = this.chain.presyncWork(headers);
+      if (work === undefined || work <= this.chain.tip.chainWork || work < this.chain.antiDoSWorkThreshold()) return;
+      this.chain.acceptHeaders(headers, this.o.now());
+    } catch (e) {
+      this.onSyncFailure(peer, e);
+      return;
+    }
+    const tip = this.chain.getEntry(headerHash(headers[headers.length - 1]!))!;
+    this.o.stats.headersPushes++;
+    this.o.peers.heard(peer.address, { ...peer.status, tipHash: tip.hash, height: tip.height, chainWork: tip.chainWork });
+    void this.syncNow();
   }
 
   /** Where the next GETHEADERS starts: after the headers held (pre-sync), else after our best header. */
@@ -349,57 +449,166 @@ export class ChainSync {
   }
 
   /**
-   * Fetches the blocks along the best header chain that we lack, blocksPerRequest per request, the next
-   * request in flight while the current blocks are checked and connected. Far behind (more than
-   * one request's worth), blocks are connected catchUpBatchBlocks per store commit, their
-   * signatures verified ahead in worker threads, and progress reported.
+   * Fetches the blocks along the best header chain that we lack, in chain order, and connects
+   * them. Far behind (more than one request's worth) they come from several peers at once
+   * (block-download.ts: Core's parallel block download), are connected catchUpBatchBlocks per
+   * store commit with their signatures verified ahead in worker threads, and progress is
+   * reported; near the tip they come from this peer alone, connected one by one.
    */
-  private async fetchMissingBlocks(client: BlockClient, perRequest: number): Promise<void> {
+  private async fetchMissingBlocks(main: PeerInfo, client: BlockClient, perRequest: number): Promise<void> {
     const best = this.chain.bestHeader();
     const need: ChainEntry[] = [];
     for (let e: ChainEntry | undefined = best; e && !e.haveChain; e = e.parent) if (e.status === 'header') need.push(e);
     need.reverse();
+    if (need.length === 0) return;
     const batchBlocks = need.length > perRequest ? Math.max(1, this.o.catchUpBatchBlocks ?? 500) : 1;
-    // Far behind: fewer, larger requests (the server streams them under its own unsent-bytes cap).
-    if (batchBlocks > 1) perRequest = Math.min(MAX_HASHES_PER_REQUEST, Math.max(perRequest, CATCH_UP_BLOCKS_PER_REQUEST));
-    const fetch = (i: number): Promise<Block[]> => {
-      const want = need.slice(i, i + perRequest);
-      const p = client.getBlocks(want.map((e) => e.hash)).then((blocks) => {
-        if (blocks.length === 0) throw new PeerError(`${client.host}:${client.port} does not have block ${hashToHex(want[0]!.hash)}`);
-        if (blocks.length < want.length) throw new PeerError(`${client.host}:${client.port} lacks some blocks it announced`);
-        return blocks;
-      });
-      p.catch(() => {}); // awaited below; this only keeps a failure while we are busy from going unhandled
-      return p;
-    };
-    let next = need.length ? fetch(0) : undefined;
-    let pending: Block[] = [];
-    let pendingBytes = 0;
-    let checking: Promise<void>[] = [];
-    let created = new Map<string, Uint8Array>();
+    const download = this.startDownload(main, client, need, perRequest, batchBlocks > 1);
+    const batch: DownloadedRun = { blocks: [], from: [] };
+    let [pendingBytes, checking, created] = [0, [] as Promise<void>[], new Map<string, Uint8Array>()];
     let done = 0;
     let loggedAt = performance.now();
-    for (let i = 0; next && !this.stopped; i += perRequest) {
-      const blocks = await next;
-      next = i + perRequest < need.length ? fetch(i + perRequest) : undefined;
-      this.o.stats.blocksFetched += blocks.length;
-      pending.push(...blocks);
-      for (const b of blocks) pendingBytes += blockSize(b);
-      // Signatures are checked in the worker threads as blocks arrive, while the next ones download.
-      // A failed check only leaves the cache unfilled (connecting verifies again), so it is dropped.
-      const sigs = this.o.signatures;
-      if (batchBlocks > 1 && sigs) checking.push(sigs.preverify(blocks, this.chain.coins, created).catch(() => {}));
-      if (batchBlocks > 1 && pending.length < batchBlocks && pendingBytes < MAX_CATCH_UP_BATCH_BYTES && next) continue;
-      done += pending.length;
-      await Promise.all(checking);
-      await this.connectBlocks(pending, batchBlocks > 1);
-      [pending, pendingBytes, checking, created] = [[], 0, [], new Map()];
-      if (batchBlocks === 1) continue;
-      this.o.report.progress({ done, total: need.length, height: this.chain.height, targetHeight: best.height });
-      if (performance.now() - loggedAt > 2000 || done === need.length) {
-        loggedAt = performance.now();
-        this.o.log('info', `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched)`);
+    try {
+      for (let run = await download.next(); run && !this.stopped;) {
+        this.o.stats.blocksFetched += run.blocks.length;
+        batch.blocks.push(...run.blocks);
+        batch.from.push(...run.from);
+        for (const b of run.blocks) pendingBytes += blockSize(b);
+        // Signatures are checked in the worker threads as blocks arrive, while the next ones download.
+        // A failed check only leaves the cache unfilled (connecting verifies again), so it is dropped.
+        const sigs = this.o.signatures;
+        if (batchBlocks > 1 && sigs) checking.push(sigs.preverify(run.blocks, this.chain.coins, created).catch(() => {}));
+        const more = done + batch.blocks.length < need.length;
+        if (more && batchBlocks > 1 && batch.blocks.length < batchBlocks && pendingBytes < MAX_CATCH_UP_BATCH_BYTES) {
+          run = await download.next();
+          continue;
+        }
+        done += batch.blocks.length;
+        await Promise.all(checking);
+        await this.connectRun(batch, batchBlocks > 1, main);
+        [batch.blocks.length, batch.from.length, pendingBytes, checking, created] = [0, 0, 0, [], new Map()];
+        if (batchBlocks > 1) {
+          this.o.report.progress({ done, total: need.length, height: this.chain.height, targetHeight: best.height });
+          if (performance.now() - loggedAt > 2000 || done === need.length) {
+            loggedAt = performance.now();
+            this.o.log(
+              'info',
+              `catching up: block ${this.chain.height} of ${best.height} (${done}/${need.length} fetched, ${download.servedBy.size} peer(s))`,
+            );
+          }
+        }
+        run = more ? await download.next() : undefined;
       }
+    } finally {
+      download.close();
+      if (this.downloading?.download === download) this.downloading = undefined;
+      for (const key of download.servedBy.keys()) this.servedThisSync.add(key);
+      this.o.stats.lastDownloadPeers = this.servedThisSync.size;
+    }
+    // It failed us (stalled, timed out, lacked blocks) though others served them: that is its failure.
+    const why = download.droppedWhy.get(main.key);
+    if (why !== undefined) throw why;
+  }
+
+  /**
+   * The download of `need`: from this peer (its connection stays open for the next headers), and
+   * when catching up from up to MAX_DOWNLOAD_PEERS - 1 others besides whose tip is on the best
+   * header chain, those that have served us first (the peer table's order), each connecting on
+   * its own with the probe's deadlines.
+   */
+  private startDownload(main: PeerInfo, client: BlockClient, need: ChainEntry[], perRequest: number, parallel: boolean): BlockDownload {
+    const params = this.o.settings.params;
+    const taken = new Set([main.key]);
+    const helpers = parallel ? this.helpersFor(need, taken, MAX_DOWNLOAD_PEERS - 1) : [];
+    const maxBytes = MAX_IN_FLIGHT_REQUESTS_BYTES * params.maxBlockBytes;
+    const download = new BlockDownload(need, {
+      perRequest,
+      perPeer: PER_PEER_REQUESTS,
+      windowBlocks: BLOCK_DOWNLOAD_WINDOW,
+      maxBytes,
+      maxBlockBytes: params.maxBlockBytes,
+      stallMs: BLOCK_STALLING_MS,
+      onDrop: (s, why, lacking) => {
+        this.o.stats.downloadDrops++;
+        if (s.peer.key === main.key) return; // reported once, by the sync with it
+        // One that has served us and lacks blocks is likely on another branch: no failure. One never
+        // proven that claimed them (a forged status) is set aside like any that fails to deliver.
+        if (lacking && s.peer.served) this.o.log('debug', `block download: ${(why as Error).message}`);
+        else if (!this.stopped) this.onSyncFailure(s.peer, why);
+      },
+    });
+    download.add({ peer: main, client, maxHeight: Infinity, keepOpen: true });
+    if (parallel) this.downloading = { download, need, taken };
+    this.connectHelpers(download, helpers);
+    return download;
+  }
+
+  /** Connects each helper on its own (the probe's deadlines); each joins the download once connected. */
+  private connectHelpers(download: BlockDownload, helpers: readonly { peer: PeerInfo; maxHeight: number }[]): void {
+    for (const { peer, maxHeight } of helpers) {
+      const c = this.clientFor(peer);
+      c.connect().then(
+        () => download.add({ peer, client: c, maxHeight }),
+        (e: unknown) => {
+          c.close();
+          if (!this.stopped) this.onSyncFailure(peer, e);
+        },
+      );
+    }
+  }
+
+  /** A peer heard while blocks download joins the download, while it has fewer than MAX_DOWNLOAD_PEERS. */
+  private joinDownload(): void {
+    const d = this.downloading;
+    if (!d || this.stopped) return;
+    const room = MAX_DOWNLOAD_PEERS - d.taken.size;
+    if (room > 0) this.connectHelpers(d.download, this.helpersFor(d.need, d.taken, room));
+  }
+
+  /**
+   * Up to `max` peers not yet `taken` (then taken) that can serve some of `need` (their tip on its
+   * chain), in the peer table's order.
+   */
+  private helpersFor(need: readonly ChainEntry[], taken: Set<string>, max: number): { peer: PeerInfo; maxHeight: number }[] {
+    const out: { peer: PeerInfo; maxHeight: number }[] = [];
+    const last = need[need.length - 1]!;
+    const first = need[0]!;
+    // A tip we do not know, with at least the work of ours, is likely ahead on this chain (one that
+    // lacks the blocks after all is only dropped from the download); a known one must be on it.
+    const servable = (p: PeerInfo): number => {
+      const tip = this.chain.getEntry(p.status.tipHash);
+      if (!tip) return p.status.chainWork >= last.chainWork ? Infinity : 0;
+      if (tip.height < first.height) return 0;
+      let x: ChainEntry | undefined = last;
+      while (x && x.height > tip.height) x = x.parent;
+      return x === tip ? tip.height : 0;
+    };
+    while (out.length < max) {
+      const p = this.o.peers.nextCandidate(
+        this.chain.tip.chainWork,
+        (q) => !taken.has(q.key) && !this.probing.has(q.key) && servable(q) > 0,
+      );
+      if (!p) break;
+      taken.add(p.key);
+      out.push({ peer: p, maxHeight: servable(p) });
+    }
+    return out;
+  }
+
+  /** Connects a run of downloaded blocks; an invalid one is blamed on the peer that sent it. */
+  private async connectRun(run: DownloadedRun, asBatch: boolean, main: PeerInfo): Promise<void> {
+    try {
+      await this.connectBlocks(run.blocks, asBatch);
+      // Valid blocks: their senders have served us (tried first, and given our full patience, from now on).
+      for (const p of new Set(run.from)) if (p !== main && !p.served) this.o.peers.served(p);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      for (let i = 0; i < run.blocks.length; i++) {
+        const entry = this.chain.getEntry(headerHash(run.blocks[i]!.header));
+        if (entry && this.chain.isActive(entry)) continue;
+        if (run.from[i]!.key !== main.key) throw new SentBy(run.from[i]!, e);
+        break;
+      }
+      throw e;
     }
   }
 

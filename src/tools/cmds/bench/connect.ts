@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Block, Chain, MemoryChainStore } from '../../../shared/core/index.js';
+import { type Block, Chain, type ChainStore, MemoryChainStore } from '../../../shared/core/index.js';
 import { BlockSignatureVerifier } from '../../../shared/node/verify/block-verifier.js';
 import { LmdbChainStore } from '../../../shared/node/store/lmdb-store.js';
 import { opensslVerifier } from '../../../shared/node/verify/verifier.js';
@@ -57,7 +57,8 @@ function perBlock(w: Workload, chain: Chain): Timeline {
   return t;
 }
 
-async function batched(w: Workload, o: ConnectOptions, store: LmdbChainStore): Promise<Timeline> {
+/** The workload connected in batches of o.batch (one store commit each), signatures checked ahead in o.threads threads. */
+export async function batched(w: Workload, o: Pick<ConnectOptions, 'batch' | 'threads'>, store: ChainStore): Promise<Timeline> {
   const sigs = BlockSignatureVerifier.create(o.threads);
   try {
     const chain = new Chain(w.params, store, { verifier: sigs.cache.verifier });
