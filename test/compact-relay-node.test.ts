@@ -95,6 +95,26 @@ describe('compact block relay (ChainNodes in this process, loopback sockets)', f
     }
   });
 
+  it('a rebuilt block that extends the tip is relayed on early, once, and not announced again once connected', async () => {
+    const [a, b] = peers as [Peer, Peer];
+    for (const tx of w.spends.slice(0, 3)) b.mempool.accept(tx);
+    const block = mine(a);
+    const hash = headerHash(block.header);
+    const sent = b.node.compact.stats.sent;
+    b.node.compact.stats.relayedEarly = 0;
+    a.node.announceBlock(block);
+    await waitFor(
+      () => hashToHex(b.chain.tip.hash) === hashToHex(hash) || undefined,
+      10_000,
+      () => `b did not connect the block: ${JSON.stringify(b.node.compact.stats)}`,
+    );
+    assert.equal(b.node.compact.stats.rebuilt, 1);
+    assert.equal(b.node.compact.stats.relayedEarly, 1);
+    assert.equal(b.node.compact.stats.sent, sent + 1, 'b sent its compact block on');
+    b.node.announceBlock(block); // what a miner does once it is connected: not sent twice
+    assert.equal(b.node.compact.stats.sent, sent + 1, 'a block relayed early is not announced again');
+  });
+
   it('short ids that collide in the compact block: the full block is fetched from the announcer', async () => {
     const [a, b] = peers as [Peer, Peer];
     for (const tx of w.spends.slice(0, 3)) b.mempool.accept(tx);
@@ -126,6 +146,7 @@ describe('compact block relay (ChainNodes in this process, loopback sockets)', f
       () => `b did not store a's competing block: ${JSON.stringify(b.node.compact.stats)}`,
     );
     assert.equal(hashToHex(b.chain.tip.hash), hashToHex(headerHash(own.header)), 'a tie does not move b off its own block');
+    assert.equal(b.node.compact.stats.relayedEarly, 0, 'a block that only ties the tip is not relayed early');
     const y2 = mine(a, w.spends.slice(4, 6));
     a.node.announceBlock(y2);
     await waitFor(

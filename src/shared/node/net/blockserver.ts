@@ -17,7 +17,7 @@
 // The first malformed frame closes the connection.
 import net from 'node:net';
 import type { Chain } from '../../core/chain.js';
-import { encodeBlock } from '../../core/block.js';
+import { type Block, encodeBlock } from '../../core/block.js';
 import { decodeGetBlockTxn, encodeBlockTxn } from '../../core/block-txn.js';
 import { maxBlockTxs } from '../../core/compact-block.js';
 import { toHex } from '../../core/bytes.js';
@@ -49,6 +49,8 @@ export interface BlockServerOptions {
   readonly vouched?: (address: string) => boolean;
   /** Random numbers in [0, 1) for eviction. */
   readonly random?: () => number;
+  /** A block relayed before it is connected (compact-relay.ts relayEarly): served, never cached, until then. */
+  readonly relaying?: (hash: Uint8Array) => Block | undefined;
 }
 
 /** Requests are small: a locator or a hash list. */
@@ -465,7 +467,7 @@ export class BlockServer {
       },
       next: () => {
         done = true;
-        const block = this.chain.getBlock(req.blockHash);
+        const block = this.chain.getBlock(req.blockHash) ?? this.opts.relaying?.(req.blockHash);
         if (!block) return encodeFrame(this.params, MsgType.NotFound, encodeHashes([req.blockHash]));
         const txs = req.indexes.map((i) => {
           const tx = block.txs[i];
@@ -503,9 +505,10 @@ export class BlockServer {
     let frame = this.cache.get(key);
     if (!frame) {
       const block = this.chain.getBlock(hash);
-      if (!block) return undefined;
-      frame = encodeFrame(this.params, MsgType.Block, encodeBlock(block));
-      this.cache.set(key, frame);
+      const relaying = block ? undefined : this.opts.relaying?.(hash);
+      if (!block && !relaying) return undefined;
+      frame = encodeFrame(this.params, MsgType.Block, encodeBlock((block ?? relaying)!));
+      if (block) this.cache.set(key, frame);
     }
     this.stats.blocksServed++;
     return frame;

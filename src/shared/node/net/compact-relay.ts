@@ -75,6 +75,8 @@ export interface CompactStats {
   rebuilt: number;
   /** Connected after a getblocktxn. */
   completed: number;
+  /** Rebuilt blocks that extended our tip, relayed on before their validation (relayEarly). */
+  relayedEarly: number;
   /** Transactions asked for with getblocktxn. */
   txsFetched: number;
   /** Connected from a full block fetched from the announcer (collision, NOTFOUND, bad answer). */
@@ -100,7 +102,18 @@ export interface CompactRelayOptions {
   readonly now: () => number;
   readonly events?: EventLog;
   readonly signatures?: BlockSignatureVerifier;
+  /**
+   * Relays a block on before it is fully validated (BIP152's high-bandwidth mode allows it once
+   * the header is valid): called with a block rebuilt from its compact form (Merkle root checked)
+   * that extends our tip. While it is being connected our block server serves it from
+   * `relayingBlock`, so a peer that lacks transactions can ask us. Without it, blocks are relayed
+   * once connected (the miner's onChainUpdate).
+   */
+  readonly relay?: (block: Block) => void;
 }
+
+/** Blocks announced lately, by hash: a block relayed early is not announced again once connected. */
+const RECENT_ANNOUNCEMENTS = 64;
 
 export class CompactRelay {
   readonly stats: CompactStats = {
@@ -111,6 +124,7 @@ export class CompactRelay {
     known: 0,
     rebuilt: 0,
     completed: 0,
+    relayedEarly: 0,
     txsFetched: 0,
     fullBlocks: 0,
     fellBack: 0,
@@ -120,6 +134,9 @@ export class CompactRelay {
   candidates?: () => Iterable<Candidate>;
   private readonly limiter = new SourceRateLimiter(COMPACT_RATE_LIMIT);
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Blocks relayed early and not yet connected (or failed), at most MAX_IN_FLIGHT. */
+  private readonly relaying = new Map<string, Block>();
+  private readonly announced: string[] = [];
   private readonly clients = new Set<BlockClient>();
   private stopped = false;
 
@@ -128,6 +145,10 @@ export class CompactRelay {
   /** Broadcasts a block we found or connected as our new tip, if its compact form fits a datagram. */
   announce(block: Block, blockServerPort: number): void {
     if (this.stopped) return;
+    const key = toHex(headerHash(block.header));
+    if (this.announced.includes(key)) return;
+    this.announced.push(key);
+    if (this.announced.length > RECENT_ANNOUNCEMENTS) this.announced.shift();
     const nonce = new DataView(randomBytes(8).buffer).getBigUint64(0, true);
     const cmpct = encodeCompactBlock(compactFromBlock(block, nonce));
     const payload = encodeCompactAnnouncement(this.o.nodeId, blockServerPort, cmpct);
@@ -215,6 +236,7 @@ export class CompactRelay {
         block = (await client.getBlocks([hash]))[0];
       }
       if (!block || !equalBytes(headerHash(block.header), hash)) throw new Error('the announcer did not serve the block');
+      if (how !== 'full') this.relayEarly(hash, block);
       await this.connect(block);
       this.stats[how === 'full' ? 'fullBlocks' : how]++;
       this.o.events?.write('compact', { ...record, outcome: how, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
@@ -225,11 +247,32 @@ export class CompactRelay {
       this.o.log('info', `compact block ${hashToHex(hash).slice(0, 16)}… from ${address}: ${(e as Error).message}; syncing instead`);
       if (!this.stopped) this.o.fallback();
     } finally {
+      this.relaying.delete(toHex(hash));
       if (client) {
         client.close();
         this.clients.delete(client);
       }
     }
+  }
+
+  /**
+   * A rebuilt block (its Merkle root matched) whose header extends our tip goes on at once, before
+   * its transactions are validated: each hop of its way then costs a rebuild, not a validation and
+   * a commit. A full block fetched after a failed rebuild is not relayed early (its body is as the
+   * announcer sent it); a block that fails validation was relayed once, as Core's high-bandwidth
+   * peers may, and its header's work was checked first.
+   */
+  private relayEarly(hash: Uint8Array, block: Block): void {
+    const entry = this.o.chain.getEntry(hash);
+    if (!this.o.relay || !entry || entry.chainWork <= this.o.chain.tip.chainWork) return;
+    this.relaying.set(toHex(hash), block);
+    this.stats.relayedEarly++;
+    this.o.relay(block);
+  }
+
+  /** A block relayed early that is still being connected, for our block server to serve. */
+  relayingBlock(hash: Uint8Array): Block | undefined {
+    return this.relaying.get(toHex(hash));
   }
 
   private async connectTo(address: string, port: number): Promise<BlockClient> {

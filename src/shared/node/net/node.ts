@@ -117,6 +117,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
       now: this.now,
       events: opts.events,
       signatures: opts.signatures,
+      relay: opts.serveBlocks ? (block) => this.announceBlock(block) : undefined,
     });
   }
 
@@ -169,6 +170,7 @@ export class ChainNode extends EventEmitter<NodeEvents> {
         timeoutMs: s.tcpTimeoutSeconds * 1000,
         // An address we synced valid blocks from: a few of its connections are kept when full.
         vouched: (address) => [...this.peers.values()].some((p) => p.served && p.address === address),
+        relaying: (hash) => this.compact.relayingBlock(hash),
       });
       await this.server.listen();
       this.announce();

@@ -169,7 +169,10 @@ export async function benchSync(o: ConnectOptions, w = chainWorkload(o.blocks, o
     ],
     ratios: [
       ratio('batches / in-memory floor (the fastest in memory)', col(m.batch, 'total'), floor, atMost(4, 8)),
-      ratio('batches vs one commit per block (speed-up)', col(m.one, 'total'), col(m.batch, 'total'), atLeast(5, 1.5)),
+      // Was >= 5 (issue 14) against a reference that spent most of its time in the network path;
+      // issue 22's frame reader and pipelining made that reference 6.5x faster (116 s -> 17.9 s at
+      // 10 000 blocks), so what is left between the two is the commits: batches must still halve it.
+      ratio('batches vs one commit per block (speed-up)', col(m.one, 'total'), col(m.batch, 'total'), atLeast(2, 1.5)),
       ratio(`batches: last ${window} / first ${window}`, col(m.batch, 'last'), col(m.batch, 'first'), atMost(1.2, 2)),
       ratio('one commit per block: last / first', col(m.one, 'last'), col(m.one, 'first')),
     ],
