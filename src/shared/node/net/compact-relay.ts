@@ -17,7 +17,8 @@ import type { Block } from '../../core/block.js';
 import type { Chain, ChainUpdate } from '../../core/chain.js';
 import { type CompactBlock, compactFromBlock, decodeCompactBlock, encodeCompactBlock, maxBlockTxs } from '../../core/compact-block.js';
 import { type Candidate, type PartialBlock, finishRebuild, startRebuild } from '../../core/compact-rebuild.js';
-import { headerHash } from '../../core/header.js';
+import { sha256d } from '../../core/hash.js';
+import { HEADER_BYTES, headerHash } from '../../core/header.js';
 import { blockWork } from '../../core/pow.js';
 import { ValidationError } from '../../core/validation.js';
 import type { Settings } from '../cli/config.js';
@@ -163,6 +164,12 @@ export class CompactRelay {
   /** A CompactBlock frame heard on the status port. Never throws. */
   onDatagram(payload: Uint8Array, from: { address: string }): void {
     if (this.stopped || !this.candidates) return;
+    // A copy of a block we hold or are rebuilding (every neighbour relays each block on) costs one
+    // header hash and no share of its source's budget: on one machine all nodes share 127.0.0.1.
+    if (this.alreadyHave(payload)) {
+      this.stats.known++;
+      return;
+    }
     if (!this.limiter.allow(from.address)) {
       this.stats.dropped++; // counted, not logged: a flood must not become a flood of log lines
       return;
@@ -199,6 +206,14 @@ export class CompactRelay {
     if (this.inFlight.size >= MAX_IN_FLIGHT) return this.drop('busy', from.address);
     const run = this.receive(a, from.address).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, run);
+  }
+
+  /** Whether the datagram's header (its first 80 bytes after the envelope) names a block we hold or are rebuilding. */
+  private alreadyHave(payload: Uint8Array): boolean {
+    if (payload.length < ENVELOPE_BYTES + HEADER_BYTES) return false;
+    const hash = sha256d(payload.subarray(ENVELOPE_BYTES, ENVELOPE_BYTES + HEADER_BYTES)); // the header hash, as headerHash computes it
+    const known = this.o.chain.getEntry(hash);
+    return (known !== undefined && known.status !== 'header') || this.inFlight.has(toHex(hash));
   }
 
   private drop(reason: string, from: string): void {

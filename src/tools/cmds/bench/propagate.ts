@@ -37,6 +37,13 @@ const BROADCAST = '127.255.255.255';
 const DEADLINE_MS = 10_000;
 /** Payments per block besides the coinbase, all in the receivers' mempools beforehand. */
 const TXS_PER_BLOCK = 10;
+/**
+ * Blocks are sent at most one per this long: each makes five datagrams from 127.0.0.1 (the
+ * source's compact block and status, and every other node's compact relay), and on one machine
+ * all four nodes share that source, whose status-port budget is 50 a second (udp.ts
+ * STATUS_RATE_LIMIT). On a LAN each node is its own source.
+ */
+const BLOCK_PACE_MS = 120;
 
 interface Peer {
   readonly chain: Chain;
@@ -118,6 +125,8 @@ async function timeBlocks(peers: Peer[], w: ReturnType<typeof fanOutWorkload>, c
     const took = await until(() => others.every((p) => hashToHex(p.chain.tip.hash) === hash), t0);
     if (took === undefined) lost++;
     else ms.push(took);
+    const rest = BLOCK_PACE_MS - (performance.now() - t0);
+    if (rest > 0) await new Promise((res) => setTimeout(res, rest));
   }
   return lost;
 }
