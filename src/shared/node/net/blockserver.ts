@@ -102,6 +102,20 @@ interface Answer {
   next(): Uint8Array;
 }
 
+/** An answer of one frame, made when its turn comes. */
+function oneFrame(make: () => Uint8Array): Answer {
+  let done = false;
+  return {
+    get done() {
+      return done;
+    },
+    next: () => {
+      done = true;
+      return make();
+    },
+  };
+}
+
 /** What the server tracks per connection; everything in it is bounded. */
 interface Conn {
   readonly socket: net.Socket;
@@ -408,16 +422,7 @@ export class BlockServer {
   private startAnswer(c: Conn, type: MsgType, payload: Uint8Array): Answer {
     if (type === MsgType.GetHeaders) {
       const { locator, max } = decodeGetHeaders(payload);
-      let done = false;
-      return {
-        get done() {
-          return done;
-        },
-        next: () => {
-          done = true;
-          return this.headersFrame(locator, max);
-        },
-      };
+      return oneFrame(() => this.headersFrame(locator, max));
     }
     if (type === MsgType.GetBlocks) return this.blocksAnswer(c, decodeHashes(payload));
     if (type === MsgType.GetBlockTxn) return this.blockTxnAnswer(c, payload);
@@ -460,27 +465,20 @@ export class BlockServer {
    */
   private blockTxnAnswer(c: Conn, payload: Uint8Array): Answer {
     const req = decodeGetBlockTxn(payload, maxBlockTxs(this.params.maxBlockBytes));
-    let done = false;
-    return {
-      get done() {
-        return done;
-      },
-      next: () => {
-        done = true;
-        const block = this.chain.getBlock(req.blockHash) ?? this.opts.relaying?.(req.blockHash);
-        if (!block) return encodeFrame(this.params, MsgType.NotFound, encodeHashes([req.blockHash]));
-        const txs = req.indexes.map((i) => {
-          const tx = block.txs[i];
-          if (!tx) throw new Error(`getblocktxn index ${i} out of range`);
-          return tx;
-        });
-        c.lastBlockMs = Date.now();
-        const r = this.recentOf(c);
-        r.fetchers = touch(r.fetchers, c);
-        this.stats.blockTxnServed++;
-        return encodeFrame(this.params, MsgType.BlockTxn, encodeBlockTxn({ blockHash: req.blockHash, txs }));
-      },
-    };
+    return oneFrame(() => {
+      const block = this.chain.getBlock(req.blockHash) ?? this.opts.relaying?.(req.blockHash);
+      if (!block) return encodeFrame(this.params, MsgType.NotFound, encodeHashes([req.blockHash]));
+      const txs = req.indexes.map((i) => {
+        const tx = block.txs[i];
+        if (!tx) throw new Error(`getblocktxn index ${i} out of range`);
+        return tx;
+      });
+      c.lastBlockMs = Date.now();
+      const r = this.recentOf(c);
+      r.fetchers = touch(r.fetchers, c);
+      this.stats.blockTxnServed++;
+      return encodeFrame(this.params, MsgType.BlockTxn, encodeBlockTxn({ blockHash: req.blockHash, txs }));
+    });
   }
 
   /**
