@@ -49,7 +49,7 @@ export interface BlockServerOptions {
   readonly vouched?: (address: string) => boolean;
   /** Random numbers in [0, 1) for eviction. */
   readonly random?: () => number;
-  /** A block relayed before it is connected (compact-relay.ts relayEarly): served, never cached, until then. */
+  /** A block relayed before it is connected (compact-relay.ts relayEarly): its transactions are served to getblocktxn until then. */
   readonly relaying?: (hash: Uint8Array) => Block | undefined;
 }
 
@@ -502,11 +502,12 @@ export class BlockServer {
     const key = toHex(hash);
     let frame = this.cache.get(key);
     if (!frame) {
+      // Only blocks we hold: a block relayed early (not yet validated) is served to getblocktxn,
+      // the compact path, never to a sync, which sets a peer that serves an invalid block aside.
       const block = this.chain.getBlock(hash);
-      const relaying = block ? undefined : this.opts.relaying?.(hash);
-      if (!block && !relaying) return undefined;
-      frame = encodeFrame(this.params, MsgType.Block, encodeBlock((block ?? relaying)!));
-      if (block) this.cache.set(key, frame);
+      if (!block) return undefined;
+      frame = encodeFrame(this.params, MsgType.Block, encodeBlock(block));
+      this.cache.set(key, frame);
     }
     this.stats.blocksServed++;
     return frame;

@@ -106,8 +106,9 @@ export interface CompactRelayOptions {
   /**
    * Relays a block on before it is fully validated (BIP152's high-bandwidth mode allows it once
    * the header is valid): called with a block rebuilt from its compact form (Merkle root checked)
-   * that extends our tip. While it is being connected our block server serves it from
-   * `relayingBlock`, so a peer that lacks transactions can ask us. Without it, blocks are relayed
+   * that extends our tip. While it is being connected our block server answers getblocktxn for
+   * it from `relayingBlock`, so a peer that lacks transactions can ask us (a sync's getblocks is
+   * answered only with blocks we hold: a sync sets a peer that serves an invalid block aside). Without it, blocks are relayed
    * once connected (the miner's onChainUpdate).
    */
   readonly relay?: (block: Block) => void;
