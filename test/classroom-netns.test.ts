@@ -96,10 +96,13 @@ function aClass(isolated: boolean): void {
         note(`teacher ${teacher.ip}: ${url}; broadcast ${lan.broadcast}`);
         for (let i = 1; i <= STUDENTS; i++)
           students.push({ i, host: lan.hosts[i]!, name: `student${i}`, wallet: join(dir, `s${i}`, 'wallet'), address: '', minerLine: [] });
+        // Every student (and the newcomer) asks at once: wait until the faucet can pay them all in a row.
+        const needed = STUDENTS + 2;
+        let ready = 0;
         await waitForAsync(
-          async () => Number(((await fetchFrom(students[0]!.host, '/api/mvb/faucet')) as { spendable: string }).spendable) >= 60,
+          async () => (ready = ((await fetchFrom(students[0]!.host, '/api/mvb/faucet')) as { grantsReady: number }).grantsReady) >= needed,
           90_000,
-          () => 'the faucet never had 6 mature coins',
+          () => `the faucet never had ${needed} grants ready (${ready})`,
           1000,
         );
       });

@@ -136,6 +136,41 @@ describe('the classroom faucet', function () {
     assert.equal(reused.status, 429, 'the address was just paid');
   });
 
+  it('chains grants on its own change: one mature coinbase serves a class that joins at once, up to its value, then 503', async () => {
+    const dir = tempDir('faucet-chain-keys');
+    try {
+      const chained = new Faucet(net.run.ex, { keysDir: dir, amount: 10_0000_0000n, maxPerHour: 1000, stampBits: STAMP_BITS, feeRate: 2 });
+      const stamp = (to: string) => {
+        const challenge = chained.info().challenge;
+        return { challenge, nonce: makeStamp(challenge, to, STAMP_BITS)! };
+      };
+      const h = net.run.ex.chain.height;
+      net.miner.mine(1, decodeAddress(chained.address).hash160);
+      net.miner.mine(5, hash160(publicKeyOf(new Uint8Array(32).fill(78))));
+      await waitHeight(net.run.ex, h + 6);
+      // 50 coins pay four grants of 10 and their fees, each from the change of the one before.
+      assert.equal(chained.info().grantsReady, 4);
+      const ids: string[] = [];
+      for (let k = 0; k < 4; k++) {
+        const to = addressOf(60 + k, version);
+        ids.push((await chained.grant(to, `127.0.3.${k + 1}`, stamp(to))).txid);
+        assert.equal(chained.info().grantsReady, 3 - k, `after grant ${k + 1}`);
+      }
+      const pool = net.run.ex.mempool.all();
+      for (let k = 1; k < 4; k++) {
+        const e = pool.find((x) => hashToHex(txid(x.tx)) === ids[k]);
+        assert.ok(e, `grant ${k + 1} in the pool`);
+        assert.equal(hashToHex(e.tx.inputs[0]!.prevTxid), ids[k - 1], `grant ${k + 1} spends grant ${k}'s change`);
+        assert.equal(e.tx.inputs[0]!.vout, 1);
+      }
+      const to = addressOf(70, version);
+      const r = await refusal(chained.grant(to, '127.0.3.9', stamp(to)));
+      assert.equal(r.status, 503);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
   it('stamps: makeStamp finds one that stampValid accepts, and a changed byte fails', () => {
     let checked = 0;
     for (const bits of [0, 1, 4, 8, 12]) {

@@ -39,6 +39,22 @@ const MAX_SPENT_STAMPS = 100_000;
 export const FAUCET_KEY_NAME = 'faucet';
 /** Bytes of a one-input, two-output P2PKH payment, at most (for its fee). */
 const GRANT_TX_BYTES = 226;
+/**
+ * A grant may spend the change of an earlier grant still in the pool, so a class that joins at once
+ * is served from one coin within a block instead of one grant per mature coin. Chains stay below
+ * the pool's ancestor limit (Core's DEFAULT_ANCESTOR_LIMIT 25, "too-long-mempool-chain").
+ */
+const MAX_GRANT_CHAIN = 24;
+/** Grants remembered for their change (a bounded map; older ones are mined or gone). */
+const MAX_CHAINED_GRANTS = 1000;
+
+/** A coin the faucet can spend, and how many unconfirmed grants come before it (0: confirmed). */
+interface FaucetCoin {
+  readonly txid: Uint8Array;
+  readonly vout: number;
+  readonly value: bigint;
+  readonly depth: number;
+}
 
 export interface FaucetOptions {
   /** The folder holding the faucet's key (created with one if empty). */
@@ -57,6 +73,8 @@ export interface FaucetInfo {
   readonly address: string;
   readonly amount: string;
   readonly spendable: string;
+  /** Grants the faucet could make now, one after another (its free coins, their change chained). */
+  readonly grantsReady: number;
   readonly grantsLastHour: number;
   readonly maxPerHour: number;
   readonly challenge: string;
@@ -76,6 +94,8 @@ export class Faucet {
   private readonly grantTimes: number[] = [];
   private challenges: { current: string; previous: string; since: number };
   private spentStamps = new Set<string>();
+  /** Our grants (txid hex) whose change (output 1) may still be in the pool, with their chain depth. */
+  private readonly chained = new Map<string, number>();
   readonly stats = { grants: 0, refused: 0 };
 
   constructor(
@@ -96,6 +116,7 @@ export class Faucet {
       address: this.address,
       amount: formatCoins(this.opts.amount),
       spendable: formatCoins(this.freeCoins().reduce((a, c) => a + c.value, 0n)),
+      grantsReady: this.grantsReady(),
       grantsLastHour: this.grantsSince(now - 3600_000),
       maxPerHour: this.opts.maxPerHour,
       challenge: this.challenges.current,
@@ -138,6 +159,7 @@ export class Faucet {
       // Our own payment refused (a coin spent meanwhile, the pool full): the student may simply try again.
       return refuse(503, `the faucet's payment was refused (${(e as Error).message}); try again in a block`);
     }
+    if (this.change(coin.value).length) remember(this.chained, id, coin.depth + 1, MAX_CHAINED_GRANTS);
     this.spentStamps.add(`${stamp.challenge}:${stamp.nonce}:${to}`);
     remember(this.lastByRequester, requester, now);
     remember(this.lastByAddress, pkh, now);
@@ -183,23 +205,42 @@ export class Faucet {
     return this.grantTimes.length;
   }
 
-  /** The faucet's confirmed, mature coins no pool transaction spends. */
-  private freeCoins(): { txid: Uint8Array; vout: number; value: bigint }[] {
+  /**
+   * The faucet's coins no pool transaction spends: confirmed mature ones (depth 0) and the change of
+   * its own grants still in the pool (their depth), those at MAX_GRANT_CHAIN left out.
+   */
+  private freeCoins(): FaucetCoin[] {
     const chain = this.ex.chain;
     const pool = this.ex.mempool.view();
-    const out: { txid: Uint8Array; vout: number; value: bigint }[] = [];
+    const out: FaucetCoin[] = [];
     for (const u of this.ex.indexes.addressUtxos(toHex(this.pkh), 1000)) {
       const id = hexToHash(u.txid);
       const coin = chain.coins.getCoin(id, u.vout);
       if (!coin || !pool.getCoin(id, u.vout)) continue;
       if (blocksToMaturity(coin, chain.height + 1, chain.params.coinbaseMaturity) > 0) continue;
-      out.push({ txid: id, vout: u.vout, value: coin.value });
+      out.push({ txid: id, vout: u.vout, value: coin.value, depth: 0 });
+    }
+    for (const [hex, depth] of [...this.chained]) {
+      const id = hexToHash(hex);
+      const confirmed = chain.coins.getCoin(id, 1) !== undefined;
+      const change = confirmed ? undefined : pool.getCoin(id, 1);
+      if (!change) {
+        this.chained.delete(hex); // mined (then listed above), spent, or gone from the pool
+        continue;
+      }
+      if (depth < MAX_GRANT_CHAIN) out.push({ txid: id, vout: 1, value: change.value, depth });
     }
     return out;
   }
 
-  /** The smallest free coin that pays a grant and its fee; 503 when there is none. */
-  private pickCoin(): { txid: Uint8Array; vout: number; value: bigint } {
+  /** How many grants the free coins make, each coin's change paying the next. */
+  private grantsReady(): number {
+    const need = this.opts.amount + this.fee();
+    return this.freeCoins().reduce((n, c) => n + Math.min(Number(c.value / need), MAX_GRANT_CHAIN - c.depth), 0);
+  }
+
+  /** The free coin that pays a grant and its fee with the fewest unconfirmed grants before it, then the smallest; 503 when there is none. */
+  private pickCoin(): FaucetCoin {
     const need = this.opts.amount + this.fee();
     const coins = this.freeCoins().filter((c) => c.value >= need);
     if (coins.length === 0)
@@ -207,13 +248,13 @@ export class Faucet {
         503,
         `the faucet has no free coin of ${formatCoins(need)} right now (its coins are spent or not yet mature); the teacher's miner refills it: try again in a minute`,
       );
-    return coins.reduce((a, b) => (b.value < a.value ? b : a));
+    return coins.reduce((a, b) => (b.depth < a.depth || (b.depth === a.depth && b.value < a.value) ? b : a));
   }
 }
 
 /** Sets key's time, forgetting the oldest entry when the map is full (a bounded memory of requesters). */
-function remember(m: Map<string, number>, key: string, t: number): void {
+function remember(m: Map<string, number>, key: string, t: number, max = MAX_REMEMBERED): void {
   m.delete(key);
   m.set(key, t);
-  if (m.size > MAX_REMEMBERED) m.delete(m.keys().next().value!);
+  if (m.size > max) m.delete(m.keys().next().value!);
 }

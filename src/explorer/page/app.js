@@ -110,7 +110,7 @@ async function home() {
 function joinBox(room) {
   const f = room.faucet;
   const faucet = f
-    ? `<p>Faucet: ${esc(f.amount.replace(/\.?0+$/, ''))} coins each, ${esc(f.spendable.replace(/\.?0+$/, '') || '0')} coins ready, ${f.grantsLastHour} of ${f.maxPerHour} given this hour.</p>`
+    ? `<p>Faucet: ${esc(f.amount.replace(/\.?0+$/, ''))} coins each, ${esc(f.spendable.replace(/\.?0+$/, '') || '0')} coins ready (${f.grantsReady} grant(s)), ${f.grantsLastHour} of ${f.maxPerHour} given this hour.</p>`
     : '';
   return `<section id="join" class="card join"><h2>Join the class</h2><p class="join-line mono" id="join-line">${esc(room.join)}</p>${faucet}</section>`;
 }
