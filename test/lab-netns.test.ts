@@ -71,7 +71,11 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     return JSON.parse(out[0]!) as Record<string, any>;
   }
 
-  it('5 hosts on 200 ms links with 1 s blocks: stale blocks, propagation ≥ the link delay, the model beside it; --explorer shows the lab', async () => {
+  it('5 hosts on 200 ms links with 0.5 s blocks: stale blocks, propagation ≥ the link delay, the model beside it; --explorer shows the lab', async () => {
+    // 0.5 s blocks for 35 s: with compact blocks a block crosses a 200 ms link in about one delay,
+    // so at 1 s blocks a 25 s run (about 12 decided blocks at a 13 % stale rate) had no stale block
+    // one time in five; here about 45 decided blocks at ≈ 20 % (one run: 6 of 31 in 25 s) leave no
+    // stale block to chance about once in 20 000 (0.8^45).
     // --explorer: the page of an explorer on h1, reached from here while the run goes on.
     let seen: Promise<{ network: string; height: number }> | undefined;
     const watch = (line: string) => {
@@ -94,7 +98,7 @@ describe('network lab (mvb lab run: real nodes in namespaces over emulated links
     };
     const r = await lab(
       'stale',
-      { hosts: 5, link: { delayMs: 200 }, blockIntervalSeconds: 1, retargetInterval: 1000, durationSeconds: 25 },
+      { hosts: 5, link: { delayMs: 200 }, blockIntervalSeconds: 0.5, retargetInterval: 1000, durationSeconds: 35 },
       { args: ['--explorer', '0'], onErr: watch },
     );
     assert.ok(seen, 'the run printed the explorer URL');
