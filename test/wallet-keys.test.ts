@@ -24,6 +24,17 @@ describe('wallet keys: new-address and import-key', function () {
   });
   afterEach(() => removeDir(dir));
 
+  it('a wrong passphrase is "wrong passphrase" for 300 encrypted keys, also when the AES padding passes by chance (about 1 in 256)', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const pem = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: `right ${i}` }) as string;
+      assert.throws(() => pemToSecret(pem, 'wrong'), /^KeyError: wrong passphrase$|wrong passphrase/, `key ${i}`);
+      refused++;
+    }
+    assert.equal(refused, 300);
+  });
+
   it('new-address saves a 0600 PEM named after the key and prints its address', async () => {
     const r = await wallet(dir, NO_SETS, ['new-address', 'alice']);
     assert.equal(r.code, 0, r.err);

@@ -85,7 +85,11 @@ export function pemToSecret(pem: string, passphrase?: string): Uint8Array {
     key = createPrivateKey({ key: pem, format: 'pem', passphrase });
   } catch (e) {
     const msg = (e as Error).message;
-    if (/bad decrypt|passphrase|interrupted or cancelled/i.test(msg))
+    // An encrypted PKCS#8 opened with a wrong passphrase fails the AES-CBC padding check, except
+    // about one time in 256, when the padding passes by chance and the decrypted bytes then fail to
+    // decode as a key ("DECODER routines::unsupported"): with a passphrase, either is a wrong one.
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem);
+    if (/bad decrypt|passphrase|interrupted or cancelled/i.test(msg) || (encrypted && passphrase !== undefined))
       throw new KeyError(passphrase === undefined ? 'the key is encrypted: a passphrase is needed' : 'wrong passphrase');
     throw new KeyError(`not a private key PEM: ${msg}`);
   }
